@@ -1,0 +1,28 @@
+"""Response models for the auth routes."""
+
+from __future__ import annotations
+
+import uuid
+
+from app.core.schemas import ApiModel
+
+
+class CompanyRef(ApiModel):
+    id: uuid.UUID
+    name: str
+
+
+class RecruiterProfile(ApiModel):
+    id: uuid.UUID
+    email: str
+    name: str
+    company: CompanyRef
+
+
+class Me(ApiModel):
+    subject: str
+    email: str | None
+    email_verified: bool
+    permissions: list[str]
+    roles: list[str]
+    recruiter: RecruiterProfile | None

@@ -1,0 +1,89 @@
+"""The `tenon` command: serve, migrate, seed."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+
+import structlog
+import uvicorn
+from pydantic import ValidationError
+
+from app.companies import service as companies
+from app.core.db import Database
+from app.core.logging import configure_logging
+from app.core.migrations import database_url_for_cli, upgrade_to_head
+from app.core.settings import Settings, load_settings
+
+log = structlog.get_logger(__name__)
+
+
+def _serve(settings: Settings, args: argparse.Namespace) -> None:
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        log_config=None,  # our structlog configuration handles uvicorn's loggers too
+        access_log=False,  # the request-context middleware writes the access log
+        proxy_headers=False,  # X-Forwarded-For is honoured only from TENON_TRUSTED_PROXY_CIDRS
+        server_header=False,
+    )
+
+
+def _migrate(settings: Settings, args: argparse.Namespace) -> None:
+    with database_url_for_cli(settings.db) as url:
+        upgrade_to_head(url)
+    log.info("db.migrated")
+
+
+async def _seed_with(url: str, settings: Settings) -> None:
+    database = Database.connect(url, settings.db)
+    try:
+        async with database.session_scope() as session:
+            company, users = await companies.seed_demo_data(session)
+        log.info(
+            "db.seeded",
+            company=company.name,
+            company_id=str(company.id),
+            recruiters=[user.email for user in users],
+        )
+    finally:
+        await database.dispose()
+
+
+def _seed(settings: Settings, args: argparse.Namespace) -> None:
+    with database_url_for_cli(settings.db) as url:
+        asyncio.run(_seed_with(url, settings))
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="tenon", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="run the HTTP API")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.set_defaults(handler=_serve)
+    commands.add_parser("migrate", help="apply database migrations").set_defaults(handler=_migrate)
+    commands.add_parser("seed", help="create the demo company and recruiters").set_defaults(
+        handler=_seed
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings()
+    except ValidationError as exc:
+        print(f"tenon: refusing to start, invalid settings:\n{exc}", file=sys.stderr)
+        return 2
+    configure_logging(json=settings.app.json_logs, level=settings.app.log_level)
+    args.handler(settings, args)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,169 @@
+"""structlog configuration: one format for our own events and for stdlib loggers (uvicorn,
+SQLAlchemy, Alembic…), the request id on every line, secrets redacted before rendering.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+from collections.abc import Mapping
+from typing import IO, Any
+
+import structlog
+from structlog.types import EventDict, Processor, WrappedLogger
+
+REDACTED = "[REDACTED]"
+
+# A key whose normalised name contains one of these has its value replaced wholesale.
+_SENSITIVE_KEY_PARTS = (
+    "token",
+    "secret",
+    "password",
+    "passwd",
+    "authorization",
+    "api_key",
+    "apikey",
+    "private_key",
+    "admin_key",
+    "cookie",
+    "signature",
+    "credential",
+)
+
+_UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+_SEGMENT_END = r"(?=[/?#\s\"']|$)"
+
+# (pattern, replacement) applied to every string value, in order.
+_STRING_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"\bgh[pousr]_[A-Za-z0-9]{20,}"), REDACTED),
+    (re.compile(r"\bgithub_pat_[A-Za-z0-9_]{20,}"), REDACTED),
+    (re.compile(r"\beyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*"), REDACTED),
+    (re.compile(r"(?i)\b(bearer\s+)[A-Za-z0-9\-._~+/]+=*"), rf"\1{REDACTED}"),
+    # user:password@ in URLs (database URLs, git remotes with x-access-token).
+    (re.compile(r"(\b[A-Za-z][A-Za-z0-9+.-]*://[^\s:/@]*:)[^\s@/]+@"), rf"\1{REDACTED}@"),
+    # Query parameters such as ?token=…, &client_secret=….
+    (
+        re.compile(r"(?i)([?&][\w.-]*(?:token|secret|password|signature|api_key)=)[^&#\s\"']+"),
+        rf"\1{REDACTED}",
+    ),
+    (re.compile(r"(/invite/)[^/?#\s\"']+"), rf"\1{REDACTED}"),
+    # /candidate/session/{token} and …/{token}/claim carry the invite token; the
+    # …/{uuid}/current_task route carries a session id, which stays readable.
+    (
+        re.compile(rf"(/candidate/session/)(?!{_UUID}{_SEGMENT_END})[^/?#\s\"']+"),
+        rf"\1{REDACTED}",
+    ),
+)
+
+_HANDLER_MARK = "_tenon_handler"
+# Our request-context middleware writes the access line (with the request id), so
+# uvicorn's own access log would only duplicate it.
+_QUIET_LOGGERS = {"uvicorn.access": logging.WARNING}
+_PROPAGATED_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access", "sqlalchemy", "alembic")
+
+
+def is_sensitive_key(key: str) -> bool:
+    normalised = key.lower().replace("-", "_")
+    return any(part in normalised for part in _SENSITIVE_KEY_PARTS)
+
+
+def redact_text(text: str) -> str:
+    for pattern, replacement in _STRING_RULES:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def redact_value(value: Any) -> Any:
+    """Recursively redact strings, and values under sensitive keys, in dicts, lists, tuples."""
+    if isinstance(value, str):
+        return redact_text(value)
+    if isinstance(value, Mapping):
+        return {key: _redact_item(key, item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [redact_value(item) for item in value]
+    if isinstance(value, tuple):
+        return tuple(redact_value(item) for item in value)
+    return value
+
+
+def _redact_item(key: object, value: Any) -> Any:
+    # Booleans and None reveal nothing ("has_token": True stays useful).
+    revealing = value is not None and not isinstance(value, bool)
+    if revealing and isinstance(key, str) and is_sensitive_key(key):
+        return REDACTED
+    return redact_value(value)
+
+
+def redact_event(logger: WrappedLogger, method_name: str, event_dict: EventDict) -> EventDict:
+    """structlog processor: redact secrets anywhere in the event dict."""
+    return {key: _redact_item(key, value) for key, value in event_dict.items()}
+
+
+def configure_logging(*, json: bool, level: str, stream: IO[str] | None = None) -> None:
+    """Configure structlog and route stdlib logging through it. Safe to call repeatedly.
+
+    `stream` defaults to stdout; tests pass a `StringIO`.
+    """
+    output = stream if stream is not None else sys.stdout
+    timestamper = structlog.processors.TimeStamper(fmt="iso", utc=True)
+    pre_chain: list[Processor] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.stdlib.add_log_level,
+        structlog.stdlib.add_logger_name,
+        timestamper,
+    ]
+    renderer: Processor = (
+        structlog.processors.JSONRenderer()
+        if json
+        else structlog.dev.ConsoleRenderer(colors=_is_tty(output))
+    )
+
+    structlog.configure(
+        processors=[
+            structlog.stdlib.filter_by_level,
+            *pre_chain,
+            structlog.stdlib.PositionalArgumentsFormatter(),
+            structlog.processors.StackInfoRenderer(),
+            structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
+        ],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        # Not cached, so reconfiguring (tests, `capture_logs`) reaches module-level loggers.
+        cache_logger_on_first_use=False,
+    )
+
+    formatter = structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=pre_chain,
+        processors=[
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            # Tracebacks become text before redaction so they are redacted too.
+            structlog.processors.format_exc_info,
+            redact_event,
+            renderer,
+        ],
+    )
+    handler = logging.StreamHandler(output)
+    handler.setFormatter(formatter)
+    setattr(handler, _HANDLER_MARK, True)
+
+    root = logging.getLogger()
+    for existing in list(root.handlers):
+        if getattr(existing, _HANDLER_MARK, False):
+            root.removeHandler(existing)
+    root.addHandler(handler)
+    root.setLevel(level.upper())
+
+    for name in _PROPAGATED_LOGGERS:
+        named = logging.getLogger(name)
+        named.handlers.clear()
+        named.propagate = True
+    for name, quiet_level in _QUIET_LOGGERS.items():
+        logging.getLogger(name).setLevel(quiet_level)
+
+
+def _is_tty(stream: IO[str]) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False

@@ -1,0 +1,143 @@
+"""Settings, one class per concern, read from `TENON_*` environment variables and `.env`.
+
+`Settings` composes the groups and refuses dangerous combinations at start-up.
+"""
+
+from __future__ import annotations
+
+from ipaddress import IPv4Network, IPv6Network, ip_network
+from pathlib import Path
+from typing import Annotated, Literal, Self
+
+from pydantic import AliasChoices, BaseModel, Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+Environment = Literal["local", "test", "staging", "production"]
+Network = IPv4Network | IPv6Network
+
+
+def _config(prefix: str) -> SettingsConfigDict:
+    return SettingsConfigDict(
+        env_prefix=prefix, env_file=".env", extra="ignore", populate_by_name=True
+    )
+
+
+def _split_csv(value: object) -> object:
+    if isinstance(value, str):
+        return [item.strip() for item in value.split(",") if item.strip()]
+    return value
+
+
+class AppSettings(BaseSettings):
+    model_config = _config("TENON_")
+
+    env: Environment = "local"
+    api_prefix: str = "/api"
+    candidate_portal_base_url: str = "http://localhost:3000"
+    max_request_body_bytes: int = Field(default=1_048_576, gt=0)
+    trusted_proxy_cidrs: Annotated[list[Network], NoDecode] = []
+    cors_allow_origins: Annotated[list[str], NoDecode] = []
+    admin_api_key: SecretStr | None = None
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # None means: JSON everywhere except local.
+    log_json: bool | None = None
+    debug_perf: bool = Field(
+        default=False, validation_alias=AliasChoices("DEBUG_PERF", "TENON_DEBUG_PERF")
+    )
+    dev_auth_bypass: bool = Field(
+        default=False,
+        validation_alias=AliasChoices(
+            "DEV_AUTH_BYPASS", "TENON_DEV_AUTH_BYPASS", "dev_auth_bypass"
+        ),
+    )
+
+    @field_validator("trusted_proxy_cidrs", mode="before")
+    @classmethod
+    def _parse_cidrs(cls, value: object) -> object:
+        items = _split_csv(value)
+        if isinstance(items, list):
+            return [ip_network(str(item), strict=False) for item in items]
+        return items
+
+    @field_validator("cors_allow_origins", mode="before")
+    @classmethod
+    def _parse_origins(cls, value: object) -> object:
+        return _split_csv(value)
+
+    @field_validator("api_prefix")
+    @classmethod
+    def _normalise_prefix(cls, value: str) -> str:
+        return "/" + value.strip("/") if value.strip("/") else ""
+
+    @property
+    def json_logs(self) -> bool:
+        return self.env != "local" if self.log_json is None else self.log_json
+
+
+class DatabaseSettings(BaseSettings):
+    model_config = _config("TENON_")
+
+    # Unset means: start an embedded PostgreSQL under `data_dir`.
+    database_url: SecretStr | None = None
+    data_dir: Path = Path(".data")
+    db_pool_size: int = Field(default=10, gt=0)
+    db_max_overflow: int = Field(default=10, ge=0)
+    db_statement_timeout_ms: int = Field(default=30_000, gt=0)
+
+
+class AuthSettings(BaseSettings):
+    model_config = _config("TENON_AUTH0_")
+
+    domain: str | None = None
+    issuer: str | None = None
+    jwks_url: str | None = None
+    api_audience: str | None = None
+    claim_namespace: str = "https://tenon.dev/"
+    permissions_claim: str = "permissions"
+    # Optional namespaced claim listing role names ("recruiter", "candidate");
+    # each grants the matching `<role>:access` permission.
+    roles_claim: str | None = None
+    leeway_seconds: int = Field(default=60, ge=0)
+    jwks_cache_ttl_seconds: int = Field(default=3600, gt=0)
+    jwks_refetch_min_interval_seconds: int = Field(default=60, ge=0)
+    jwks_timeout_seconds: float = Field(default=5.0, gt=0)
+
+    @property
+    def effective_issuer(self) -> str | None:
+        if self.issuer:
+            return self.issuer
+        return f"https://{self.domain}/" if self.domain else None
+
+    @property
+    def effective_jwks_url(self) -> str | None:
+        if self.jwks_url:
+            return self.jwks_url
+        issuer = self.effective_issuer
+        return f"{issuer.rstrip('/')}/.well-known/jwks.json" if issuer else None
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.effective_issuer and self.api_audience)
+
+
+class Settings(BaseModel):
+    app: AppSettings = Field(default_factory=AppSettings)
+    db: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    auth: AuthSettings = Field(default_factory=AuthSettings)
+
+    @model_validator(mode="after")
+    def _refuse_dangerous_combinations(self) -> Self:
+        env = self.app.env
+        if self.app.dev_auth_bypass and env != "local":
+            raise ValueError(f"DEV_AUTH_BYPASS is only allowed with TENON_ENV=local (got {env})")
+        if env not in ("local", "test") and not self.auth.configured:
+            raise ValueError(
+                "TENON_AUTH0_ISSUER (or TENON_AUTH0_DOMAIN) and TENON_AUTH0_API_AUDIENCE "
+                f"are required when TENON_ENV={env}"
+            )
+        return self
+
+
+def load_settings() -> Settings:
+    """Read every group from the environment (and `.env`) and validate the whole."""
+    return Settings(app=AppSettings(), db=DatabaseSettings(), auth=AuthSettings())

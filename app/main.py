@@ -1,0 +1,71 @@
+"""The application factory. The lifespan owns the database, the HTTP client and the
+authentication provider; tests hand in a `Database` bound to their own transaction."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+
+import httpx
+import structlog
+from fastapi import FastAPI
+
+from app.admin.router import router as admin_router
+from app.auth.providers import build_auth_provider
+from app.auth.router import router as auth_router
+from app.core.db import Database
+from app.core.embedded_postgres import EmbeddedPostgres
+from app.core.errors import install_error_handlers
+from app.core.logging import configure_logging
+from app.core.middleware import install_middleware
+from app.core.settings import Settings, load_settings
+from app.health.router import router as health_router
+
+log = structlog.get_logger(__name__)
+
+OUTBOUND_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+
+
+async def _open_database(settings: Settings, stack: AsyncExitStack) -> Database:
+    if settings.db.database_url is not None:
+        url = settings.db.database_url.get_secret_value()
+    else:
+        embedded = EmbeddedPostgres(settings.db.data_dir)
+        url = await asyncio.to_thread(embedded.start)
+        stack.push_async_callback(asyncio.to_thread, embedded.stop)
+    database = Database.connect(url, settings.db)
+    stack.push_async_callback(database.dispose)
+    return database
+
+
+def create_app(settings: Settings | None = None, *, database: Database | None = None) -> FastAPI:
+    settings = settings or load_settings()
+    configure_logging(json=settings.app.json_logs, level=settings.app.log_level)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with AsyncExitStack() as stack:
+            app.state.db = database or await _open_database(settings, stack)
+            http = await stack.enter_async_context(httpx.AsyncClient(timeout=OUTBOUND_TIMEOUT))
+            app.state.auth_provider = build_auth_provider(settings, http)
+            log.info("app.started", env=settings.app.env)
+            yield
+            log.info("app.stopping")
+
+    app = FastAPI(
+        title="Tenon API",
+        summary="Backend for GitHub-native candidate simulations.",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    install_error_handlers(app)
+    install_middleware(app, settings.app)
+
+    prefix = settings.app.api_prefix
+    app.include_router(health_router)
+    app.include_router(auth_router, prefix=prefix)
+    if settings.app.admin_api_key is not None:
+        app.include_router(admin_router, prefix=prefix)
+    return app

@@ -1,0 +1,32 @@
+"""Every domain's models, imported in one place.
+
+Alembic (`alembic/env.py`) and anything that needs the complete mapper configuration import
+`metadata` from here, so a table cannot be missed by autogenerate or left out of a
+relationship lookup by string name. Add each new models module below.
+"""
+
+from app.candidate_sessions import models as candidate_sessions
+from app.companies import models as companies
+from app.core.db import Base
+from app.events import models as events
+from app.integrations.github import models as github
+from app.jobs import models as jobs
+from app.runs import models as runs
+from app.simulations import models as simulations
+from app.submissions import models as submissions
+from app.workspaces import models as workspaces
+
+metadata = Base.metadata
+
+__all__ = [
+    "candidate_sessions",
+    "companies",
+    "events",
+    "github",
+    "jobs",
+    "metadata",
+    "runs",
+    "simulations",
+    "submissions",
+    "workspaces",
+]

@@ -1,0 +1,41 @@
+"""Workspaces: the GitHub repository generated for one candidate session from one template."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, Literal, get_args
+
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Text, UniqueConstraint, column, text
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.core.db import Base, TimestampMixin
+
+WorkspaceStatus = Literal["pending", "provisioning", "ready", "failed"]
+WORKSPACE_STATUSES: tuple[WorkspaceStatus, ...] = get_args(WorkspaceStatus)
+
+
+class Workspace(TimestampMixin, Base):
+    __tablename__ = "workspaces"
+    __table_args__ = (
+        # One repository per (session, template), ever: tasks sharing a template share it.
+        UniqueConstraint("candidate_session_id", "template_repo"),
+        CheckConstraint(column("status").in_(WORKSPACE_STATUSES), name="status"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    candidate_session_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("candidate_sessions.id", ondelete="CASCADE")
+    )
+    template_repo: Mapped[str] = mapped_column(Text)
+    template_key: Mapped[str] = mapped_column(Text)
+    repo_full_name: Mapped[str | None] = mapped_column(Text, unique=True)
+    repo_id: Mapped[int | None] = mapped_column(BigInteger)
+    repo_url: Mapped[str | None] = mapped_column(Text)
+    default_branch: Mapped[str | None] = mapped_column(Text)
+    base_template_sha: Mapped[str | None] = mapped_column(Text)
+    latest_commit_sha: Mapped[str | None] = mapped_column(Text)
+    last_run_summary: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    codespace_url: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[WorkspaceStatus] = mapped_column(Text, server_default=text("'pending'"))
+    error: Mapped[str | None] = mapped_column(Text)

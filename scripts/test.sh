@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Run every check: lint, format, types, then the test suite (which also runs `alembic check`)
+# on TENON_TEST_DATABASE_URL if given, else on an embedded PostgreSQL. Extra arguments go to
+# pytest.
+set -euo pipefail
+TENON_EXTRAS="[dev]"
+source "$(dirname "${BASH_SOURCE[0]}")/_venv.sh"
+
+.venv/bin/ruff check .
+.venv/bin/ruff format --check .
+.venv/bin/mypy --strict app
+.venv/bin/pytest "$@"

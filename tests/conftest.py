@@ -1,0 +1,130 @@
+"""Test harness: one real PostgreSQL database per run, schema built by `alembic upgrade head`,
+each test inside a transaction that is rolled back at the end.
+
+`TENON_TEST_DATABASE_URL` names a server to use (its role must be allowed to create
+databases); without it an embedded PostgreSQL is started in a temporary folder.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import tempfile
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+from app.core.db import Database, async_url
+from app.core.embedded_postgres import EmbeddedPostgres
+from app.core.migrations import upgrade_to_head
+from app.core.settings import Settings
+from tests.support.app import client_for, make_settings, running_app
+from tests.support.identity import IdentityProvider
+
+
+async def _admin_execute(server_url: str, *statements: str) -> None:
+    engine = create_async_engine(async_url(server_url), isolation_level="AUTOCOMMIT")
+    try:
+        async with engine.connect() as connection:
+            for statement in statements:
+                await connection.execute(text(statement))
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url() -> Iterator[str]:
+    server_url = os.environ.get("TENON_TEST_DATABASE_URL")
+    embedded: EmbeddedPostgres | None = None
+    scratch: str | None = None
+    if not server_url:
+        scratch = tempfile.mkdtemp(prefix="tenon-test-pg-")
+        embedded = EmbeddedPostgres(Path(scratch))
+        server_url = embedded.start()
+    name = f"tenon_test_{os.getpid()}"
+    drop = f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'
+    asyncio.run(_admin_execute(server_url, drop, f'CREATE DATABASE "{name}"'))
+    url = async_url(server_url).set(database=name).render_as_string(hide_password=False)
+    try:
+        upgrade_to_head(url)
+        yield url
+    finally:
+        asyncio.run(_admin_execute(server_url, drop))
+        if embedded is not None:
+            embedded.stop()
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_async_engine(database_url)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+async def db_connection(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    async with engine.connect() as connection:
+        transaction = await connection.begin()
+        try:
+            yield connection
+        finally:
+            await transaction.rollback()
+
+
+@pytest.fixture
+def database(engine: AsyncEngine, db_connection: AsyncConnection) -> Database:
+    """The application's `Database`, bound to the test's rolled-back transaction."""
+    sessionmaker = async_sessionmaker(
+        bind=db_connection, expire_on_commit=False, join_transaction_mode="create_savepoint"
+    )
+    return Database(engine, sessionmaker)
+
+
+@pytest.fixture
+async def db_session(database: Database) -> AsyncIterator[AsyncSession]:
+    async with database.sessionmaker() as session:
+        yield session
+
+
+@pytest.fixture(scope="session")
+def identity_provider() -> Iterator[IdentityProvider]:
+    with IdentityProvider().serving() as provider:
+        yield provider
+
+
+@pytest.fixture
+def idp(identity_provider: IdentityProvider) -> IdentityProvider:
+    """The test Auth0 tenant, reset to one published key and healthy for each test."""
+    identity_provider.reset()
+    return identity_provider
+
+
+@pytest.fixture
+def settings(database_url: str, idp: IdentityProvider) -> Settings:
+    return make_settings(database_url, idp.jwks_url)
+
+
+@pytest.fixture
+async def app(settings: Settings, database: Database) -> AsyncIterator[FastAPI]:
+    async with running_app(settings, database) as app:
+        yield app
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    async with client_for(app) as client:
+        yield client

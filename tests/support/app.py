@@ -1,0 +1,50 @@
+"""Building the application under test: settings for the test tenant, the lifespan, a client."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx
+from fastapi import FastAPI
+
+from app.core.db import Database
+from app.core.settings import AppSettings, AuthSettings, DatabaseSettings, Settings
+from app.main import create_app
+from tests.support.identity import AUDIENCE, ISSUER
+
+ADMIN_KEY = "test-admin-key"
+
+
+def make_settings(
+    database_url: str, jwks_url: str, *, app: dict[str, Any] | None = None, **auth: Any
+) -> Settings:
+    app_fields: dict[str, Any] = {"env": "test", "admin_api_key": ADMIN_KEY} | (app or {})
+    return Settings(
+        app=AppSettings(_env_file=None, **app_fields),
+        db=DatabaseSettings(_env_file=None, database_url=database_url),
+        auth=AuthSettings(
+            _env_file=None,
+            **({"issuer": ISSUER, "api_audience": AUDIENCE, "jwks_url": jwks_url} | auth),
+        ),
+    )
+
+
+@asynccontextmanager
+async def running_app(settings: Settings, database: Database) -> AsyncIterator[FastAPI]:
+    app = create_app(settings, database=database)
+    async with app.router.lifespan_context(app):
+        yield app
+
+
+def client_for(app: FastAPI, peer: str = "127.0.0.1") -> httpx.AsyncClient:
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False, client=(peer, 50000))
+    return httpx.AsyncClient(transport=transport, base_url="http://testserver")
+
+
+@asynccontextmanager
+async def serving(settings: Settings, database: Database) -> AsyncIterator[httpx.AsyncClient]:
+    """A client for an app started with these settings, for tests that need non-default ones."""
+    async with running_app(settings, database) as app, client_for(app) as client:
+        yield client
