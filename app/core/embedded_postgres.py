@@ -7,6 +7,7 @@ Same engine as production (no SQLite dialect split); its data lives under `data_
 
 from __future__ import annotations
 
+import atexit
 import warnings
 from pathlib import Path
 from typing import Any
@@ -38,5 +39,7 @@ class EmbeddedPostgres:
         """Release this process's handle; the server stops when no process holds it. Blocking."""
         if self._server is not None:
             self._server.cleanup()
+            # The package also registers this cleanup at exit; it is done, so drop it.
+            atexit.unregister(self._server._cleanup)
             self._server = None
             log.info("db.embedded.released", pgdata=str(self.pgdata))
