@@ -1,9 +1,10 @@
-"""The `tenon` command: serve, migrate, seed."""
+"""The `tenon` command: serve, worker, migrate, seed."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import signal
 import sys
 from collections.abc import Sequence
 
@@ -15,7 +16,9 @@ from app.companies import service as companies
 from app.core.db import Database
 from app.core.logging import configure_logging
 from app.core.migrations import database_url_for_cli, upgrade_to_head
-from app.core.settings import Settings, load_settings
+from app.core.settings import JobSettings, Settings, load_settings
+from app.jobs.catalog import job_registry
+from app.jobs.worker import Worker
 
 log = structlog.get_logger(__name__)
 
@@ -59,6 +62,26 @@ def _seed(settings: Settings, args: argparse.Namespace) -> None:
         asyncio.run(_seed_with(url, settings))
 
 
+async def _work_with(url: str, settings: Settings, jobs: JobSettings) -> None:
+    database = Database.connect(url, settings.db)
+    worker = Worker(database, job_registry(), jobs)
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, worker.request_stop)
+    try:
+        await worker.run()
+    finally:
+        await database.dispose()
+
+
+def _work(settings: Settings, args: argparse.Namespace) -> None:
+    jobs = settings.jobs
+    if args.concurrency is not None:
+        jobs = jobs.model_copy(update={"concurrency": args.concurrency})
+    with database_url_for_cli(settings.db) as url:
+        asyncio.run(_work_with(url, settings, jobs))
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tenon", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -66,6 +89,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.set_defaults(handler=_serve)
+    worker = commands.add_parser("worker", help="run a job worker until SIGTERM/SIGINT")
+    worker.add_argument("--concurrency", type=int, help="jobs run at once (TENON_JOBS_CONCURRENCY)")
+    worker.set_defaults(handler=_work)
     commands.add_parser("migrate", help="apply database migrations").set_defaults(handler=_migrate)
     commands.add_parser("seed", help="create the demo company and recruiters").set_defaults(
         handler=_seed

@@ -1,5 +1,6 @@
-"""The application factory. The lifespan owns the database, the HTTP client and the
-authentication provider; tests hand in a `Database` bound to their own transaction."""
+"""The application factory. The lifespan owns the database, the HTTP client, the
+authentication provider and the in-process job worker; tests hand in a `Database` bound
+to their own transaction."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from fastapi import FastAPI
 from app.admin.router import router as admin_router
 from app.auth.providers import build_auth_provider
 from app.auth.router import router as auth_router
+from app.core.clock import Clock, SystemClock
 from app.core.db import Database
 from app.core.embedded_postgres import EmbeddedPostgres
 from app.core.errors import install_error_handlers
@@ -21,6 +23,9 @@ from app.core.logging import configure_logging
 from app.core.middleware import install_middleware
 from app.core.settings import Settings, load_settings
 from app.health.router import router as health_router
+from app.integrations.github.router import router as github_router
+from app.jobs.catalog import job_registry
+from app.jobs.worker import Worker
 
 log = structlog.get_logger(__name__)
 
@@ -39,7 +44,12 @@ async def _open_database(settings: Settings, stack: AsyncExitStack) -> Database:
     return database
 
 
-def create_app(settings: Settings | None = None, *, database: Database | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None,
+    *,
+    database: Database | None = None,
+    clock: Clock | None = None,
+) -> FastAPI:
     settings = settings or load_settings()
     configure_logging(json=settings.app.json_logs, level=settings.app.log_level)
 
@@ -49,6 +59,9 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
             app.state.db = database or await _open_database(settings, stack)
             http = await stack.enter_async_context(httpx.AsyncClient(timeout=OUTBOUND_TIMEOUT))
             app.state.auth_provider = build_auth_provider(settings, http)
+            if settings.jobs.in_process:
+                worker = Worker(app.state.db, job_registry(), settings.jobs, clock=app.state.clock)
+                await stack.enter_async_context(worker.running())
             log.info("app.started", env=settings.app.env)
             yield
             log.info("app.stopping")
@@ -60,12 +73,14 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.clock = clock or SystemClock()
     install_error_handlers(app)
     install_middleware(app, settings.app)
 
     prefix = settings.app.api_prefix
     app.include_router(health_router)
     app.include_router(auth_router, prefix=prefix)
+    app.include_router(github_router, prefix=prefix)
     if settings.app.admin_api_key is not None:
         app.include_router(admin_router, prefix=prefix)
     return app

@@ -30,9 +30,10 @@ from sqlalchemy.ext.asyncio import (
 from app.core.db import Database, async_url
 from app.core.embedded_postgres import EmbeddedPostgres
 from app.core.migrations import upgrade_to_head
-from app.core.settings import Settings
+from app.core.settings import DatabaseSettings, Settings
 from tests.support.app import client_for, make_settings, running_app
 from tests.support.identity import IdentityProvider
+from tests.support.jobs import reset_queue
 
 
 async def _admin_execute(server_url: str, *statements: str) -> None:
@@ -140,3 +141,25 @@ async def app(settings: Settings, database: Database) -> AsyncIterator[FastAPI]:
 async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     async with client_for(app) as client:
         yield client
+
+
+@pytest.fixture(scope="session")
+def jobs_database_url(database_url: str) -> Iterator[str]:
+    """A migrated database of its own for tests that need committed rows."""
+    name = f"tenon_jobs_{os.getpid()}"
+    drop = f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'
+    asyncio.run(_admin_execute(database_url, drop, f'CREATE DATABASE "{name}"'))
+    url = async_url(database_url).set(database=name).render_as_string(hide_password=False)
+    upgrade_to_head(url)
+    try:
+        yield url
+    finally:
+        asyncio.run(_admin_execute(database_url, drop))
+
+
+@pytest.fixture
+async def jobs_db(jobs_database_url: str) -> AsyncIterator[Database]:
+    database = Database.connect(jobs_database_url, DatabaseSettings(_env_file=None))
+    await reset_queue(database)
+    yield database
+    await database.dispose()

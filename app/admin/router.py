@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, status
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, status
 
 from app.auth.dependencies import require_admin_key
 from app.companies import service as companies
 from app.companies.schemas import CompanyCreate, CompanyOut, RecruiterCreate, RecruiterOut
+from app.core.clock import CurrentClock
 from app.core.db import DbSession
+from app.core.pagination import DEFAULT_LIMIT, Limit, Page
+from app.jobs import service as jobs
+from app.jobs.models import JobState
+from app.jobs.schemas import JobOut
 
 router = APIRouter(prefix="/admin", tags=["admin"], dependencies=[Depends(require_admin_key)])
 
@@ -26,3 +33,25 @@ async def create_recruiter(body: RecruiterCreate, session: DbSession) -> Recruit
         session, company_id=body.company_id, email=str(body.email), name=body.name
     )
     return RecruiterOut.model_validate(user)
+
+
+@router.get("/jobs", response_model=Page[JobOut])
+async def list_jobs(
+    session: DbSession,
+    state: Annotated[list[JobState] | None, Query(description="Repeat to match several.")] = None,
+    type: Annotated[str | None, Query(description="Job type, e.g. github.webhook.process.")] = None,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Annotated[
+        int | None, Query(ge=1, description="nextCursor of the previous page.")
+    ] = None,
+) -> Page[JobOut]:
+    """List jobs, newest first, optionally by state and type."""
+    return await jobs.list_jobs(
+        session, states=state or [], job_type=type, limit=limit, cursor=cursor
+    )
+
+
+@router.post("/jobs/{job_id}/retry", response_model=JobOut)
+async def retry_job(job_id: int, session: DbSession, clock: CurrentClock) -> JobOut:
+    """Run a failed or dead job again now."""
+    return await jobs.retry_job(session, job_id, clock)

@@ -120,10 +120,31 @@ class AuthSettings(BaseSettings):
         return bool(self.effective_issuer and self.api_audience)
 
 
+class JobSettings(BaseSettings):
+    model_config = _config("TENON_JOBS_")
+
+    # Run a worker inside each API process; turn off when `tenon worker` processes run.
+    in_process: bool = True
+    concurrency: int = Field(default=4, gt=0)
+    # Fallback when no LISTEN/NOTIFY wake-up arrives.
+    poll_interval_seconds: float = Field(default=2.0, gt=0)
+    # A job whose worker stops renewing this lease is claimed again by another worker.
+    lease_seconds: float = Field(default=60.0, gt=0)
+    shutdown_grace_seconds: float = Field(default=10.0, ge=0)
+
+
+class GitHubSettings(BaseSettings):
+    model_config = _config("TENON_GITHUB_")
+
+    webhook_secret: SecretStr | None = None
+
+
 class Settings(BaseModel):
     app: AppSettings = Field(default_factory=AppSettings)
     db: DatabaseSettings = Field(default_factory=DatabaseSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)
+    jobs: JobSettings = Field(default_factory=JobSettings)
+    github: GitHubSettings = Field(default_factory=GitHubSettings)
 
     @model_validator(mode="after")
     def _refuse_dangerous_combinations(self) -> Self:
@@ -140,4 +161,10 @@ class Settings(BaseModel):
 
 def load_settings() -> Settings:
     """Read every group from the environment (and `.env`) and validate the whole."""
-    return Settings(app=AppSettings(), db=DatabaseSettings(), auth=AuthSettings())
+    return Settings(
+        app=AppSettings(),
+        db=DatabaseSettings(),
+        auth=AuthSettings(),
+        jobs=JobSettings(),
+        github=GitHubSettings(),
+    )

@@ -47,3 +47,13 @@ Index("uq_jobs_waiting_dedupe_key", Job.dedupe_key, unique=True, postgresql_wher
 Index("ix_jobs_claimable_run_at_id", Job.run_at, Job.id, postgresql_where=_claimable)
 # Lease recovery: running jobs whose lock expired.
 Index("ix_jobs_running_locked_until", Job.locked_until, postgresql_where=Job.state == "running")
+
+
+class PeriodicSchedule(Base):
+    """When each periodic job is next due; the worker that advances it enqueues the tick."""
+
+    __tablename__ = "periodic_schedules"
+
+    name: Mapped[str] = mapped_column(Text, primary_key=True)
+    next_run_at: Mapped[datetime]
+    last_run_at: Mapped[datetime | None]

@@ -10,23 +10,44 @@ import httpx
 from fastapi import FastAPI
 
 from app.core.db import Database
-from app.core.settings import AppSettings, AuthSettings, DatabaseSettings, Settings
+from app.core.settings import (
+    AppSettings,
+    AuthSettings,
+    DatabaseSettings,
+    GitHubSettings,
+    JobSettings,
+    Settings,
+)
 from app.main import create_app
 from tests.support.identity import AUDIENCE, ISSUER
 
 ADMIN_KEY = "test-admin-key"
+WEBHOOK_SECRET = "test-webhook-secret"
 
 
 def make_settings(
-    database_url: str, jwks_url: str, *, app: dict[str, Any] | None = None, **auth: Any
+    database_url: str,
+    jwks_url: str,
+    *,
+    app: dict[str, Any] | None = None,
+    jobs: dict[str, Any] | None = None,
+    github: dict[str, Any] | None = None,
+    **auth: Any,
 ) -> Settings:
-    app_fields: dict[str, Any] = {"env": "test", "admin_api_key": ADMIN_KEY} | (app or {})
+    """Settings for the test tenant; each group's fields can be overridden."""
     return Settings(
-        app=AppSettings(_env_file=None, **app_fields),
+        app=AppSettings(
+            _env_file=None, **({"env": "test", "admin_api_key": ADMIN_KEY} | (app or {}))
+        ),
         db=DatabaseSettings(_env_file=None, database_url=database_url),
         auth=AuthSettings(
             _env_file=None,
             **({"issuer": ISSUER, "api_audience": AUDIENCE, "jwks_url": jwks_url} | auth),
+        ),
+        # The in-process worker stays off: a test's app shares the test's transaction.
+        jobs=JobSettings(_env_file=None, **({"in_process": False} | (jobs or {}))),
+        github=GitHubSettings(
+            _env_file=None, **({"webhook_secret": WEBHOOK_SECRET} | (github or {}))
         ),
     )
 

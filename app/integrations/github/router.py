@@ -1,0 +1,91 @@
+"""The GitHub webhook endpoint: verify, record, acknowledge; processing happens in a job."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Request, Response, status
+from pydantic import SecretStr
+
+from app.core.db import DbSession
+from app.core.errors import PROBLEM_CONTENT_TYPE, BadRequestError, ServiceUnavailableError
+from app.core.schemas import ApiModel
+from app.integrations.github.webhooks import DeliveryOutcome, receive_delivery, verify_signature
+
+router = APIRouter(prefix="/github", tags=["github"])
+
+
+class WebhookAck(ApiModel):
+    status: DeliveryOutcome
+    delivery_id: str | None = None
+
+
+def _problem(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {PROBLEM_CONTENT_TYPE: {}}}
+
+
+_ACK_STATUS = {
+    DeliveryOutcome.PONG: status.HTTP_200_OK,
+    DeliveryOutcome.DUPLICATE: status.HTTP_200_OK,
+    DeliveryOutcome.QUEUED: status.HTTP_202_ACCEPTED,
+    DeliveryOutcome.IGNORED: status.HTTP_202_ACCEPTED,
+}
+
+
+def _webhook_secret(request: Request) -> bytes:
+    secret: SecretStr | None = request.app.state.settings.github.webhook_secret
+    if secret is None:
+        # Never accept unsigned deliveries: without a secret nothing can be verified.
+        raise ServiceUnavailableError(
+            "GitHub webhooks are not configured.", code="WEBHOOKS_NOT_CONFIGURED"
+        )
+    return secret.get_secret_value().encode()
+
+
+def _parse_object(body: bytes) -> dict[str, Any]:
+    try:
+        payload = json.loads(body)
+    except ValueError:
+        payload = None
+    if not isinstance(payload, dict):
+        raise BadRequestError(
+            "The payload must be a JSON object (content type application/json).",
+            code="WEBHOOK_PAYLOAD_INVALID",
+        )
+    return payload
+
+
+@router.post(
+    "/webhooks",
+    response_model=WebhookAck,
+    response_model_exclude_none=True,
+    responses={
+        200: {"description": "A ping answered, or a redelivery already recorded."},
+        202: {"model": WebhookAck, "description": "Recorded: queued for processing or ignored."},
+        400: _problem("Missing GitHub headers, or a payload that is not a JSON object."),
+        401: _problem("Missing or invalid X-Hub-Signature-256."),
+        503: _problem("No webhook secret is configured."),
+    },
+)
+async def receive_webhook(
+    request: Request,
+    response: Response,
+    session: DbSession,
+    x_hub_signature_256: Annotated[str | None, Header()] = None,
+    x_github_event: Annotated[str | None, Header()] = None,
+    x_github_delivery: Annotated[str | None, Header()] = None,
+) -> WebhookAck:
+    """Receive a GitHub webhook delivery."""
+    body = await request.body()
+    verify_signature(_webhook_secret(request), body, x_hub_signature_256)
+    if not x_github_event or not x_github_delivery:
+        raise BadRequestError(
+            "X-GitHub-Event and X-GitHub-Delivery are required.", code="WEBHOOK_HEADERS_MISSING"
+        )
+    outcome = await receive_delivery(
+        session, delivery_id=x_github_delivery, event=x_github_event, body_json=_parse_object(body)
+    )
+    response.status_code = _ACK_STATUS[outcome]
+    delivery_id = x_github_delivery if outcome is DeliveryOutcome.QUEUED else None
+    return WebhookAck(status=outcome, delivery_id=delivery_id)

@@ -1,0 +1,11 @@
+"""Every job type the service runs, in one place: what `tenon worker` and the in-process
+worker execute."""
+
+from __future__ import annotations
+
+from app.integrations.github.webhooks import PROCESS_WEBHOOK_DELIVERY
+from app.jobs.registry import JobRegistry
+
+
+def job_registry() -> JobRegistry:
+    return JobRegistry.of([PROCESS_WEBHOOK_DELIVERY])

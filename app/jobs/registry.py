@@ -1,0 +1,86 @@
+"""Job types: a name, a typed payload, a handler and its retry policy; and the registry a
+worker runs from."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel
+
+from app.core.clock import Clock
+from app.core.db import Database
+
+P = TypeVar("P", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class JobContext:
+    """What a handler gets besides its payload."""
+
+    database: Database
+    clock: Clock
+    job_id: int
+    attempt: int
+    max_attempts: int
+
+
+class PermanentJobError(Exception):
+    """Raised by a handler when retrying cannot help: the job goes straight to `dead`."""
+
+
+@dataclass(frozen=True)
+class JobType(Generic[P]):
+    name: str
+    payload: type[P]
+    handler: Callable[[JobContext, P], Awaitable[None]]
+    max_attempts: int = 5
+    backoff_base: timedelta = timedelta(seconds=5)
+    backoff_cap: timedelta = timedelta(hours=1)
+
+    def retry_delay(self, attempt: int, jitter: Callable[[], float] = random.random) -> timedelta:
+        """Exponential backoff after failed attempt `attempt` (1-based), with the upper half
+        jittered so retries of many jobs that failed together spread out."""
+        ceiling = min(self.backoff_cap, self.backoff_base * (1 << max(attempt - 1, 0)))
+        return ceiling / 2 + ceiling / 2 * jitter()
+
+    async def run(self, context: JobContext, payload: dict[str, Any]) -> None:
+        await self.handler(context, self.payload.model_validate(payload))
+
+
+@dataclass(frozen=True)
+class PeriodicJob:
+    """A job type enqueued every `every`, once per tick across all workers."""
+
+    job_type: JobType[Any]
+    every: timedelta
+
+
+@dataclass
+class JobRegistry:
+    job_types: dict[str, JobType[Any]] = field(default_factory=dict)
+    periodic: list[PeriodicJob] = field(default_factory=list)
+
+    @classmethod
+    def of(
+        cls, job_types: Iterable[JobType[Any]], periodic: Iterable[PeriodicJob] = ()
+    ) -> JobRegistry:
+        registry = cls()
+        for job_type in job_types:
+            registry.add(job_type)
+        for schedule in periodic:
+            registry.add(schedule.job_type)
+            registry.periodic.append(schedule)
+        return registry
+
+    def add(self, job_type: JobType[Any]) -> None:
+        existing = self.job_types.get(job_type.name)
+        if existing is not None and existing is not job_type:
+            raise ValueError(f"Job type {job_type.name!r} is registered twice")
+        self.job_types[job_type.name] = job_type
+
+    def get(self, name: str) -> JobType[Any] | None:
+        return self.job_types.get(name)

@@ -1,0 +1,310 @@
+"""The job worker: claims due jobs, runs them with bounded concurrency under a renewed
+lease, records outcomes with backoff or dead-lettering, enqueues periodic jobs, and shuts
+down gracefully.
+
+Idle workers sleep on PostgreSQL LISTEN; a NOTIFY from a committed enqueue wakes them at
+once. Polling every `poll_interval_seconds` is the fallback if the listening connection
+is lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import random
+import socket
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import datetime, timedelta
+from typing import Literal
+
+import asyncpg
+import structlog
+from pydantic import ValidationError
+
+from app.core.clock import Clock, SystemClock
+from app.core.db import Database
+from app.core.logging import redact_text
+from app.core.settings import JobSettings
+from app.jobs import repository
+from app.jobs.models import Job
+from app.jobs.queue import NOTIFY_CHANNEL, enqueue
+from app.jobs.registry import JobContext, JobRegistry, PermanentJobError
+
+log = structlog.get_logger(__name__)
+
+Outcome = Literal["succeeded", "failed", "dead"]
+
+MAX_ERROR_LENGTH = 4000
+PERIODIC_CHECK_SECONDS = 1.0
+LISTEN_RETRY_SECONDS = 5.0
+
+
+def _error_text(exc: BaseException) -> str:
+    return redact_text(f"{type(exc).__name__}: {exc}")[:MAX_ERROR_LENGTH]
+
+
+class Worker:
+    def __init__(
+        self,
+        database: Database,
+        registry: JobRegistry,
+        settings: JobSettings,
+        *,
+        clock: Clock | None = None,
+        worker_id: str | None = None,
+        jitter: Callable[[], float] = random.random,
+    ) -> None:
+        self.database = database
+        self.registry = registry
+        self.settings = settings
+        self.clock = clock or SystemClock()
+        self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self._jitter = jitter
+        self._running: dict[int, asyncio.Task[None]] = {}
+        self._wake = asyncio.Event()
+        self._stopping = asyncio.Event()
+        self._listener: asyncpg.Connection | None = None
+        self._listen_attempted_at = float("-inf")
+
+    @property
+    def lease(self) -> timedelta:
+        return timedelta(seconds=self.settings.lease_seconds)
+
+    @asynccontextmanager
+    async def running(self) -> AsyncIterator[None]:
+        """Run in the background for the duration; stop gracefully on exit."""
+        task = asyncio.create_task(self.run())
+        try:
+            yield
+        finally:
+            self.request_stop()
+            await task
+
+    def request_stop(self) -> None:
+        """Stop claiming; `run` then lets running jobs finish within the grace period."""
+        self._stopping.set()
+        self._wake.set()
+
+    async def run(self) -> None:
+        log.info("jobs.worker.started", worker_id=self.worker_id)
+        background = [
+            asyncio.create_task(self._renew_leases_forever()),
+            asyncio.create_task(self._schedule_periodic_forever()),
+        ]
+        try:
+            while not self._stopping.is_set():
+                await self._ensure_listening()
+                self._wake.clear()
+                free = self.settings.concurrency - len(self._running)
+                claimed = await self._claim(free) if free > 0 else []
+                for job in claimed:
+                    self._start(job)
+                if len(claimed) < free or free <= 0:
+                    await self._sleep_until_woken()
+        finally:
+            for task in background:
+                task.cancel()
+            await asyncio.gather(*background, return_exceptions=True)
+            await self._drain()
+            await self._stop_listening()
+            log.info("jobs.worker.stopped", worker_id=self.worker_id)
+
+    async def run_until_idle(self) -> None:
+        """Run every job that is due now, then return (tests and one-off draining)."""
+        while claimed := await self._claim(self.settings.concurrency):
+            await asyncio.gather(*(self._execute(job) for job in claimed))
+
+    async def schedule_periodic(self) -> None:
+        """Enqueue each periodic job whose tick has come, once across all workers."""
+        for schedule in self.registry.periodic:
+            now = self.clock.now()
+            name = schedule.job_type.name
+            async with self.database.session_scope() as session:
+                won = await repository.advance_schedule(
+                    session, name, now=now, next_run_at=now + schedule.every
+                )
+                if won:
+                    await enqueue(
+                        session,
+                        schedule.job_type,
+                        schedule.job_type.payload(),
+                        run_at=now,
+                        dedupe_key=f"periodic:{name}",
+                    )
+            if won:
+                log.info("jobs.periodic.enqueued", job_type=name)
+
+    # -- claiming and running ------------------------------------------------------------
+
+    async def _claim(self, limit: int) -> list[Job]:
+        now = self.clock.now()
+        try:
+            async with self.database.session_scope() as session:
+                jobs = await repository.claim(
+                    session,
+                    worker_id=self.worker_id,
+                    limit=limit,
+                    now=now,
+                    lease_until=now + self.lease,
+                )
+        except Exception as exc:  # the database being away must not kill the worker
+            log.warning("jobs.claim_failed", error=_error_text(exc))
+            return []
+        return list(jobs)
+
+    def _start(self, job: Job) -> None:
+        task = asyncio.create_task(self._execute(job))
+        self._running[job.id] = task
+
+        def done(_: asyncio.Task[None]) -> None:
+            self._running.pop(job.id, None)
+            self._wake.set()
+
+        task.add_done_callback(done)
+
+    async def _execute(self, job: Job) -> None:
+        with structlog.contextvars.bound_contextvars(
+            job_id=job.id, job_type=job.type, attempt=job.attempts
+        ):
+            started = time.perf_counter()
+            outcome, error = await self._attempt(job)
+            await self._record(job, outcome, error)
+            emit = {"succeeded": log.info, "failed": log.warning, "dead": log.error}[outcome]
+            emit(
+                "job.finished",
+                outcome=outcome,
+                duration_ms=round((time.perf_counter() - started) * 1000, 1),
+                error=error,
+            )
+
+    async def _attempt(self, job: Job) -> tuple[Outcome, str | None]:
+        job_type = self.registry.get(job.type)
+        if job_type is None:
+            return "dead", f"no handler is registered for job type {job.type!r}"
+        if job.attempts > job.max_attempts:
+            # Its last allowed attempt was lost with a worker (the claim noted the expiry).
+            return "dead", job.last_error
+        context = JobContext(
+            database=self.database,
+            clock=self.clock,
+            job_id=job.id,
+            attempt=job.attempts,
+            max_attempts=job.max_attempts,
+        )
+        try:
+            await job_type.run(context, job.payload)
+        except (PermanentJobError, ValidationError) as exc:
+            return "dead", _error_text(exc)
+        except Exception as exc:
+            log.debug("job.attempt_failed", exc_info=exc)
+            if job.attempts >= job.max_attempts:
+                return "dead", _error_text(exc)
+            return "failed", _error_text(exc)
+        return "succeeded", None
+
+    async def _record(self, job: Job, outcome: Outcome, error: str | None) -> None:
+        now = self.clock.now()
+        retry_at: datetime | None = None
+        if outcome == "failed":
+            job_type = self.registry.get(job.type)
+            assert job_type is not None
+            retry_at = now + job_type.retry_delay(job.attempts, self._jitter)
+        try:
+            async with self.database.session_scope() as session:
+                kept = await repository.finish(
+                    session,
+                    job.id,
+                    worker_id=self.worker_id,
+                    now=now,
+                    state=outcome,
+                    error=error,
+                    retry_at=retry_at,
+                )
+        except Exception as exc:
+            # The lease will run out and another worker will run the job again.
+            log.error("job.record_failed", error=_error_text(exc))
+            return
+        if not kept:
+            log.warning("job.lease_lost", outcome=outcome)
+
+    # -- leases, periodic jobs, waking -----------------------------------------------------
+
+    async def _renew_leases_forever(self) -> None:
+        interval = self.settings.lease_seconds / 3
+        while True:
+            await asyncio.sleep(interval)
+            held = list(self._running)
+            if not held:
+                continue
+            try:
+                async with self.database.session_scope() as session:
+                    kept = await repository.extend_leases(
+                        session,
+                        held,
+                        worker_id=self.worker_id,
+                        until=self.clock.now() + self.lease,
+                    )
+            except Exception as exc:
+                log.warning("jobs.lease_renewal_failed", error=_error_text(exc))
+                continue
+            for job_id in set(held) - kept:
+                log.warning("job.lease_lost", job_id=job_id)
+
+    async def _schedule_periodic_forever(self) -> None:
+        if not self.registry.periodic:
+            return
+        while True:
+            try:
+                await self.schedule_periodic()
+            except Exception as exc:
+                log.warning("jobs.periodic_failed", error=_error_text(exc))
+            await asyncio.sleep(PERIODIC_CHECK_SECONDS)
+
+    async def _sleep_until_woken(self) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), self.settings.poll_interval_seconds)
+
+    async def _ensure_listening(self) -> None:
+        if self._listener is not None and not self._listener.is_closed():
+            return
+        if time.monotonic() - self._listen_attempted_at < LISTEN_RETRY_SECONDS:
+            return
+        self._listen_attempted_at = time.monotonic()
+        dsn = self.database.engine.url.set(drivername="postgresql")
+        try:
+            listener = await asyncpg.connect(dsn.render_as_string(hide_password=False))
+            await listener.add_listener(NOTIFY_CHANNEL, self._on_notify)
+        except Exception as exc:
+            log.warning("jobs.listen_failed", error=_error_text(exc))
+            return
+        self._listener = listener
+
+    def _on_notify(self, *_: object) -> None:
+        self._wake.set()
+
+    async def _stop_listening(self) -> None:
+        if self._listener is not None:
+            await self._listener.close()
+            self._listener = None
+
+    async def _drain(self) -> None:
+        """Let running jobs finish within the grace period; release the rest."""
+        if not self._running:
+            return
+        tasks = list(self._running.values())
+        _, unfinished = await asyncio.wait(tasks, timeout=self.settings.shutdown_grace_seconds)
+        if not unfinished:
+            return
+        interrupted = [job_id for job_id, task in self._running.items() if task in unfinished]
+        for task in unfinished:
+            task.cancel()
+        await asyncio.gather(*unfinished, return_exceptions=True)
+        async with self.database.session_scope() as session:
+            await repository.release(
+                session, interrupted, worker_id=self.worker_id, now=self.clock.now()
+            )
+        log.warning("jobs.worker.released", job_ids=interrupted)
