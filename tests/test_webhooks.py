@@ -7,6 +7,7 @@ the shared corpus.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
@@ -436,3 +437,29 @@ async def test_default_handlers_log_what_arrived(
     assert run["head_sha"]
     installation = by_event["github.installation.created"]
     assert (installation["installation_id"], installation["account"]) == (957387, "Codertocat")
+
+
+# --- end to end --------------------------------------------------------------------------
+
+
+async def test_delivery_is_processed_by_the_apis_in_process_worker(
+    jobs_database_url: str, jobs_db: Database, idp: IdentityProvider, recorder: _Recorder
+) -> None:
+    settings = make_settings(
+        jobs_database_url, idp.jwks_url, jobs={"in_process": True, "poll_interval_seconds": 30}
+    )
+    delivery_id = str(uuid.uuid4())
+    async with serving(settings, jobs_db) as client:
+        response = await _deliver(client, "workflow_run", COMPLETED_RUN, delivery_id)
+        assert response.status_code == 202
+        for _ in range(200):  # woken by NOTIFY, far sooner than the 30 s poll
+            delivery = await _delivery(jobs_db, delivery_id)
+            if delivery is not None and delivery.status == "processed":
+                break
+            await asyncio.sleep(0.05)
+    assert delivery is not None
+    assert delivery.status == "processed"
+    [event] = recorder.events
+    assert event.payload["workflow_run"]["id"] == json.loads(COMPLETED_RUN)["workflow_run"]["id"]
+    [job] = await _webhook_jobs(jobs_db)
+    assert (job.state, job.attempts) == ("succeeded", 1)

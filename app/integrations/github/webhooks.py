@@ -21,6 +21,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import UnauthorizedError
+from app.core.logging import redact_text
 from app.core.schemas import ApiModel
 from app.integrations.github.models import WebhookDelivery, WebhookDeliveryStatus
 from app.jobs.queue import enqueue
@@ -198,7 +199,7 @@ async def _process_delivery(context: JobContext, ref: DeliveryRef) -> None:
         final = isinstance(exc, PermanentJobError) or context.attempt >= context.max_attempts
         # 'received' lets the retry process it again.
         status: WebhookDeliveryStatus = "failed" if final else "received"
-        error = f"{type(exc).__name__}: {exc}"
+        error = redact_text(f"{type(exc).__name__}: {exc}")
         await _record_outcome(context, event.delivery_id, status=status, error=error)
         log.warning(
             "github.webhook.handler_failed",
