@@ -8,15 +8,18 @@ databases); without it an embedded PostgreSQL is started in a temporary folder.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import shutil
 import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from io import StringIO
 from pathlib import Path
 
 import httpx
 import pytest
+import structlog
 from fastapi import FastAPI
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import (
@@ -29,6 +32,7 @@ from sqlalchemy.ext.asyncio import (
 
 from app.core.db import Database, async_url
 from app.core.embedded_postgres import EmbeddedPostgres
+from app.core.logging import configure_logging
 from app.core.migrations import upgrade_to_head
 from app.core.settings import DatabaseSettings, Settings
 from tests.support.app import client_for, make_settings, running_app
@@ -163,3 +167,16 @@ async def jobs_db(jobs_database_url: str) -> AsyncIterator[Database]:
     await reset_queue(database)
     yield database
     await database.dispose()
+
+
+@pytest.fixture
+def log_stream() -> Iterator[StringIO]:
+    """Logging configured for real, into a buffer; the previous root handlers come back after."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    stream = StringIO()
+    configure_logging(json=True, level="INFO", stream=stream)
+    yield stream
+    root.handlers[:] = handlers
+    root.setLevel(level)
+    structlog.reset_defaults()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -12,8 +14,11 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from app.companies.models import Company, User
+from app.core.db import Database
 from app.core.migrations import PROJECT_ROOT
 from app.core.settings import AppSettings, DatabaseSettings, Settings
+from app.integrations.github.models import WebhookDelivery
+from app.integrations.github.webhooks import receive_delivery
 from app.main import create_app
 
 
@@ -72,3 +77,40 @@ def test_migrate_without_database_url_uses_embedded_postgres(tmp_path: Path) -> 
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "postgres" / "PG_VERSION").exists()
     assert not _postmaster_running(tmp_path)
+
+
+async def test_worker_command_processes_jobs_and_stops_on_sigterm(
+    jobs_db: Database, jobs_database_url: str
+) -> None:
+    async with jobs_db.session_scope() as session:
+        await receive_delivery(
+            session,
+            delivery_id="cli-worker-1",
+            event="installation",
+            body_json={"action": "created", "installation": {"id": 7}},
+        )
+    clean = {key: value for key, value in os.environ.items() if not key.startswith("TENON_")}
+    process = await asyncio.create_subprocess_exec(
+        *(sys.executable, "-m", "app.cli", "worker", "--concurrency", "2"),
+        env=clean | {"TENON_ENV": "test", "TENON_DATABASE_URL": jobs_database_url},
+        cwd=PROJECT_ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        for _ in range(300):
+            async with jobs_db.session_scope() as session:
+                status = await session.scalar(
+                    select(WebhookDelivery.status).where(
+                        WebhookDelivery.delivery_id == "cli-worker-1"
+                    )
+                )
+            if status == "processed":
+                break
+            await asyncio.sleep(0.1)
+        assert status == "processed"
+    finally:
+        process.send_signal(signal.SIGTERM)
+        output, _ = await asyncio.wait_for(process.communicate(), 30)
+    assert process.returncode == 0, output
+    assert b"jobs.worker.stopped" in output

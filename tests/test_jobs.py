@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from io import StringIO
 
 import asyncpg
 import pytest
@@ -21,6 +22,7 @@ from app.jobs.registry import JobContext, JobRegistry, JobType, PeriodicJob, Per
 from app.jobs.repository import LEASE_EXPIRED
 from app.jobs.worker import Worker
 from tests.support.jobs import Effect, FakeClock, recording_job
+from tests.support.logs import json_lines
 
 
 class Nothing(BaseModel):
@@ -209,6 +211,20 @@ async def test_permanent_error_and_bad_payload_go_straight_to_dead(jobs_db: Data
     assert bad.state == "dead"
     assert bad.attempts == 1
     assert "ValidationError" in (bad.last_error or "")
+
+
+async def test_each_attempt_is_logged_with_type_id_attempt_duration_and_outcome(
+    jobs_db: Database, log_stream: StringIO
+) -> None:
+    job_type = _job_type(_noop, name="test.logged")
+    job_id = await _enqueue(jobs_db, job_type)
+    await Worker(jobs_db, JobRegistry.of([job_type]), _settings()).run_until_idle()
+    [finished] = [line for line in json_lines(log_stream) if line["event"] == "job.finished"]
+    assert finished["job_id"] == job_id
+    assert finished["job_type"] == "test.logged"
+    assert finished["attempt"] == 1
+    assert finished["outcome"] == "succeeded"
+    assert finished["duration_ms"] >= 0
 
 
 async def test_job_of_an_unknown_type_is_dead_not_lost(jobs_db: Database) -> None:

@@ -1,8 +1,6 @@
 from __future__ import annotations
 
-import json
 import logging
-from collections.abc import Iterator
 from io import StringIO
 from typing import Any
 
@@ -10,29 +8,13 @@ import pytest
 import structlog
 
 from app.core.logging import REDACTED, configure_logging, redact_event
+from tests.support.logs import json_lines
 
 GHP = "ghp_" + "A1b2C3d4E5f6G7h8I9j0K1l2"
 GHS = "ghs_" + "Z9y8X7w6V5u4T3s2R1q0P9o8"
 PAT = "github_pat_" + "11ABCDEFG0_abcdefghijklmnopqrstuvwxyz"
 JWT = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhdXRoMHwxMjMifQ.c2lnbmF0dXJlLXBhcnQ"
 SESSION_ID = "3f2b8c1e-9a4d-4e6f-8b7a-1c2d3e4f5a6b"
-
-
-@pytest.fixture
-def log_stream() -> Iterator[StringIO]:
-    """Logging configured for real, into a buffer; the previous root handlers come back after."""
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    stream = StringIO()
-    configure_logging(json=True, level="INFO", stream=stream)
-    yield stream
-    root.handlers[:] = handlers
-    root.setLevel(level)
-    structlog.reset_defaults()
-
-
-def json_lines(stream: StringIO) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in stream.getvalue().splitlines() if line.strip()]
 
 
 def redact(**event: Any) -> dict[str, Any]:
