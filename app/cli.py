@@ -8,6 +8,7 @@ import signal
 import sys
 from collections.abc import Sequence
 
+import httpx
 import structlog
 import uvicorn
 from pydantic import ValidationError
@@ -18,7 +19,9 @@ from app.core.logging import configure_logging
 from app.core.migrations import database_url_for_cli, upgrade_to_head
 from app.core.settings import JobSettings, Settings, load_settings
 from app.jobs.catalog import job_registry
+from app.jobs.registry import build_job_services
 from app.jobs.worker import Worker
+from app.main import OUTBOUND_TIMEOUT
 
 log = structlog.get_logger(__name__)
 
@@ -64,12 +67,14 @@ def _seed(settings: Settings, args: argparse.Namespace) -> None:
 
 async def _work_with(url: str, settings: Settings, jobs: JobSettings) -> None:
     database = Database.connect(url, settings.db)
-    worker = Worker(database, job_registry(), jobs)
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, worker.request_stop)
     try:
-        await worker.run()
+        async with httpx.AsyncClient(timeout=OUTBOUND_TIMEOUT) as http:
+            services = build_job_services(settings, http)
+            worker = Worker(database, job_registry(), jobs, services=services)
+            loop = asyncio.get_running_loop()
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(signum, worker.request_stop)
+            await worker.run()
     finally:
         await database.dispose()
 

@@ -15,17 +15,24 @@ from fastapi import FastAPI
 from app.admin.router import router as admin_router
 from app.auth.providers import build_auth_provider
 from app.auth.router import router as auth_router
+from app.candidate_sessions.router import candidate_router
+from app.candidate_sessions.router import recruiter_router as candidates_router
 from app.core.clock import Clock, SystemClock
 from app.core.db import Database
 from app.core.embedded_postgres import EmbeddedPostgres
 from app.core.errors import install_error_handlers
 from app.core.logging import configure_logging
 from app.core.middleware import install_middleware
+from app.core.rate_limit import RateLimiter
 from app.core.settings import Settings, load_settings
 from app.health.router import router as health_router
 from app.integrations.github.router import router as github_router
+from app.integrations.github.template_catalog import TemplateCatalog
 from app.jobs.catalog import job_registry
+from app.jobs.registry import build_job_services
 from app.jobs.worker import Worker
+from app.simulations.router import router as simulations_router
+from app.submissions.router import router as submissions_router
 
 log = structlog.get_logger(__name__)
 
@@ -59,8 +66,21 @@ def create_app(
             app.state.db = database or await _open_database(settings, stack)
             http = await stack.enter_async_context(httpx.AsyncClient(timeout=OUTBOUND_TIMEOUT))
             app.state.auth_provider = build_auth_provider(settings, http)
+            app.state.rate_limiter = RateLimiter(settings.rate_limit)
+            stack.push_async_callback(app.state.rate_limiter.close)
+            app.state.template_catalog = TemplateCatalog(
+                owner=settings.github.template_owner,
+                workflow_file=settings.github.actions_workflow_file,
+            )
+            app.state.job_services = build_job_services(settings, http)
             if settings.jobs.in_process:
-                worker = Worker(app.state.db, job_registry(), settings.jobs, clock=app.state.clock)
+                worker = Worker(
+                    app.state.db,
+                    job_registry(),
+                    settings.jobs,
+                    services=app.state.job_services,
+                    clock=app.state.clock,
+                )
                 await stack.enter_async_context(worker.running())
             log.info("app.started", env=settings.app.env)
             yield
@@ -81,6 +101,10 @@ def create_app(
     app.include_router(health_router)
     app.include_router(auth_router, prefix=prefix)
     app.include_router(github_router, prefix=prefix)
+    app.include_router(simulations_router, prefix=prefix)
+    app.include_router(candidates_router, prefix=prefix)
+    app.include_router(candidate_router, prefix=prefix)
+    app.include_router(submissions_router, prefix=prefix)
     if settings.app.admin_api_key is not None:
         app.include_router(admin_router, prefix=prefix)
     return app

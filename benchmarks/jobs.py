@@ -28,10 +28,12 @@ from app.core.db import Database, async_url
 from app.core.embedded_postgres import EmbeddedPostgres
 from app.core.logging import configure_logging
 from app.core.migrations import PROJECT_ROOT, upgrade_to_head
-from app.core.settings import DatabaseSettings, JobSettings
+from app.core.security import TokenCipher
+from app.core.settings import AppSettings, DatabaseSettings, JobSettings, Settings
 from app.jobs.queue import enqueue
-from app.jobs.registry import JobContext, JobRegistry, JobType
+from app.jobs.registry import JobContext, JobRegistry, JobServices, JobType
 from app.jobs.worker import Worker
+from app.notifications.email import ConsoleEmailSender
 
 WORKER_CONCURRENCY = 8
 
@@ -45,6 +47,16 @@ async def _nothing(context: JobContext, payload: Empty) -> None:
 
 
 NOOP = JobType(name="bench.noop", payload=Empty, handler=_nothing)
+
+
+def _worker(database: Database, registry: JobRegistry) -> Worker:
+    settings = Settings(app=AppSettings(_env_file=None, env="test"))
+    services = JobServices(
+        settings=settings,
+        email=ConsoleEmailSender(),
+        token_cipher=TokenCipher(settings.app.secret_key.get_secret_value()),
+    )
+    return Worker(database, registry, _job_settings(), services=services)
 
 
 def _job_settings() -> JobSettings:
@@ -68,7 +80,7 @@ async def _admin(url: str, statement: str) -> None:
 
 async def _run_worker_process(url: str) -> None:
     database = Database.connect(url, DatabaseSettings(_env_file=None))
-    worker = Worker(database, JobRegistry.of([NOOP]), _job_settings())
+    worker = _worker(database, JobRegistry.of([NOOP]))
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, worker.request_stop)
     try:
         await worker.run()
@@ -128,7 +140,7 @@ async def latency(url: str, samples: int) -> list[float]:
         started[context.job_id].set()
 
     probe = JobType(name="bench.probe", payload=Empty, handler=record)
-    worker = Worker(database, JobRegistry.of([probe]), _job_settings())
+    worker = _worker(database, JobRegistry.of([probe]))
     delays: list[float] = []
     try:
         async with worker.running():

@@ -6,8 +6,6 @@ create several rows without clashing on unique indexes.
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -17,6 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.candidate_sessions.models import CandidateSession, SessionStatus
 from app.companies.models import Company, User
+from app.core.security import TokenCipher, hash_token, new_token
+from app.core.settings import LOCAL_SECRET_KEY
 from app.events.models import ActorType, Event
 from app.integrations.github.models import WebhookDelivery
 from app.jobs.models import Job, JobState
@@ -125,12 +125,13 @@ async def create_candidate_session(
     expires_at: datetime | None = None,
     token: str | None = None,
 ) -> CandidateSession:
-    token = token or secrets.token_urlsafe(32)
+    token = token or new_token()
     candidate_session = CandidateSession(
         simulation_id=simulation.id,
         candidate_name=candidate_name,
         invite_email=invite_email or f"candidate-{_suffix()}@example.com",
-        token_hash=hashlib.sha256(token.encode()).hexdigest(),
+        token_hash=hash_token(token),
+        token_ciphertext=TokenCipher(LOCAL_SECRET_KEY).encrypt(token),
         status=status,
         expires_at=expires_at or datetime.now(UTC) + timedelta(days=14),
     )

@@ -20,8 +20,7 @@ from app.jobs.models import Job
 from app.jobs.queue import NOTIFY_CHANNEL, enqueue
 from app.jobs.registry import JobContext, JobRegistry, JobType, PeriodicJob, PermanentJobError
 from app.jobs.repository import LEASE_EXPIRED
-from app.jobs.worker import Worker
-from tests.support.jobs import Effect, FakeClock, recording_job
+from tests.support.jobs import Effect, FakeClock, make_worker, recording_job
 from tests.support.logs import json_lines
 
 
@@ -119,9 +118,21 @@ async def test_dedupe_key_allows_one_waiting_job_per_key(jobs_db: Database) -> N
     assert other != first
     assert await _count_jobs(jobs_db) == 2
 
-    await Worker(jobs_db, JobRegistry.of([job_type]), _settings()).run_until_idle()
+    await make_worker(jobs_db, JobRegistry.of([job_type]), _settings()).run_until_idle()
     after_success = await _enqueue(jobs_db, job_type, dedupe_key="session-1")
     assert after_success not in (first, other)
+
+
+async def test_dedupe_enqueue_works_when_the_statement_is_reused(jobs_db: Database) -> None:
+    # Regression: with the partial index's predicate sent as parameters, PostgreSQL could
+    # not infer the ON CONFLICT arbiter once asyncpg reused the prepared statement.
+    job_type = _job_type(_noop)
+    async with jobs_db.session_scope() as session:
+        ids = [
+            await enqueue(session, job_type, Nothing(), dedupe_key=f"key-{n % 4}")
+            for n in range(12)
+        ]
+    assert len(set(ids)) == 4
 
 
 # -- outcomes, backoff, dead letters ---------------------------------------------------------
@@ -138,7 +149,7 @@ async def test_failing_job_backs_off_exponentially_then_dies_with_its_last_error
         raise ConnectionError(f"GitHub said no (attempt {context.attempt})")
 
     job_type = _job_type(flaky, max_attempts=3, backoff_base=timedelta(seconds=10))
-    worker = Worker(
+    worker = make_worker(
         jobs_db, JobRegistry.of([job_type]), _settings(), clock=clock, jitter=lambda: 1.0
     )
     job_id = await _enqueue(jobs_db, job_type, run_at=clock.now())
@@ -204,7 +215,9 @@ async def test_permanent_error_and_bad_payload_go_straight_to_dead(jobs_db: Data
             text('UPDATE jobs SET payload = \'{"count": "many"}\' WHERE id = :id'),
             {"id": malformed},
         )
-    await Worker(jobs_db, JobRegistry.of([refusing, strict_type]), _settings()).run_until_idle()
+    await make_worker(
+        jobs_db, JobRegistry.of([refusing, strict_type]), _settings()
+    ).run_until_idle()
     assert (await _job(jobs_db, refused)).state == "dead"
     assert (await _job(jobs_db, refused)).last_error == "PermanentJobError: the address bounced"
     bad = await _job(jobs_db, malformed)
@@ -218,7 +231,7 @@ async def test_each_attempt_is_logged_with_type_id_attempt_duration_and_outcome(
 ) -> None:
     job_type = _job_type(_noop, name="test.logged")
     job_id = await _enqueue(jobs_db, job_type)
-    await Worker(jobs_db, JobRegistry.of([job_type]), _settings()).run_until_idle()
+    await make_worker(jobs_db, JobRegistry.of([job_type]), _settings()).run_until_idle()
     [finished] = [line for line in json_lines(log_stream) if line["event"] == "job.finished"]
     assert finished["job_id"] == job_id
     assert finished["job_type"] == "test.logged"
@@ -229,7 +242,7 @@ async def test_each_attempt_is_logged_with_type_id_attempt_duration_and_outcome(
 
 async def test_job_of_an_unknown_type_is_dead_not_lost(jobs_db: Database) -> None:
     orphan = await _enqueue(jobs_db, _job_type(_noop, name="removed.in.last.release"))
-    await Worker(jobs_db, JobRegistry(), _settings()).run_until_idle()
+    await make_worker(jobs_db, JobRegistry(), _settings()).run_until_idle()
     job = await _job(jobs_db, orphan)
     assert job.state == "dead"
     assert "no handler" in (job.last_error or "")
@@ -241,7 +254,7 @@ async def test_error_text_is_redacted_before_it_is_stored(jobs_db: Database) -> 
 
     job_type = _job_type(leaky)
     job_id = await _enqueue(jobs_db, job_type)
-    await Worker(jobs_db, JobRegistry.of([job_type]), _settings()).run_until_idle()
+    await make_worker(jobs_db, JobRegistry.of([job_type]), _settings()).run_until_idle()
     error = (await _job(jobs_db, job_id)).last_error or ""
     assert "ghp_" not in error
     assert "[REDACTED]" in error
@@ -263,7 +276,7 @@ async def test_expired_lease_is_claimed_again_and_counts_as_an_attempt(jobs_db: 
             ),
             {"until": clock.now() + timedelta(seconds=30), "id": job_id},
         )
-    worker = Worker(jobs_db, JobRegistry.of([job_type]), _settings(), clock=clock)
+    worker = make_worker(jobs_db, JobRegistry.of([job_type]), _settings(), clock=clock)
     await worker.run_until_idle()
     assert (await _job(jobs_db, job_id)).state == "running"  # the lease still holds
 
@@ -286,7 +299,9 @@ async def test_lease_lost_on_the_last_attempt_makes_the_job_dead(jobs_db: Databa
             ),
             {"until": clock.now() - timedelta(seconds=1), "id": job_id},
         )
-    await Worker(jobs_db, JobRegistry.of([job_type]), _settings(), clock=clock).run_until_idle()
+    await make_worker(
+        jobs_db, JobRegistry.of([job_type]), _settings(), clock=clock
+    ).run_until_idle()
     job = await _job(jobs_db, job_id)
     assert job.state == "dead"
     assert job.last_error == LEASE_EXPIRED
@@ -303,7 +318,10 @@ async def test_renewed_lease_keeps_a_long_job_from_running_twice(jobs_db: Databa
     registry = JobRegistry.of([job_type])
     short_lease = _settings(lease_seconds=0.6, poll_interval_seconds=0.1)
     job_id = await _enqueue(jobs_db, job_type)
-    first, second = Worker(jobs_db, registry, short_lease), Worker(jobs_db, registry, short_lease)
+    first, second = (
+        make_worker(jobs_db, registry, short_lease),
+        make_worker(jobs_db, registry, short_lease),
+    )
     async with first.running(), second.running():
         await _wait_for(lambda: _job_in_state(jobs_db, job_id, "succeeded"))
     assert started == [1]
@@ -325,7 +343,7 @@ async def test_notify_wakes_an_idle_worker_long_before_its_poll_interval(
     jobs_db: Database,
 ) -> None:
     job_type = _job_type(_noop)
-    worker = Worker(jobs_db, JobRegistry.of([job_type]), _settings(poll_interval_seconds=60))
+    worker = make_worker(jobs_db, JobRegistry.of([job_type]), _settings(poll_interval_seconds=60))
     async with worker.running():
         await asyncio.sleep(0.5)  # listening and idle
         job_id = await _enqueue(jobs_db, job_type)
@@ -334,7 +352,7 @@ async def test_notify_wakes_an_idle_worker_long_before_its_poll_interval(
 
 async def test_polling_finds_jobs_that_arrive_without_a_notification(jobs_db: Database) -> None:
     job_type = _job_type(_noop)
-    worker = Worker(jobs_db, JobRegistry.of([job_type]), _settings(poll_interval_seconds=0.2))
+    worker = make_worker(jobs_db, JobRegistry.of([job_type]), _settings(poll_interval_seconds=0.2))
     async with worker.running():
         await asyncio.sleep(0.3)
         async with jobs_db.session_scope() as session:
@@ -367,7 +385,7 @@ async def test_shutdown_lets_short_jobs_finish_and_releases_long_ones(jobs_db: D
     short_type, long_type = _job_type(short, name="test.short"), _job_type(long, name="test.long")
     short_id = await _enqueue(jobs_db, short_type)
     long_id = await _enqueue(jobs_db, long_type)
-    worker = Worker(
+    worker = make_worker(
         jobs_db, JobRegistry.of([short_type, long_type]), _settings(shutdown_grace_seconds=1.0)
     )
     async with worker.running():
@@ -390,7 +408,7 @@ async def test_periodic_job_runs_once_per_tick_with_three_workers(jobs_db: Datab
     registry = JobRegistry.of(
         [], periodic=[PeriodicJob(_job_type(sweep, name="test.sweep"), timedelta(minutes=1))]
     )
-    workers = [Worker(jobs_db, registry, _settings(), clock=clock) for _ in range(3)]
+    workers = [make_worker(jobs_db, registry, _settings(), clock=clock) for _ in range(3)]
     for _ in range(4):
         for _ in range(3):  # every worker checks several times within the tick
             await asyncio.gather(*(worker.schedule_periodic() for worker in workers))

@@ -328,8 +328,9 @@ SCHEMA_QUERIES = {
         FROM pg_constraint WHERE connamespace = 'public'::regnamespace
     """,
     "indexes": "SELECT tablename, indexname, indexdef FROM pg_indexes WHERE schemaname = 'public'",
+    # Column order is left out: later migrations append columns wherever the model has them.
     "columns": """
-        SELECT table_name, column_name, ordinal_position, data_type, is_nullable,
+        SELECT table_name, column_name, data_type, is_nullable,
             column_default, is_identity
         FROM information_schema.columns WHERE table_schema = 'public'
     """,

@@ -7,17 +7,29 @@ import sys
 from ipaddress import ip_network
 
 import pytest
-from pydantic import ValidationError
+from pydantic import AliasChoices, ValidationError
+from pydantic_settings import BaseSettings
 
 from app.core.migrations import PROJECT_ROOT
-from app.core.settings import AppSettings, AuthSettings, Settings, load_settings
+from app.core.settings import (
+    LOCAL_SECRET_KEY,
+    AppSettings,
+    AuthSettings,
+    Settings,
+    load_settings,
+)
 
 CONFIGURED_AUTH = {"issuer": "https://t.example/", "api_audience": "https://api.example"}
 
 
-def _settings(env: str, *, bypass: bool = False, **auth: str) -> Settings:
+STRONG_KEY = "k" * 40
+
+
+def _settings(
+    env: str, *, bypass: bool = False, secret_key: str = STRONG_KEY, **auth: str
+) -> Settings:
     return Settings(
-        app=AppSettings(_env_file=None, env=env, dev_auth_bypass=bypass),
+        app=AppSettings(_env_file=None, env=env, dev_auth_bypass=bypass, secret_key=secret_key),
         auth=AuthSettings(_env_file=None, **auth),
     )
 
@@ -39,6 +51,15 @@ def test_auth0_issuer_and_audience_are_required_outside_local_and_test(env: str)
     with pytest.raises(ValidationError, match="TENON_AUTH0_ISSUER"):
         _settings(env, api_audience="https://api.example")
     assert _settings(env, domain="tenant.auth0.com", api_audience="x").auth.configured
+
+
+@pytest.mark.parametrize("env", ["staging", "production"])
+def test_a_real_secret_key_is_required_outside_local_and_test(env: str) -> None:
+    with pytest.raises(ValidationError, match="TENON_SECRET_KEY"):
+        _settings(env, secret_key=LOCAL_SECRET_KEY, **CONFIGURED_AUTH)
+    with pytest.raises(ValidationError, match="TENON_SECRET_KEY"):
+        _settings(env, secret_key="short", **CONFIGURED_AUTH)
+    assert _settings(env, **CONFIGURED_AUTH).app.env == env
 
 
 @pytest.mark.parametrize("env", ["local", "test"])
@@ -101,3 +122,29 @@ def test_cli_refuses_to_start_with_bypass_in_production() -> None:
     )
     assert result.returncode == 2
     assert "DEV_AUTH_BYPASS" in result.stderr
+
+
+def _documented_names() -> set[str]:
+    lines = (PROJECT_ROOT / ".env.example").read_text().splitlines()
+    return {line.split("=", 1)[0] for line in lines if line and not line.startswith("#")}
+
+
+def _setting_names() -> set[str]:
+    names = set()
+    for group in Settings.model_fields.values():
+        model = group.annotation
+        assert isinstance(model, type)
+        assert issubclass(model, BaseSettings)
+        prefix = model.model_config.get("env_prefix", "")
+        for name, field in model.model_fields.items():
+            alias = field.validation_alias
+            names.add(
+                str(alias.choices[0])
+                if isinstance(alias, AliasChoices)
+                else (prefix + name).upper()
+            )
+    return names
+
+
+def test_env_example_lists_every_setting_and_nothing_else() -> None:
+    assert _documented_names() == _setting_names()

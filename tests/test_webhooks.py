@@ -34,6 +34,7 @@ from app.jobs.models import Job
 from app.jobs.registry import JobContext, PermanentJobError
 from tests.support.app import WEBHOOK_SECRET, make_settings, serving
 from tests.support.identity import IdentityProvider
+from tests.support.jobs import job_services
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpora" / "github" / "webhooks"
 URL = "/api/github/webhooks"
@@ -101,6 +102,7 @@ def _context(database: Database, *, attempt: int = 1) -> JobContext:
     return JobContext(
         database=database,
         clock=SystemClock(),
+        services=job_services(),
         job_id=1,
         attempt=attempt,
         max_attempts=PROCESS_WEBHOOK_DELIVERY.max_attempts,

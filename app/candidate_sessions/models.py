@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any, Literal, get_args
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Text, column, func, text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, LargeBinary, Text, column, func, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -37,6 +37,9 @@ class CandidateSession(TimestampMixin, Base):
     candidate_name: Mapped[str] = mapped_column(Text)
     invite_email: Mapped[str] = mapped_column(Text)
     token_hash: Mapped[str] = mapped_column(Text, unique=True)
+    # The token encrypted under TENON_SECRET_KEY, so jobs can email the link (see
+    # app.core.security); never the plaintext.
+    token_ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
     status: Mapped[SessionStatus] = mapped_column(Text, server_default=text("'invited'"))
     auth0_sub: Mapped[str | None] = mapped_column(Text, index=True)
     github_username: Mapped[str | None] = mapped_column(Text)

@@ -13,7 +13,8 @@ from datetime import datetime
 from typing import Annotated, Any, ClassVar
 
 from fastapi import Depends, Request
-from sqlalchemy import DateTime, MetaData, func, text
+from sqlalchemy import ColumnElement, DateTime, MetaData, TextClause, func, text
+from sqlalchemy.dialects.postgresql.base import PGDialect
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -45,6 +46,17 @@ class TimestampMixin:
 
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
+
+
+_POSTGRESQL = PGDialect()  # type: ignore[no-untyped-call]
+
+
+def literal_predicate(clause: ColumnElement[bool]) -> TextClause:
+    """A WHERE clause with its values inlined. ON CONFLICT names a partial unique index by
+    its predicate, and PostgreSQL cannot match a predicate whose values are parameters
+    once the statement is prepared and reused."""
+    compiled = clause.compile(dialect=_POSTGRESQL, compile_kwargs={"literal_binds": True})
+    return text(str(compiled))
 
 
 def async_url(url: str) -> URL:

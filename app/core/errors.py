@@ -44,7 +44,9 @@ class AppError(Exception):
         retryable: bool | None = None,
         errors: Sequence[Mapping[str, Any]] | None = None,
         headers: Mapping[str, str] | None = None,
+        extensions: Mapping[str, Any] | None = None,
     ) -> None:
+        self.extensions = dict(extensions or {})
         self.detail = detail or HTTPStatus(self.status).phrase
         if code is not None:
             self.code = code
@@ -121,8 +123,11 @@ def problem_body(
     retryable: bool,
     request_id: str | None,
     errors: Sequence[Mapping[str, Any]] | None = None,
+    extensions: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    body: dict[str, Any] = {
+    # Extension members (RFC 9457 §3.2) first, so they can never replace a standard one.
+    body: dict[str, Any] = dict(extensions or {})
+    body |= {
         "type": f"urn:tenon:problem:{code.lower().replace('_', '-')}",
         "title": HTTPStatus(status).phrase,
         "status": status,
@@ -147,6 +152,7 @@ def problem_response(
         retryable=error.retryable,
         request_id=request_id,
         errors=error.errors,
+        extensions=error.extensions,
     )
     all_headers = {**error.headers, **(headers or {})}
     return JSONResponse(

@@ -33,6 +33,8 @@ _SENSITIVE_KEY_PARTS = (
 
 _UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 _SEGMENT_END = r"(?=[/?#\s\"']|$)"
+# Invite tokens are long URL-safe strings; short route words such as "resend" are not.
+_TOKEN = rf"[A-Za-z0-9_-]{{20,}}{_SEGMENT_END}"
 
 # (pattern, replacement) applied to every string value, in order.
 _STRING_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
@@ -47,11 +49,11 @@ _STRING_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
         re.compile(r"(?i)([?&][\w.-]*(?:token|secret|password|signature|api_key)=)[^&#\s\"']+"),
         rf"\1{REDACTED}",
     ),
-    (re.compile(r"(/invite/)[^/?#\s\"']+"), rf"\1{REDACTED}"),
+    (re.compile(rf"(/invite/){_TOKEN}"), rf"\1{REDACTED}"),
     # /candidate/session/{token} and …/{token}/claim carry the invite token; the
     # …/{uuid}/current_task route carries a session id, which stays readable.
     (
-        re.compile(rf"(/candidate/session/)(?!{_UUID}{_SEGMENT_END})[^/?#\s\"']+"),
+        re.compile(rf"(/candidate/session/)(?!{_UUID}{_SEGMENT_END}){_TOKEN}"),
         rf"\1{REDACTED}",
     ),
 )

@@ -9,10 +9,13 @@ from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Annotated, Literal, Self
 
+from fastapi import Depends, Request
 from pydantic import AliasChoices, BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 Environment = Literal["local", "test", "staging", "production"]
+# Public on purpose: refused outside local/test by Settings validation.
+LOCAL_SECRET_KEY = "tenon-local-development-secret-key-not-for-production"  # noqa: S105
 Network = IPv4Network | IPv6Network
 
 
@@ -34,6 +37,10 @@ class AppSettings(BaseSettings):
     env: Environment = "local"
     api_prefix: str = "/api"
     candidate_portal_base_url: str = "http://localhost:3000"
+    # How long an invite stays open; recruiters can extend a session.
+    invite_ttl_days: int = Field(default=14, gt=0)
+    # Encrypts invite tokens at rest; required outside local/test (the default is public).
+    secret_key: SecretStr = SecretStr(LOCAL_SECRET_KEY)
     max_request_body_bytes: int = Field(default=1_048_576, gt=0)
     trusted_proxy_cidrs: Annotated[list[Network], NoDecode] = []
     cors_allow_origins: Annotated[list[str], NoDecode] = []
@@ -137,6 +144,50 @@ class GitHubSettings(BaseSettings):
     model_config = _config("TENON_GITHUB_")
 
     webhook_secret: SecretStr | None = None
+    # Owner of the template repositories named in the template catalog.
+    template_owner: str = "tenon-templates"
+    # Workflow that runs a workspace's tests (must declare workflow_dispatch).
+    actions_workflow_file: str = "tenon-ci.yml"
+
+
+class EmailSettings(BaseSettings):
+    model_config = _config("TENON_")
+
+    email_provider: Literal["console", "smtp", "resend", "sendgrid"] = "console"
+    email_from: str = "Tenon <no-reply@tenon.local>"
+    email_timeout_seconds: float = Field(default=10.0, gt=0)
+    resend_api_key: SecretStr | None = None
+    resend_api_base: str = "https://api.resend.com"
+    sendgrid_api_key: SecretStr | None = None
+    sendgrid_api_base: str = "https://api.sendgrid.com"
+    smtp_host: str = "localhost"
+    smtp_port: int = Field(default=587, gt=0, lt=65536)
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    # "starttls" upgrades a plain connection; "tls" connects with TLS (port 465); "none"
+    # only for a relay on a trusted network.
+    smtp_security: Literal["starttls", "tls", "none"] = "starttls"
+
+    @model_validator(mode="after")
+    def _provider_has_credentials(self) -> Self:
+        if self.email_provider == "resend" and self.resend_api_key is None:
+            raise ValueError("TENON_RESEND_API_KEY is required with TENON_EMAIL_PROVIDER=resend")
+        if self.email_provider == "sendgrid" and self.sendgrid_api_key is None:
+            raise ValueError(
+                "TENON_SENDGRID_API_KEY is required with TENON_EMAIL_PROVIDER=sendgrid"
+            )
+        return self
+
+
+class RateLimitSettings(BaseSettings):
+    model_config = _config("TENON_RATE_LIMIT_")
+
+    enabled: bool = True
+    # `memory://` (per process) or `redis://host:6379/0` (shared by every instance).
+    storage_uri: str = "memory://"
+    invite: str = "30/minute"
+    resend: str = "5/hour"
+    claim: str = "10/minute"
 
 
 class Settings(BaseModel):
@@ -145,12 +196,19 @@ class Settings(BaseModel):
     auth: AuthSettings = Field(default_factory=AuthSettings)
     jobs: JobSettings = Field(default_factory=JobSettings)
     github: GitHubSettings = Field(default_factory=GitHubSettings)
+    email: EmailSettings = Field(default_factory=EmailSettings)
+    rate_limit: RateLimitSettings = Field(default_factory=RateLimitSettings)
 
     @model_validator(mode="after")
     def _refuse_dangerous_combinations(self) -> Self:
         env = self.app.env
         if self.app.dev_auth_bypass and env != "local":
             raise ValueError(f"DEV_AUTH_BYPASS is only allowed with TENON_ENV=local (got {env})")
+        if env not in ("local", "test") and (
+            self.app.secret_key.get_secret_value() == LOCAL_SECRET_KEY
+            or len(self.app.secret_key.get_secret_value()) < 32
+        ):
+            raise ValueError(f"TENON_SECRET_KEY (32+ characters) is required when TENON_ENV={env}")
         if env not in ("local", "test") and not self.auth.configured:
             raise ValueError(
                 "TENON_AUTH0_ISSUER (or TENON_AUTH0_DOMAIN) and TENON_AUTH0_API_AUDIENCE "
@@ -167,4 +225,14 @@ def load_settings() -> Settings:
         auth=AuthSettings(),
         jobs=JobSettings(),
         github=GitHubSettings(),
+        email=EmailSettings(),
+        rate_limit=RateLimitSettings(),
     )
+
+
+def settings_of(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+CurrentSettings = Annotated[Settings, Depends(settings_of)]

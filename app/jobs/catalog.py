@@ -3,9 +3,10 @@ worker execute."""
 
 from __future__ import annotations
 
+from app.candidate_sessions.invite_email import SEND_INVITE_EMAIL
 from app.integrations.github.webhooks import PROCESS_WEBHOOK_DELIVERY
 from app.jobs.registry import JobRegistry
 
 
 def job_registry() -> JobRegistry:
-    return JobRegistry.of([PROCESS_WEBHOOK_DELIVERY])
+    return JobRegistry.of([PROCESS_WEBHOOK_DELIVERY, SEND_INVITE_EMAIL])

@@ -16,6 +16,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.db import literal_predicate
 from app.jobs.models import CLAIMABLE_JOB_STATES, Job
 from app.jobs.registry import JobType
 
@@ -53,7 +54,9 @@ async def enqueue(
         statement = (
             insert(Job)
             .values(**values)
-            .on_conflict_do_nothing(index_elements=[Job.dedupe_key], index_where=waiting_states)
+            .on_conflict_do_nothing(
+                index_elements=[Job.dedupe_key], index_where=literal_predicate(waiting_states)
+            )
             .returning(Job.id)
         )
         waiting = select(Job.id).where(Job.dedupe_key == dedupe_key, waiting_states)

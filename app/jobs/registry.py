@@ -7,14 +7,28 @@ import random
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
+import httpx
+from fastapi import Depends, Request
 from pydantic import BaseModel
 
 from app.core.clock import Clock
 from app.core.db import Database
+from app.core.security import TokenCipher
+from app.core.settings import Settings
+from app.notifications.email import EmailSender, build_email_sender
 
 P = TypeVar("P", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class JobServices:
+    """The application's external systems and settings, as handlers need them."""
+
+    settings: Settings
+    email: EmailSender
+    token_cipher: TokenCipher
 
 
 @dataclass(frozen=True)
@@ -23,6 +37,7 @@ class JobContext:
 
     database: Database
     clock: Clock
+    services: JobServices
     job_id: int
     attempt: int
     max_attempts: int
@@ -84,3 +99,19 @@ class JobRegistry:
 
     def get(self, name: str) -> JobType[Any] | None:
         return self.job_types.get(name)
+
+
+def build_job_services(settings: Settings, http: httpx.AsyncClient) -> JobServices:
+    return JobServices(
+        settings=settings,
+        email=build_email_sender(settings.email, http),
+        token_cipher=TokenCipher(settings.app.secret_key.get_secret_value()),
+    )
+
+
+def job_services_of(request: Request) -> JobServices:
+    services: JobServices = request.app.state.job_services
+    return services
+
+
+CurrentServices = Annotated[JobServices, Depends(job_services_of)]

@@ -32,7 +32,7 @@ from app.core.settings import JobSettings
 from app.jobs import repository
 from app.jobs.models import Job
 from app.jobs.queue import NOTIFY_CHANNEL, enqueue
-from app.jobs.registry import JobContext, JobRegistry, PermanentJobError
+from app.jobs.registry import JobContext, JobRegistry, JobServices, PermanentJobError
 
 log = structlog.get_logger(__name__)
 
@@ -54,6 +54,7 @@ class Worker:
         registry: JobRegistry,
         settings: JobSettings,
         *,
+        services: JobServices,
         clock: Clock | None = None,
         worker_id: str | None = None,
         jitter: Callable[[], float] = random.random,
@@ -61,6 +62,7 @@ class Worker:
         self.database = database
         self.registry = registry
         self.settings = settings
+        self.services = services
         self.clock = clock or SystemClock()
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self._jitter = jitter
@@ -191,6 +193,7 @@ class Worker:
         context = JobContext(
             database=self.database,
             clock=self.clock,
+            services=self.services,
             job_id=job.id,
             attempt=job.attempts,
             max_attempts=job.max_attempts,

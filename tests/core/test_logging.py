@@ -15,6 +15,7 @@ GHS = "ghs_" + "Z9y8X7w6V5u4T3s2R1q0P9o8"
 PAT = "github_pat_" + "11ABCDEFG0_abcdefghijklmnopqrstuvwxyz"
 JWT = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhdXRoMHwxMjMifQ.c2lnbmF0dXJlLXBhcnQ"
 SESSION_ID = "3f2b8c1e-9a4d-4e6f-8b7a-1c2d3e4f5a6b"
+INVITE_TOKEN = "Zq3_xK9-vT2mPq8LwR4nYb7cDe1FgH5jKl0MnOp6QrS"  # shaped like token_urlsafe(32)
 
 
 def redact(**event: Any) -> dict[str, Any]:
@@ -71,9 +72,17 @@ def test_booleans_under_sensitive_keys_stay_readable() -> None:
             f"https://x-access-token:{REDACTED}@github.com/o/r.git",
         ),
         ("GET /cb?code=1&state_token=abc&x=1", f"GET /cb?code=1&state_token={REDACTED}&x=1"),
-        ("/invite/AbC_dEf-123", f"/invite/{REDACTED}"),
-        ("/api/candidate/session/tok_123abc", f"/api/candidate/session/{REDACTED}"),
-        ("/api/candidate/session/tok_123abc/claim", f"/api/candidate/session/{REDACTED}/claim"),
+        (f"/invite/{INVITE_TOKEN}", f"/invite/{REDACTED}"),
+        (f"/api/candidate/session/{INVITE_TOKEN}", f"/api/candidate/session/{REDACTED}"),
+        (
+            f"/api/candidate/session/{INVITE_TOKEN}/claim",
+            f"/api/candidate/session/{REDACTED}/claim",
+        ),
+        # Route words after /invite/ are not tokens.
+        (
+            "/api/simulations/s/candidates/c/invite/resend",
+            "/api/simulations/s/candidates/c/invite/resend",
+        ),
         (
             f"/api/candidate/session/{SESSION_ID}/current_task",
             f"/api/candidate/session/{SESSION_ID}/current_task",
@@ -92,14 +101,14 @@ async def test_json_output_is_redacted_end_to_end(log_stream: StringIO) -> None:
             "github.request",
             headers={"Authorization": f"token {GHP}"},
             url=f"https://api.github.com/x?access_token={GHS}",
-            path="/api/candidate/session/secretinvite/claim",
+            path=f"/api/candidate/session/{INVITE_TOKEN}/claim",
             session_path=f"/api/candidate/session/{SESSION_ID}/current_task",
             jwt=JWT,
         )
         logging.getLogger("sqlalchemy.engine").warning("connect with %s", PAT)
 
     output = log_stream.getvalue()
-    for secret in (GHP, GHS, PAT, JWT, "secretinvite"):
+    for secret in (GHP, GHS, PAT, JWT, INVITE_TOKEN):
         assert secret not in output
     first, second = json_lines(log_stream)
     assert first["event"] == "github.request"

@@ -19,6 +19,7 @@ from app.core.middleware import install_middleware
 from app.core.settings import AppSettings
 
 PEER = ("10.0.0.5", 1234)
+INVITE_TOKEN = "Zq3_xK9-vT2mPq8LwR4nYb7cDe1FgH5jKl0MnOp6QrS"  # shaped like token_urlsafe(32)
 SESSION_ID = "3f2b8c1e-9a4d-4e6f-8b7a-1c2d3e4f5a6b"
 
 
@@ -138,9 +139,9 @@ async def test_unhandled_error_keeps_request_id_and_is_logged_as_500(
 
 async def test_invite_token_paths_are_redacted_in_logs(log_stream: StringIO) -> None:
     async with Harness().client() as client:
-        await client.get("/api/candidate/session/invite-secret-123", headers={"X-Request-ID": "r1"})
+        await client.get(f"/api/candidate/session/{INVITE_TOKEN}", headers={"X-Request-ID": "r1"})
         await client.get(f"/api/candidate/session/{SESSION_ID}")
-    assert "invite-secret-123" not in log_stream.getvalue()
+    assert INVITE_TOKEN not in log_stream.getvalue()
     # httpx logs the client side of the exchange too; keep the server's lines.
     lines = [line for line in json_lines(log_stream) if line["logger"] != "httpx"]
     assert all(line["request_id"] for line in lines)

@@ -14,8 +14,10 @@ from app.core.settings import (
     AppSettings,
     AuthSettings,
     DatabaseSettings,
+    EmailSettings,
     GitHubSettings,
     JobSettings,
+    RateLimitSettings,
     Settings,
 )
 from app.main import create_app
@@ -32,6 +34,8 @@ def make_settings(
     app: dict[str, Any] | None = None,
     jobs: dict[str, Any] | None = None,
     github: dict[str, Any] | None = None,
+    email: dict[str, Any] | None = None,
+    rate_limit: dict[str, Any] | None = None,
     **auth: Any,
 ) -> Settings:
     """Settings for the test tenant; each group's fields can be overridden."""
@@ -48,6 +52,10 @@ def make_settings(
         jobs=JobSettings(_env_file=None, **({"in_process": False} | (jobs or {}))),
         github=GitHubSettings(
             _env_file=None, **({"webhook_secret": WEBHOOK_SECRET} | (github or {}))
+        ),
+        email=EmailSettings(_env_file=None, **({"email_provider": "console"} | (email or {}))),
+        rate_limit=RateLimitSettings(
+            _env_file=None, **({"storage_uri": "memory://"} | (rate_limit or {}))
         ),
     )
 

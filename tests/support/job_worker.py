@@ -9,8 +9,7 @@ import sys
 
 from app.core.db import Database
 from app.core.settings import DatabaseSettings, JobSettings
-from app.jobs.worker import Worker
-from tests.support.jobs import recording_registry
+from tests.support.jobs import make_worker, recording_registry
 
 
 async def main(url: str, worker_id: str, lease_seconds: float) -> None:
@@ -22,7 +21,7 @@ async def main(url: str, worker_id: str, lease_seconds: float) -> None:
         poll_interval_seconds=0.2,
         shutdown_grace_seconds=5,
     )
-    worker = Worker(database, recording_registry(worker_id), settings, worker_id=worker_id)
+    worker = make_worker(database, recording_registry(worker_id), settings, worker_id=worker_id)
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, worker.request_stop)
     try:
         await worker.run()

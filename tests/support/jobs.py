@@ -10,12 +10,17 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from pydantic import BaseModel
 from sqlalchemy import text
 
 from app.core.db import Database
-from app.jobs.registry import JobContext, JobRegistry, JobType
+from app.core.security import TokenCipher
+from app.core.settings import AppSettings, JobSettings, Settings
+from app.jobs.registry import JobContext, JobRegistry, JobServices, JobType
+from app.jobs.worker import Worker
+from app.notifications.email import ConsoleEmailSender, EmailSender
 
 EFFECTS_TABLE = """
 CREATE TABLE IF NOT EXISTS test_job_effects (
@@ -80,3 +85,19 @@ async def reset_queue(database: Database) -> None:
         await session.execute(
             text("TRUNCATE jobs, periodic_schedules, webhook_deliveries, test_job_effects")
         )
+
+
+def job_services(email: EmailSender | None = None) -> JobServices:
+    settings = Settings(app=AppSettings(_env_file=None, env="test"))
+    return JobServices(
+        settings=settings,
+        email=email or ConsoleEmailSender(),
+        token_cipher=TokenCipher(settings.app.secret_key.get_secret_value()),
+    )
+
+
+def make_worker(
+    database: Database, registry: JobRegistry, settings: JobSettings, **options: Any
+) -> Worker:
+    """A worker with test services (console email, the local token key)."""
+    return Worker(database, registry, settings, services=job_services(), **options)

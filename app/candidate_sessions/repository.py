@@ -1,0 +1,172 @@
+"""Queries for candidate sessions."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, tuple_, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.candidate_sessions.models import OPEN_SESSION_STATUSES, CandidateSession
+from app.companies.models import Company
+from app.core.db import literal_predicate
+from app.simulations.models import Simulation, Task
+from app.submissions.models import Submission
+
+_is_open = CandidateSession.status.in_(OPEN_SESSION_STATUSES)
+
+
+async def insert_open_session(session: AsyncSession, values: dict[str, Any]) -> uuid.UUID | None:
+    """Insert an invite; None when the simulation already has an open one for this email
+    (any case). Concurrent inserts for one email wait on each other: one wins."""
+    statement = (
+        insert(CandidateSession)
+        .values(**values)
+        .on_conflict_do_nothing(
+            index_elements=[
+                CandidateSession.simulation_id,
+                func.lower(CandidateSession.invite_email),
+            ],
+            index_where=literal_predicate(_is_open),
+        )
+        .returning(CandidateSession.id)
+    )
+    return (await session.execute(statement)).scalar_one_or_none()
+
+
+async def by_email(
+    session: AsyncSession, simulation_id: uuid.UUID, email: str
+) -> Sequence[CandidateSession]:
+    statement = (
+        select(CandidateSession)
+        .where(
+            CandidateSession.simulation_id == simulation_id,
+            func.lower(CandidateSession.invite_email) == email.lower(),
+        )
+        .order_by(CandidateSession.invited_at.desc())
+    )
+    return (await session.scalars(statement)).all()
+
+
+async def by_id(
+    session: AsyncSession, candidate_session_id: uuid.UUID, *, for_update: bool = False
+) -> CandidateSession | None:
+    return await session.get(CandidateSession, candidate_session_id, with_for_update=for_update)
+
+
+async def in_simulation(
+    session: AsyncSession, simulation_id: uuid.UUID, candidate_session_id: uuid.UUID
+) -> CandidateSession | None:
+    statement = select(CandidateSession).where(
+        CandidateSession.id == candidate_session_id,
+        CandidateSession.simulation_id == simulation_id,
+    )
+    return (await session.scalars(statement)).one_or_none()
+
+
+async def with_simulation_by_token_hash(
+    session: AsyncSession, token_hash: str
+) -> tuple[CandidateSession, Simulation, Company] | None:
+    statement = (
+        select(CandidateSession, Simulation, Company)
+        .join(Simulation, Simulation.id == CandidateSession.simulation_id)
+        .join(Company, Company.id == Simulation.company_id)
+        .where(CandidateSession.token_hash == token_hash)
+    )
+    row = (await session.execute(statement)).one_or_none()
+    return None if row is None else (row[0], row[1], row[2])
+
+
+async def with_simulation_by_id(
+    session: AsyncSession, candidate_session_id: uuid.UUID
+) -> tuple[CandidateSession, Simulation, Company] | None:
+    statement = (
+        select(CandidateSession, Simulation, Company)
+        .join(Simulation, Simulation.id == CandidateSession.simulation_id)
+        .join(Company, Company.id == Simulation.company_id)
+        .where(CandidateSession.id == candidate_session_id)
+    )
+    row = (await session.execute(statement)).one_or_none()
+    return None if row is None else (row[0], row[1], row[2])
+
+
+async def claim(
+    session: AsyncSession, candidate_session_id: uuid.UUID, *, subject: str, now: datetime
+) -> bool:
+    """Bind an unclaimed session to `subject`; False if someone already holds it. Two
+    concurrent claims serialise on the row: the second sees it bound and gets False."""
+    statement = (
+        update(CandidateSession)
+        .where(CandidateSession.id == candidate_session_id, CandidateSession.auth0_sub.is_(None))
+        .values(auth0_sub=subject, claimed_at=now, started_at=now, status="in_progress")
+        .returning(CandidateSession.id)
+    )
+    return (await session.execute(statement)).scalar_one_or_none() is not None
+
+
+async def with_simulations_for_email(
+    session: AsyncSession, email: str
+) -> Sequence[tuple[CandidateSession, Simulation, Company]]:
+    statement = (
+        select(CandidateSession, Simulation, Company)
+        .join(Simulation, Simulation.id == CandidateSession.simulation_id)
+        .join(Company, Company.id == Simulation.company_id)
+        .where(func.lower(CandidateSession.invite_email) == email.lower())
+        .order_by(CandidateSession.invited_at.desc())
+    )
+    return [(row[0], row[1], row[2]) for row in (await session.execute(statement)).all()]
+
+
+async def page_with_progress(
+    session: AsyncSession,
+    simulation_id: uuid.UUID,
+    *,
+    limit: int,
+    after: tuple[datetime, uuid.UUID] | None,
+) -> tuple[Sequence[tuple[CandidateSession, int]], int, int]:
+    """Sessions in invitation order with their submission counts, the total number of
+    sessions and the simulation's number of tasks."""
+    in_simulation = CandidateSession.simulation_id == simulation_id
+    total = (
+        await session.execute(
+            select(func.count()).select_from(CandidateSession).where(in_simulation)
+        )
+    ).scalar_one()
+    task_count = (
+        await session.execute(
+            select(func.count()).select_from(Task).where(Task.simulation_id == simulation_id)
+        )
+    ).scalar_one()
+    submitted = (
+        select(func.count())
+        .select_from(Submission)
+        .where(Submission.candidate_session_id == CandidateSession.id)
+        .scalar_subquery()
+    )
+    statement = (
+        select(CandidateSession, submitted)
+        .where(in_simulation)
+        .order_by(CandidateSession.invited_at, CandidateSession.id)
+        .limit(limit)
+    )
+    if after is not None:
+        statement = statement.where(
+            tuple_(CandidateSession.invited_at, CandidateSession.id) > after
+        )
+    rows = [(row[0], int(row[1])) for row in (await session.execute(statement)).all()]
+    return rows, total, task_count
+
+
+async def all_of_simulation(
+    session: AsyncSession, simulation_id: uuid.UUID
+) -> Sequence[CandidateSession]:
+    statement = (
+        select(CandidateSession)
+        .where(CandidateSession.simulation_id == simulation_id)
+        .order_by(CandidateSession.invited_at, CandidateSession.id)
+    )
+    return (await session.scalars(statement)).all()

@@ -1,0 +1,143 @@
+"""Invites (recruiters) and invite acceptance (candidates)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response, status
+
+from app.auth.dependencies import CandidateUser, RecruiterUser
+from app.candidate_sessions import service
+from app.candidate_sessions.schemas import (
+    CandidateRow,
+    CurrentTask,
+    InviteCreate,
+    InviteResult,
+    InviteView,
+    ResendRequest,
+)
+from app.core.clock import CurrentClock
+from app.core.db import DbSession
+from app.core.pagination import DEFAULT_LIMIT, Limit, Page
+from app.core.rate_limit import Limiter
+from app.core.settings import CurrentSettings
+from app.events.schemas import EventOut
+from app.jobs.registry import CurrentServices
+from app.submissions import service as submissions
+
+recruiter_router = APIRouter(prefix="/simulations/{simulation_id}", tags=["candidates"])
+candidate_router = APIRouter(prefix="/candidate", tags=["candidate"])
+
+
+@recruiter_router.post("/invite", response_model=InviteResult)
+async def invite(
+    simulation_id: uuid.UUID,
+    body: InviteCreate,
+    recruiter: RecruiterUser,
+    session: DbSession,
+    response: Response,
+    clock: CurrentClock,
+    settings: CurrentSettings,
+    services: CurrentServices,
+    limiter: Limiter,
+) -> InviteResult:
+    """Invite a candidate (201), or return the open invite for that email (200)."""
+    await limiter.hit("invite", settings.rate_limit.invite, key=str(recruiter.user.id))
+    result = await service.invite(
+        session,
+        recruiter,
+        simulation_id,
+        body,
+        now=clock.now(),
+        settings=settings,
+        cipher=services.token_cipher,
+    )
+    response.status_code = (
+        status.HTTP_201_CREATED if result.outcome == "created" else status.HTTP_200_OK
+    )
+    return result
+
+
+@recruiter_router.post("/candidates/{cs_id}/invite/resend", response_model=InviteResult)
+async def resend_invite(
+    simulation_id: uuid.UUID,
+    cs_id: uuid.UUID,
+    recruiter: RecruiterUser,
+    session: DbSession,
+    clock: CurrentClock,
+    settings: CurrentSettings,
+    services: CurrentServices,
+    limiter: Limiter,
+    body: ResendRequest | None = None,
+) -> InviteResult:
+    """Send the invite email again, optionally with a new link."""
+    await limiter.hit("resend", settings.rate_limit.resend, key=str(cs_id))
+    return await service.resend(
+        session,
+        recruiter,
+        simulation_id,
+        cs_id,
+        rotate_token=body.rotate_token if body else False,
+        now=clock.now(),
+        settings=settings,
+        cipher=services.token_cipher,
+    )
+
+
+@recruiter_router.get("/candidates", response_model=Page[CandidateRow])
+async def list_candidates(
+    simulation_id: uuid.UUID,
+    recruiter: RecruiterUser,
+    session: DbSession,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Annotated[str | None, Query(description="nextCursor of the previous page.")] = None,
+) -> Page[CandidateRow]:
+    """Candidate sessions with status, progress and invite email delivery."""
+    return await service.list_candidates(
+        session, recruiter, simulation_id, limit=limit, cursor=cursor
+    )
+
+
+@recruiter_router.get("/candidates/{cs_id}/events", response_model=list[EventOut])
+async def candidate_events(
+    simulation_id: uuid.UUID, cs_id: uuid.UUID, recruiter: RecruiterUser, session: DbSession
+) -> list[EventOut]:
+    """A candidate session's timeline, oldest first."""
+    return await service.candidate_timeline(session, recruiter, simulation_id, cs_id)
+
+
+@candidate_router.get("/invites", response_model=list[InviteView])
+async def my_invites(candidate: CandidateUser, session: DbSession) -> list[InviteView]:
+    """Invites sent to the caller's verified email."""
+    return await service.invites_for(session, candidate)
+
+
+@candidate_router.get("/session/{cs_id}/current_task", response_model=CurrentTask)
+async def current_task(
+    cs_id: uuid.UUID, candidate: CandidateUser, session: DbSession
+) -> CurrentTask:
+    """The first task without a submission, and progress."""
+    return await submissions.current_task(session, candidate, cs_id)
+
+
+@candidate_router.get("/session/{token}", response_model=InviteView)
+async def view_invite(
+    token: str, candidate: CandidateUser, session: DbSession, clock: CurrentClock
+) -> InviteView:
+    """The invite behind a link (no side effects)."""
+    return await service.view_invite(session, token, clock.now())
+
+
+@candidate_router.post("/session/{token}/claim", response_model=InviteView)
+async def claim_invite(
+    token: str,
+    candidate: CandidateUser,
+    session: DbSession,
+    clock: CurrentClock,
+    settings: CurrentSettings,
+    limiter: Limiter,
+) -> InviteView:
+    """Accept the invite: bind it to the caller's account."""
+    await limiter.hit("claim", settings.rate_limit.claim, key=candidate.subject)
+    return await service.claim(session, candidate, token, clock.now())

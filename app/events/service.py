@@ -1,0 +1,45 @@
+"""The append-only timeline of each simulation and candidate session."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.events.models import ActorType, Event
+
+
+async def record(
+    session: AsyncSession,
+    *,
+    simulation_id: uuid.UUID,
+    type: str,
+    actor_type: ActorType,
+    actor_id: str | None = None,
+    candidate_session_id: uuid.UUID | None = None,
+    data: dict[str, Any] | None = None,
+    occurred_at: datetime | None = None,
+) -> None:
+    event = Event(
+        simulation_id=simulation_id,
+        candidate_session_id=candidate_session_id,
+        type=type,
+        actor_type=actor_type,
+        actor_id=actor_id,
+        data=data or {},
+    )
+    if occurred_at is not None:
+        event.occurred_at = occurred_at
+    session.add(event)
+    await session.flush()
+
+
+async def timeline(session: AsyncSession, candidate_session_id: uuid.UUID) -> Sequence[Event]:
+    statement = (
+        select(Event).where(Event.candidate_session_id == candidate_session_id).order_by(Event.id)
+    )
+    return (await session.scalars(statement)).all()

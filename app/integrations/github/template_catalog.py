@@ -1,0 +1,73 @@
+"""The template catalog: which repositories a simulation's code and debug days start from.
+
+The source of truth is this module; the owner of the template repositories and the
+workflow file come from settings (`TENON_GITHUB_TEMPLATE_OWNER`,
+`TENON_GITHUB_ACTIONS_WORKFLOW_FILE`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+WORKFLOWS_GLOB = ".github/workflows/**"
+
+
+@dataclass(frozen=True)
+class TemplateSpec:
+    key: str
+    code_repo_name: str
+    # The same service with planted bugs: the debug day starts from failing tests.
+    debug_repo_name: str
+    test_paths: tuple[str, ...]
+
+
+TEMPLATES: tuple[TemplateSpec, ...] = (
+    TemplateSpec("python-fastapi", "python-fastapi", "python-fastapi-debug", ("tests/**",)),
+    TemplateSpec(
+        "node-express-ts",
+        "node-express-ts",
+        "node-express-ts-debug",
+        ("test/**", "**/*.test.ts", "**/*.spec.ts"),
+    ),
+)
+
+
+@dataclass(frozen=True)
+class Template:
+    key: str
+    code_repo: str
+    debug_repo: str
+    workflow_file: str
+    protected_paths: tuple[str, ...]
+
+
+class TemplateCatalog:
+    def __init__(self, *, owner: str, workflow_file: str) -> None:
+        self._templates = {
+            spec.key: Template(
+                key=spec.key,
+                code_repo=f"{owner}/{spec.code_repo_name}",
+                debug_repo=f"{owner}/{spec.debug_repo_name}",
+                workflow_file=workflow_file,
+                protected_paths=(WORKFLOWS_GLOB, *spec.test_paths),
+            )
+            for spec in TEMPLATES
+        }
+
+    @property
+    def keys(self) -> list[str]:
+        return sorted(self._templates)
+
+    def get(self, key: str) -> Template | None:
+        return self._templates.get(key)
+
+
+def template_catalog_of(request: Request) -> TemplateCatalog:
+    catalog: TemplateCatalog = request.app.state.template_catalog
+    return catalog
+
+
+Catalog = Annotated[TemplateCatalog, Depends(template_catalog_of)]

@@ -1,0 +1,49 @@
+"""Recruiters' simulations."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
+
+from app.auth.dependencies import RecruiterUser
+from app.core.clock import CurrentClock
+from app.core.db import DbSession
+from app.core.pagination import DEFAULT_LIMIT, Limit, Page
+from app.integrations.github.template_catalog import Catalog
+from app.simulations import service
+from app.simulations.schemas import SimulationCreate, SimulationOut, SimulationSummary
+
+router = APIRouter(prefix="/simulations", tags=["simulations"])
+
+
+@router.post("", response_model=SimulationOut, status_code=status.HTTP_201_CREATED)
+async def create_simulation(
+    body: SimulationCreate,
+    recruiter: RecruiterUser,
+    session: DbSession,
+    catalog: Catalog,
+    clock: CurrentClock,
+) -> SimulationOut:
+    """Create a simulation; its tasks come from the default five-day plan unless given."""
+    return await service.create_simulation(session, recruiter, body, catalog, now=clock.now())
+
+
+@router.get("", response_model=Page[SimulationSummary])
+async def list_simulations(
+    recruiter: RecruiterUser,
+    session: DbSession,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Annotated[str | None, Query(description="nextCursor of the previous page.")] = None,
+) -> Page[SimulationSummary]:
+    """List the company's simulations, newest first."""
+    return await service.list_simulations(session, recruiter, limit=limit, cursor=cursor)
+
+
+@router.get("/{simulation_id}", response_model=SimulationOut)
+async def get_simulation(
+    simulation_id: uuid.UUID, recruiter: RecruiterUser, session: DbSession
+) -> SimulationOut:
+    """One simulation with its tasks."""
+    return await service.get_simulation(session, recruiter, simulation_id)

@@ -1,0 +1,72 @@
+"""Request and response models for simulations and tasks."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Self
+
+from pydantic import Field, StringConstraints, model_validator
+
+from app.core.schemas import ApiModel
+from app.simulations.models import FIRST_DAY, LAST_DAY, SimulationStatus, TaskType
+
+Line = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Prose = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)]
+
+
+class TaskCreate(ApiModel):
+    day_index: int = Field(ge=FIRST_DAY, le=LAST_DAY)
+    type: TaskType
+    title: Line
+    description: Prose
+    max_score: int | None = Field(default=None, ge=0, le=1000)
+
+
+class SimulationCreate(ApiModel):
+    title: Line = Field(examples=["Backend engineer, payments team"])
+    role: Line = Field(examples=["Backend Engineer"])
+    tech_stack: Line = Field(examples=["Python, FastAPI, PostgreSQL"])
+    seniority: Line = Field(examples=["Senior"])
+    focus: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] | None = None
+    template_key: Line = Field(examples=["python-fastapi"])
+    tasks: list[TaskCreate] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=LAST_DAY,
+        description="Explicit tasks; omitted means the default five-day plan.",
+    )
+
+    @model_validator(mode="after")
+    def _one_task_per_day(self) -> Self:
+        if self.tasks is not None:
+            days = [task.day_index for task in self.tasks]
+            if len(days) != len(set(days)):
+                raise ValueError("each dayIndex may appear only once")
+        return self
+
+
+class TaskOut(ApiModel):
+    id: uuid.UUID
+    day_index: int
+    type: TaskType
+    title: str
+    description: str
+    max_score: int | None
+    template_repo: str | None
+
+
+class SimulationSummary(ApiModel):
+    id: uuid.UUID
+    title: str
+    role: str
+    tech_stack: str
+    seniority: str
+    focus: str | None
+    template_key: str
+    status: SimulationStatus
+    created_at: datetime
+
+
+class SimulationOut(SimulationSummary):
+    tasks: list[TaskOut]

@@ -1,0 +1,149 @@
+"""Simulations: created from a template key and a day plan, scoped to the company."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+
+import structlog
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.companies.service import Recruiter
+from app.core.errors import NotFoundError, UnprocessableError
+from app.core.pagination import Page, decode_cursor, encode_cursor
+from app.events import service as events
+from app.integrations.github.template_catalog import Template, TemplateCatalog
+from app.simulations import repository
+from app.simulations.blueprint import TaskBlueprint, default_plan
+from app.simulations.models import Simulation, Task
+from app.simulations.schemas import SimulationCreate, SimulationOut, SimulationSummary, TaskCreate
+
+log = structlog.get_logger(__name__)
+
+
+def _template(catalog: TemplateCatalog, key: str) -> Template:
+    template = catalog.get(key)
+    if template is None:
+        known = ", ".join(catalog.keys)
+        raise UnprocessableError(
+            f"Unknown templateKey {key!r}; known keys: {known}.",
+            code="TEMPLATE_KEY_UNKNOWN",
+            errors=[
+                {
+                    "loc": ["body", "templateKey"],
+                    "msg": f"must be one of: {known}",
+                    "type": "template_key",
+                }
+            ],
+        )
+    return template
+
+
+def _template_repo(template: Template, task_type: str) -> str | None:
+    return {"code": template.code_repo, "debug": template.debug_repo}.get(task_type)
+
+
+async def create_simulation(
+    session: AsyncSession,
+    recruiter: Recruiter,
+    body: SimulationCreate,
+    catalog: TemplateCatalog,
+    *,
+    now: datetime,
+) -> SimulationOut:
+    template = _template(catalog, body.template_key)
+    plan: Sequence[TaskCreate | TaskBlueprint] = body.tasks or default_plan(
+        role=body.role, tech_stack=body.tech_stack
+    )
+    simulation = Simulation(
+        id=uuid.uuid4(),
+        company_id=recruiter.company.id,
+        created_by_user_id=recruiter.user.id,
+        title=body.title,
+        role=body.role,
+        tech_stack=body.tech_stack,
+        seniority=body.seniority,
+        focus=body.focus,
+        template_key=template.key,
+        status="active",
+        created_at=now,
+    )
+    tasks = [
+        Task(
+            id=uuid.uuid4(),
+            simulation_id=simulation.id,
+            day_index=item.day_index,
+            type=item.type,
+            title=item.title,
+            description=item.description,
+            max_score=item.max_score,
+            template_repo=_template_repo(template, item.type),
+        )
+        for item in sorted(plan, key=lambda item: item.day_index)
+    ]
+    simulation.tasks = tasks
+    session.add(simulation)
+    await session.flush()
+    await events.record(
+        session,
+        simulation_id=simulation.id,
+        type="simulation.created",
+        actor_type="recruiter",
+        actor_id=str(recruiter.user.id),
+        data={"templateKey": template.key, "tasks": len(tasks)},
+        occurred_at=now,
+    )
+    log.info("simulations.created", simulation_id=str(simulation.id), tasks=len(tasks))
+    return SimulationOut.model_validate(simulation)
+
+
+async def list_simulations(
+    session: AsyncSession, recruiter: Recruiter, *, limit: int, cursor: str | None
+) -> Page[SimulationSummary]:
+    after = decode_cursor(cursor, _parse_cursor) if cursor is not None else None
+    simulations, total = await repository.page_of_simulations(
+        session, recruiter.company.id, limit=limit, after=after
+    )
+    items = [SimulationSummary.model_validate(simulation) for simulation in simulations]
+    next_cursor = None
+    if len(simulations) == limit:
+        last = simulations[-1]
+        next_cursor = encode_cursor(last.created_at.isoformat(), str(last.id))
+    return Page[SimulationSummary](items=items, total=total, next_cursor=next_cursor)
+
+
+def _parse_cursor(parts: list[str]) -> tuple[datetime, uuid.UUID]:
+    created_at, simulation_id = parts
+    return datetime.fromisoformat(created_at), uuid.UUID(simulation_id)
+
+
+async def simulation_for(
+    session: AsyncSession, recruiter: Recruiter, simulation_id: uuid.UUID
+) -> Simulation:
+    """The recruiter's company's simulation; another company's is answered as missing."""
+    simulation = await repository.simulation_in_company(
+        session, recruiter.company.id, simulation_id, with_tasks=False
+    )
+    if simulation is None:
+        raise NotFoundError("No such simulation.", code="SIMULATION_NOT_FOUND")
+    return simulation
+
+
+async def get_simulation(
+    session: AsyncSession, recruiter: Recruiter, simulation_id: uuid.UUID
+) -> SimulationOut:
+    simulation = await repository.simulation_in_company(
+        session, recruiter.company.id, simulation_id, with_tasks=True
+    )
+    if simulation is None:
+        raise NotFoundError("No such simulation.", code="SIMULATION_NOT_FOUND")
+    return SimulationOut.model_validate(simulation)
+
+
+async def tasks_of(session: AsyncSession, simulation_id: uuid.UUID) -> Sequence[Task]:
+    return await repository.tasks_of(session, simulation_id)
+
+
+async def task_by_id(session: AsyncSession, task_id: uuid.UUID) -> Task | None:
+    return await repository.task_by_id(session, task_id)

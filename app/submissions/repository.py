@@ -1,0 +1,94 @@
+"""Queries for submissions."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, func, select, tuple_
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.candidate_sessions.models import CandidateSession
+from app.simulations.models import Simulation, Task
+from app.submissions.models import Submission
+
+SubmissionRow = tuple[Submission, CandidateSession, Task]
+
+
+async def insert_once(session: AsyncSession, values: dict[str, Any]) -> Submission | None:
+    """Insert a submission; None when the task already has one from this session (the
+    unique constraint decides between concurrent submits)."""
+    statement = (
+        insert(Submission)
+        .values(**values)
+        .on_conflict_do_nothing(
+            index_elements=[Submission.candidate_session_id, Submission.task_id]
+        )
+        .returning(Submission)
+    )
+    return (await session.scalars(statement)).one_or_none()
+
+
+async def for_session_and_task(
+    session: AsyncSession, cs_id: uuid.UUID, task_id: uuid.UUID
+) -> Submission | None:
+    statement = select(Submission).where(
+        Submission.candidate_session_id == cs_id, Submission.task_id == task_id
+    )
+    return (await session.scalars(statement)).one_or_none()
+
+
+async def of_sessions(session: AsyncSession, cs_ids: Sequence[uuid.UUID]) -> Sequence[Submission]:
+    statement = select(Submission).where(Submission.candidate_session_id.in_(cs_ids))
+    return (await session.scalars(statement)).all()
+
+
+def _company_rows(company_id: uuid.UUID) -> Select[Submission, CandidateSession, Task]:
+    return (
+        select(Submission, CandidateSession, Task)
+        .join(CandidateSession, CandidateSession.id == Submission.candidate_session_id)
+        .join(Task, Task.id == Submission.task_id)
+        .join(Simulation, Simulation.id == CandidateSession.simulation_id)
+        .where(Simulation.company_id == company_id)
+    )
+
+
+async def page_in_company(
+    session: AsyncSession,
+    company_id: uuid.UUID,
+    *,
+    simulation_id: uuid.UUID | None,
+    cs_id: uuid.UUID | None,
+    task_id: uuid.UUID | None,
+    limit: int,
+    before: tuple[datetime, uuid.UUID] | None,
+) -> tuple[list[SubmissionRow], int]:
+    """Newest first; `before` is the (submitted_at, id) of the previous page's last item."""
+    statement = _company_rows(company_id)
+    if simulation_id is not None:
+        statement = statement.where(CandidateSession.simulation_id == simulation_id)
+    if cs_id is not None:
+        statement = statement.where(Submission.candidate_session_id == cs_id)
+    if task_id is not None:
+        statement = statement.where(Submission.task_id == task_id)
+    total = (
+        await session.execute(select(func.count()).select_from(statement.subquery()))
+    ).scalar_one()
+    statement = statement.order_by(Submission.submitted_at.desc(), Submission.id.desc()).limit(
+        limit
+    )
+    if before is not None:
+        statement = statement.where(tuple_(Submission.submitted_at, Submission.id) < before)
+    rows = (await session.execute(statement)).all()
+    return [(row[0], row[1], row[2]) for row in rows], total
+
+
+async def one_in_company(
+    session: AsyncSession, company_id: uuid.UUID, submission_id: uuid.UUID
+) -> SubmissionRow | None:
+    statement = _company_rows(company_id).where(Submission.id == submission_id)
+    row = (await session.execute(statement)).one_or_none()
+    return None if row is None else (row[0], row[1], row[2])

@@ -1,0 +1,83 @@
+"""Submitting tasks (candidates) and reviewing submissions (recruiters)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Response, status
+
+from app.auth.dependencies import CandidateUser, RecruiterUser
+from app.core.clock import CurrentClock
+from app.core.db import DbSession
+from app.core.pagination import DEFAULT_LIMIT, Limit, Page
+from app.submissions import service
+from app.submissions.schemas import SubmissionCreate, SubmissionDetail, SubmissionItem, SubmitResult
+
+router = APIRouter(tags=["submissions"])
+
+CandidateSessionHeader = Annotated[
+    uuid.UUID, Header(alias="x-candidate-session-id", description="The caller's session.")
+]
+
+
+@router.post(
+    "/tasks/{task_id}/submit", response_model=SubmitResult, status_code=status.HTTP_201_CREATED
+)
+async def submit_task(
+    task_id: uuid.UUID,
+    body: SubmissionCreate,
+    candidate: CandidateUser,
+    cs_id: CandidateSessionHeader,
+    session: DbSession,
+    clock: CurrentClock,
+) -> SubmitResult:
+    """Turn in the current task."""
+    return await service.submit(session, candidate, cs_id, task_id, body, now=clock.now())
+
+
+@router.get("/submissions", response_model=Page[SubmissionItem])
+async def list_submissions(
+    recruiter: RecruiterUser,
+    session: DbSession,
+    simulation_id: Annotated[uuid.UUID | None, Query(alias="simulationId")] = None,
+    candidate_session_id: Annotated[uuid.UUID | None, Query(alias="candidateSessionId")] = None,
+    task_id: Annotated[uuid.UUID | None, Query(alias="taskId")] = None,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Annotated[str | None, Query(description="nextCursor of the previous page.")] = None,
+) -> Page[SubmissionItem]:
+    """The company's submissions, newest first, optionally filtered."""
+    return await service.list_submissions(
+        session,
+        recruiter,
+        simulation_id=simulation_id,
+        cs_id=candidate_session_id,
+        task_id=task_id,
+        limit=limit,
+        cursor=cursor,
+    )
+
+
+@router.get("/submissions/{submission_id}", response_model=SubmissionDetail)
+async def get_submission(
+    submission_id: uuid.UUID, recruiter: RecruiterUser, session: DbSession
+) -> SubmissionDetail:
+    """One submission with its task, content and the session's timeline."""
+    return await service.get_submission(session, recruiter, submission_id)
+
+
+@router.get(
+    "/simulations/{simulation_id}/results.csv",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {}}, "description": "One row per candidate."}},
+)
+async def results_csv(
+    simulation_id: uuid.UUID, recruiter: RecruiterUser, session: DbSession
+) -> Response:
+    """Results of every candidate session as CSV."""
+    body = await service.results_csv(session, recruiter, simulation_id)
+    return Response(
+        body,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="results-{simulation_id}.csv"'},
+    )

@@ -1,0 +1,280 @@
+"""Turning work in, day by day, and the recruiter's review of it.
+
+Tasks are done in day order: the current task is the first one (by day) without a
+submission, and only it can be submitted. One submission per (session, task), decided by
+the database so concurrent submits cannot both win.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+
+import structlog
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.principals import Principal
+from app.candidate_sessions import service as candidate_sessions
+from app.candidate_sessions.models import CandidateSession
+from app.candidate_sessions.schemas import CurrentTask, CurrentTaskRef, Progress
+from app.companies.service import Recruiter
+from app.core.errors import ConflictError, GoneError, NotFoundError, UnprocessableError
+from app.core.pagination import Page, decode_cursor, encode_cursor
+from app.events import service as events
+from app.simulations import service as simulations
+from app.simulations.models import CODE_TASK_TYPES, Task
+from app.submissions import repository
+from app.submissions.models import Submission
+from app.submissions.schemas import (
+    SubmissionCreate,
+    SubmissionDetail,
+    SubmissionItem,
+    SubmitResult,
+    TaskRef,
+)
+
+log = structlog.get_logger(__name__)
+
+
+async def _plan(
+    session: AsyncSession, cs: CandidateSession
+) -> tuple[Sequence[Task], dict[uuid.UUID, Submission]]:
+    tasks = await simulations.tasks_of(session, cs.simulation_id)
+    submitted = {s.task_id: s for s in await repository.of_sessions(session, [cs.id])}
+    return tasks, submitted
+
+
+def _current(tasks: Sequence[Task], submitted: dict[uuid.UUID, Submission]) -> Task | None:
+    return next((task for task in tasks if task.id not in submitted), None)
+
+
+async def current_task(
+    session: AsyncSession, principal: Principal, cs_id: uuid.UUID
+) -> CurrentTask:
+    cs = await candidate_sessions.owned_session(session, principal, cs_id)
+    tasks, submitted = await _plan(session, cs)
+    task = _current(tasks, submitted)
+    return CurrentTask(
+        candidate_session_id=cs.id,
+        status=cs.status,
+        current_day_index=task.day_index if task else None,
+        current_task=CurrentTaskRef.model_validate(task) if task else None,
+        completed_task_ids=[t.id for t in tasks if t.id in submitted],
+        progress=Progress(completed=len(submitted), total=len(tasks)),
+        is_complete=task is None,
+    )
+
+
+def _submission_exists(existing: Submission) -> ConflictError:
+    return ConflictError(
+        "This task was already submitted.",
+        code="SUBMISSION_EXISTS",
+        extensions={
+            "submission": {
+                "submissionId": str(existing.id),
+                "taskId": str(existing.task_id),
+                "submittedAt": existing.submitted_at.isoformat(),
+            }
+        },
+    )
+
+
+async def submit(
+    session: AsyncSession,
+    principal: Principal,
+    cs_id: uuid.UUID,
+    task_id: uuid.UUID,
+    body: SubmissionCreate,
+    *,
+    now: datetime,
+) -> SubmitResult:
+    # Locking the session row serialises one candidate's submits, so "current task" and
+    # "all done" are decided on a stable view.
+    cs = await candidate_sessions.owned_session(session, principal, cs_id, for_update=True)
+    tasks, submitted = await _plan(session, cs)
+    task = next((t for t in tasks if t.id == task_id), None)
+    if task is None:
+        raise NotFoundError("No such task in this session.", code="TASK_NOT_FOUND")
+    if task.id in submitted:
+        raise _submission_exists(submitted[task.id])
+    if candidate_sessions.is_expired(cs, now):
+        raise GoneError("The deadline for this simulation has passed.", code="SESSION_EXPIRED")
+    if cs.status != "in_progress":
+        raise ConflictError(f"This session is {cs.status}.", code="SESSION_NOT_IN_PROGRESS")
+    current = _current(tasks, submitted)
+    if current is None or current.id != task.id:
+        raise ConflictError(
+            f"Tasks are done in day order; the current task is day {current.day_index}."
+            if current
+            else "Every task is already submitted.",
+            code="TASK_NOT_CURRENT",
+        )
+    if task.type in CODE_TASK_TYPES:
+        raise ConflictError(
+            "Code tasks are submitted from their workspace repository, which this session "
+            "does not have.",
+            code="WORKSPACE_REQUIRED",
+        )
+    if body.content_text is None:
+        raise UnprocessableError(
+            "contentText is required for this task.",
+            code="CONTENT_REQUIRED",
+            errors=[{"loc": ["body", "contentText"], "msg": "required", "type": "missing"}],
+        )
+    created = await repository.insert_once(
+        session,
+        {
+            "id": uuid.uuid4(),
+            "candidate_session_id": cs.id,
+            "task_id": task.id,
+            "content_text": body.content_text,
+            "submitted_at": now,
+            "late": False,
+        },
+    )
+    if created is None:  # a concurrent submit of the same task won
+        existing = await repository.for_session_and_task(session, cs.id, task.id)
+        assert existing is not None
+        raise _submission_exists(existing)
+    await events.record(
+        session,
+        simulation_id=cs.simulation_id,
+        candidate_session_id=cs.id,
+        type="task.submitted",
+        actor_type="candidate",
+        actor_id=principal.subject,
+        data={"taskId": str(task.id), "dayIndex": task.day_index, "type": task.type},
+        occurred_at=now,
+    )
+    completed = len(submitted) + 1
+    if completed == len(tasks):
+        await candidate_sessions.complete(session, cs, now=now)
+    log.info("submissions.created", submission_id=str(created.id), day=task.day_index)
+    return SubmitResult(
+        submission_id=created.id,
+        task_id=task.id,
+        candidate_session_id=cs.id,
+        submitted_at=created.submitted_at,
+        cutoff_sha=created.cutoff_sha,
+        progress=Progress(completed=completed, total=len(tasks)),
+        is_complete=completed == len(tasks),
+    )
+
+
+def _item(submission: Submission, cs: CandidateSession, task: Task) -> SubmissionItem:
+    return SubmissionItem(
+        submission_id=submission.id,
+        candidate_session_id=cs.id,
+        candidate_name=cs.candidate_name,
+        task_id=task.id,
+        day_index=task.day_index,
+        type=task.type,
+        submitted_at=submission.submitted_at,
+        late=submission.late,
+    )
+
+
+def _parse_cursor(parts: list[str]) -> tuple[datetime, uuid.UUID]:
+    submitted_at, submission_id = parts
+    return datetime.fromisoformat(submitted_at), uuid.UUID(submission_id)
+
+
+async def list_submissions(
+    session: AsyncSession,
+    recruiter: Recruiter,
+    *,
+    simulation_id: uuid.UUID | None,
+    cs_id: uuid.UUID | None,
+    task_id: uuid.UUID | None,
+    limit: int,
+    cursor: str | None,
+) -> Page[SubmissionItem]:
+    before = decode_cursor(cursor, _parse_cursor) if cursor is not None else None
+    rows, total = await repository.page_in_company(
+        session,
+        recruiter.company.id,
+        simulation_id=simulation_id,
+        cs_id=cs_id,
+        task_id=task_id,
+        limit=limit,
+        before=before,
+    )
+    next_cursor = None
+    if len(rows) == limit:
+        last = rows[-1][0]
+        next_cursor = encode_cursor(last.submitted_at.isoformat(), str(last.id))
+    return Page[SubmissionItem](
+        items=[_item(*row) for row in rows], total=total, next_cursor=next_cursor
+    )
+
+
+async def get_submission(
+    session: AsyncSession, recruiter: Recruiter, submission_id: uuid.UUID
+) -> SubmissionDetail:
+    row = await repository.one_in_company(session, recruiter.company.id, submission_id)
+    if row is None:
+        raise NotFoundError("No such submission.", code="SUBMISSION_NOT_FOUND")
+    submission, cs, task = row
+    return SubmissionDetail(
+        **_item(submission, cs, task).model_dump(),
+        task=TaskRef(
+            id=task.id,
+            day_index=task.day_index,
+            type=task.type,
+            title=task.title,
+            prompt=task.description,
+        ),
+        content_text=submission.content_text,
+        timeline=await candidate_sessions.timeline_of(session, cs.id),
+    )
+
+
+# A spreadsheet would run a cell starting with one of these as a formula.
+_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: object) -> str:
+    text = "" if value is None else value.isoformat() if isinstance(value, datetime) else str(value)
+    return f"'{text}" if text.startswith(_FORMULA_PREFIXES) else text
+
+
+async def results_csv(session: AsyncSession, recruiter: Recruiter, simulation_id: uuid.UUID) -> str:
+    """One row per candidate session: who, status, and when each day was submitted."""
+    simulation = await simulations.simulation_for(session, recruiter, simulation_id)
+    tasks = await simulations.tasks_of(session, simulation.id)
+    sessions = await candidate_sessions.all_of_simulation(session, simulation.id)
+    submissions: dict[tuple[uuid.UUID, uuid.UUID], Submission] = {
+        (s.candidate_session_id, s.task_id): s
+        for s in await repository.of_sessions(session, [cs.id for cs in sessions])
+    }
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(
+        [
+            "candidate_session_id",
+            "candidate_name",
+            "invite_email",
+            "status",
+            "invited_at",
+            "completed_at",
+            *(f"day{task.day_index}_{task.type}_submitted_at" for task in tasks),
+        ]
+    )
+    for cs in sessions:
+        days = [submissions.get((cs.id, task.id)) for task in tasks]
+        writer.writerow(
+            _cell(value)
+            for value in (
+                cs.id,
+                cs.candidate_name,
+                cs.invite_email,
+                cs.status,
+                cs.invited_at,
+                cs.completed_at,
+                *(s.submitted_at if s else None for s in days),
+            )
+        )
+    return out.getvalue()

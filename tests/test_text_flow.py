@@ -1,0 +1,449 @@
+"""The text-task flow end to end over HTTP with real RS256 tokens: a recruiter creates a
+simulation and invites; the invite email goes out through the job; the candidate views,
+claims and submits every day in order; the recruiter reviews submissions, the timeline
+and the CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.db import Database
+from app.core.settings import JobSettings
+from app.jobs.catalog import job_registry
+from app.jobs.worker import Worker
+from app.notifications.email import EmailMessage, SendResult
+from tests.factories import create_candidate_session, create_company, create_recruiter
+from tests.support.identity import IdentityProvider
+from tests.support.jobs import job_services
+
+TEXT_TASKS = [
+    {"dayIndex": 1, "type": "design", "title": "Design", "description": "Design it."},
+    {"dayIndex": 2, "type": "handoff", "title": "Handoff", "description": "Hand it over."},
+    {"dayIndex": 3, "type": "documentation", "title": "Docs", "description": "Document it."},
+]
+SIMULATION = {
+    "title": "Payments backend",
+    "role": "Backend Engineer",
+    "techStack": "Python, FastAPI",
+    "seniority": "Senior",
+    "focus": "APIs",
+    "templateKey": "python-fastapi",
+}
+CANDIDATE_EMAIL = "Ada.Lovelace@Example.com"
+# Email validation lower-cases the domain; the local part is kept as given.
+STORED_EMAIL = "Ada.Lovelace@example.com"
+
+
+@dataclass
+class RecordingSender:
+    name: str = "recording"
+    sent: list[EmailMessage] = field(default_factory=list)
+
+    async def send(self, message: EmailMessage) -> SendResult:
+        self.sent.append(message)
+        return SendResult(provider=self.name, message_id=f"msg-{len(self.sent)}")
+
+
+@dataclass
+class World:
+    client: httpx.AsyncClient
+    idp: IdentityProvider
+    recruiter: dict[str, str]
+    outsider: dict[str, str]
+    candidate: dict[str, str]
+
+
+def _bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+async def world(
+    client: httpx.AsyncClient, idp: IdentityProvider, db_session: AsyncSession
+) -> World:
+    ours, theirs = await create_company(db_session), await create_company(db_session)
+    await create_recruiter(db_session, ours, email="rita@ours.example")
+    await create_recruiter(db_session, theirs, email="otto@theirs.example")
+    return World(
+        client=client,
+        idp=idp,
+        recruiter=_bearer(idp.token(subject="auth0|rita", email="rita@ours.example")),
+        outsider=_bearer(idp.token(subject="auth0|otto", email="otto@theirs.example")),
+        candidate=_bearer(
+            idp.token(subject="auth0|ada", permissions=("candidate:access",), email=CANDIDATE_EMAIL)
+        ),
+    )
+
+
+async def _simulation(world: World, **overrides: object) -> dict[str, object]:
+    response = await world.client.post(
+        "/api/simulations", json=SIMULATION | overrides, headers=world.recruiter
+    )
+    assert response.status_code == 201, response.text
+    body: dict[str, object] = response.json()
+    return body
+
+
+async def _invite(
+    world: World, simulation_id: object, email: str = CANDIDATE_EMAIL
+) -> httpx.Response:
+    return await world.client.post(
+        f"/api/simulations/{simulation_id}/invite",
+        json={"candidateName": "Ada <b>Lovelace</b>", "inviteEmail": email},
+        headers=world.recruiter,
+    )
+
+
+async def _run_jobs(database: Database, sender: RecordingSender) -> None:
+    settings = JobSettings(_env_file=None, concurrency=1)
+    worker = Worker(database, job_registry(), settings, services=job_services(email=sender))
+    await worker.run_until_idle()
+
+
+def _assert_problem(response: httpx.Response, status: int, code: str) -> None:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["code"] == code
+
+
+async def test_simulation_is_created_with_the_default_five_day_plan(world: World) -> None:
+    simulation = await _simulation(world)
+    tasks = simulation["tasks"]
+    assert isinstance(tasks, list)
+    assert [(t["dayIndex"], t["type"]) for t in tasks] == [
+        (1, "design"),
+        (2, "code"),
+        (3, "debug"),
+        (4, "handoff"),
+        (5, "documentation"),
+    ]
+    repos = {t["type"]: t["templateRepo"] for t in tasks}
+    assert repos["code"] == "tenon-templates/python-fastapi"
+    assert repos["debug"] == "tenon-templates/python-fastapi-debug"
+    assert repos["design"] is None
+    fetched = await world.client.get(
+        f"/api/simulations/{simulation['id']}", headers=world.recruiter
+    )
+    assert fetched.json() == simulation
+
+
+async def test_unknown_template_key_is_422_listing_the_known_ones(world: World) -> None:
+    response = await world.client.post(
+        "/api/simulations", json=SIMULATION | {"templateKey": "cobol"}, headers=world.recruiter
+    )
+    _assert_problem(response, 422, "TEMPLATE_KEY_UNKNOWN")
+    assert "node-express-ts" in response.json()["detail"]
+    assert "python-fastapi" in response.json()["detail"]
+
+
+async def test_explicit_tasks_must_have_distinct_days(world: World) -> None:
+    tasks = [TEXT_TASKS[0], TEXT_TASKS[0]]
+    response = await world.client.post(
+        "/api/simulations", json=SIMULATION | {"tasks": tasks}, headers=world.recruiter
+    )
+    _assert_problem(response, 422, "VALIDATION_FAILED")
+
+
+async def test_simulations_are_listed_newest_first_with_cursor_pagination(world: World) -> None:
+    created = [await _simulation(world, title=f"Sim {n}") for n in range(3)]
+    first = (await world.client.get("/api/simulations?limit=2", headers=world.recruiter)).json()
+    assert first["total"] == 3
+    assert [item["id"] for item in first["items"]] == [created[2]["id"], created[1]["id"]]
+    rest = await world.client.get(
+        f"/api/simulations?limit=2&cursor={first['nextCursor']}", headers=world.recruiter
+    )
+    assert [item["id"] for item in rest.json()["items"]] == [created[0]["id"]]
+    bad = await world.client.get("/api/simulations?cursor=garbage", headers=world.recruiter)
+    _assert_problem(bad, 422, "CURSOR_INVALID")
+
+
+async def test_the_whole_text_task_flow(world: World, database: Database) -> None:
+    client = world.client
+    simulation = await _simulation(world, tasks=TEXT_TASKS)
+    sim_id = simulation["id"]
+    task_ids = [task["id"] for task in simulation["tasks"]]  # type: ignore[attr-defined]
+
+    created = await _invite(world, sim_id)
+    assert created.status_code == 201, created.text
+    invite = created.json()
+    assert invite["outcome"] == "created"
+    assert invite["inviteEmailStatus"] == "queued"
+    assert invite["inviteUrl"] == f"http://localhost:3000/invite/{invite['token']}"
+    cs_id = invite["candidateSessionId"]
+
+    again = await _invite(world, sim_id, email=CANDIDATE_EMAIL.upper())
+    assert again.status_code == 200
+    assert again.json()["outcome"] == "existing"
+    assert again.json()["candidateSessionId"] == cs_id
+    assert again.json()["token"] is None
+
+    sender = RecordingSender()
+    await _run_jobs(database, sender)
+    [email] = sender.sent  # the second invite sent nothing
+    assert email.to == STORED_EMAIL
+    assert invite["inviteUrl"] in email.text
+    assert "Ada &lt;b&gt;Lovelace&lt;/b&gt;" in email.html
+    candidates = await client.get(f"/api/simulations/{sim_id}/candidates", headers=world.recruiter)
+    [row] = candidates.json()["items"]
+    assert row["inviteEmailDelivery"]["status"] == "sent"
+    assert row["inviteEmailDelivery"]["providerMessageId"] == "msg-1"
+    assert row["progress"] == {"completed": 0, "total": 3}
+
+    token = invite["token"]
+    view = await client.get(f"/api/candidate/session/{token}", headers=world.candidate)
+    assert view.status_code == 200, view.text
+    assert view.json()["status"] == "invited"
+    assert view.json()["simulation"]["title"] == "Payments backend"
+    assert view.json()["claimedAt"] is None  # viewing changes nothing
+
+    claimed = await client.post(f"/api/candidate/session/{token}/claim", headers=world.candidate)
+    assert claimed.status_code == 200, claimed.text
+    assert claimed.json()["status"] == "in_progress"
+    again_claimed = await client.post(
+        f"/api/candidate/session/{token}/claim", headers=world.candidate
+    )
+    assert again_claimed.json()["claimedAt"] == claimed.json()["claimedAt"]
+
+    invites = await client.get("/api/candidate/invites", headers=world.candidate)
+    assert [item["candidateSessionId"] for item in invites.json()] == [cs_id]
+
+    session_header = world.candidate | {"x-candidate-session-id": cs_id}
+    current = await client.get(
+        f"/api/candidate/session/{cs_id}/current_task", headers=world.candidate
+    )
+    assert current.json()["currentTask"]["id"] == task_ids[0]
+    assert current.json()["progress"] == {"completed": 0, "total": 3}
+
+    early = await client.post(
+        f"/api/tasks/{task_ids[1]}/submit", json={"contentText": "x"}, headers=session_header
+    )
+    _assert_problem(early, 409, "TASK_NOT_CURRENT")
+    blank = await client.post(
+        f"/api/tasks/{task_ids[0]}/submit", json={"contentText": "   "}, headers=session_header
+    )
+    _assert_problem(blank, 422, "VALIDATION_FAILED")
+    too_long = await client.post(
+        f"/api/tasks/{task_ids[0]}/submit",
+        json={"contentText": "x" * 100_001},
+        headers=session_header,
+    )
+    _assert_problem(too_long, 422, "VALIDATION_FAILED")
+    missing = await client.post(f"/api/tasks/{task_ids[0]}/submit", json={}, headers=session_header)
+    _assert_problem(missing, 422, "CONTENT_REQUIRED")
+
+    results = []
+    for day, task_id in enumerate(task_ids, start=1):
+        response = await client.post(
+            f"/api/tasks/{task_id}/submit",
+            json={"contentText": f"  Day {day}: my answer.\n"},
+            headers=session_header,
+        )
+        assert response.status_code == 201, response.text
+        results.append(response.json())
+    assert [r["progress"]["completed"] for r in results] == [1, 2, 3]
+    assert [r["isComplete"] for r in results] == [False, False, True]
+
+    twice = await client.post(
+        f"/api/tasks/{task_ids[0]}/submit", json={"contentText": "again"}, headers=session_header
+    )
+    _assert_problem(twice, 409, "SUBMISSION_EXISTS")
+    assert twice.json()["submission"]["submissionId"] == results[0]["submissionId"]
+
+    done = await client.get(f"/api/candidate/session/{cs_id}/current_task", headers=world.candidate)
+    assert done.json()["isComplete"] is True
+    assert done.json()["status"] == "completed"
+    assert done.json()["currentTask"] is None
+
+    listing = await client.get(f"/api/submissions?simulationId={sim_id}", headers=world.recruiter)
+    assert listing.json()["total"] == 3
+    assert [item["dayIndex"] for item in listing.json()["items"]] == [3, 2, 1]
+    assert listing.json()["items"][0]["candidateName"] == "Ada <b>Lovelace</b>"
+    by_task = await client.get(f"/api/submissions?taskId={task_ids[1]}", headers=world.recruiter)
+    assert [item["dayIndex"] for item in by_task.json()["items"]] == [2]
+    paged = await client.get(
+        f"/api/submissions?candidateSessionId={cs_id}&limit=2", headers=world.recruiter
+    )
+    rest = await client.get(
+        f"/api/submissions?candidateSessionId={cs_id}&limit=2&cursor={paged.json()['nextCursor']}",
+        headers=world.recruiter,
+    )
+    assert [item["dayIndex"] for item in paged.json()["items"] + rest.json()["items"]] == [3, 2, 1]
+    detail = await client.get(
+        f"/api/submissions/{results[0]['submissionId']}", headers=world.recruiter
+    )
+    assert detail.status_code == 200, detail.text
+    assert detail.json()["contentText"] == "  Day 1: my answer.\n"
+    assert detail.json()["task"]["prompt"] == "Design it."
+    timeline = [event["type"] for event in detail.json()["timeline"]]
+    assert timeline == [
+        "candidate.invited",
+        "invite.email_sent",
+        "candidate.claimed",
+        "task.submitted",
+        "task.submitted",
+        "task.submitted",
+        "session.completed",
+    ]
+    events = await client.get(
+        f"/api/simulations/{sim_id}/candidates/{cs_id}/events", headers=world.recruiter
+    )
+    assert [event["type"] for event in events.json()] == timeline
+
+    exported = await client.get(f"/api/simulations/{sim_id}/results.csv", headers=world.recruiter)
+    assert exported.headers["content-type"].startswith("text/csv")
+    header, row_values = list(csv.reader(io.StringIO(exported.text)))
+    assert header[-3:] == [
+        "day1_design_submitted_at",
+        "day2_handoff_submitted_at",
+        "day3_documentation_submitted_at",
+    ]
+    assert row_values[1:4] == ["Ada <b>Lovelace</b>", STORED_EMAIL, "completed"]
+    assert all(row_values[-3:])
+
+    after_completion = await _invite(world, sim_id)
+    _assert_problem(after_completion, 409, "CANDIDATE_ALREADY_COMPLETED")
+
+
+async def test_another_companys_recruiter_sees_nothing(world: World, database: Database) -> None:
+    simulation = await _simulation(world, tasks=TEXT_TASKS)
+    sim_id = simulation["id"]
+    cs_id = (await _invite(world, sim_id)).json()["candidateSessionId"]
+    paths = [
+        f"/api/simulations/{sim_id}",
+        f"/api/simulations/{sim_id}/candidates",
+        f"/api/simulations/{sim_id}/candidates/{cs_id}/events",
+        f"/api/simulations/{sim_id}/results.csv",
+    ]
+    for path in paths:
+        _assert_problem(
+            await world.client.get(path, headers=world.outsider), 404, "SIMULATION_NOT_FOUND"
+        )
+    invite = await world.client.post(
+        f"/api/simulations/{sim_id}/invite",
+        json={"candidateName": "X", "inviteEmail": "x@example.com"},
+        headers=world.outsider,
+    )
+    _assert_problem(invite, 404, "SIMULATION_NOT_FOUND")
+    listing = await world.client.get("/api/simulations", headers=world.outsider)
+    assert listing.json()["total"] == 0
+    assert (await world.client.get("/api/submissions", headers=world.outsider)).json()["total"] == 0
+
+
+async def test_other_candidates_cannot_claim_or_act_on_a_session(world: World) -> None:
+    simulation = await _simulation(world, tasks=TEXT_TASKS)
+    task_id = simulation["tasks"][0]["id"]  # type: ignore[index]
+    invite = (await _invite(world, simulation["id"])).json()
+    token, cs_id = invite["token"], invite["candidateSessionId"]
+
+    stranger = _bearer(
+        world.idp.token(
+            subject="auth0|eve", permissions=("candidate:access",), email="eve@example.com"
+        )
+    )
+    unverified = _bearer(
+        world.idp.token(
+            subject="auth0|ada2",
+            permissions=("candidate:access",),
+            email=CANDIDATE_EMAIL,
+            email_verified=False,
+        )
+    )
+    same_email_other_account = _bearer(
+        world.idp.token(
+            subject="auth0|ada-alt", permissions=("candidate:access",), email=CANDIDATE_EMAIL
+        )
+    )
+    claim = f"/api/candidate/session/{token}/claim"
+    _assert_problem(await world.client.post(claim, headers=stranger), 403, "INVITE_EMAIL_MISMATCH")
+    _assert_problem(await world.client.post(claim, headers=unverified), 403, "EMAIL_NOT_VERIFIED")
+    assert (await world.client.post(claim, headers=world.candidate)).status_code == 200
+    _assert_problem(
+        await world.client.post(claim, headers=same_email_other_account),
+        409,
+        "INVITE_ALREADY_CLAIMED",
+    )
+    _assert_problem(
+        await world.client.get(f"/api/candidate/session/{cs_id}/current_task", headers=stranger),
+        404,
+        "CANDIDATE_SESSION_NOT_FOUND",
+    )
+    submit = await world.client.post(
+        f"/api/tasks/{task_id}/submit",
+        json={"contentText": "mine now"},
+        headers=stranger | {"x-candidate-session-id": cs_id},
+    )
+    _assert_problem(submit, 404, "CANDIDATE_SESSION_NOT_FOUND")
+    other_simulation = await _simulation(world, tasks=TEXT_TASKS)
+    foreign_task = other_simulation["tasks"][0]["id"]  # type: ignore[index]
+    wrong_task = await world.client.post(
+        f"/api/tasks/{foreign_task}/submit",
+        json={"contentText": "x"},
+        headers=world.candidate | {"x-candidate-session-id": cs_id},
+    )
+    _assert_problem(wrong_task, 404, "TASK_NOT_FOUND")
+    as_recruiter = await world.client.get(
+        f"/api/candidate/session/{token}", headers=world.recruiter
+    )
+    _assert_problem(as_recruiter, 403, "PERMISSION_DENIED")
+
+
+async def test_unknown_and_expired_invite_links(world: World, db_session: AsyncSession) -> None:
+    unknown = await world.client.get("/api/candidate/session/not-a-token", headers=world.candidate)
+    _assert_problem(unknown, 404, "INVITE_TOKEN_INVALID")
+    simulation = await _simulation(world, tasks=TEXT_TASKS)
+    from app.simulations.models import Simulation
+
+    sim = await db_session.get(Simulation, simulation["id"])
+    assert sim is not None
+    await create_candidate_session(
+        db_session,
+        sim,
+        token="expired-token",
+        expires_at=datetime.now(UTC) - timedelta(minutes=1),
+    )
+    expired = await world.client.get(
+        "/api/candidate/session/expired-token", headers=world.candidate
+    )
+    _assert_problem(expired, 410, "INVITE_EXPIRED")
+    claim = await world.client.post(
+        "/api/candidate/session/expired-token/claim", headers=world.candidate
+    )
+    _assert_problem(claim, 410, "INVITE_EXPIRED")
+
+
+async def test_resend_queues_the_email_again_and_rotation_replaces_the_link(
+    world: World, database: Database
+) -> None:
+    simulation = await _simulation(world, tasks=TEXT_TASKS)
+    invite = (await _invite(world, simulation["id"])).json()
+    sender = RecordingSender()
+    await _run_jobs(database, sender)
+    base = f"/api/simulations/{simulation['id']}/candidates/{invite['candidateSessionId']}"
+
+    resent = await world.client.post(f"{base}/invite/resend", headers=world.recruiter)
+    assert resent.status_code == 200, resent.text
+    assert resent.json()["outcome"] == "resent"
+    assert resent.json()["token"] is None
+    await _run_jobs(database, sender)
+    assert invite["inviteUrl"] in sender.sent[1].text  # the same link again
+
+    rotated = await world.client.post(
+        f"{base}/invite/resend", json={"rotateToken": True}, headers=world.recruiter
+    )
+    new_token = rotated.json()["token"]
+    assert new_token not in (None, invite["token"])
+    await _run_jobs(database, sender)
+    assert rotated.json()["inviteUrl"] in sender.sent[2].text
+    old = await world.client.get(
+        f"/api/candidate/session/{invite['token']}", headers=world.candidate
+    )
+    _assert_problem(old, 404, "INVITE_TOKEN_INVALID")
+    new = await world.client.get(f"/api/candidate/session/{new_token}", headers=world.candidate)
+    assert new.status_code == 200
