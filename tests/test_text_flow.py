@@ -14,11 +14,13 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.candidate_sessions.models import CandidateSession
 from app.core.db import Database
 from app.core.settings import JobSettings
 from app.jobs.catalog import job_registry
 from app.jobs.worker import Worker
 from app.notifications.email import EmailMessage, SendResult
+from app.simulations.models import Simulation
 from tests.factories import create_candidate_session, create_company, create_recruiter
 from tests.support.identity import IdentityProvider
 from tests.support.jobs import job_services
@@ -398,8 +400,6 @@ async def test_unknown_and_expired_invite_links(world: World, db_session: AsyncS
     unknown = await world.client.get("/api/candidate/session/not-a-token", headers=world.candidate)
     _assert_problem(unknown, 404, "INVITE_TOKEN_INVALID")
     simulation = await _simulation(world, tasks=TEXT_TASKS)
-    from app.simulations.models import Simulation
-
     sim = await db_session.get(Simulation, simulation["id"])
     assert sim is not None
     await create_candidate_session(
@@ -416,6 +416,23 @@ async def test_unknown_and_expired_invite_links(world: World, db_session: AsyncS
         "/api/candidate/session/expired-token/claim", headers=world.candidate
     )
     _assert_problem(claim, 410, "INVITE_EXPIRED")
+
+
+async def test_inviting_again_after_the_invite_lapsed_starts_a_fresh_session(
+    world: World, db_session: AsyncSession
+) -> None:
+    simulation = await _simulation(world, tasks=TEXT_TASKS)
+    first = (await _invite(world, simulation["id"])).json()
+    lapsed = await db_session.get(CandidateSession, first["candidateSessionId"])
+    assert lapsed is not None
+    lapsed.expires_at = datetime.now(UTC) - timedelta(seconds=1)
+    await db_session.flush()
+
+    again = await _invite(world, simulation["id"])
+    assert again.status_code == 201, again.text
+    assert again.json()["candidateSessionId"] != first["candidateSessionId"]
+    await db_session.refresh(lapsed)
+    assert lapsed.status == "expired"
 
 
 async def test_resend_queues_the_email_again_and_rotation_replaces_the_link(

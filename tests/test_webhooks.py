@@ -12,7 +12,6 @@ import hashlib
 import hmac
 import json
 import uuid
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -33,10 +32,11 @@ from app.integrations.github.webhooks import (
 from app.jobs.models import Job
 from app.jobs.registry import JobContext, PermanentJobError
 from tests.support.app import WEBHOOK_SECRET, make_settings, serving
+from tests.support.corpora import WEBHOOKS
 from tests.support.identity import IdentityProvider
 from tests.support.jobs import job_services
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpora" / "github" / "webhooks"
+CORPUS = WEBHOOKS
 URL = "/api/github/webhooks"
 PROBLEM = "application/problem+json"
 

@@ -102,6 +102,10 @@ async def invite(
         raise ConflictError(
             "This candidate already completed this simulation.", code="CANDIDATE_ALREADY_COMPLETED"
         )
+    for lapsed in (previous for previous in earlier if _is_open(previous)):
+        if is_expired(lapsed, now):
+            # Its deadline passed: close it so this invite starts a fresh session.
+            await expire(session, lapsed, now=now)
     token = new_token()
     inserted = await repository.insert_open_session(
         session,
@@ -349,6 +353,21 @@ async def all_of_simulation(
     session: AsyncSession, simulation_id: uuid.UUID
 ) -> Sequence[CandidateSession]:
     return await repository.all_of_simulation(session, simulation_id)
+
+
+async def expire(
+    session: AsyncSession, candidate_session: CandidateSession, *, now: datetime
+) -> None:
+    candidate_session.status = "expired"
+    await session.flush()
+    await events.record(
+        session,
+        simulation_id=candidate_session.simulation_id,
+        candidate_session_id=candidate_session.id,
+        type="session.expired",
+        actor_type="system",
+        occurred_at=now,
+    )
 
 
 async def complete(
