@@ -143,11 +143,43 @@ class JobSettings(BaseSettings):
 class GitHubSettings(BaseSettings):
     model_config = _config("TENON_GITHUB_")
 
+    api_base: str = "https://api.github.com"
+    # Auth: a token, or a GitHub App (id + PEM private key + installation id).
+    token: SecretStr | None = None
+    app_id: str | None = None
+    app_private_key: SecretStr | None = None
+    app_installation_id: int | None = None
+    # Where candidate workspaces are generated, and their name prefix.
+    org: str = "tenon-workspaces"
+    repo_prefix: str = "tenon-"
+    request_timeout_seconds: float = Field(default=15.0, gt=0)
+    max_retries: int = Field(default=4, ge=0)
+    max_concurrent_requests: int = Field(default=10, gt=0)
+    # Longest wait for a rate limit inside one call; beyond it GITHUB_RATE_LIMITED surfaces
+    # (retryable) and the job system retries later.
+    rate_limit_max_wait_seconds: float = Field(default=30.0, ge=0)
+    # GitHub asks for at least a second between content-creating requests.
+    mutation_interval_seconds: float = Field(default=1.0, ge=0)
+    artifact_max_bytes: int = Field(default=50 * 1024 * 1024, gt=0)
     webhook_secret: SecretStr | None = None
     # Owner of the template repositories named in the template catalog.
     template_owner: str = "tenon-templates"
     # Workflow that runs a workspace's tests (must declare workflow_dispatch).
     actions_workflow_file: str = "tenon-ci.yml"
+
+    @model_validator(mode="after")
+    def _app_auth_is_complete(self) -> Self:
+        app_fields = (self.app_id, self.app_private_key, self.app_installation_id)
+        if any(value is not None for value in app_fields) and None in app_fields:
+            raise ValueError(
+                "GitHub App auth needs TENON_GITHUB_APP_ID, TENON_GITHUB_APP_PRIVATE_KEY and "
+                "TENON_GITHUB_APP_INSTALLATION_ID together"
+            )
+        return self
+
+    @property
+    def credentials_configured(self) -> bool:
+        return self.token is not None or self.app_id is not None
 
 
 class EmailSettings(BaseSettings):
