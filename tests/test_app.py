@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import httpx
 import pytest
@@ -15,19 +16,16 @@ from app.companies import service as companies
 from app.companies.models import Company
 from app.core.db import Database, DbSession
 from app.core.errors import ConflictError
+from tests.support.api import assert_problem
 from tests.support.app import ADMIN_KEY, make_settings, serving
 from tests.support.identity import IdentityProvider
 
 PROBLEM_KEYS = {"type", "title", "status", "detail", "code", "retryable", "requestId"}
 
 
-def _assert_problem(response: httpx.Response, status: int, code: str) -> dict[str, object]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    body: dict[str, object] = response.json()
+def _problem_with_request_id(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
+    body = assert_problem(response, status, code)
     assert body.keys() >= PROBLEM_KEYS
-    assert body["status"] == status
-    assert body["code"] == code
     assert body["requestId"] == response.headers["x-request-id"]
     return body
 
@@ -52,13 +50,13 @@ def _add_probe_routes(app: FastAPI) -> None:
 
 
 async def test_unknown_route_is_404_problem(client: httpx.AsyncClient) -> None:
-    body = _assert_problem(await client.get("/api/nope"), 404, "NOT_FOUND")
+    body = _problem_with_request_id(await client.get("/api/nope"), 404, "NOT_FOUND")
     assert body["retryable"] is False
 
 
 async def test_wrong_method_is_405_problem(client: httpx.AsyncClient) -> None:
     response = await client.delete("/health")
-    _assert_problem(response, 405, "METHOD_NOT_ALLOWED")
+    _problem_with_request_id(response, 405, "METHOD_NOT_ALLOWED")
     assert "GET" in response.headers["allow"]
 
 
@@ -67,7 +65,7 @@ async def test_validation_error_is_422_problem_without_echoing_input(
 ) -> None:
     _add_probe_routes(app)
     response = await client.post("/probe/echo", json={"name": "sk-secret-value", "count": "x"})
-    body = _assert_problem(response, 422, "VALIDATION_FAILED")
+    body = _problem_with_request_id(response, 422, "VALIDATION_FAILED")
     errors = body["errors"]
     assert isinstance(errors, list)
     assert [error["loc"] for error in errors] == [["body", "count"]]
@@ -79,12 +77,12 @@ async def test_malformed_json_is_422_problem(app: FastAPI, client: httpx.AsyncCl
     response = await client.post(
         "/probe/echo", content=b"{not json", headers={"content-type": "application/json"}
     )
-    _assert_problem(response, 422, "VALIDATION_FAILED")
+    _problem_with_request_id(response, 422, "VALIDATION_FAILED")
 
 
 async def test_app_error_renders_its_code(app: FastAPI, client: httpx.AsyncClient) -> None:
     _add_probe_routes(app)
-    body = _assert_problem(await client.get("/probe/conflict"), 409, "THING_EXISTS")
+    body = _problem_with_request_id(await client.get("/probe/conflict"), 409, "THING_EXISTS")
     assert body["detail"] == "Already there."
 
 
@@ -94,7 +92,7 @@ async def test_unexpected_exception_is_500_problem_with_request_id_and_no_intern
     _add_probe_routes(app)
     with caplog.at_level(logging.ERROR):
         response = await client.get("/probe/boom", headers={"x-request-id": "req-boom-1"})
-    body = _assert_problem(response, 500, "INTERNAL_ERROR")
+    body = _problem_with_request_id(response, 500, "INTERNAL_ERROR")
     assert body["requestId"] == "req-boom-1"
     assert "req-boom-1" in str(body["detail"])
     assert "hunter2" not in response.text
@@ -113,7 +111,7 @@ async def test_body_over_limit_is_413_problem(
             headers={"x-admin-key": ADMIN_KEY},
             json={"name": "x" * 200},
         )
-    _assert_problem(response, 413, "PAYLOAD_TOO_LARGE")
+    _problem_with_request_id(response, 413, "PAYLOAD_TOO_LARGE")
 
 
 async def test_health_and_readiness(client: httpx.AsyncClient) -> None:
@@ -135,7 +133,7 @@ async def test_readiness_with_database_down_is_503(
             liveness = await client.get("/health")
     finally:
         await dead.dispose()
-    body = _assert_problem(response, 503, "DATABASE_UNAVAILABLE")
+    body = _problem_with_request_id(response, 503, "DATABASE_UNAVAILABLE")
     assert body["retryable"] is True
     assert liveness.status_code == 200
 
@@ -148,11 +146,11 @@ async def test_openapi_and_docs_are_served(client: httpx.AsyncClient) -> None:
 
 async def test_admin_routes_need_the_key(client: httpx.AsyncClient) -> None:
     missing = await client.post("/api/admin/companies", json={"name": "Acme"})
-    _assert_problem(missing, 401, "ADMIN_KEY_INVALID")
+    _problem_with_request_id(missing, 401, "ADMIN_KEY_INVALID")
     wrong = await client.post(
         "/api/admin/companies", json={"name": "Acme"}, headers={"x-admin-key": ADMIN_KEY + "x"}
     )
-    _assert_problem(wrong, 401, "ADMIN_KEY_INVALID")
+    _problem_with_request_id(wrong, 401, "ADMIN_KEY_INVALID")
 
 
 async def test_admin_routes_are_absent_without_a_configured_key(
@@ -163,7 +161,7 @@ async def test_admin_routes_are_absent_without_a_configured_key(
         response = await client.post(
             "/api/admin/companies", json={"name": "Acme"}, headers={"x-admin-key": ""}
         )
-    _assert_problem(response, 404, "NOT_FOUND")
+    _problem_with_request_id(response, 404, "NOT_FOUND")
 
 
 async def test_admin_creates_company_and_recruiter(client: httpx.AsyncClient) -> None:
@@ -175,7 +173,7 @@ async def test_admin_creates_company_and_recruiter(client: httpx.AsyncClient) ->
     assert {"id", "createdAt"} <= company.keys()
 
     duplicate = await client.post("/api/admin/companies", json={"name": "ACME"}, headers=headers)
-    _assert_problem(duplicate, 409, "COMPANY_EXISTS")
+    _problem_with_request_id(duplicate, 409, "COMPANY_EXISTS")
 
     recruiter = await client.post(
         "/api/admin/recruiters",
@@ -190,7 +188,7 @@ async def test_admin_creates_company_and_recruiter(client: httpx.AsyncClient) ->
         json={"companyId": company["id"], "email": "JANE@acme.example", "name": "Jane"},
         headers=headers,
     )
-    _assert_problem(again, 409, "RECRUITER_EXISTS")
+    _problem_with_request_id(again, 409, "RECRUITER_EXISTS")
 
 
 async def test_admin_recruiter_for_unknown_company_is_404_and_bad_email_422(
@@ -206,13 +204,13 @@ async def test_admin_recruiter_for_unknown_company_is_404_and_bad_email_422(
         },
         headers=headers,
     )
-    _assert_problem(unknown, 404, "COMPANY_NOT_FOUND")
+    _problem_with_request_id(unknown, 404, "COMPANY_NOT_FOUND")
     bad = await client.post(
         "/api/admin/recruiters",
         json={"companyId": "not-a-uuid", "email": "nope", "name": ""},
         headers=headers,
     )
-    body = _assert_problem(bad, 422, "VALIDATION_FAILED")
+    body = _problem_with_request_id(bad, 422, "VALIDATION_FAILED")
     errors = body["errors"]
     assert isinstance(errors, list)
     assert {error["loc"][-1] for error in errors} == {"companyId", "email", "name"}

@@ -21,6 +21,7 @@ from app.companies.models import User
 from app.core.db import Database
 from app.core.errors import UnauthorizedError
 from tests.factories import create_company, create_recruiter
+from tests.support.api import assert_problem, bearer
 from tests.support.app import make_settings, serving
 from tests.support.identity import AUDIENCE, ISSUER, IdentityProvider
 
@@ -45,18 +46,8 @@ def _claims(**overrides: object) -> dict[str, object]:
     } | overrides
 
 
-def _bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
-
-
 async def _me(client: httpx.AsyncClient, token: str) -> httpx.Response:
-    return await client.get("/api/auth/me", headers=_bearer(token))
-
-
-def _assert_problem(response: httpx.Response, status: int, code: str) -> None:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    assert response.json()["code"] == code
+    return await client.get("/api/auth/me", headers=bearer(token))
 
 
 async def test_valid_token_gives_principal_with_permissions_and_email(
@@ -110,7 +101,7 @@ async def test_unverified_email_does_not_match_a_recruiter(
 async def test_expired_token_is_401(client: httpx.AsyncClient, idp: IdentityProvider) -> None:
     past = int(time.time()) - 3600
     response = await _me(client, idp.token(iat=past - 600, exp=past))
-    _assert_problem(response, 401, "AUTH_TOKEN_EXPIRED")
+    assert_problem(response, 401, "AUTH_TOKEN_EXPIRED")
 
 
 async def test_token_expired_within_leeway_is_accepted(
@@ -122,27 +113,27 @@ async def test_token_expired_within_leeway_is_accepted(
 
 async def test_token_not_yet_valid_is_401(client: httpx.AsyncClient, idp: IdentityProvider) -> None:
     response = await _me(client, idp.token(nbf=int(time.time()) + 3600))
-    _assert_problem(response, 401, "AUTH_TOKEN_INVALID")
+    assert_problem(response, 401, "AUTH_TOKEN_INVALID")
 
 
 async def test_token_without_exp_is_401(client: httpx.AsyncClient, idp: IdentityProvider) -> None:
     response = await _me(client, idp.token(exp=None))
-    _assert_problem(response, 401, "AUTH_TOKEN_INVALID")
+    assert_problem(response, 401, "AUTH_TOKEN_INVALID")
 
 
 async def test_wrong_issuer_is_401(client: httpx.AsyncClient, idp: IdentityProvider) -> None:
     response = await _me(client, idp.token(iss="https://evil.example/"))
-    _assert_problem(response, 401, "AUTH_TOKEN_INVALID")
+    assert_problem(response, 401, "AUTH_TOKEN_INVALID")
 
 
 async def test_wrong_audience_is_401(client: httpx.AsyncClient, idp: IdentityProvider) -> None:
     response = await _me(client, idp.token(aud="https://another-api.example"))
-    _assert_problem(response, 401, "AUTH_TOKEN_INVALID")
+    assert_problem(response, 401, "AUTH_TOKEN_INVALID")
 
 
 async def test_alg_none_is_401(client: httpx.AsyncClient, idp: IdentityProvider) -> None:
     token = _unsigned_token({"alg": "none", "typ": "JWT", "kid": "key-1"}, _claims()) + "."
-    _assert_problem(await _me(client, token), 401, "AUTH_TOKEN_INVALID")
+    assert_problem(await _me(client, token), 401, "AUTH_TOKEN_INVALID")
 
 
 async def test_hs256_signed_with_the_public_key_is_401(
@@ -151,7 +142,7 @@ async def test_hs256_signed_with_the_public_key_is_401(
     signing_input = _unsigned_token({"alg": "HS256", "typ": "JWT", "kid": "key-1"}, _claims())
     mac = hmac.new(idp.keys[0].public_pem, signing_input.encode(), hashlib.sha256).digest()
     token = f"{signing_input}.{_b64(mac)}"
-    _assert_problem(await _me(client, token), 401, "AUTH_TOKEN_INVALID")
+    assert_problem(await _me(client, token), 401, "AUTH_TOKEN_INVALID")
 
 
 async def test_token_signed_by_another_key_with_a_known_kid_is_401(
@@ -160,13 +151,13 @@ async def test_token_signed_by_another_key_with_a_known_kid_is_401(
     forged = idp.token()
     header, payload, _ = forged.split(".")
     other = idp.token(key=idp.spare_key).split(".")[2]
-    _assert_problem(await _me(client, f"{header}.{payload}.{other}"), 401, "AUTH_TOKEN_INVALID")
+    assert_problem(await _me(client, f"{header}.{payload}.{other}"), 401, "AUTH_TOKEN_INVALID")
 
 
 async def test_garbage_and_missing_tokens_are_401(client: httpx.AsyncClient) -> None:
-    _assert_problem(await _me(client, "not-a-jwt"), 401, "AUTH_TOKEN_INVALID")
+    assert_problem(await _me(client, "not-a-jwt"), 401, "AUTH_TOKEN_INVALID")
     missing = await client.get("/api/auth/me")
-    _assert_problem(missing, 401, "AUTH_TOKEN_MISSING")
+    assert_problem(missing, 401, "AUTH_TOKEN_MISSING")
     assert missing.headers["www-authenticate"].startswith("Bearer")
 
 
@@ -250,7 +241,7 @@ async def test_jwks_down_is_503_not_401(
     idp.status = 503
     async with serving(make_settings(database_url, idp.jwks_url), database) as client:
         response = await _me(client, idp.token())
-    _assert_problem(response, 503, "AUTH_PROVIDER_UNAVAILABLE")
+    assert_problem(response, 503, "AUTH_PROVIDER_UNAVAILABLE")
     assert response.json()["retryable"] is True
 
 
@@ -260,7 +251,7 @@ async def test_jwks_unreachable_is_503(
     closed_port_url = "http://127.0.0.1:9/.well-known/jwks.json"
     async with serving(make_settings(database_url, closed_port_url), database) as client:
         response = await _me(client, idp.token())
-    _assert_problem(response, 503, "AUTH_PROVIDER_UNAVAILABLE")
+    assert_problem(response, 503, "AUTH_PROVIDER_UNAVAILABLE")
 
 
 async def test_direct_cache_with_no_keys_raises_unavailable(idp: IdentityProvider) -> None:
@@ -293,20 +284,20 @@ async def test_recruiter_and_candidate_gates(
     stranger = idp.token(subject="auth0|stranger", email="stranger@gate.example")
     registered = idp.token(subject="auth0|boss", email="boss@gate.example")
 
-    _assert_problem(
-        await client.get("/probe/recruiter", headers=_bearer(candidate)), 403, "PERMISSION_DENIED"
+    assert_problem(
+        await client.get("/probe/recruiter", headers=bearer(candidate)), 403, "PERMISSION_DENIED"
     )
-    _assert_problem(
-        await client.get("/probe/recruiter", headers=_bearer(stranger)),
+    assert_problem(
+        await client.get("/probe/recruiter", headers=bearer(stranger)),
         403,
         "RECRUITER_NOT_REGISTERED",
     )
-    ok = await client.get("/probe/recruiter", headers=_bearer(registered))
+    ok = await client.get("/probe/recruiter", headers=bearer(registered))
     assert ok.json() == {"company": "Gatekeepers"}
-    _assert_problem(
-        await client.get("/probe/candidate", headers=_bearer(registered)), 403, "PERMISSION_DENIED"
+    assert_problem(
+        await client.get("/probe/candidate", headers=bearer(registered)), 403, "PERMISSION_DENIED"
     )
-    assert (await client.get("/probe/candidate", headers=_bearer(candidate))).status_code == 200
+    assert (await client.get("/probe/candidate", headers=bearer(candidate))).status_code == 200
 
 
 async def test_recruiter_bound_to_another_subject_is_not_matched_by_email(
@@ -316,8 +307,8 @@ async def test_recruiter_bound_to_another_subject_is_not_matched_by_email(
     company = await create_company(db_session, name="Bound")
     await create_recruiter(db_session, company, email="pat@bound.example", auth0_sub="auth0|pat")
     other = idp.token(subject="auth0|other", email="pat@bound.example")
-    _assert_problem(
-        await client.get("/probe/recruiter", headers=_bearer(other)),
+    assert_problem(
+        await client.get("/probe/recruiter", headers=bearer(other)),
         403,
         "RECRUITER_NOT_REGISTERED",
     )
@@ -337,19 +328,19 @@ async def test_roles_claim_grants_access_when_configured(
 async def test_logout_is_204_with_a_valid_token_and_401_without(
     client: httpx.AsyncClient, idp: IdentityProvider
 ) -> None:
-    response = await client.post("/api/auth/logout", headers=_bearer(idp.token()))
+    response = await client.post("/api/auth/logout", headers=bearer(idp.token()))
     assert response.status_code == 204
     assert response.content == b""
-    _assert_problem(await client.post("/api/auth/logout"), 401, "AUTH_TOKEN_MISSING")
+    assert_problem(await client.post("/api/auth/logout"), 401, "AUTH_TOKEN_MISSING")
 
 
 async def test_dev_bypass_is_absent_outside_local(
     client: httpx.AsyncClient,
 ) -> None:
-    response = await client.get("/api/auth/me", headers=_bearer("recruiter:dev@example.com"))
-    _assert_problem(response, 401, "AUTH_TOKEN_INVALID")
+    response = await client.get("/api/auth/me", headers=bearer("recruiter:dev@example.com"))
+    assert_problem(response, 401, "AUTH_TOKEN_INVALID")
     response = await client.get("/api/auth/me", headers={"x-dev-user-email": "dev@example.com"})
-    _assert_problem(response, 401, "AUTH_TOKEN_MISSING")
+    assert_problem(response, 401, "AUTH_TOKEN_MISSING")
 
 
 async def test_dev_bypass_in_local_accepts_role_prefixed_bearer_and_header(
@@ -362,7 +353,7 @@ async def test_dev_bypass_in_local_accepts_role_prefixed_bearer_and_header(
     )
     async with serving(settings, database) as client:
         as_candidate = await client.get(
-            "/api/auth/me", headers=_bearer("candidate:Cand@example.com")
+            "/api/auth/me", headers=bearer("candidate:Cand@example.com")
         )
         as_recruiter = await client.get(
             "/api/auth/me", headers={"x-dev-user-email": "dev@example.com"}

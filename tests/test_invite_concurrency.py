@@ -13,10 +13,9 @@ from app.candidate_sessions.models import CandidateSession
 from app.core.db import Database
 from app.jobs.models import Job
 from tests.factories import create_company, create_recruiter
+from tests.support.api import TEXT_TASKS, create_simulation
 from tests.support.app import make_settings, serving
 from tests.support.identity import IdentityProvider
-
-TASKS = [{"dayIndex": 1, "type": "design", "title": "Design", "description": "Design it."}]
 
 
 async def _recruiter_headers(database: Database, idp: IdentityProvider) -> dict[str, str]:
@@ -28,20 +27,8 @@ async def _recruiter_headers(database: Database, idp: IdentityProvider) -> dict[
 
 
 async def _simulation(client: httpx.AsyncClient, headers: dict[str, str]) -> str:
-    response = await client.post(
-        "/api/simulations",
-        json={
-            "title": "Race",
-            "role": "Engineer",
-            "techStack": "Python",
-            "seniority": "Mid",
-            "templateKey": "python-fastapi",
-            "tasks": TASKS,
-        },
-        headers=headers,
-    )
-    assert response.status_code == 201, response.text
-    simulation_id: str = response.json()["id"]
+    simulation = await create_simulation(client, headers, tasks=TEXT_TASKS[:1])
+    simulation_id: str = simulation["id"]
     return simulation_id
 
 

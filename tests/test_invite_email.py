@@ -23,11 +23,10 @@ from app.notifications.email import (
     SendResult,
 )
 from tests.factories import create_company, create_recruiter
+from tests.support.api import TEXT_TASKS, create_simulation
 from tests.support.app import make_settings, serving
 from tests.support.identity import IdentityProvider
 from tests.support.jobs import FakeClock, job_services
-
-TASKS = [{"dayIndex": 1, "type": "design", "title": "Design", "description": "Design it."}]
 
 
 @dataclass
@@ -46,19 +45,8 @@ class ScriptedSender:
 
 
 async def _invite(client: httpx.AsyncClient, headers: dict[str, str]) -> str:
-    simulation = await client.post(
-        "/api/simulations",
-        json={
-            "title": "Mail",
-            "role": "Engineer",
-            "techStack": "Python",
-            "seniority": "Mid",
-            "templateKey": "python-fastapi",
-            "tasks": TASKS,
-        },
-        headers=headers,
-    )
-    simulation_id = simulation.json()["id"]
+    simulation = await create_simulation(client, headers, tasks=TEXT_TASKS[:1])
+    simulation_id = simulation["id"]
     invite = await client.post(
         f"/api/simulations/{simulation_id}/invite",
         json={"candidateName": "Kim", "inviteEmail": "kim@example.com"},

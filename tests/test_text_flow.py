@@ -9,6 +9,7 @@ import csv
 import io
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -22,22 +23,10 @@ from app.jobs.worker import Worker
 from app.notifications.email import EmailMessage, SendResult
 from app.simulations.models import Simulation
 from tests.factories import create_candidate_session, create_company, create_recruiter
+from tests.support.api import SIMULATION, TEXT_TASKS, assert_problem, bearer, create_simulation
 from tests.support.identity import IdentityProvider
 from tests.support.jobs import job_services
 
-TEXT_TASKS = [
-    {"dayIndex": 1, "type": "design", "title": "Design", "description": "Design it."},
-    {"dayIndex": 2, "type": "handoff", "title": "Handoff", "description": "Hand it over."},
-    {"dayIndex": 3, "type": "documentation", "title": "Docs", "description": "Document it."},
-]
-SIMULATION = {
-    "title": "Payments backend",
-    "role": "Backend Engineer",
-    "techStack": "Python, FastAPI",
-    "seniority": "Senior",
-    "focus": "APIs",
-    "templateKey": "python-fastapi",
-}
 CANDIDATE_EMAIL = "Ada.Lovelace@Example.com"
 # Email validation lower-cases the domain; the local part is kept as given.
 STORED_EMAIL = "Ada.Lovelace@example.com"
@@ -62,10 +51,6 @@ class World:
     candidate: dict[str, str]
 
 
-def _bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
-
-
 @pytest.fixture
 async def world(
     client: httpx.AsyncClient, idp: IdentityProvider, db_session: AsyncSession
@@ -76,21 +61,16 @@ async def world(
     return World(
         client=client,
         idp=idp,
-        recruiter=_bearer(idp.token(subject="auth0|rita", email="rita@ours.example")),
-        outsider=_bearer(idp.token(subject="auth0|otto", email="otto@theirs.example")),
-        candidate=_bearer(
+        recruiter=bearer(idp.token(subject="auth0|rita", email="rita@ours.example")),
+        outsider=bearer(idp.token(subject="auth0|otto", email="otto@theirs.example")),
+        candidate=bearer(
             idp.token(subject="auth0|ada", permissions=("candidate:access",), email=CANDIDATE_EMAIL)
         ),
     )
 
 
-async def _simulation(world: World, **overrides: object) -> dict[str, object]:
-    response = await world.client.post(
-        "/api/simulations", json=SIMULATION | overrides, headers=world.recruiter
-    )
-    assert response.status_code == 201, response.text
-    body: dict[str, object] = response.json()
-    return body
+async def _simulation(world: World, **overrides: Any) -> dict[str, Any]:
+    return await create_simulation(world.client, world.recruiter, **overrides)
 
 
 async def _invite(
@@ -107,12 +87,6 @@ async def _run_jobs(database: Database, sender: RecordingSender) -> None:
     settings = JobSettings(_env_file=None, concurrency=1)
     worker = Worker(database, job_registry(), settings, services=job_services(email=sender))
     await worker.run_until_idle()
-
-
-def _assert_problem(response: httpx.Response, status: int, code: str) -> None:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    assert response.json()["code"] == code
 
 
 async def test_simulation_is_created_with_the_default_five_day_plan(world: World) -> None:
@@ -140,7 +114,7 @@ async def test_unknown_template_key_is_422_listing_the_known_ones(world: World) 
     response = await world.client.post(
         "/api/simulations", json=SIMULATION | {"templateKey": "cobol"}, headers=world.recruiter
     )
-    _assert_problem(response, 422, "TEMPLATE_KEY_UNKNOWN")
+    assert_problem(response, 422, "TEMPLATE_KEY_UNKNOWN")
     assert "node-express-ts" in response.json()["detail"]
     assert "python-fastapi" in response.json()["detail"]
 
@@ -150,7 +124,7 @@ async def test_explicit_tasks_must_have_distinct_days(world: World) -> None:
     response = await world.client.post(
         "/api/simulations", json=SIMULATION | {"tasks": tasks}, headers=world.recruiter
     )
-    _assert_problem(response, 422, "VALIDATION_FAILED")
+    assert_problem(response, 422, "VALIDATION_FAILED")
 
 
 async def test_simulations_are_listed_newest_first_with_cursor_pagination(world: World) -> None:
@@ -163,7 +137,7 @@ async def test_simulations_are_listed_newest_first_with_cursor_pagination(world:
     )
     assert [item["id"] for item in rest.json()["items"]] == [created[0]["id"]]
     bad = await world.client.get("/api/simulations?cursor=garbage", headers=world.recruiter)
-    _assert_problem(bad, 422, "CURSOR_INVALID")
+    assert_problem(bad, 422, "CURSOR_INVALID")
 
 
 async def test_the_whole_text_task_flow(world: World, database: Database) -> None:
@@ -226,19 +200,19 @@ async def test_the_whole_text_task_flow(world: World, database: Database) -> Non
     early = await client.post(
         f"/api/tasks/{task_ids[1]}/submit", json={"contentText": "x"}, headers=session_header
     )
-    _assert_problem(early, 409, "TASK_NOT_CURRENT")
+    assert_problem(early, 409, "TASK_NOT_CURRENT")
     blank = await client.post(
         f"/api/tasks/{task_ids[0]}/submit", json={"contentText": "   "}, headers=session_header
     )
-    _assert_problem(blank, 422, "VALIDATION_FAILED")
+    assert_problem(blank, 422, "VALIDATION_FAILED")
     too_long = await client.post(
         f"/api/tasks/{task_ids[0]}/submit",
         json={"contentText": "x" * 100_001},
         headers=session_header,
     )
-    _assert_problem(too_long, 422, "VALIDATION_FAILED")
+    assert_problem(too_long, 422, "VALIDATION_FAILED")
     missing = await client.post(f"/api/tasks/{task_ids[0]}/submit", json={}, headers=session_header)
-    _assert_problem(missing, 422, "CONTENT_REQUIRED")
+    assert_problem(missing, 422, "CONTENT_REQUIRED")
 
     results = []
     for day, task_id in enumerate(task_ids, start=1):
@@ -255,7 +229,7 @@ async def test_the_whole_text_task_flow(world: World, database: Database) -> Non
     twice = await client.post(
         f"/api/tasks/{task_ids[0]}/submit", json={"contentText": "again"}, headers=session_header
     )
-    _assert_problem(twice, 409, "SUBMISSION_EXISTS")
+    assert_problem(twice, 409, "SUBMISSION_EXISTS")
     assert twice.json()["submission"]["submissionId"] == results[0]["submissionId"]
 
     done = await client.get(f"/api/candidate/session/{cs_id}/current_task", headers=world.candidate)
@@ -310,7 +284,7 @@ async def test_the_whole_text_task_flow(world: World, database: Database) -> Non
     assert all(row_values[-3:])
 
     after_completion = await _invite(world, sim_id)
-    _assert_problem(after_completion, 409, "CANDIDATE_ALREADY_COMPLETED")
+    assert_problem(after_completion, 409, "CANDIDATE_ALREADY_COMPLETED")
 
 
 async def test_another_companys_recruiter_sees_nothing(world: World, database: Database) -> None:
@@ -324,7 +298,7 @@ async def test_another_companys_recruiter_sees_nothing(world: World, database: D
         f"/api/simulations/{sim_id}/results.csv",
     ]
     for path in paths:
-        _assert_problem(
+        assert_problem(
             await world.client.get(path, headers=world.outsider), 404, "SIMULATION_NOT_FOUND"
         )
     invite = await world.client.post(
@@ -332,7 +306,7 @@ async def test_another_companys_recruiter_sees_nothing(world: World, database: D
         json={"candidateName": "X", "inviteEmail": "x@example.com"},
         headers=world.outsider,
     )
-    _assert_problem(invite, 404, "SIMULATION_NOT_FOUND")
+    assert_problem(invite, 404, "SIMULATION_NOT_FOUND")
     listing = await world.client.get("/api/simulations", headers=world.outsider)
     assert listing.json()["total"] == 0
     assert (await world.client.get("/api/submissions", headers=world.outsider)).json()["total"] == 0
@@ -344,12 +318,12 @@ async def test_other_candidates_cannot_claim_or_act_on_a_session(world: World) -
     invite = (await _invite(world, simulation["id"])).json()
     token, cs_id = invite["token"], invite["candidateSessionId"]
 
-    stranger = _bearer(
+    stranger = bearer(
         world.idp.token(
             subject="auth0|eve", permissions=("candidate:access",), email="eve@example.com"
         )
     )
-    unverified = _bearer(
+    unverified = bearer(
         world.idp.token(
             subject="auth0|ada2",
             permissions=("candidate:access",),
@@ -357,21 +331,21 @@ async def test_other_candidates_cannot_claim_or_act_on_a_session(world: World) -
             email_verified=False,
         )
     )
-    same_email_other_account = _bearer(
+    same_email_other_account = bearer(
         world.idp.token(
             subject="auth0|ada-alt", permissions=("candidate:access",), email=CANDIDATE_EMAIL
         )
     )
     claim = f"/api/candidate/session/{token}/claim"
-    _assert_problem(await world.client.post(claim, headers=stranger), 403, "INVITE_EMAIL_MISMATCH")
-    _assert_problem(await world.client.post(claim, headers=unverified), 403, "EMAIL_NOT_VERIFIED")
+    assert_problem(await world.client.post(claim, headers=stranger), 403, "INVITE_EMAIL_MISMATCH")
+    assert_problem(await world.client.post(claim, headers=unverified), 403, "EMAIL_NOT_VERIFIED")
     assert (await world.client.post(claim, headers=world.candidate)).status_code == 200
-    _assert_problem(
+    assert_problem(
         await world.client.post(claim, headers=same_email_other_account),
         409,
         "INVITE_ALREADY_CLAIMED",
     )
-    _assert_problem(
+    assert_problem(
         await world.client.get(f"/api/candidate/session/{cs_id}/current_task", headers=stranger),
         404,
         "CANDIDATE_SESSION_NOT_FOUND",
@@ -381,7 +355,7 @@ async def test_other_candidates_cannot_claim_or_act_on_a_session(world: World) -
         json={"contentText": "mine now"},
         headers=stranger | {"x-candidate-session-id": cs_id},
     )
-    _assert_problem(submit, 404, "CANDIDATE_SESSION_NOT_FOUND")
+    assert_problem(submit, 404, "CANDIDATE_SESSION_NOT_FOUND")
     other_simulation = await _simulation(world, tasks=TEXT_TASKS)
     foreign_task = other_simulation["tasks"][0]["id"]  # type: ignore[index]
     wrong_task = await world.client.post(
@@ -389,16 +363,16 @@ async def test_other_candidates_cannot_claim_or_act_on_a_session(world: World) -
         json={"contentText": "x"},
         headers=world.candidate | {"x-candidate-session-id": cs_id},
     )
-    _assert_problem(wrong_task, 404, "TASK_NOT_FOUND")
+    assert_problem(wrong_task, 404, "TASK_NOT_FOUND")
     as_recruiter = await world.client.get(
         f"/api/candidate/session/{token}", headers=world.recruiter
     )
-    _assert_problem(as_recruiter, 403, "PERMISSION_DENIED")
+    assert_problem(as_recruiter, 403, "PERMISSION_DENIED")
 
 
 async def test_unknown_and_expired_invite_links(world: World, db_session: AsyncSession) -> None:
     unknown = await world.client.get("/api/candidate/session/not-a-token", headers=world.candidate)
-    _assert_problem(unknown, 404, "INVITE_TOKEN_INVALID")
+    assert_problem(unknown, 404, "INVITE_TOKEN_INVALID")
     simulation = await _simulation(world, tasks=TEXT_TASKS)
     sim = await db_session.get(Simulation, simulation["id"])
     assert sim is not None
@@ -411,11 +385,11 @@ async def test_unknown_and_expired_invite_links(world: World, db_session: AsyncS
     expired = await world.client.get(
         "/api/candidate/session/expired-token", headers=world.candidate
     )
-    _assert_problem(expired, 410, "INVITE_EXPIRED")
+    assert_problem(expired, 410, "INVITE_EXPIRED")
     claim = await world.client.post(
         "/api/candidate/session/expired-token/claim", headers=world.candidate
     )
-    _assert_problem(claim, 410, "INVITE_EXPIRED")
+    assert_problem(claim, 410, "INVITE_EXPIRED")
 
 
 async def test_inviting_again_after_the_invite_lapsed_starts_a_fresh_session(
@@ -461,6 +435,6 @@ async def test_resend_queues_the_email_again_and_rotation_replaces_the_link(
     old = await world.client.get(
         f"/api/candidate/session/{invite['token']}", headers=world.candidate
     )
-    _assert_problem(old, 404, "INVITE_TOKEN_INVALID")
+    assert_problem(old, 404, "INVITE_TOKEN_INVALID")
     new = await world.client.get(f"/api/candidate/session/{new_token}", headers=world.candidate)
     assert new.status_code == 200

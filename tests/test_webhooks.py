@@ -31,6 +31,7 @@ from app.integrations.github.webhooks import (
 )
 from app.jobs.models import Job
 from app.jobs.registry import JobContext, PermanentJobError
+from tests.support.api import assert_problem
 from tests.support.app import WEBHOOK_SECRET, make_settings, serving
 from tests.support.corpora import WEBHOOKS
 from tests.support.identity import IdentityProvider
@@ -73,12 +74,6 @@ async def _deliver(
     """Post a correctly signed delivery, as GitHub would."""
     headers = _headers(event, delivery_id or str(uuid.uuid4()), _sign(body))
     return await client.post(URL, content=body, headers=headers)
-
-
-def _assert_problem(response: httpx.Response, status: int, code: str) -> None:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == PROBLEM
-    assert response.json()["code"] == code
 
 
 async def _delivery(database: Database, delivery_id: str) -> WebhookDelivery | None:
@@ -168,7 +163,7 @@ def test_missing_or_malformed_signature_header(header: str | None) -> None:
 async def test_unsigned_delivery_is_401(client: httpx.AsyncClient, database: Database) -> None:
     headers = {"x-github-event": "ping", "x-github-delivery": str(uuid.uuid4())}
     response = await client.post(URL, content=b"{}", headers=headers)
-    _assert_problem(response, 401, "WEBHOOK_SIGNATURE_MISSING")
+    assert_problem(response, 401, "WEBHOOK_SIGNATURE_MISSING")
     assert await _delivery_count(database) == 0
 
 
@@ -177,7 +172,7 @@ async def test_wrong_signature_is_401_and_nothing_is_stored(
 ) -> None:
     headers = _headers("workflow_run", str(uuid.uuid4()), "sha256=" + "0" * 64)
     response = await client.post(URL, content=COMPLETED_RUN, headers=headers)
-    _assert_problem(response, 401, "WEBHOOK_SIGNATURE_INVALID")
+    assert_problem(response, 401, "WEBHOOK_SIGNATURE_INVALID")
     assert await _delivery_count(database) == 0
     assert await _webhook_jobs(database) == []
 
@@ -188,7 +183,7 @@ async def test_signature_made_with_another_secret_is_401(
     body = b'{"zen": "Keep it logically awesome."}'
     headers = _headers("ping", str(uuid.uuid4()), _sign(body, "not-the-secret"))
     response = await client.post(URL, content=body, headers=headers)
-    _assert_problem(response, 401, "WEBHOOK_SIGNATURE_INVALID")
+    assert_problem(response, 401, "WEBHOOK_SIGNATURE_INVALID")
     assert await _delivery_count(database) == 0
 
 
@@ -199,7 +194,7 @@ async def test_body_altered_after_signing_is_401(
     assert altered != COMPLETED_RUN
     headers = _headers("workflow_run", str(uuid.uuid4()), _sign(COMPLETED_RUN))
     response = await client.post(URL, content=altered, headers=headers)
-    _assert_problem(response, 401, "WEBHOOK_SIGNATURE_INVALID")
+    assert_problem(response, 401, "WEBHOOK_SIGNATURE_INVALID")
     assert await _delivery_count(database) == 0
 
 
@@ -209,7 +204,7 @@ async def test_deliveries_are_refused_without_a_configured_secret(
     settings = make_settings(database_url, idp.jwks_url, github={"webhook_secret": None})
     async with serving(settings, database) as client:
         response = await _deliver(client, "ping", b"{}")
-    _assert_problem(response, 503, "WEBHOOKS_NOT_CONFIGURED")
+    assert_problem(response, 503, "WEBHOOKS_NOT_CONFIGURED")
     assert await _delivery_count(database) == 0
 
 
@@ -222,7 +217,7 @@ async def test_missing_github_header_is_400(client: httpx.AsyncClient, missing: 
     headers = _headers("ping", str(uuid.uuid4()), _sign(body))
     del headers[missing]
     response = await client.post(URL, content=body, headers=headers)
-    _assert_problem(response, 400, "WEBHOOK_HEADERS_MISSING")
+    assert_problem(response, 400, "WEBHOOK_HEADERS_MISSING")
 
 
 @pytest.mark.parametrize(
@@ -232,7 +227,7 @@ async def test_payload_that_is_not_a_json_object_is_400(
     client: httpx.AsyncClient, database: Database, body: bytes
 ) -> None:
     response = await _deliver(client, "workflow_run", body)
-    _assert_problem(response, 400, "WEBHOOK_PAYLOAD_INVALID")
+    assert_problem(response, 400, "WEBHOOK_PAYLOAD_INVALID")
     assert await _delivery_count(database) == 0
 
 
@@ -243,7 +238,7 @@ async def test_body_over_the_size_limit_is_413(
     settings = make_settings(database_url, idp.jwks_url, app={"max_request_body_bytes": 1000})
     async with serving(settings, database) as client:
         response = await _deliver(client, "workflow_run", COMPLETED_RUN)
-    _assert_problem(response, 413, "PAYLOAD_TOO_LARGE")
+    assert_problem(response, 413, "PAYLOAD_TOO_LARGE")
     assert await _delivery_count(database) == 0
 
 

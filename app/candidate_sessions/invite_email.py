@@ -95,10 +95,9 @@ async def _record(
         elif status == "failed":
             cs.email_status = "failed"
         if status in ("sent", "failed"):
-            await events.record(
+            await events.record_for_session(
                 session,
-                simulation_id=cs.simulation_id,
-                candidate_session_id=cs.id,
+                cs,
                 type=f"invite.email_{status}",
                 actor_type="system",
                 data={"provider": cs.email_provider, "error": error},

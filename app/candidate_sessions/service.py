@@ -30,7 +30,7 @@ from app.candidate_sessions.schemas import (
 from app.companies.models import Company
 from app.companies.service import Recruiter
 from app.core.errors import ConflictError, ForbiddenError, GoneError, NotFoundError
-from app.core.pagination import Page, decode_cursor, encode_cursor
+from app.core.pagination import Page, decode_cursor, next_cursor
 from app.core.security import TokenCipher, hash_token, new_token
 from app.core.settings import Settings
 from app.events import service as events
@@ -134,10 +134,9 @@ async def invite(
     candidate_session = await repository.by_id(session, inserted)
     assert candidate_session is not None
     await _queue_invite_email(session, candidate_session)
-    await events.record(
+    await events.record_for_session(
         session,
-        simulation_id=simulation.id,
-        candidate_session_id=candidate_session.id,
+        candidate_session,
         type="candidate.invited",
         actor_type="recruiter",
         actor_id=str(recruiter.user.id),
@@ -154,12 +153,12 @@ def _is_open(candidate_session: CandidateSession) -> bool:
 
 async def _session_of_simulation(
     session: AsyncSession, recruiter: Recruiter, simulation_id: uuid.UUID, cs_id: uuid.UUID
-) -> tuple[Simulation, CandidateSession]:
+) -> CandidateSession:
     simulation = await simulations.simulation_for(session, recruiter, simulation_id)
     candidate_session = await repository.in_simulation(session, simulation.id, cs_id)
     if candidate_session is None:
         raise _not_found()
-    return simulation, candidate_session
+    return candidate_session
 
 
 async def resend(
@@ -174,9 +173,7 @@ async def resend(
     cipher: TokenCipher,
 ) -> InviteResult:
     """Send the invite email again; with `rotate_token` the old link stops working."""
-    simulation, candidate_session = await _session_of_simulation(
-        session, recruiter, simulation_id, cs_id
-    )
+    candidate_session = await _session_of_simulation(session, recruiter, simulation_id, cs_id)
     if not _is_open(candidate_session) or is_expired(candidate_session, now):
         raise ConflictError(
             f"Only open invites can be re-sent; this one is {candidate_session.status}.",
@@ -188,10 +185,9 @@ async def resend(
         candidate_session.token_hash = hash_token(token)
         candidate_session.token_ciphertext = cipher.encrypt(token)
     await _queue_invite_email(session, candidate_session)
-    await events.record(
+    await events.record_for_session(
         session,
-        simulation_id=simulation.id,
-        candidate_session_id=candidate_session.id,
+        candidate_session,
         type="invite.resent",
         actor_type="recruiter",
         actor_id=str(recruiter.user.id),
@@ -199,11 +195,6 @@ async def resend(
         occurred_at=now,
     )
     return _result(candidate_session, "resent", settings, token)
-
-
-def _parse_cursor(parts: list[str]) -> tuple[datetime, uuid.UUID]:
-    invited_at, cs_id = parts
-    return datetime.fromisoformat(invited_at), uuid.UUID(cs_id)
 
 
 async def list_candidates(
@@ -215,16 +206,14 @@ async def list_candidates(
     cursor: str | None,
 ) -> Page[CandidateRow]:
     simulation = await simulations.simulation_for(session, recruiter, simulation_id)
-    after = decode_cursor(cursor, _parse_cursor) if cursor is not None else None
     rows, total, task_count = await repository.page_with_progress(
-        session, simulation.id, limit=limit, after=after
+        session, simulation.id, limit=limit, after=decode_cursor(cursor)
     )
-    items = [_candidate_row(cs, submitted, task_count) for cs, submitted in rows]
-    next_cursor = None
-    if len(rows) == limit:
-        last = rows[-1][0]
-        next_cursor = encode_cursor(last.invited_at.isoformat(), str(last.id))
-    return Page[CandidateRow](items=items, total=total, next_cursor=next_cursor)
+    return Page[CandidateRow](
+        items=[_candidate_row(cs, submitted, task_count) for cs, submitted in rows],
+        total=total,
+        next_cursor=next_cursor(rows, limit, lambda row: (row[0].invited_at, row[0].id)),
+    )
 
 
 def _candidate_row(cs: CandidateSession, submitted: int, task_count: int) -> CandidateRow:
@@ -253,7 +242,7 @@ def _candidate_row(cs: CandidateSession, submitted: int, task_count: int) -> Can
 async def candidate_timeline(
     session: AsyncSession, recruiter: Recruiter, simulation_id: uuid.UUID, cs_id: uuid.UUID
 ) -> list[EventOut]:
-    _, candidate_session = await _session_of_simulation(session, recruiter, simulation_id, cs_id)
+    candidate_session = await _session_of_simulation(session, recruiter, simulation_id, cs_id)
     return await timeline_of(session, candidate_session.id)
 
 
@@ -317,10 +306,9 @@ async def claim(
             )
         return _view(cs, simulation, company)
     await session.refresh(cs)
-    await events.record(
+    await events.record_for_session(
         session,
-        simulation_id=simulation.id,
-        candidate_session_id=cs.id,
+        cs,
         type="candidate.claimed",
         actor_type="candidate",
         actor_id=principal.subject,
@@ -360,10 +348,9 @@ async def expire(
 ) -> None:
     candidate_session.status = "expired"
     await session.flush()
-    await events.record(
+    await events.record_for_session(
         session,
-        simulation_id=candidate_session.simulation_id,
-        candidate_session_id=candidate_session.id,
+        candidate_session,
         type="session.expired",
         actor_type="system",
         occurred_at=now,
@@ -376,10 +363,9 @@ async def complete(
     candidate_session.status = "completed"
     candidate_session.completed_at = now
     await session.flush()
-    await events.record(
+    await events.record_for_session(
         session,
-        simulation_id=candidate_session.simulation_id,
-        candidate_session_id=candidate_session.id,
+        candidate_session,
         type="session.completed",
         actor_type="system",
         occurred_at=now,

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import Annotated, Generic, TypeVar
 
 from fastapi import Query
@@ -12,7 +14,10 @@ from app.core.errors import UnprocessableError
 from app.core.schemas import ApiModel
 
 T = TypeVar("T")
-C = TypeVar("C")
+R = TypeVar("R")
+
+# Lists are ordered by a timestamp, with the id breaking ties.
+SortKey = tuple[datetime, uuid.UUID]
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
@@ -26,18 +31,28 @@ class Page(ApiModel, Generic[T]):
     next_cursor: str | None
 
 
-def encode_cursor(*parts: str) -> str:
-    """An opaque cursor over the sort key of the last item of a page."""
-    return base64.urlsafe_b64encode("|".join(parts).encode()).decode().rstrip("=")
+def encode_cursor(key: SortKey) -> str:
+    """An opaque cursor over the (timestamp, id) sort key of a page's last item."""
+    moment, item_id = key
+    raw = f"{moment.isoformat()}|{item_id}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str, parse: Callable[[list[str]], C]) -> C:
-    """The sort key encoded by `encode_cursor`; anything else is a 422 problem."""
+def decode_cursor(cursor: str | None) -> SortKey | None:
+    """The sort key inside a cursor from `encode_cursor`; anything else is a 422 problem."""
+    if cursor is None:
+        return None
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        return parse(base64.urlsafe_b64decode(padded.encode()).decode().split("|"))
-    except (ValueError, TypeError, UnicodeDecodeError) as exc:
+        moment, item_id = base64.urlsafe_b64decode(padded.encode()).decode().split("|")
+        return datetime.fromisoformat(moment), uuid.UUID(item_id)
+    except (ValueError, UnicodeDecodeError) as exc:
         raise _invalid_cursor() from exc
+
+
+def next_cursor(rows: Sequence[R], limit: int, key: Callable[[R], SortKey]) -> str | None:
+    """A cursor after the last row of a full page; None when this page is the last."""
+    return encode_cursor(key(rows[-1])) if rows and len(rows) == limit else None
 
 
 def _invalid_cursor() -> UnprocessableError:

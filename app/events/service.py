@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -36,6 +36,37 @@ async def record(
         event.occurred_at = occurred_at
     session.add(event)
     await session.flush()
+
+
+class SessionRef(Protocol):
+    @property
+    def id(self) -> uuid.UUID: ...
+
+    @property
+    def simulation_id(self) -> uuid.UUID: ...
+
+
+async def record_for_session(
+    session: AsyncSession,
+    candidate_session: SessionRef,
+    *,
+    type: str,
+    actor_type: ActorType,
+    actor_id: str | None = None,
+    data: dict[str, Any] | None = None,
+    occurred_at: datetime | None = None,
+) -> None:
+    """Append to a candidate session's timeline (and so its simulation's)."""
+    await record(
+        session,
+        simulation_id=candidate_session.simulation_id,
+        candidate_session_id=candidate_session.id,
+        type=type,
+        actor_type=actor_type,
+        actor_id=actor_id,
+        data=data,
+        occurred_at=occurred_at,
+    )
 
 
 async def timeline(session: AsyncSession, candidate_session_id: uuid.UUID) -> Sequence[Event]:

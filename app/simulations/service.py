@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.companies.service import Recruiter
 from app.core.errors import NotFoundError, UnprocessableError
-from app.core.pagination import Page, decode_cursor, encode_cursor
+from app.core.pagination import Page, decode_cursor, next_cursor
 from app.events import service as events
 from app.integrations.github.template_catalog import Template, TemplateCatalog
 from app.simulations import repository
@@ -101,21 +101,14 @@ async def create_simulation(
 async def list_simulations(
     session: AsyncSession, recruiter: Recruiter, *, limit: int, cursor: str | None
 ) -> Page[SimulationSummary]:
-    after = decode_cursor(cursor, _parse_cursor) if cursor is not None else None
     simulations, total = await repository.page_of_simulations(
-        session, recruiter.company.id, limit=limit, after=after
+        session, recruiter.company.id, limit=limit, after=decode_cursor(cursor)
     )
-    items = [SimulationSummary.model_validate(simulation) for simulation in simulations]
-    next_cursor = None
-    if len(simulations) == limit:
-        last = simulations[-1]
-        next_cursor = encode_cursor(last.created_at.isoformat(), str(last.id))
-    return Page[SimulationSummary](items=items, total=total, next_cursor=next_cursor)
-
-
-def _parse_cursor(parts: list[str]) -> tuple[datetime, uuid.UUID]:
-    created_at, simulation_id = parts
-    return datetime.fromisoformat(created_at), uuid.UUID(simulation_id)
+    return Page[SimulationSummary](
+        items=[SimulationSummary.model_validate(simulation) for simulation in simulations],
+        total=total,
+        next_cursor=next_cursor(simulations, limit, lambda s: (s.created_at, s.id)),
+    )
 
 
 async def simulation_for(

@@ -22,7 +22,7 @@ from app.candidate_sessions.models import CandidateSession
 from app.candidate_sessions.schemas import CurrentTask, CurrentTaskRef, Progress
 from app.companies.service import Recruiter
 from app.core.errors import ConflictError, GoneError, NotFoundError, UnprocessableError
-from app.core.pagination import Page, decode_cursor, encode_cursor
+from app.core.pagination import Page, decode_cursor, next_cursor
 from app.events import service as events
 from app.simulations import service as simulations
 from app.simulations.models import CODE_TASK_TYPES, Task
@@ -139,10 +139,9 @@ async def submit(
         existing = await repository.for_session_and_task(session, cs.id, task.id)
         assert existing is not None
         raise _submission_exists(existing)
-    await events.record(
+    await events.record_for_session(
         session,
-        simulation_id=cs.simulation_id,
-        candidate_session_id=cs.id,
+        cs,
         type="task.submitted",
         actor_type="candidate",
         actor_id=principal.subject,
@@ -177,11 +176,6 @@ def _item(submission: Submission, cs: CandidateSession, task: Task) -> Submissio
     )
 
 
-def _parse_cursor(parts: list[str]) -> tuple[datetime, uuid.UUID]:
-    submitted_at, submission_id = parts
-    return datetime.fromisoformat(submitted_at), uuid.UUID(submission_id)
-
-
 async def list_submissions(
     session: AsyncSession,
     recruiter: Recruiter,
@@ -192,7 +186,6 @@ async def list_submissions(
     limit: int,
     cursor: str | None,
 ) -> Page[SubmissionItem]:
-    before = decode_cursor(cursor, _parse_cursor) if cursor is not None else None
     rows, total = await repository.page_in_company(
         session,
         recruiter.company.id,
@@ -200,14 +193,12 @@ async def list_submissions(
         cs_id=cs_id,
         task_id=task_id,
         limit=limit,
-        before=before,
+        before=decode_cursor(cursor),
     )
-    next_cursor = None
-    if len(rows) == limit:
-        last = rows[-1][0]
-        next_cursor = encode_cursor(last.submitted_at.isoformat(), str(last.id))
     return Page[SubmissionItem](
-        items=[_item(*row) for row in rows], total=total, next_cursor=next_cursor
+        items=[_item(*row) for row in rows],
+        total=total,
+        next_cursor=next_cursor(rows, limit, lambda row: (row[0].submitted_at, row[0].id)),
     )
 
 

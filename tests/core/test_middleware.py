@@ -1,22 +1,21 @@
 from __future__ import annotations
 
-import json
 import logging
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from io import StringIO
 from ipaddress import ip_network
 from typing import Any
 
 import httpx
 import pytest
-import structlog
 from fastapi import FastAPI, Request, Response
 
 from app.core.errors import NotFoundError, install_error_handlers
-from app.core.logging import REDACTED, configure_logging
+from app.core.logging import REDACTED
 from app.core.middleware import install_middleware
 from app.core.settings import AppSettings
+from tests.support.logs import json_lines
 
 PEER = ("10.0.0.5", 1234)
 INVITE_TOKEN = "Zq3_xK9-vT2mPq8LwR4nYb7cDe1FgH5jKl0MnOp6QrS"  # shaped like token_urlsafe(32)
@@ -59,22 +58,6 @@ class Harness:
     def client(self, peer: tuple[str, int] = PEER) -> httpx.AsyncClient:
         transport = httpx.ASGITransport(app=self.app, raise_app_exceptions=False, client=peer)
         return httpx.AsyncClient(transport=transport, base_url="http://testserver")
-
-
-@pytest.fixture
-def log_stream() -> Iterator[StringIO]:
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    stream = StringIO()
-    configure_logging(json=True, level="INFO", stream=stream)
-    yield stream
-    root.handlers[:] = handlers
-    root.setLevel(level)
-    structlog.reset_defaults()
-
-
-def json_lines(stream: StringIO) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in stream.getvalue().splitlines() if line.strip()]
 
 
 def access_lines(stream: StringIO) -> list[dict[str, Any]]:
