@@ -21,13 +21,13 @@ from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from typing import Literal
 
-import asyncpg
 import structlog
 from pydantic import ValidationError
 
 from app.core.clock import Clock, SystemClock
 from app.core.db import Database
 from app.core.logging import redact_text
+from app.core.pg_listen import PgListener
 from app.core.settings import JobSettings
 from app.jobs import repository
 from app.jobs.models import Job
@@ -40,7 +40,6 @@ Outcome = Literal["succeeded", "failed", "dead"]
 
 MAX_ERROR_LENGTH = 4000
 PERIODIC_CHECK_SECONDS = 1.0
-LISTEN_RETRY_SECONDS = 5.0
 
 
 def _error_text(exc: BaseException) -> str:
@@ -69,8 +68,7 @@ class Worker:
         self._running: dict[int, asyncio.Task[None]] = {}
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
-        self._listener: asyncpg.Connection | None = None
-        self._listen_attempted_at = float("-inf")
+        self._listener = PgListener(database.engine.url, NOTIFY_CHANNEL, self._on_notify)
 
     @property
     def lease(self) -> timedelta:
@@ -99,7 +97,7 @@ class Worker:
         ]
         try:
             while not self._stopping.is_set():
-                await self._ensure_listening()
+                await self._listener.ensure()
                 self._wake.clear()
                 free = self.settings.concurrency - len(self._running)
                 claimed = await self._claim(free) if free > 0 else []
@@ -112,7 +110,7 @@ class Worker:
                 task.cancel()
             await asyncio.gather(*background, return_exceptions=True)
             await self._drain()
-            await self._stop_listening()
+            await self._listener.close()
             log.info("jobs.worker.stopped", worker_id=self.worker_id)
 
     async def run_until_idle(self) -> None:
@@ -271,28 +269,8 @@ class Worker:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wake.wait(), self.settings.poll_interval_seconds)
 
-    async def _ensure_listening(self) -> None:
-        if self._listener is not None and not self._listener.is_closed():
-            return
-        if time.monotonic() - self._listen_attempted_at < LISTEN_RETRY_SECONDS:
-            return
-        self._listen_attempted_at = time.monotonic()
-        dsn = self.database.engine.url.set(drivername="postgresql")
-        try:
-            listener = await asyncpg.connect(dsn.render_as_string(hide_password=False))
-            await listener.add_listener(NOTIFY_CHANNEL, self._on_notify)
-        except Exception as exc:
-            log.warning("jobs.listen_failed", error=_error_text(exc))
-            return
-        self._listener = listener
-
-    def _on_notify(self, *_: object) -> None:
+    def _on_notify(self, _payload: str) -> None:
         self._wake.set()
-
-    async def _stop_listening(self) -> None:
-        if self._listener is not None:
-            await self._listener.close()
-            self._listener = None
 
     async def _drain(self) -> None:
         """Let running jobs finish within the grace period; release the rest."""
