@@ -17,6 +17,7 @@ from app.core.clock import Clock
 from app.core.db import Database
 from app.core.security import TokenCipher
 from app.core.settings import Settings
+from app.integrations.github.client import GitHubClient, build_github_client
 from app.notifications.email import EmailSender, build_email_sender
 
 P = TypeVar("P", bound=BaseModel)
@@ -29,6 +30,8 @@ class JobServices:
     settings: Settings
     email: EmailSender
     token_cipher: TokenCipher
+    # None when no GitHub credentials are configured.
+    github: GitHubClient | None = None
 
 
 @dataclass(frozen=True)
@@ -106,6 +109,7 @@ def build_job_services(settings: Settings, http: httpx.AsyncClient) -> JobServic
         settings=settings,
         email=build_email_sender(settings.email, http),
         token_cipher=TokenCipher(settings.app.secret_key.get_secret_value()),
+        github=build_github_client(http, settings.github),
     )
 
 

@@ -1,0 +1,1 @@
+"""Taskboard: a small task-tracking API."""
