@@ -1,12 +1,14 @@
-"""The `tenon` command: serve, worker, migrate, seed."""
+"""The `tenon` command: serve, worker, migrate, seed, results parse, github-emulator."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import signal
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 import httpx
 import structlog
@@ -18,10 +20,13 @@ from app.core.db import Database
 from app.core.logging import configure_logging
 from app.core.migrations import database_url_for_cli, upgrade_to_head
 from app.core.settings import JobSettings, Settings, load_settings
+from app.github_emulator.config import EmulatorConfig
+from app.github_emulator.server import create_emulator_app
 from app.jobs.catalog import job_registry
 from app.jobs.registry import build_job_services
 from app.jobs.worker import Worker
 from app.main import OUTBOUND_TIMEOUT
+from app.runs.results import parse_file
 
 log = structlog.get_logger(__name__)
 
@@ -87,6 +92,50 @@ def _work(settings: Settings, args: argparse.Namespace) -> None:
         asyncio.run(_work_with(url, settings, jobs))
 
 
+def _existing_path(value: str) -> Path:
+    path = Path(value)
+    if not path.exists():
+        raise argparse.ArgumentTypeError(f"no such file or directory: {value}")
+    return path
+
+
+def _parse_results(args: argparse.Namespace) -> None:
+    for path in args.files:
+        result = parse_file(path)
+        line = {
+            "file": str(path),
+            "resultCode": result.result_code,
+            "passed": result.passed,
+            "failed": result.failed,
+            "skipped": result.skipped,
+            "errors": result.errors,
+            "total": result.total,
+            "tests": len(result.tests),
+            "testsTruncated": result.tests_truncated,
+            "source": result.source,
+            "artifactName": result.artifact_name,
+            "detail": result.detail,
+        }
+        print(json.dumps(line, ensure_ascii=False), flush=True)
+
+
+def _github_emulator(args: argparse.Namespace) -> None:
+    config = EmulatorConfig(
+        data_dir=Path(args.data_dir),
+        tokens=tuple(args.token),
+        template_owner=args.template_owner,
+        webhook_url=args.webhook_url,
+        webhook_secret=args.webhook_secret,
+    )
+    uvicorn.run(
+        create_emulator_app(config),
+        host=args.host,
+        port=args.port,
+        log_config=None,
+        server_header=False,
+    )
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tenon", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -101,11 +150,32 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("seed", help="create the demo company and recruiters").set_defaults(
         handler=_seed
     )
+    results = commands.add_parser("results", help="test results artifacts")
+    results_commands = results.add_subparsers(dest="results_command", required=True)
+    parse = results_commands.add_parser(
+        "parse", help="print one JSON line per artifact zip, directory of zips, .json or .xml"
+    )
+    parse.add_argument("files", nargs="+", type=_existing_path, metavar="FILE")
+    parse.set_defaults(tool=_parse_results)
+    emulator = commands.add_parser("github-emulator", help="run the local GitHub emulator")
+    emulator.add_argument("--host", default="127.0.0.1")
+    emulator.add_argument("--port", type=int, default=9100)
+    emulator.add_argument("--data-dir", required=True, help="repositories and state live here")
+    emulator.add_argument("--token", action="append", required=True, help="an accepted token")
+    emulator.add_argument("--webhook-url", help="where workflow_run webhooks are delivered")
+    emulator.add_argument("--webhook-secret", help="signs the webhooks (X-Hub-Signature-256)")
+    emulator.add_argument("--template-owner", default="tenon-templates")
+    emulator.set_defaults(tool=_github_emulator)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if hasattr(args, "tool"):
+        # Tools (results parse, the GitHub emulator) don't use the service's settings.
+        configure_logging(json=False, level="INFO")
+        args.tool(args)
+        return 0
     try:
         settings = load_settings()
     except ValidationError as exc:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import subprocess
@@ -114,3 +115,15 @@ async def test_worker_command_processes_jobs_and_stops_on_sigterm(
         output, _ = await asyncio.wait_for(process.communicate(), 30)
     assert process.returncode == 0, output
     assert b"jobs.worker.stopped" in output
+
+
+def test_results_parse_runs_without_the_services_settings(tmp_path: Path) -> None:
+    report = tmp_path / "report.xml"
+    report.write_text(
+        '<testsuite><testcase name="a"/><testcase name="b"><failure/></testcase></testsuite>'
+    )
+    # Settings that would refuse to start the service do not matter to an offline tool.
+    result = _tenon("results", "parse", str(report), TENON_ENV="production", DEV_AUTH_BYPASS="1")
+    assert result.returncode == 0, result.stderr
+    line = json.loads(result.stdout)
+    assert (line["resultCode"], line["passed"], line["failed"]) == ("OK", 1, 1)

@@ -1,0 +1,190 @@
+"""The emulator's parts wired together, its lifecycle, and who a request is."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+import re
+import secrets
+import time
+from collections import Counter
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import structlog
+from starlette.requests import Request
+
+from app.github_emulator.config import EmulatorConfig
+from app.github_emulator.faults import FaultInjector, RateBudget
+from app.github_emulator.responses import GitHubError
+from app.github_emulator.runner import Runner
+from app.github_emulator.storage import Repo, Store, utcnow
+from app.github_emulator.webhooks import WebhookSender
+
+log = structlog.get_logger(__name__)
+
+_SCHEME = re.compile(r"(?i)(?:bearer|token)\s+(\S+)")
+_JWT = re.compile(r"[A-Za-z0-9_-]+\.([A-Za-z0-9_-]+)\.[A-Za-z0-9_-]*")
+INSTALLATION_TOKEN_LIFETIME = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class Identity:
+    login: str
+    # Requests are counted against this key's hourly budget (a token, or an installation).
+    budget_key: str
+
+
+def _bad_credentials() -> GitHubError:
+    return GitHubError(401, "Bad credentials")
+
+
+class Emulator:
+    def __init__(self, config: EmulatorConfig) -> None:
+        self.config = config
+        self.store = Store(config.data_dir)
+        self.webhooks = WebhookSender(config)
+        self.runner = Runner(config, self.store, self.webhooks)
+        self.faults = FaultInjector(
+            config.faults, seed=config.fault_seed, timeout_seconds=config.fault_timeout_seconds
+        )
+        self.budget = RateBudget(config.rate_limit_per_hour)
+        self.requests: Counter[str] = Counter()
+        self.statuses: Counter[str] = Counter()
+        self.templates: list[str] = []
+        self.started_at = utcnow()
+        self._installation_tokens: dict[str, datetime] = {}
+        # Signs artifact download URLs; a restart invalidates the outstanding ones.
+        self._signing_key = secrets.token_bytes(32)
+
+    @asynccontextmanager
+    async def lifespan(self, app: object) -> AsyncIterator[None]:
+        await self.start()
+        try:
+            yield
+        finally:
+            await self.close()
+
+    async def start(self) -> None:
+        await self.store.load()
+        self.templates = await self.store.load_templates(
+            self.config.templates_dir, self.config.template_owner, self.config.actor_login
+        )
+        await self.webhooks.start()
+        await self.runner.start()
+        log.info(
+            "emulator.started",
+            data_dir=str(self.config.data_dir),
+            templates=len(self.templates),
+            webhooks=self.webhooks.enabled,
+        )
+
+    async def close(self) -> None:
+        # Runs first (they announce their end), then the deliveries, then the state.
+        await self.runner.close()
+        await self.webhooks.close()
+        await self.store.close()
+        log.info("emulator.stopped")
+
+    def base_url(self, request: Request) -> str:
+        return (self.config.public_url or str(request.base_url)).rstrip("/")
+
+    def authenticate(self, authorization: str | None) -> Identity:
+        """A configured token or a live installation token; 401 otherwise."""
+        match = _SCHEME.fullmatch((authorization or "").strip())
+        if match is None:
+            raise _bad_credentials()
+        token = match.group(1)
+        for known in self.config.tokens:
+            if hmac.compare_digest(token.encode(), known.encode()):
+                digest = hashlib.sha256(token.encode()).hexdigest()[:16]
+                return Identity(self.config.actor_login, f"token:{digest}")
+        expires_at = self._installation_tokens.get(token)
+        if expires_at is not None and expires_at > utcnow():
+            return Identity(self.config.actor_login, f"installation:{self.config.installation_id}")
+        raise _bad_credentials()
+
+    def authenticate_app(self, authorization: str | None) -> Identity:
+        """Any well-formed, unexpired JWT passes for the GitHub App; signatures are not
+        checked (the emulator has no App private key to check them against)."""
+        match = _SCHEME.fullmatch((authorization or "").strip())
+        jwt = _JWT.fullmatch(match.group(1)) if match is not None else None
+        claims = _jwt_claims(jwt.group(1)) if jwt is not None else None
+        if claims is None:
+            raise GitHubError(401, "A JSON web token could not be decoded")
+        expires = claims.get("exp")
+        if not isinstance(expires, int | float) or expires <= time.time():
+            raise GitHubError(
+                401,
+                "'Expiration time' claim ('exp') must be a numeric value representing the "
+                "future time at which the assertion expires",
+            )
+        return Identity(f"app-{claims.get('iss', 'unknown')}", "app")
+
+    def mint_installation_token(self) -> tuple[str, datetime]:
+        now = utcnow()
+        self._installation_tokens = {
+            token: expiry for token, expiry in self._installation_tokens.items() if expiry > now
+        }
+        token = "ghs_" + secrets.token_urlsafe(27).replace("-", "A").replace("_", "B")[:36]
+        expires_at = now + INSTALLATION_TOKEN_LIFETIME
+        self._installation_tokens[token] = expires_at
+        return token, expires_at
+
+    def role(self, repo: Repo, login: str) -> str | None:
+        return repo.collaborators.get(login.lower())
+
+    def artifact_signature(self, artifact_id: int, expires: int) -> str:
+        message = f"{artifact_id}:{expires}".encode()
+        return hmac.new(self._signing_key, message, hashlib.sha256).hexdigest()
+
+    def stats(self) -> dict[str, Any]:
+        runs = Counter(run.status for run in self.store.state.runs.values())
+        return {
+            "requests": dict(sorted(self.requests.items())),
+            "total_requests": sum(self.requests.values()),
+            "responses_by_status": dict(sorted(self.statuses.items())),
+            "faults_injected": dict(self.faults.injected),
+            "faults_injected_total": sum(self.faults.injected.values()),
+            "webhooks": {"delivered": self.webhooks.delivered, "failed": self.webhooks.failed},
+            "runs": dict(runs),
+            "repositories": len(self.store.state.repos),
+        }
+
+
+def _jwt_claims(segment: str) -> dict[str, Any] | None:
+    try:
+        decoded = json.loads(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)))
+    except (binascii.Error, ValueError):
+        return None
+    return decoded if isinstance(decoded, dict) else None
+
+
+@dataclass(frozen=True)
+class Call:
+    """One API request as a handler sees it."""
+
+    request: Request
+    emulator: Emulator
+    identity: Identity
+    base: str
+
+    def param(self, name: str) -> str:
+        value: str = self.request.path_params[name]
+        return value
+
+    def int_param(self, name: str) -> int:
+        try:
+            return int(self.param(name))
+        except ValueError as exc:
+            raise GitHubError(404, "Not Found") from exc
+
+    @property
+    def store(self) -> Store:
+        return self.emulator.store
