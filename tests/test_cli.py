@@ -6,6 +6,7 @@ import asyncio
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -127,3 +128,38 @@ def test_results_parse_runs_without_the_services_settings(tmp_path: Path) -> Non
     assert result.returncode == 0, result.stderr
     line = json.loads(result.stdout)
     assert (line["resultCode"], line["passed"], line["failed"]) == ("OK", 1, 1)
+
+
+async def test_github_emulator_command_serves_templates_from_a_relative_data_dir(
+    tmp_path: Path,
+) -> None:
+    port = _free_port()
+    clean = {key: value for key, value in os.environ.items() if not key.startswith("TENON_")}
+    process = await asyncio.create_subprocess_exec(
+        *(sys.executable, "-m", "app.cli", "github-emulator", "--port", str(port)),
+        *("--data-dir", "emulator-data", "--token", "t0ken"),
+        env=clean,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+            for _ in range(100):
+                try:
+                    templates = (await client.get("/_emulator/templates")).json()
+                    break
+                except httpx.TransportError:
+                    await asyncio.sleep(0.1)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        output, _ = await asyncio.wait_for(process.communicate(), 30)
+    assert "tenon-templates/python-fastapi" in str(templates), output
+    assert (tmp_path / "emulator-data").is_dir()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port

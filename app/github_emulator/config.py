@@ -48,6 +48,8 @@ class EmulatorConfig:
     fault_timeout_seconds: float = 30.0
 
     def __post_init__(self) -> None:
+        # git runs with other working directories: a relative data dir would move with them.
+        object.__setattr__(self, "data_dir", self.data_dir.resolve())
         positive = {
             "rate_limit_per_hour": self.rate_limit_per_hour,
             "max_concurrent_runs": self.max_concurrent_runs,
