@@ -33,6 +33,7 @@ from app.jobs.registry import build_job_services
 from app.jobs.worker import Worker
 from app.simulations.router import router as simulations_router
 from app.submissions.router import router as submissions_router
+from app.workspaces.router import router as workspaces_router
 
 log = structlog.get_logger(__name__)
 
@@ -105,6 +106,7 @@ def create_app(
     app.include_router(candidates_router, prefix=prefix)
     app.include_router(candidate_router, prefix=prefix)
     app.include_router(submissions_router, prefix=prefix)
+    app.include_router(workspaces_router, prefix=prefix)
     if settings.app.admin_api_key is not None:
         app.include_router(admin_router, prefix=prefix)
     return app

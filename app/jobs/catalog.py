@@ -6,7 +6,8 @@ from __future__ import annotations
 from app.candidate_sessions.invite_email import SEND_INVITE_EMAIL
 from app.integrations.github.webhooks import PROCESS_WEBHOOK_DELIVERY
 from app.jobs.registry import JobRegistry
+from app.workspaces.provisioning import PROVISION_WORKSPACE
 
 
 def job_registry() -> JobRegistry:
-    return JobRegistry.of([PROCESS_WEBHOOK_DELIVERY, SEND_INVITE_EMAIL])
+    return JobRegistry.of([PROCESS_WEBHOOK_DELIVERY, SEND_INVITE_EMAIL, PROVISION_WORKSPACE])

@@ -82,17 +82,28 @@ def _submission_exists(existing: Submission) -> ConflictError:
     )
 
 
-async def submit(
+async def task_of_session(
+    session: AsyncSession, principal: Principal, cs_id: uuid.UUID, task_id: uuid.UUID
+) -> tuple[CandidateSession, Task]:
+    """The caller's session and any task of it (for the read routes)."""
+    cs = await candidate_sessions.owned_session(session, principal, cs_id)
+    task = await simulations.task_by_id(session, task_id)
+    if task is None or task.simulation_id != cs.simulation_id:
+        raise NotFoundError("No such task in this session.", code="TASK_NOT_FOUND")
+    return cs, task
+
+
+async def current_task_for_action(
     session: AsyncSession,
     principal: Principal,
     cs_id: uuid.UUID,
     task_id: uuid.UUID,
-    body: SubmissionCreate,
     *,
     now: datetime,
-) -> SubmitResult:
-    # Locking the session row serialises one candidate's submits, so "current task" and
-    # "all done" are decided on a stable view.
+) -> tuple[CandidateSession, Task, int, int]:
+    """The caller's session and the task a mutating route (init, run, submit) acts on,
+    which must be the current one; with the submitted and total task counts. The session
+    row is locked, so one candidate's actions are decided one at a time."""
     cs = await candidate_sessions.owned_session(session, principal, cs_id, for_update=True)
     tasks, submitted = await _plan(session, cs)
     task = next((t for t in tasks if t.id == task_id), None)
@@ -112,6 +123,21 @@ async def submit(
             else "Every task is already submitted.",
             code="TASK_NOT_CURRENT",
         )
+    return cs, task, len(submitted), len(tasks)
+
+
+async def submit(
+    session: AsyncSession,
+    principal: Principal,
+    cs_id: uuid.UUID,
+    task_id: uuid.UUID,
+    body: SubmissionCreate,
+    *,
+    now: datetime,
+) -> SubmitResult:
+    cs, task, already, total = await current_task_for_action(
+        session, principal, cs_id, task_id, now=now
+    )
     if task.type in CODE_TASK_TYPES:
         raise ConflictError(
             "Code tasks are submitted from their workspace repository, which this session "
@@ -148,8 +174,8 @@ async def submit(
         data={"taskId": str(task.id), "dayIndex": task.day_index, "type": task.type},
         occurred_at=now,
     )
-    completed = len(submitted) + 1
-    if completed == len(tasks):
+    completed = already + 1
+    if completed == total:
         await candidate_sessions.complete(session, cs, now=now)
     log.info("submissions.created", submission_id=str(created.id), day=task.day_index)
     return SubmitResult(
@@ -158,8 +184,8 @@ async def submit(
         candidate_session_id=cs.id,
         submitted_at=created.submitted_at,
         cutoff_sha=created.cutoff_sha,
-        progress=Progress(completed=completed, total=len(tasks)),
-        is_complete=completed == len(tasks),
+        progress=Progress(completed=completed, total=total),
+        is_complete=completed == total,
     )
 
 

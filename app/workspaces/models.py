@@ -37,5 +37,7 @@ class Workspace(TimestampMixin, Base):
     latest_commit_sha: Mapped[str | None] = mapped_column(Text)
     last_run_summary: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     codespace_url: Mapped[str | None] = mapped_column(Text)
+    # The GitHub login that was given push access (revoked later by the deadline jobs).
+    collaborator_login: Mapped[str | None] = mapped_column(Text)
     status: Mapped[WorkspaceStatus] = mapped_column(Text, server_default=text("'pending'"))
     error: Mapped[str | None] = mapped_column(Text)

@@ -1,0 +1,181 @@
+"""The job that provisions a workspace (SPEC §6.2): generate the repository from the
+template into the workspace organisation, wait for its default branch, record the base
+commit, give the candidate push access.
+
+Every step records its result before the next one starts, so a retried job resumes where
+the last attempt stopped; a workspace ends `ready` or `failed` with the reason, never
+silently half-made.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import uuid
+
+import structlog
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.candidate_sessions.models import CandidateSession
+from app.core.logging import redact_text
+from app.core.schemas import ApiModel
+from app.events import service as events
+from app.integrations.github.client import GitHubClient
+from app.integrations.github.errors import (
+    GitHubError,
+    GitHubNotFoundError,
+    GitHubUnavailableError,
+    GitHubValidationFailedError,
+)
+from app.integrations.github.schemas import Repository
+from app.jobs.registry import JobContext, JobType, PermanentJobError
+from app.workspaces.models import Workspace
+
+log = structlog.get_logger(__name__)
+
+MAX_REPO_NAME = 100
+# A freshly generated repository is empty for a few seconds.
+BRANCH_WAIT_DELAYS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0)
+
+
+class WorkspaceRef(ApiModel):
+    workspace_id: uuid.UUID
+
+
+def repository_name(prefix: str, simulation_id: uuid.UUID, cs_id: uuid.UUID, key: str) -> str:
+    raw = f"{prefix}{simulation_id.hex[:8]}-{cs_id.hex[:8]}-{key}"
+    return re.sub(r"[^A-Za-z0-9._-]", "-", raw)[:MAX_REPO_NAME]
+
+
+def codespace_url(full_name: str) -> str:
+    return f"https://codespaces.new/{full_name}?quickstart=1"
+
+
+async def _generate(
+    github: GitHubClient, workspace: Workspace, *, owner: str, name: str
+) -> Repository:
+    try:
+        return await github.generate_repository(
+            workspace.template_repo,
+            owner=owner,
+            name=name,
+            description="Tenon candidate workspace",
+            private=True,
+        )
+    except GitHubValidationFailedError as exc:
+        if not exc.mentions("already exists"):
+            raise
+    # An earlier attempt created it and then failed: adopt it if it is ours.
+    repo = await github.get_repository(f"{owner}/{name}")
+    source = repo.template_repository.full_name if repo.template_repository else None
+    if (source or "").lower() != workspace.template_repo.lower():
+        raise PermanentJobError(
+            f"{owner}/{name} already exists and was not generated from {workspace.template_repo}."
+        )
+    return repo
+
+
+async def _wait_for_branch(github: GitHubClient, full_name: str, branch: str) -> str:
+    for delay in (*BRANCH_WAIT_DELAYS, None):
+        try:
+            return (await github.get_branch(full_name, branch)).commit.sha
+        except GitHubNotFoundError:
+            if delay is None:
+                break
+            await asyncio.sleep(delay)
+    raise GitHubUnavailableError(f"{full_name} still has no {branch} branch; will retry.")
+
+
+async def _workspace(
+    session: AsyncSession, workspace_id: uuid.UUID, *, lock: bool = False
+) -> Workspace:
+    workspace = await session.get(Workspace, workspace_id, with_for_update=lock)
+    if workspace is None:
+        raise PermanentJobError(f"No workspace {workspace_id}.")
+    return workspace
+
+
+async def _provision(context: JobContext, ref: WorkspaceRef) -> None:
+    github = context.services.github
+    if github is None:
+        raise PermanentJobError("No GitHub credentials are configured.")
+    try:
+        await _provision_steps(context, github, ref.workspace_id)
+    except Exception as exc:
+        final = (
+            isinstance(exc, PermanentJobError)
+            or (isinstance(exc, GitHubError) and not exc.retryable)
+            or context.attempt >= context.max_attempts
+        )
+        await _record_failure(context, ref.workspace_id, exc, final=final)
+        if final and not isinstance(exc, PermanentJobError):
+            raise PermanentJobError(str(exc)) from exc
+        raise
+
+
+async def _provision_steps(
+    context: JobContext, github: GitHubClient, workspace_id: uuid.UUID
+) -> None:
+    settings = context.services.settings.github
+    async with context.database.session_scope() as session:
+        workspace = await _workspace(session, workspace_id)
+        cs = await session.get(CandidateSession, workspace.candidate_session_id)
+        assert cs is not None  # foreign key
+        username = cs.github_username
+        if workspace.repo_full_name is None or workspace.default_branch is None:
+            name = repository_name(
+                settings.repo_prefix, cs.simulation_id, cs.id, workspace.template_key
+            )
+            repo = await _generate(github, workspace, owner=settings.org, name=name)
+            workspace.repo_full_name = repo.full_name
+            workspace.repo_id = repo.id
+            workspace.repo_url = repo.html_url
+            workspace.default_branch = repo.default_branch
+            workspace.codespace_url = codespace_url(repo.full_name)
+        full_name, branch = workspace.repo_full_name, workspace.default_branch
+        needs_base = workspace.base_template_sha is None
+
+    if needs_base:
+        sha = await _wait_for_branch(github, full_name, branch)
+        async with context.database.session_scope() as session:
+            workspace = await _workspace(session, workspace_id)
+            workspace.base_template_sha = workspace.latest_commit_sha = sha
+
+    async with context.database.session_scope() as session:
+        workspace = await _workspace(session, workspace_id, lock=True)
+        if username and (workspace.collaborator_login or "").lower() != username.lower():
+            await github.add_collaborator(full_name, username, permission="push")
+            workspace.collaborator_login = username
+        # Pre-provisioned before the candidate named an account: the repository is there,
+        # access follows at the first init.
+        workspace.status = "ready" if workspace.collaborator_login else "pending"
+        workspace.error = None
+        await events.record_for_session(
+            session,
+            cs,
+            type="workspace.provisioned" if workspace.collaborator_login else "workspace.prepared",
+            actor_type="system",
+            data={"repoFullName": full_name, "collaborator": workspace.collaborator_login},
+            occurred_at=context.clock.now(),
+        )
+    log.info("workspaces.provisioned", workspace_id=str(workspace_id), repo=full_name)
+
+
+async def _record_failure(
+    context: JobContext, workspace_id: uuid.UUID, exc: Exception, *, final: bool
+) -> None:
+    async with context.database.session_scope() as session:
+        workspace = await session.get(Workspace, workspace_id)
+        if workspace is None:
+            return
+        workspace.error = redact_text(f"{type(exc).__name__}: {exc}")[:2000]
+        if final:
+            workspace.status = "failed"
+
+
+PROVISION_WORKSPACE = JobType(
+    name="workspaces.provision",
+    payload=WorkspaceRef,
+    handler=_provision,
+    max_attempts=8,
+)

@@ -1,0 +1,58 @@
+"""The candidate's repository for a code or debug task."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, Response, status
+
+from app.auth.dependencies import CandidateUser
+from app.core.clock import CurrentClock
+from app.core.db import DbSession
+from app.core.errors import NotFoundError
+from app.jobs.registry import CurrentServices
+from app.submissions import service as submissions
+from app.submissions.router import CandidateSessionHeader
+from app.workspaces import service
+from app.workspaces.schemas import CodespaceInit, WorkspaceOut
+
+router = APIRouter(prefix="/tasks/{task_id}/codespace", tags=["workspaces"])
+
+
+@router.post(
+    "/init",
+    response_model=WorkspaceOut,
+    responses={202: {"model": WorkspaceOut, "description": "Provisioning; poll the status."}},
+)
+async def init_codespace(
+    task_id: uuid.UUID,
+    body: CodespaceInit,
+    candidate: CandidateUser,
+    cs_id: CandidateSessionHeader,
+    session: DbSession,
+    clock: CurrentClock,
+    services: CurrentServices,
+    response: Response,
+) -> WorkspaceOut:
+    """Provision (or return) the repository for the current task: 200 ready, 202 provisioning."""
+    cs, task, _, _ = await submissions.current_task_for_action(
+        session, candidate, cs_id, task_id, now=clock.now()
+    )
+    workspace = await service.init_workspace(
+        session, cs, task, body.github_username, services.github
+    )
+    if workspace.status != "ready":
+        response.status_code = status.HTTP_202_ACCEPTED
+    return workspace
+
+
+@router.get("/status", response_model=WorkspaceOut)
+async def codespace_status(
+    task_id: uuid.UUID, candidate: CandidateUser, cs_id: CandidateSessionHeader, session: DbSession
+) -> WorkspaceOut:
+    """The task's repository, latest commit and last test run."""
+    cs, task = await submissions.task_of_session(session, candidate, cs_id, task_id)
+    workspace = await service.workspace_status(session, cs, task)
+    if workspace is None:
+        raise NotFoundError("This task has no workspace yet.", code="WORKSPACE_NOT_FOUND")
+    return workspace

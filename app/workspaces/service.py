@@ -1,0 +1,114 @@
+"""Workspaces: the repository a candidate works in for a code or debug task.
+
+The GitHub username is checked and bound to the session at the first init; provisioning
+itself runs in a job, so the call answers at once (ready, or provisioning to poll).
+"""
+
+from __future__ import annotations
+
+import structlog
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.candidate_sessions.models import CandidateSession
+from app.core.errors import ConflictError, ServiceUnavailableError, UnprocessableError
+from app.integrations.github.client import GitHubClient
+from app.integrations.github.errors import GitHubNotFoundError
+from app.jobs.queue import enqueue
+from app.simulations.models import CODE_TASK_TYPES, Task
+from app.workspaces import repository
+from app.workspaces.models import Workspace
+from app.workspaces.provisioning import PROVISION_WORKSPACE, WorkspaceRef
+from app.workspaces.schemas import WorkspaceOut
+
+log = structlog.get_logger(__name__)
+
+
+def _template_repo(task: Task) -> str:
+    if task.type not in CODE_TASK_TYPES or task.template_repo is None:
+        raise ConflictError("This task has no repository to work in.", code="NOT_A_CODE_TASK")
+    return task.template_repo
+
+
+def _github(github: GitHubClient | None) -> GitHubClient:
+    if github is None:
+        raise ServiceUnavailableError(
+            "GitHub is not configured on this server.", code="GITHUB_NOT_CONFIGURED"
+        )
+    return github
+
+
+async def _bind_username(cs: CandidateSession, username: str, github: GitHubClient) -> None:
+    if cs.github_username is not None:
+        if cs.github_username.lower() != username.lower():
+            raise ConflictError(
+                f"This session works as GitHub user {cs.github_username}.",
+                code="GITHUB_USERNAME_MISMATCH",
+            )
+        return
+    try:
+        user = await github.get_user(username)
+    except GitHubNotFoundError as exc:
+        raise UnprocessableError(
+            f"There is no GitHub user {username!r}.",
+            code="GITHUB_USER_NOT_FOUND",
+            errors=[{"loc": ["body", "githubUsername"], "msg": "unknown user", "type": "github"}],
+        ) from exc
+    cs.github_username = user.login
+
+
+def present(workspace: Workspace) -> WorkspaceOut:
+    return WorkspaceOut(
+        workspace_id=workspace.id,
+        status=workspace.status,
+        error=workspace.error,
+        repo_full_name=workspace.repo_full_name,
+        repo_url=workspace.repo_url,
+        codespace_url=workspace.codespace_url,
+        default_branch=workspace.default_branch,
+        base_template_sha=workspace.base_template_sha,
+        latest_commit_sha=workspace.latest_commit_sha,
+        last_run=workspace.last_run_summary,
+    )
+
+
+async def init_workspace(
+    session: AsyncSession,
+    cs: CandidateSession,
+    task: Task,
+    github_username: str,
+    github: GitHubClient | None,
+) -> WorkspaceOut:
+    """Provision (or return) the session's workspace for the task's template."""
+    template_repo = _template_repo(task)
+    client = _github(github)
+    await _bind_username(cs, github_username, client)
+    workspace = await repository.get_or_create(
+        session,
+        cs_id=cs.id,
+        template_repo=template_repo,
+        template_key=template_repo.rsplit("/", 1)[-1],
+    )
+    await session.refresh(workspace, with_for_update=True)
+    needs_access = (workspace.collaborator_login or "").lower() != (
+        cs.github_username or ""
+    ).lower()
+    if workspace.status in ("pending", "failed") or (workspace.status == "ready" and needs_access):
+        workspace.status = "provisioning"
+        workspace.error = None
+        await session.flush()
+        await enqueue(
+            session,
+            PROVISION_WORKSPACE,
+            WorkspaceRef(workspace_id=workspace.id),
+            dedupe_key=f"workspace:{workspace.id}",
+        )
+        log.info("workspaces.provisioning", workspace_id=str(workspace.id))
+    return present(workspace)
+
+
+async def workspace_status(
+    session: AsyncSession, cs: CandidateSession, task: Task
+) -> WorkspaceOut | None:
+    template_repo = _template_repo(task)
+    workspace = await repository.for_session_and_template(session, cs.id, template_repo)
+    return present(workspace) if workspace else None

@@ -1,0 +1,306 @@
+"""Workspaces end to end: the candidate's init call, the provisioning job against the GitHub
+emulator over real HTTP, and what the candidate and GitHub then see."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.candidate_sessions.models import CandidateSession
+from app.core.db import Database
+from app.core.settings import JobSettings
+from app.jobs.catalog import job_registry
+from app.jobs.models import Job
+from app.jobs.worker import Worker
+from app.workspaces.models import Workspace
+from app.workspaces.provisioning import repository_name
+from tests.factories import create_company, create_recruiter
+from tests.support.api import TEXT_TASKS, assert_problem, bearer, create_simulation
+from tests.support.app import client_for, make_settings, running_app
+from tests.support.emulator import TOKEN, RunningEmulator, emulator_config, running_emulator
+from tests.support.identity import IdentityProvider
+
+ORG = "acme-workspaces"
+
+
+@dataclass
+class Scene:
+    app: FastAPI
+    client: httpx.AsyncClient
+    github: RunningEmulator
+    recruiter: dict[str, str]
+    candidate: dict[str, str]
+    idp: IdentityProvider
+
+
+def _github_settings(base_url: str) -> dict[str, Any]:
+    return {
+        "api_base": base_url,
+        "token": TOKEN,
+        "org": ORG,
+        "mutation_interval_seconds": 0,
+    }
+
+
+@pytest.fixture
+async def scene(
+    tmp_path: Path,
+    database_url: str,
+    database: Database,
+    db_session: AsyncSession,
+    idp: IdentityProvider,
+) -> AsyncIterator[Scene]:
+    company = await create_company(db_session)
+    await create_recruiter(db_session, company, email="wes@ws.example")
+    async with running_emulator(emulator_config(tmp_path, generate_delay_seconds=0.3)) as github:
+        settings = make_settings(
+            database_url, idp.jwks_url, github=_github_settings(github.base_url)
+        )
+        async with running_app(settings, database) as app, client_for(app) as client:
+            yield Scene(
+                app=app,
+                client=client,
+                github=github,
+                recruiter=bearer(idp.token(subject="auth0|wes", email="wes@ws.example")),
+                candidate=bearer(
+                    idp.token(
+                        subject="auth0|cody",
+                        permissions=("candidate:access",),
+                        email="cody@example.com",
+                    )
+                ),
+                idp=idp,
+            )
+
+
+async def _run_jobs(scene: Scene, database: Database) -> None:
+    worker = Worker(
+        database,
+        job_registry(),
+        JobSettings(_env_file=None, concurrency=1),
+        services=scene.app.state.job_services,
+    )
+    await worker.run_until_idle()
+
+
+async def _claimed_session(
+    scene: Scene, tasks: list[dict[str, Any]] | None = None
+) -> tuple[str, list[str]]:
+    overrides = {"tasks": tasks} if tasks else {}
+    simulation = await create_simulation(scene.client, scene.recruiter, **overrides)
+    invite = await scene.client.post(
+        f"/api/simulations/{simulation['id']}/invite",
+        json={"candidateName": "Cody", "inviteEmail": "cody@example.com"},
+        headers=scene.recruiter,
+    )
+    token, cs_id = invite.json()["token"], invite.json()["candidateSessionId"]
+    claim = await scene.client.post(
+        f"/api/candidate/session/{token}/claim", headers=scene.candidate
+    )
+    assert claim.status_code == 200, claim.text
+    return cs_id, [task["id"] for task in simulation["tasks"]]
+
+
+def _headers(scene: Scene, cs_id: str) -> dict[str, str]:
+    return scene.candidate | {"x-candidate-session-id": cs_id}
+
+
+async def _init(scene: Scene, cs_id: str, task_id: str, username: str) -> httpx.Response:
+    return await scene.client.post(
+        f"/api/tasks/{task_id}/codespace/init",
+        json={"githubUsername": username},
+        headers=_headers(scene, cs_id),
+    )
+
+
+async def test_init_provisions_the_repository_and_gives_push_access(
+    scene: Scene, database: Database, db_session: AsyncSession
+) -> None:
+    cs_id, task_ids = await _claimed_session(scene)
+    not_code = await _init(scene, cs_id, task_ids[0], "octocat")
+    assert_problem(not_code, 409, "NOT_A_CODE_TASK")
+    submitted = await scene.client.post(
+        f"/api/tasks/{task_ids[0]}/submit",
+        json={"contentText": "design"},
+        headers=_headers(scene, cs_id),
+    )
+    assert submitted.status_code == 201
+
+    first = await _init(scene, cs_id, task_ids[1], "OctoCat")
+    again = await _init(scene, cs_id, task_ids[1], "octocat")
+    assert (first.status_code, again.status_code) == (202, 202)
+    assert first.json()["status"] == "provisioning"
+    assert first.json()["workspaceId"] == again.json()["workspaceId"]
+    jobs = await db_session.scalar(
+        select(func.count()).select_from(Job).where(Job.type == "workspaces.provision")
+    )
+    assert jobs == 1
+
+    await _run_jobs(scene, database)
+
+    status = await scene.client.get(
+        f"/api/tasks/{task_ids[1]}/codespace/status", headers=_headers(scene, cs_id)
+    )
+    workspace = status.json()
+    assert workspace["status"] == "ready", workspace
+    full_name = workspace["repoFullName"]
+    assert full_name.startswith(f"{ORG}/tenon-")
+    assert full_name.endswith("-python-fastapi")
+    assert workspace["codespaceUrl"] == f"https://codespaces.new/{full_name}?quickstart=1"
+    assert workspace["defaultBranch"] == "main"
+    async with scene.github.client() as gh:
+        branch = (await gh.get(f"/repos/{full_name}/branches/main")).json()
+        permission = (await gh.get(f"/repos/{full_name}/collaborators/octocat/permission")).json()
+        repo = (await gh.get(f"/repos/{full_name}")).json()
+    assert workspace["baseTemplateSha"] == branch["commit"]["sha"]
+    assert permission["permission"] == "write"
+    assert repo["private"] is True
+    assert repo["template_repository"]["full_name"] == "tenon-templates/python-fastapi"
+
+    ready = await _init(scene, cs_id, task_ids[1], "octocat")
+    assert ready.status_code == 200
+    other = await _init(scene, cs_id, task_ids[1], "someone-else")
+    assert_problem(other, 409, "GITHUB_USERNAME_MISMATCH")
+
+
+async def test_unknown_github_user_is_422_and_binds_nothing(
+    scene: Scene, db_session: AsyncSession
+) -> None:
+    code_first = [{"dayIndex": 1, "type": "code", "title": "Code", "description": "Build it."}]
+    cs_id, task_ids = await _claimed_session(scene, tasks=code_first + TEXT_TASKS[1:])
+    missing = await _init(scene, cs_id, task_ids[0], "ghost-nobody")
+    assert_problem(missing, 422, "GITHUB_USER_NOT_FOUND")
+    invalid = await _init(scene, cs_id, task_ids[0], "-not--valid-")
+    assert_problem(invalid, 422, "VALIDATION_FAILED")
+    workspaces = await db_session.scalar(select(func.count()).select_from(Workspace))
+    assert workspaces == 0
+
+
+async def test_status_before_init_is_404_and_other_sessions_are_404(scene: Scene) -> None:
+    code_first = [{"dayIndex": 1, "type": "code", "title": "Code", "description": "Build it."}]
+    cs_id, task_ids = await _claimed_session(scene, tasks=code_first)
+    status = await scene.client.get(
+        f"/api/tasks/{task_ids[0]}/codespace/status", headers=_headers(scene, cs_id)
+    )
+    assert_problem(status, 404, "WORKSPACE_NOT_FOUND")
+    stranger = bearer(
+        scene.idp.token(subject="auth0|x", permissions=("candidate:access",), email="x@example.com")
+    )
+    foreign = await scene.client.post(
+        f"/api/tasks/{task_ids[0]}/codespace/init",
+        json={"githubUsername": "octocat"},
+        headers=stranger | {"x-candidate-session-id": cs_id},
+    )
+    assert_problem(foreign, 404, "CANDIDATE_SESSION_NOT_FOUND")
+
+
+async def test_a_repository_left_by_an_earlier_attempt_is_adopted(
+    scene: Scene, database: Database
+) -> None:
+    code_first = [{"dayIndex": 1, "type": "code", "title": "Code", "description": "Build it."}]
+    cs_id, task_ids = await _claimed_session(scene, tasks=code_first)
+    response = await _init(scene, cs_id, task_ids[0], "octocat")
+    workspace_id = response.json()["workspaceId"]
+    name = await _expected_name(database, workspace_id)
+    async with scene.github.client() as gh:
+        created = await gh.post(
+            "/repos/tenon-templates/python-fastapi/generate",
+            json={"owner": ORG, "name": name, "private": True},
+        )
+    assert created.status_code == 201
+
+    await _run_jobs(scene, database)
+    status = await scene.client.get(
+        f"/api/tasks/{task_ids[0]}/codespace/status", headers=_headers(scene, cs_id)
+    )
+    assert status.json()["status"] == "ready"
+    assert status.json()["repoFullName"] == f"{ORG}/{name}"
+
+
+async def test_a_foreign_repository_with_the_name_fails_the_workspace_with_the_reason(
+    scene: Scene, database: Database
+) -> None:
+    code_first = [{"dayIndex": 1, "type": "code", "title": "Code", "description": "Build it."}]
+    cs_id, task_ids = await _claimed_session(scene, tasks=code_first)
+    response = await _init(scene, cs_id, task_ids[0], "octocat")
+    name = await _expected_name(database, response.json()["workspaceId"])
+    async with scene.github.client() as gh:
+        await gh.post(
+            "/repos/tenon-templates/python-fastapi-debug/generate",
+            json={"owner": ORG, "name": name},
+        )
+    await _run_jobs(scene, database)
+    status = await scene.client.get(
+        f"/api/tasks/{task_ids[0]}/codespace/status", headers=_headers(scene, cs_id)
+    )
+    assert status.json()["status"] == "failed"
+    assert "was not generated from tenon-templates/python-fastapi" in status.json()["error"]
+    retried = await _init(scene, cs_id, task_ids[0], "octocat")
+    assert retried.json()["status"] == "provisioning"  # init asks for another attempt
+
+
+async def _expected_name(database: Database, workspace_id: str) -> str:
+    async with database.sessionmaker() as session:
+        workspace = await session.get(Workspace, workspace_id)
+        assert workspace is not None
+        cs = await session.get(CandidateSession, workspace.candidate_session_id)
+        assert cs is not None
+        return repository_name("tenon-", cs.simulation_id, cs.id, workspace.template_key)
+
+
+async def test_concurrent_inits_make_one_repository(
+    tmp_path: Path, jobs_database_url: str, jobs_db: Database, idp: IdentityProvider
+) -> None:
+    async with jobs_db.session_scope() as session:
+        company = await create_company(session)
+        await create_recruiter(session, company, email="conc@ws.example")
+    async with running_emulator(emulator_config(tmp_path)) as github:
+        settings = make_settings(
+            jobs_database_url, idp.jwks_url, github=_github_settings(github.base_url)
+        )
+        async with running_app(settings, jobs_db) as app, client_for(app) as client:
+            scene = Scene(
+                app=app,
+                client=client,
+                github=github,
+                recruiter=bearer(idp.token(subject="auth0|conc", email="conc@ws.example")),
+                candidate=bearer(
+                    idp.token(
+                        subject="auth0|cody",
+                        permissions=("candidate:access",),
+                        email="cody@example.com",
+                    )
+                ),
+                idp=idp,
+            )
+            code_first = [
+                {"dayIndex": 1, "type": "code", "title": "Code", "description": "Build it."}
+            ]
+            cs_id, task_ids = await _claimed_session(scene, tasks=code_first)
+            responses = await asyncio.gather(
+                *(_init(scene, cs_id, task_ids[0], "octocat") for _ in range(5))
+            )
+            assert {r.status_code for r in responses} == {202}
+            assert len({r.json()["workspaceId"] for r in responses}) == 1
+            await _run_jobs(scene, jobs_db)
+            async with github.client() as gh:
+                stats = (await gh.get("/_emulator/stats")).json()
+    generates = [count for route, count in stats["requests"].items() if route.endswith("/generate")]
+    assert generates == [1]
+    async with jobs_db.session_scope() as session:
+        workspaces = (await session.scalars(select(Workspace))).all()
+        jobs = await session.scalar(
+            select(func.count()).select_from(Job).where(Job.type == "workspaces.provision")
+        )
+    assert len(workspaces) == 1
+    assert workspaces[0].status == "ready"
+    assert jobs == 1
