@@ -31,6 +31,8 @@ from app.integrations.github.template_catalog import TemplateCatalog
 from app.jobs.catalog import job_registry
 from app.jobs.registry import build_job_services
 from app.jobs.worker import Worker
+from app.runs.live import RunEventHub
+from app.runs.router import router as runs_router
 from app.simulations.router import router as simulations_router
 from app.submissions.router import router as submissions_router
 from app.workspaces.router import router as workspaces_router
@@ -74,6 +76,8 @@ def create_app(
                 workflow_file=settings.github.actions_workflow_file,
             )
             app.state.job_services = build_job_services(settings, http)
+            app.state.run_events = RunEventHub(app.state.db.engine.url)
+            stack.push_async_callback(app.state.run_events.close)
             if settings.jobs.in_process:
                 worker = Worker(
                     app.state.db,
@@ -107,6 +111,7 @@ def create_app(
     app.include_router(candidate_router, prefix=prefix)
     app.include_router(submissions_router, prefix=prefix)
     app.include_router(workspaces_router, prefix=prefix)
+    app.include_router(runs_router, prefix=prefix)
     if settings.app.admin_api_key is not None:
         app.include_router(admin_router, prefix=prefix)
     return app

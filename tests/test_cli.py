@@ -6,7 +6,6 @@ import asyncio
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -22,6 +21,7 @@ from app.core.settings import AppSettings, DatabaseSettings, Settings
 from app.integrations.github.models import WebhookDelivery
 from app.integrations.github.webhooks import receive_delivery
 from app.main import create_app
+from tests.support.emulator import free_port
 
 
 def _tenon(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
@@ -133,7 +133,7 @@ def test_results_parse_runs_without_the_services_settings(tmp_path: Path) -> Non
 async def test_github_emulator_command_serves_templates_from_a_relative_data_dir(
     tmp_path: Path,
 ) -> None:
-    port = _free_port()
+    port = free_port()
     clean = {key: value for key, value in os.environ.items() if not key.startswith("TENON_")}
     process = await asyncio.create_subprocess_exec(
         *(sys.executable, "-m", "app.cli", "github-emulator", "--port", str(port)),
@@ -156,10 +156,3 @@ async def test_github_emulator_command_serves_templates_from_a_relative_data_dir
         output, _ = await asyncio.wait_for(process.communicate(), 30)
     assert "tenon-templates/python-fastapi" in str(templates), output
     assert (tmp_path / "emulator-data").is_dir()
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port

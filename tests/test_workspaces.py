@@ -4,6 +4,7 @@ emulator over real HTTP, and what the candidate and GitHub then see."""
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -297,7 +298,11 @@ async def test_concurrent_inits_make_one_repository(
     generates = [count for route, count in stats["requests"].items() if route.endswith("/generate")]
     assert generates == [1]
     async with jobs_db.session_scope() as session:
-        workspaces = (await session.scalars(select(Workspace))).all()
+        workspaces = (
+            await session.scalars(
+                select(Workspace).where(Workspace.candidate_session_id == uuid.UUID(cs_id))
+            )
+        ).all()
         jobs = await session.scalar(
             select(func.count()).select_from(Job).where(Job.type == "workspaces.provision")
         )

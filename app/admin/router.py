@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, status
 
+from app.admin.schemas import TemplateHealthReport, TemplateHealthRun
 from app.auth.dependencies import require_admin_key
 from app.companies import service as companies
 from app.companies.schemas import CompanyCreate, CompanyOut, RecruiterCreate, RecruiterOut
 from app.core.clock import CurrentClock
 from app.core.db import DbSession
 from app.core.pagination import DEFAULT_LIMIT, Limit, Page
+from app.integrations.github import template_health
+from app.integrations.github.template_catalog import Catalog
 from app.jobs import service as jobs
 from app.jobs.models import JobState
+from app.jobs.registry import CurrentServices
 from app.jobs.schemas import JobOut
 
 router = APIRouter(prefix="/admin", tags=["admin"], dependencies=[Depends(require_admin_key)])
@@ -55,3 +59,35 @@ async def list_jobs(
 async def retry_job(job_id: int, session: DbSession, clock: CurrentClock) -> JobOut:
     """Run a failed or dead job again now."""
     return await jobs.retry_job(session, job_id, clock)
+
+
+@router.get("/templates/health", response_model=TemplateHealthReport)
+async def check_templates(
+    services: CurrentServices,
+    catalog: Catalog,
+    mode: Annotated[Literal["static"], Query(description="Live checks: POST /run.")] = "static",
+    template_keys: Annotated[
+        list[str] | None, Query(alias="templateKeys", description="Repeat to check several.")
+    ] = None,
+) -> TemplateHealthReport:
+    """Check the template repositories and their workflows without running them."""
+    return await template_health.check_static(services.github, catalog, template_keys or [])
+
+
+@router.post("/templates/health/run", response_model=TemplateHealthReport)
+async def run_templates(
+    services: CurrentServices,
+    catalog: Catalog,
+    clock: CurrentClock,
+    body: TemplateHealthRun | None = None,
+) -> TemplateHealthReport:
+    """Run each template's workflow on the template itself and check the results it uploads."""
+    request = body or TemplateHealthRun()
+    return await template_health.check_live(
+        services.github,
+        catalog,
+        clock,
+        template_keys=request.template_keys or [],
+        timeout_seconds=request.timeout_seconds,
+        concurrency=request.concurrency,
+    )

@@ -161,6 +161,9 @@ class GitHubSettings(BaseSettings):
     # GitHub asks for at least a second between content-creating requests.
     mutation_interval_seconds: float = Field(default=1.0, ge=0)
     artifact_max_bytes: int = Field(default=50 * 1024 * 1024, gt=0)
+    # First wait before polling a dispatched run that webhooks have not reported on; later
+    # polls back off up to four times as long.
+    run_poll_seconds: float = Field(default=15.0, gt=0)
     webhook_secret: SecretStr | None = None
     # Owner of the template repositories named in the template catalog.
     template_owner: str = "tenon-templates"
@@ -220,6 +223,8 @@ class RateLimitSettings(BaseSettings):
     invite: str = "30/minute"
     resend: str = "5/hour"
     claim: str = "10/minute"
+    run: str = "30/minute"
+    submit: str = "30/minute"
 
 
 class Settings(BaseModel):

@@ -6,8 +6,18 @@ from __future__ import annotations
 from app.candidate_sessions.invite_email import SEND_INVITE_EMAIL
 from app.integrations.github.webhooks import PROCESS_WEBHOOK_DELIVERY
 from app.jobs.registry import JobRegistry
+from app.runs.flows import COLLECT_RUN, DISPATCH_RUN, POLL_RUN
 from app.workspaces.provisioning import PROVISION_WORKSPACE
 
 
 def job_registry() -> JobRegistry:
-    return JobRegistry.of([PROCESS_WEBHOOK_DELIVERY, SEND_INVITE_EMAIL, PROVISION_WORKSPACE])
+    return JobRegistry.of(
+        [
+            PROCESS_WEBHOOK_DELIVERY,
+            SEND_INVITE_EMAIL,
+            PROVISION_WORKSPACE,
+            DISPATCH_RUN,
+            POLL_RUN,
+            COLLECT_RUN,
+        ]
+    )

@@ -11,6 +11,8 @@ from app.auth.dependencies import CandidateUser, RecruiterUser
 from app.core.clock import CurrentClock
 from app.core.db import DbSession
 from app.core.pagination import DEFAULT_LIMIT, Limit, Page
+from app.core.rate_limit import Limiter
+from app.core.settings import CurrentSettings
 from app.submissions import service
 from app.submissions.schemas import SubmissionCreate, SubmissionDetail, SubmissionItem, SubmitResult
 
@@ -31,8 +33,11 @@ async def submit_task(
     cs_id: CandidateSessionHeader,
     session: DbSession,
     clock: CurrentClock,
+    settings: CurrentSettings,
+    limiter: Limiter,
 ) -> SubmitResult:
     """Turn in the current task."""
+    await limiter.hit("submit", settings.rate_limit.submit, key=str(cs_id))
     return await service.submit(session, candidate, cs_id, task_id, body, now=clock.now())
 
 

@@ -6,6 +6,8 @@ itself runs in a job, so the call answers at once (ready, or provisioning to pol
 
 from __future__ import annotations
 
+import uuid
+
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -112,3 +114,17 @@ async def workspace_status(
     template_repo = _template_repo(task)
     workspace = await repository.for_session_and_template(session, cs.id, template_repo)
     return present(workspace) if workspace else None
+
+
+async def ready_workspace(session: AsyncSession, cs: CandidateSession, task: Task) -> Workspace:
+    """The task's workspace, which must be provisioned (for test runs and submissions)."""
+    workspace = await repository.for_session_and_template(session, cs.id, _template_repo(task))
+    if workspace is None or workspace.status != "ready" or workspace.repo_full_name is None:
+        raise ConflictError(
+            "The task's repository is not ready; initialise it first.", code="WORKSPACE_NOT_READY"
+        )
+    return workspace
+
+
+async def workspace_by_id(session: AsyncSession, workspace_id: uuid.UUID) -> Workspace | None:
+    return await repository.by_id(session, workspace_id)

@@ -42,11 +42,12 @@ API_HEADERS = {
 
 
 @asynccontextmanager
-async def serving(app: ASGIApp) -> AsyncIterator[str]:
-    """Serve `app` (lifespan included) until the block ends; yields its base URL."""
+async def serving(app: ASGIApp, port: int = 0) -> AsyncIterator[str]:
+    """Serve `app` (lifespan included) until the block ends; yields its base URL. With no
+    port a free one is taken."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
+    sock.bind(("127.0.0.1", port))
     port = sock.getsockname()[1]
     config = uvicorn.Config(
         app,
@@ -196,3 +197,10 @@ async def completed_run(
         return run if run["status"] == "completed" else None
 
     return await eventually(done, within=within, interval=0.1)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port

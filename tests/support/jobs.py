@@ -83,7 +83,11 @@ async def reset_queue(database: Database) -> None:
     async with database.session_scope() as session:
         await session.execute(text(EFFECTS_TABLE))
         await session.execute(
-            text("TRUNCATE jobs, periodic_schedules, webhook_deliveries, test_job_effects")
+            # Test runs go too: every test's emulator numbers its GitHub runs from the start.
+            text(
+                "TRUNCATE jobs, periodic_schedules, webhook_deliveries, test_job_effects, "
+                "test_runs CASCADE"
+            )
         )
 
 

@@ -24,8 +24,10 @@ from app.core.errors import UnauthorizedError
 from app.core.logging import redact_text
 from app.core.schemas import ApiModel
 from app.integrations.github.models import WebhookDelivery, WebhookDeliveryStatus
+from app.integrations.github.schemas import WorkflowRun
 from app.jobs.queue import enqueue
 from app.jobs.registry import JobContext, JobType, PermanentJobError
+from app.runs import flows as runs
 
 log = structlog.get_logger(__name__)
 
@@ -57,18 +59,17 @@ class WebhookEvent:
 WebhookHandler = Callable[[JobContext, WebhookEvent], Awaitable[None]]
 
 
-async def _log_workflow_run(context: JobContext, event: WebhookEvent) -> None:
-    run = event.payload.get("workflow_run") or {}
-    repository = event.payload.get("repository") or {}
+async def _track_workflow_run(context: JobContext, event: WebhookEvent) -> None:
+    run = WorkflowRun.model_validate(event.payload.get("workflow_run") or {})
+    ours = await runs.record_progress(context, run)
     log.info(
         "github.workflow_run.received",
         delivery_id=event.delivery_id,
         action=event.action,
-        run_id=run.get("id"),
-        status=run.get("status"),
-        conclusion=run.get("conclusion"),
-        head_sha=run.get("head_sha"),
-        repository=repository.get("full_name"),
+        run_id=run.id,
+        status=run.status,
+        conclusion=run.conclusion,
+        completed=ours,
     )
 
 
@@ -86,7 +87,7 @@ async def _log_installation(context: JobContext, event: WebhookEvent) -> None:
 # The events we process. Handlers run at least once per delivery (a retry after a failure
 # to record the outcome runs them again), so they must be idempotent.
 WEBHOOK_HANDLERS: dict[str, WebhookHandler] = {
-    "workflow_run": _log_workflow_run,
+    "workflow_run": _track_workflow_run,
     "installation": _log_installation,
 }
 

@@ -1,0 +1,69 @@
+"""Admin request and response models: template health (SPEC §6.5, §10)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from app.core.schemas import ApiModel
+
+HealthMode = Literal["static", "live"]
+# A catalog template has two repositories: the code day's and the debug day's.
+TemplateVariant = Literal["code", "debug"]
+
+
+class TemplateHealthRun(ApiModel):
+    """Live check request; no template keys means every catalog template."""
+
+    template_keys: list[str] | None = None
+    timeout_seconds: int = Field(default=180, ge=1, le=600)
+    concurrency: int = Field(default=2, ge=1, le=5)
+
+
+class TemplateHealthChecks(ApiModel):
+    """True passed, false failed, null not checked (an earlier check failed, or static mode
+    for `producesResultsJson`)."""
+
+    repo_reachable: bool | None = None
+    default_branch_usable: bool | None = None
+    workflow_file_exists: bool | None = None
+    workflow_has_dispatch: bool | None = None
+    workflow_uploads_artifact: bool | None = None
+    artifact_name_matches: bool | None = None
+    # The `tenon-test-results` upload's `path` lists `tenon-test-results.json`.
+    artifact_includes_results_json: bool | None = None
+    produces_results_json: bool | None = None
+
+
+class TemplateHealthResults(ApiModel):
+    """What the live run's artifact parsed to."""
+
+    result_code: str
+    passed: int
+    failed: int
+    skipped: int
+    total: int
+
+
+class TemplateHealth(ApiModel):
+    """One template repository. `templateKey` is the catalog key; `variant` says whether this
+    is its code repository or its debug repository, each reported as its own entry."""
+
+    template_key: str
+    variant: TemplateVariant
+    repo_full_name: str
+    workflow_file: str
+    default_branch: str | None = None
+    ok: bool = False
+    errors: list[str] = Field(default_factory=list)
+    checks: TemplateHealthChecks = Field(default_factory=TemplateHealthChecks)
+    workflow_run_id: int | None = None
+    workflow_conclusion: str | None = None
+    results: TemplateHealthResults | None = None
+
+
+class TemplateHealthReport(ApiModel):
+    ok: bool
+    mode: HealthMode
+    templates: list[TemplateHealth]

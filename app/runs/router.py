@@ -1,0 +1,75 @@
+"""Test runs of a code or debug task: request one, read it, watch it live."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, Request, status
+from sse_starlette import EventSourceResponse
+
+from app.auth.dependencies import CandidateUser
+from app.core.clock import CurrentClock
+from app.core.db import DbSession, database_of
+from app.core.rate_limit import Limiter
+from app.core.settings import CurrentSettings
+from app.runs import service
+from app.runs.schemas import RunCreate, RunOut
+from app.submissions import service as submissions
+from app.submissions.router import CandidateSessionHeader
+
+router = APIRouter(prefix="/tasks/{task_id}/run", tags=["runs"])
+
+
+@router.post("", response_model=RunOut, status_code=status.HTTP_202_ACCEPTED)
+async def request_run(
+    task_id: uuid.UUID,
+    candidate: CandidateUser,
+    cs_id: CandidateSessionHeader,
+    session: DbSession,
+    clock: CurrentClock,
+    settings: CurrentSettings,
+    limiter: Limiter,
+    body: RunCreate | None = None,
+) -> RunOut:
+    """Queue a test run of the task's repository; answers at once (poll or stream it)."""
+    await limiter.hit("run", settings.rate_limit.run, key=str(cs_id))
+    cs, task, _, _ = await submissions.current_task_for_action(
+        session, candidate, cs_id, task_id, now=clock.now()
+    )
+    return await service.request_run(session, cs, task, body.ref if body else None, now=clock.now())
+
+
+@router.get("/{run_id}", response_model=RunOut)
+async def get_run(
+    task_id: uuid.UUID,
+    run_id: uuid.UUID,
+    candidate: CandidateUser,
+    cs_id: CandidateSessionHeader,
+    session: DbSession,
+) -> RunOut:
+    """A test run's state and results, from Tenon's database (cheap to poll)."""
+    cs, task = await submissions.task_of_session(session, candidate, cs_id, task_id)
+    run = await service.get_run(session, cs, task, run_id)
+    return service.present(run, run.tests)
+
+
+@router.get(
+    "/{run_id}/events",
+    response_class=EventSourceResponse,
+    responses={200: {"content": {"text/event-stream": {}}, "description": "run events"}},
+)
+async def run_events(
+    task_id: uuid.UUID,
+    run_id: uuid.UUID,
+    candidate: CandidateUser,
+    cs_id: CandidateSessionHeader,
+    session: DbSession,
+    request: Request,
+) -> EventSourceResponse:
+    """Server-Sent Events with the run's state at every change, until it is final."""
+    cs, task = await submissions.task_of_session(session, candidate, cs_id, task_id)
+    run = await service.get_run(session, cs, task, run_id)
+    stream = service.run_stream(
+        database_of(request), request.app.state.run_events, run.workspace_id, run.id
+    )
+    return EventSourceResponse(stream, ping=15)

@@ -1,0 +1,110 @@
+"""Test runs as the candidate sees them: request one (answered at once), read its state."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from datetime import datetime
+
+import structlog
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.candidate_sessions.models import CandidateSession
+from app.core.db import Database
+from app.core.errors import NotFoundError
+from app.jobs.queue import enqueue
+from app.runs import repository
+from app.runs.flows import DISPATCH_RUN, RunRef
+from app.runs.live import RunEventHub, notify_run_changed
+from app.runs.models import ACTIVE_TEST_RUN_STATUSES, TestCaseResult, TestRun
+from app.runs.schemas import POLL_AFTER_MS, RunOut, TestOut
+from app.simulations.models import Task
+from app.workspaces import service as workspaces
+
+log = structlog.get_logger(__name__)
+
+STREAM_RECHECK_SECONDS = 5.0
+
+
+def present(run: TestRun, tests: Sequence[TestCaseResult]) -> RunOut:
+    active = run.status in ACTIVE_TEST_RUN_STATUSES
+    return RunOut(
+        run_id=run.id,
+        status=run.status,
+        conclusion=run.conclusion,
+        passed=run.passed,
+        failed=run.failed,
+        skipped=run.skipped,
+        errors=run.errors,
+        total=run.total,
+        duration_ms=run.duration_ms,
+        stdout=run.stdout,
+        stderr=run.stderr,
+        stdout_truncated=run.stdout_truncated,
+        stderr_truncated=run.stderr_truncated,
+        tests=[TestOut.model_validate(test) for test in tests],
+        workflow_run_id=run.github_run_id,
+        workflow_url=run.github_run_url,
+        commit_sha=run.head_sha,
+        artifact_name=run.artifact_name,
+        result_code=run.result_code,
+        poll_after_ms=POLL_AFTER_MS if active else None,
+    )
+
+
+async def request_run(
+    session: AsyncSession, cs: CandidateSession, task: Task, ref: str | None, *, now: datetime
+) -> RunOut:
+    """Queue a test run of the task's workspace; the dispatch happens in a job."""
+    workspace = await workspaces.ready_workspace(session, cs, task)
+    run = TestRun(
+        id=uuid.uuid4(),
+        workspace_id=workspace.id,
+        task_id=task.id,
+        requested_ref=ref or workspace.default_branch,
+        status="queued",
+        created_at=now,
+    )
+    session.add(run)
+    await session.flush()
+    await enqueue(session, DISPATCH_RUN, RunRef(run_id=run.id), dedupe_key=f"dispatch:{run.id}")
+    await notify_run_changed(session, run.id)
+    log.info("runs.requested", run_id=str(run.id), workspace_id=str(workspace.id))
+    return present(run, tests=())
+
+
+async def get_run(
+    session: AsyncSession, cs: CandidateSession, task: Task, run_id: uuid.UUID
+) -> TestRun:
+    workspace = await workspaces.ready_workspace(session, cs, task)
+    run = await repository.in_workspace(session, workspace.id, run_id)
+    if run is None or run.task_id != task.id:
+        raise NotFoundError("No such test run.", code="RUN_NOT_FOUND")
+    return run
+
+
+async def run_stream(
+    database: Database, hub: RunEventHub, workspace_id: uuid.UUID, run_id: uuid.UUID
+) -> AsyncIterator[dict[str, str]]:
+    """Server-Sent Events for one run: its state now and after every change, until final.
+
+    Changes arrive through LISTEN/NOTIFY from whichever instance made them; a periodic
+    re-read covers a lost notification."""
+    last = None
+    async with hub.watch(run_id) as changed:
+        while True:
+            changed.clear()
+            async with database.sessionmaker() as session:
+                run = await repository.in_workspace(session, workspace_id, run_id)
+            if run is None:
+                return
+            data = present(run, run.tests).model_dump_json(by_alias=True)
+            if data != last:
+                yield {"event": "run", "data": data}
+                last = data
+            if run.status not in ACTIVE_TEST_RUN_STATUSES:
+                return
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(changed.wait(), STREAM_RECHECK_SECONDS)

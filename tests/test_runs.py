@@ -1,0 +1,264 @@
+"""Test runs end to end over real HTTP: Tenon served by uvicorn with its in-process worker,
+the GitHub emulator running the template's workflow for real and sending signed
+webhooks back, the candidate watching the run over Server-Sent Events."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from app.core.db import Database
+from app.main import create_app
+from tests.factories import create_company, create_recruiter
+from tests.support.api import assert_problem, bearer, create_simulation
+from tests.support.app import WEBHOOK_SECRET, make_settings
+from tests.support.emulator import (
+    TOKEN,
+    emulator_config,
+    eventually,
+    free_port,
+    running_emulator,
+    serving,
+)
+from tests.support.identity import IdentityProvider
+
+ORG = "acme-runs"
+BROKEN_LINE = "        start = page * page_size\n"
+FIXED_LINE = "        start = (page - 1) * page_size\n"
+
+
+@dataclass
+class Stack:
+    tenon: httpx.AsyncClient
+    github: httpx.AsyncClient
+    recruiter: dict[str, str]
+    candidate: dict[str, str]
+    cs_id: str = ""
+
+
+@asynccontextmanager
+async def stack(
+    tmp_path: Path,
+    jobs_database_url: str,
+    jobs_db: Database,
+    idp: IdentityProvider,
+    *,
+    webhooks: bool = True,
+    **emulator: Any,
+) -> AsyncIterator[Stack]:
+    """Tenon and the emulator, each on its own port, pointing at each other."""
+    email = f"rec-{uuid.uuid4().hex[:6]}@runs.example"
+    async with jobs_db.session_scope() as session:
+        await create_recruiter(session, await create_company(session), email=email)
+    tenon_port = free_port()
+    webhook = f"http://127.0.0.1:{tenon_port}/api/github/webhooks" if webhooks else None
+    config = emulator_config(
+        tmp_path, webhook_url=webhook, webhook_secret=WEBHOOK_SECRET, **emulator
+    )
+    async with running_emulator(config) as github:
+        settings = make_settings(
+            jobs_database_url,
+            idp.jwks_url,
+            jobs={"in_process": True, "poll_interval_seconds": 0.5},
+            github={
+                "api_base": github.base_url,
+                "token": TOKEN,
+                "org": ORG,
+                "mutation_interval_seconds": 0,
+                "run_poll_seconds": 1,
+            },
+        )
+        async with (
+            serving(create_app(settings), port=tenon_port) as tenon_url,
+            httpx.AsyncClient(base_url=tenon_url, timeout=60) as tenon,
+            github.client() as github_client,
+        ):
+            yield Stack(
+                tenon=tenon,
+                github=github_client,
+                recruiter=bearer(idp.token(subject=f"auth0|{email}", email=email)),
+                candidate=bearer(
+                    idp.token(
+                        subject="auth0|runner",
+                        permissions=("candidate:access",),
+                        email="runner@example.com",
+                    )
+                ),
+            )
+
+
+async def _ready_workspace(s: Stack, task_type: str) -> tuple[str, dict[str, Any]]:
+    """A claimed session whose first task is a `task_type` task, with its repository."""
+    tasks = [{"dayIndex": 1, "type": task_type, "title": "Code", "description": "Do it."}]
+    simulation = await create_simulation(s.tenon, s.recruiter, tasks=tasks)
+    invite = await s.tenon.post(
+        f"/api/simulations/{simulation['id']}/invite",
+        json={"candidateName": "Rae", "inviteEmail": "runner@example.com"},
+        headers=s.recruiter,
+    )
+    token = invite.json()["token"]
+    s.cs_id = invite.json()["candidateSessionId"]
+    await s.tenon.post(f"/api/candidate/session/{token}/claim", headers=s.candidate)
+    task_id: str = simulation["tasks"][0]["id"]
+    init = await s.tenon.post(
+        f"/api/tasks/{task_id}/codespace/init",
+        json={"githubUsername": "rae-dev"},
+        headers=_headers(s),
+    )
+    assert init.status_code in (200, 202), init.text
+
+    async def ready() -> dict[str, Any] | None:
+        status = await s.tenon.get(f"/api/tasks/{task_id}/codespace/status", headers=_headers(s))
+        body: dict[str, Any] = status.json()
+        return body if body["status"] == "ready" else None
+
+    return task_id, await eventually(ready, within=30, interval=0.2)
+
+
+def _headers(s: Stack) -> dict[str, str]:
+    return s.candidate | {"x-candidate-session-id": s.cs_id}
+
+
+async def _push_fix(s: Stack, repo: str) -> str:
+    """The candidate fixes the pagination bug with a commit, as a push would."""
+    current = (await s.github.get(f"/repos/{repo}/contents/app/store.py")).json()
+    source = base64.b64decode(current["content"]).decode()
+    fixed = source.replace(BROKEN_LINE, FIXED_LINE).encode()
+    put = await s.github.put(
+        f"/repos/{repo}/contents/app/store.py",
+        json={
+            "message": "Fix pagination",
+            "content": base64.b64encode(fixed).decode(),
+            "sha": current["sha"],
+            "branch": "main",
+        },
+    )
+    assert put.status_code == 200, put.text
+    sha: str = put.json()["commit"]["sha"]
+    return sha
+
+
+async def _stream(s: Stack, task_id: str, run_id: str) -> list[dict[str, Any]]:
+    return await asyncio.wait_for(_read_stream(s, task_id, run_id), 60)
+
+
+async def _read_stream(s: Stack, task_id: str, run_id: str) -> list[dict[str, Any]]:
+    events = []
+    async with s.tenon.stream(
+        "GET", f"/api/tasks/{task_id}/run/{run_id}/events", headers=_headers(s)
+    ) as response:
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("text/event-stream")
+        async for line in response.aiter_lines():
+            if line.startswith("data:"):
+                events.append(json.loads(line.removeprefix("data:").strip()))
+    return events
+
+
+async def test_a_debug_run_streams_to_completion_with_the_planted_failures(
+    tmp_path: Path, jobs_database_url: str, jobs_db: Database, idp: IdentityProvider
+) -> None:
+    async with stack(tmp_path, jobs_database_url, jobs_db, idp) as s:
+        task_id, workspace = await _ready_workspace(s, "debug")
+        started = await s.tenon.post(f"/api/tasks/{task_id}/run", headers=_headers(s))
+        assert started.status_code == 202, started.text
+        assert started.json()["status"] == "queued"
+        assert started.json()["pollAfterMs"] > 0
+        run_id = started.json()["runId"]
+
+        events = await _stream(s, task_id, run_id)
+        result = (
+            await s.tenon.get(f"/api/tasks/{task_id}/run/{run_id}", headers=_headers(s))
+        ).json()
+
+    statuses = [event["status"] for event in events]
+    assert statuses[-1] == "failed"
+    assert "running" in statuses
+    order = ["queued", "dispatching", "running", "failed"]
+    assert [order.index(status) for status in statuses] == sorted(
+        order.index(status) for status in statuses
+    )  # never backwards
+    assert result == events[-1]
+    assert (result["passed"], result["failed"], result["total"]) == (11, 4, 15)
+    assert result["conclusion"] == "failure"
+    assert result["resultCode"] == "OK"
+    assert result["artifactName"] == "tenon-test-results"
+    assert result["commitSha"] == workspace["baseTemplateSha"]
+    failing = sorted(test["name"] for test in result["tests"] if test["status"] == "failed")
+    assert len(failing) == 4
+    assert "test_list_tasks_paginates" in failing
+    assert len(result["tests"]) == 15
+
+
+async def test_a_fixed_bug_passes_and_the_workspace_remembers_the_run(
+    tmp_path: Path, jobs_database_url: str, jobs_db: Database, idp: IdentityProvider
+) -> None:
+    async with stack(tmp_path, jobs_database_url, jobs_db, idp) as s:
+        task_id, workspace = await _ready_workspace(s, "code")
+        head = await _push_fix(s, workspace["repoFullName"])
+        run_id = (await s.tenon.post(f"/api/tasks/{task_id}/run", headers=_headers(s))).json()[
+            "runId"
+        ]
+        events = await _stream(s, task_id, run_id)
+        status = (
+            await s.tenon.get(f"/api/tasks/{task_id}/codespace/status", headers=_headers(s))
+        ).json()
+    assert events[-1]["status"] == "passed"
+    assert events[-1]["commitSha"] == head
+    assert status["latestCommitSha"] == head
+    assert status["lastRun"]["runId"] == run_id
+    assert status["lastRun"]["passed"] == 15
+
+
+async def test_without_webhooks_the_poller_completes_the_run(
+    tmp_path: Path, jobs_database_url: str, jobs_db: Database, idp: IdentityProvider
+) -> None:
+    async with stack(tmp_path, jobs_database_url, jobs_db, idp, webhooks=False) as s:
+        task_id, _ = await _ready_workspace(s, "code")
+        run_id = (await s.tenon.post(f"/api/tasks/{task_id}/run", headers=_headers(s))).json()[
+            "runId"
+        ]
+        seen = []
+
+        async def final() -> dict[str, Any] | None:
+            run: dict[str, Any] = (
+                await s.tenon.get(f"/api/tasks/{task_id}/run/{run_id}", headers=_headers(s))
+            ).json()
+            seen.append(run["resultCode"])
+            return run if run["status"] in ("passed", "failed", "error") else None
+
+        result = await eventually(final, within=90, interval=0.2)
+    assert result["status"] == "passed"
+    assert result["total"] == 15
+    # Polled all along while it ran: never an "artifact missing" on the way.
+    assert set(seen[:-1]) <= {None}
+
+
+async def test_runs_need_a_ready_workspace(
+    tmp_path: Path, jobs_database_url: str, jobs_db: Database, idp: IdentityProvider
+) -> None:
+    async with stack(tmp_path, jobs_database_url, jobs_db, idp) as s:
+        tasks = [{"dayIndex": 1, "type": "code", "title": "Code", "description": "Do it."}]
+        simulation = await create_simulation(s.tenon, s.recruiter, tasks=tasks)
+        invite = await s.tenon.post(
+            f"/api/simulations/{simulation['id']}/invite",
+            json={"candidateName": "Rae", "inviteEmail": "runner@example.com"},
+            headers=s.recruiter,
+        )
+        s.cs_id = invite.json()["candidateSessionId"]
+        await s.tenon.post(
+            f"/api/candidate/session/{invite.json()['token']}/claim", headers=s.candidate
+        )
+        response = await s.tenon.post(
+            f"/api/tasks/{simulation['tasks'][0]['id']}/run", headers=_headers(s)
+        )
+    assert_problem(response, 409, "WORKSPACE_NOT_READY")

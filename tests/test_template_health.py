@@ -1,0 +1,426 @@
+"""Template health (SPEC §6.5): the admin routes against the GitHub emulator over real HTTP."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import httpx
+import pytest
+import yaml
+
+from app.core.db import Database
+from app.github_emulator.config import DEFAULT_TEMPLATES_DIR
+from app.github_emulator.faults import FaultRule
+from app.integrations.github.client import GitHubClient
+from app.integrations.github.schemas import DispatchResult
+from app.integrations.github.template_health import (
+    declares_dispatch,
+    lists_results_file,
+    upload_steps,
+)
+from tests.support.api import assert_problem
+from tests.support.app import ADMIN_KEY, client_for, make_settings, running_app
+from tests.support.emulator import TOKEN, RunningEmulator, emulator_config, running_emulator
+from tests.support.identity import IdentityProvider
+
+ADMIN = {"x-admin-key": ADMIN_KEY}
+HEALTH = "/api/admin/templates/health"
+WORKFLOW = ".github/workflows/tenon-ci.yml"
+STATIC_CHECKS = {
+    "repoReachable": True,
+    "defaultBranchUsable": True,
+    "workflowFileExists": True,
+    "workflowHasDispatch": True,
+    "workflowUploadsArtifact": True,
+    "artifactNameMatches": True,
+    "artifactIncludesResultsJson": True,
+}
+NOT_FOUND_CHECKS = {
+    "repoReachable": False,
+    "defaultBranchUsable": None,
+    "workflowFileExists": None,
+    "workflowHasDispatch": None,
+    "workflowUploadsArtifact": None,
+    "artifactNameMatches": None,
+    "artifactIncludesResultsJson": None,
+    "producesResultsJson": None,
+}
+BROKEN_WORKFLOW = """\
+name: tenon-ci
+on:
+  push:
+jobs:
+  test:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+      - run: python scripts/tenon_results.py
+      - uses: actions/upload-artifact@v4
+        with:
+          name: results
+          path: tenon-test-results.json
+"""
+SLOW_WORKFLOW = """\
+name: tenon-ci
+on:
+  workflow_dispatch:
+    inputs:
+      tenon_run_id:
+        required: false
+jobs:
+  test:
+    runs-on: ubuntu-latest
+    steps:
+      - run: sleep 20
+      - uses: actions/upload-artifact@v4
+        with:
+          name: tenon-test-results
+          path: tenon-test-results.json
+"""
+
+
+class Scene(NamedTuple):
+    client: httpx.AsyncClient
+    github: RunningEmulator
+
+
+@asynccontextmanager
+async def health_scene(
+    tmp_path: Path,
+    database_url: str,
+    database: Database,
+    idp: IdentityProvider,
+    **emulator: Any,
+) -> AsyncIterator[Scene]:
+    """The app, its GitHub client talking to an emulator started with these overrides."""
+    config = emulator_config(tmp_path, **emulator)
+    async with running_emulator(config) as github:
+        settings = make_settings(
+            database_url,
+            idp.jwks_url,
+            github={
+                "api_base": github.base_url,
+                "token": TOKEN,
+                "template_owner": config.template_owner,
+                "mutation_interval_seconds": 0,
+                "max_retries": 0,
+            },
+        )
+        async with running_app(settings, database) as app, client_for(app) as client:
+            yield Scene(client, github)
+
+
+def by_repo(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {entry["repoFullName"]: entry for entry in report["templates"]}
+
+
+def copy_template(templates_dir: Path, name: str) -> Path:
+    return Path(shutil.copytree(DEFAULT_TEMPLATES_DIR / name, templates_dir / name))
+
+
+@pytest.fixture
+async def scene(
+    tmp_path: Path, database_url: str, database: Database, idp: IdentityProvider
+) -> AsyncIterator[Scene]:
+    async with health_scene(tmp_path, database_url, database, idp) as scene:
+        yield scene
+
+
+@pytest.fixture
+def shipped(scene: Scene) -> httpx.AsyncClient:
+    return scene.client
+
+
+async def test_the_shipped_python_template_passes_the_static_checks(
+    shipped: httpx.AsyncClient,
+) -> None:
+    response = await shipped.get(
+        HEALTH, params={"mode": "static", "templateKeys": "python-fastapi"}, headers=ADMIN
+    )
+
+    assert response.status_code == 200, response.text
+    report = response.json()
+    assert report["ok"] is True
+    assert report["mode"] == "static"
+    assert [(t["templateKey"], t["variant"]) for t in report["templates"]] == [
+        ("python-fastapi", "code"),
+        ("python-fastapi", "debug"),
+    ]
+    for entry in report["templates"]:
+        assert entry["ok"] is True, entry
+        assert entry["errors"] == []
+        assert entry["checks"] == STATIC_CHECKS | {"producesResultsJson": None}
+        assert entry["defaultBranch"] == "main"
+        assert entry["workflowFile"] == "tenon-ci.yml"
+        assert entry["workflowRunId"] is None
+
+
+async def test_broken_templates_fail_precise_checks_and_missing_ones_do_not_break_the_report(
+    tmp_path: Path, database_url: str, database: Database, idp: IdentityProvider
+) -> None:
+    templates = tmp_path / "templates"
+    code = copy_template(templates, "python-fastapi")
+    (code / WORKFLOW).write_text(BROKEN_WORKFLOW)
+    debug = copy_template(templates, "python-fastapi-debug")
+    (debug / WORKFLOW).unlink()
+
+    async with health_scene(
+        tmp_path, database_url, database, idp, templates_dir=templates, template_owner="broken"
+    ) as scene:
+        response = await scene.client.get(HEALTH, headers=ADMIN)
+
+    assert response.status_code == 200, response.text
+    report = response.json()
+    assert report["ok"] is False
+    entries = by_repo(report)
+    assert set(entries) == {
+        "broken/python-fastapi",
+        "broken/python-fastapi-debug",
+        "broken/node-express-ts",
+        "broken/node-express-ts-debug",
+    }
+    assert all(entry["ok"] is False for entry in entries.values())
+
+    code_entry = entries["broken/python-fastapi"]
+    assert code_entry["checks"] == {
+        "repoReachable": True,
+        "defaultBranchUsable": True,
+        "workflowFileExists": True,
+        "workflowHasDispatch": False,
+        "workflowUploadsArtifact": True,
+        "artifactNameMatches": False,
+        "artifactIncludesResultsJson": None,
+        "producesResultsJson": None,
+    }
+    assert code_entry["errors"] == [
+        "workflow does not declare the workflow_dispatch trigger",
+        "no actions/upload-artifact step uploads an artifact named tenon-test-results "
+        "(found: results)",
+    ]
+
+    debug_entry = entries["broken/python-fastapi-debug"]
+    assert debug_entry["checks"] == NOT_FOUND_CHECKS | {
+        "repoReachable": True,
+        "defaultBranchUsable": True,
+        "workflowFileExists": False,
+    }
+    assert debug_entry["errors"] == [f"workflow file {WORKFLOW} not found on main"]
+
+    for name in ("broken/node-express-ts", "broken/node-express-ts-debug"):
+        assert entries[name]["checks"] == NOT_FOUND_CHECKS
+        assert entries[name]["errors"] == [f"repository {name} not found"]
+        assert entries[name]["defaultBranch"] is None
+
+
+async def test_a_github_failure_is_reported_on_its_template_alone(
+    tmp_path: Path, database_url: str, database: Database, idp: IdentityProvider
+) -> None:
+    fault = FaultRule(route=r"^GET /repos/tenon-templates/python-fastapi-debug$", status=503)
+    async with health_scene(tmp_path, database_url, database, idp, faults=(fault,)) as scene:
+        response = await scene.client.get(
+            HEALTH, params={"templateKeys": "python-fastapi"}, headers=ADMIN
+        )
+
+    assert response.status_code == 200, response.text
+    entries = by_repo(response.json())
+    assert entries["tenon-templates/python-fastapi"]["ok"] is True
+    failed = entries["tenon-templates/python-fastapi-debug"]
+    assert failed["ok"] is False
+    assert failed["checks"]["repoReachable"] is False
+    [error] = failed["errors"]
+    assert error.startswith("GITHUB_UNAVAILABLE: GitHub answered 503")
+
+
+async def test_a_live_run_parses_the_results_of_both_python_templates(
+    shipped: httpx.AsyncClient,
+) -> None:
+    response = await shipped.post(
+        f"{HEALTH}/run",
+        json={"templateKeys": ["python-fastapi"], "timeoutSeconds": 120, "concurrency": 2},
+        headers=ADMIN,
+    )
+
+    assert response.status_code == 200, response.text
+    report = response.json()
+    assert report["mode"] == "live"
+    assert report["ok"] is True, report
+    entries = by_repo(report)
+    code = entries["tenon-templates/python-fastapi"]
+    assert code["checks"] == STATIC_CHECKS | {"producesResultsJson": True}
+    assert code["workflowConclusion"] == "success"
+    assert isinstance(code["workflowRunId"], int)
+    assert code["results"]["resultCode"] == "OK"
+    assert code["results"]["failed"] == 0
+    assert code["results"]["passed"] > 0
+    # The debug day starts from failing tests: the run fails, yet its results parse.
+    debug = entries["tenon-templates/python-fastapi-debug"]
+    assert debug["ok"] is True
+    assert debug["checks"]["producesResultsJson"] is True
+    assert debug["workflowConclusion"] == "failure"
+    assert debug["results"]["failed"] > 0
+    assert debug["errors"] == []
+
+
+async def test_live_runs_beyond_the_concurrency_wait_for_a_free_slot(scene: Scene) -> None:
+    response = await scene.client.post(
+        f"{HEALTH}/run", json={"templateKeys": ["python-fastapi"], "concurrency": 1}, headers=ADMIN
+    )
+
+    assert response.status_code == 200, response.text
+    assert response.json()["ok"] is True
+    async with scene.github.client() as github:
+        runs = [
+            (await github.get(f"/repos/{entry['repoFullName']}/actions/runs/{run_id}")).json()
+            for entry in response.json()["templates"]
+            if (run_id := entry["workflowRunId"])
+        ]
+    first, second = sorted(runs, key=lambda run: run["created_at"])
+    assert first["updated_at"] <= second["created_at"]
+
+
+async def test_a_live_run_is_found_when_github_returns_no_run_details(
+    shipped: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dispatch = GitHubClient.dispatch_workflow
+
+    async def like_ghes(self: GitHubClient, *args: Any, **kwargs: Any) -> DispatchResult:
+        result = await dispatch(self, *args, **(kwargs | {"return_run_details": False}))
+        assert result.workflow_run_id is None
+        return result
+
+    monkeypatch.setattr(GitHubClient, "dispatch_workflow", like_ghes)
+    response = await shipped.post(
+        f"{HEALTH}/run", json={"templateKeys": ["python-fastapi"]}, headers=ADMIN
+    )
+
+    assert response.status_code == 200, response.text
+    for entry in response.json()["templates"]:
+        assert entry["checks"]["producesResultsJson"] is True, entry
+        assert isinstance(entry["workflowRunId"], int)
+
+
+async def test_a_live_run_past_the_timeout_is_reported_as_timed_out(
+    tmp_path: Path, database_url: str, database: Database, idp: IdentityProvider
+) -> None:
+    templates = tmp_path / "templates"
+    copy_template(templates, "python-fastapi")
+    (templates / "python-fastapi" / WORKFLOW).write_text(SLOW_WORKFLOW)
+
+    async with health_scene(
+        tmp_path, database_url, database, idp, templates_dir=templates, template_owner="slow"
+    ) as scene:
+        response = await scene.client.post(
+            f"{HEALTH}/run",
+            json={"templateKeys": ["python-fastapi"], "timeoutSeconds": 2},
+            headers=ADMIN,
+        )
+
+    assert response.status_code == 200, response.text
+    entries = by_repo(response.json())
+    slow = entries["slow/python-fastapi"]
+    assert slow["ok"] is False
+    assert slow["checks"]["producesResultsJson"] is None
+    assert slow["workflowConclusion"] is None
+    assert slow["errors"] == [
+        f"timed out after 2 s waiting for workflow run {slow['workflowRunId']}"
+    ]
+    assert entries["slow/python-fastapi-debug"]["errors"] == [
+        "repository slow/python-fastapi-debug not found"
+    ]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"timeoutSeconds": 601},
+        {"timeoutSeconds": 0},
+        {"concurrency": 6},
+        {"concurrency": 0},
+        {"templateKeys": "python-fastapi"},
+    ],
+)
+async def test_live_run_bounds_are_validated(
+    shipped: httpx.AsyncClient, body: dict[str, Any]
+) -> None:
+    response = await shipped.post(f"{HEALTH}/run", json=body, headers=ADMIN)
+
+    assert_problem(response, 422, "VALIDATION_FAILED")
+
+
+async def test_unknown_template_keys_and_modes_are_422(shipped: httpx.AsyncClient) -> None:
+    unknown = await shipped.get(HEALTH, params={"templateKeys": "cobol"}, headers=ADMIN)
+    live_by_get = await shipped.get(HEALTH, params={"mode": "live"}, headers=ADMIN)
+    unknown_live = await shipped.post(
+        f"{HEALTH}/run", json={"templateKeys": ["cobol"]}, headers=ADMIN
+    )
+
+    assert assert_problem(unknown, 422, "TEMPLATE_UNKNOWN")["detail"] == (
+        "Unknown template keys: cobol."
+    )
+    assert_problem(live_by_get, 422, "VALIDATION_FAILED")
+    assert_problem(unknown_live, 422, "TEMPLATE_UNKNOWN")
+
+
+async def test_template_health_needs_the_admin_key(client: httpx.AsyncClient) -> None:
+    static = await client.get(HEALTH)
+    live = await client.post(f"{HEALTH}/run", json={}, headers={"x-admin-key": "wrong"})
+
+    assert_problem(static, 401, "ADMIN_KEY_INVALID")
+    assert_problem(live, 401, "ADMIN_KEY_INVALID")
+
+
+async def test_template_health_without_github_is_503(client: httpx.AsyncClient) -> None:
+    static = await client.get(HEALTH, headers=ADMIN)
+    live = await client.post(f"{HEALTH}/run", headers=ADMIN)
+
+    assert_problem(static, 503, "GITHUB_NOT_CONFIGURED")
+    assert_problem(live, 503, "GITHUB_NOT_CONFIGURED")
+
+
+@pytest.mark.parametrize(
+    ("triggers", "expected"),
+    [
+        ("on: workflow_dispatch", True),
+        ("on: [push, workflow_dispatch]", True),
+        ("on:\n  workflow_dispatch:\n    inputs: {}", True),
+        ('"on": {workflow_dispatch: null}', True),
+        ("on: push", False),
+        ("on: [push, pull_request]", False),
+        ("name: no triggers", False),
+    ],
+)
+def test_workflow_dispatch_is_read_from_every_shape_of_on(triggers: str, expected: bool) -> None:
+    assert declares_dispatch(yaml.safe_load(triggers)) is expected
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        ("tenon-test-results.json", True),
+        ("./tenon-test-results.json", True),
+        ("tenon-junit.xml\ntenon-test-results.json\n", True),
+        ("reports/**/tenon-*.json", True),
+        ("tenon-junit.xml", False),
+        ("!tenon-test-results.json", False),
+        (".", False),
+    ],
+)
+def test_results_file_is_looked_for_in_every_path_line(path: str, expected: bool) -> None:
+    workflow = {
+        "jobs": {
+            "build": {"steps": [{"run": "make"}]},
+            "test": {
+                "steps": [
+                    {"uses": "actions/checkout@v4"},
+                    {"uses": "actions/upload-artifact@v4", "with": {"path": path}},
+                ]
+            },
+        }
+    }
+
+    [step] = upload_steps(workflow)
+    assert lists_results_file(step) is expected
