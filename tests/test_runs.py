@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 
 from app.core.db import Database
+from app.github_emulator.faults import FaultRule
 from app.main import create_app
 from tests.factories import create_company, create_recruiter
 from tests.support.api import assert_problem, bearer, create_simulation
@@ -262,3 +263,22 @@ async def test_runs_need_a_ready_workspace(
             f"/api/tasks/{simulation['tasks'][0]['id']}/run", headers=_headers(s)
         )
     assert_problem(response, 409, "WORKSPACE_NOT_READY")
+
+
+async def test_the_run_completes_through_502s_and_a_secondary_rate_limit(
+    tmp_path: Path, jobs_database_url: str, jobs_db: Database, idp: IdentityProvider
+) -> None:
+    faults = (
+        FaultRule(route=r"^POST .*/dispatches$", rate_limit="secondary", retry_after=1, times=1),
+        FaultRule(route=r"^(GET|POST|PUT) /(repos|users)/", error_rate=0.3, status=502),
+    )
+    async with stack(tmp_path, jobs_database_url, jobs_db, idp, faults=faults, fault_seed=11) as s:
+        task_id, _ = await _ready_workspace(s, "debug")
+        run_id = (await s.tenon.post(f"/api/tasks/{task_id}/run", headers=_headers(s))).json()[
+            "runId"
+        ]
+        events = await _stream(s, task_id, run_id)
+        stats = (await s.github.get("/_emulator/stats")).json()
+    assert events[-1]["status"] == "failed"
+    assert (events[-1]["passed"], events[-1]["failed"]) == (11, 4)
+    assert stats["faults_injected_total"] >= 3
