@@ -29,6 +29,7 @@ from tests.support.api import TEXT_TASKS, assert_problem, bearer, create_simulat
 from tests.support.app import client_for, make_settings, running_app
 from tests.support.emulator import TOKEN, RunningEmulator, emulator_config, running_emulator
 from tests.support.identity import IdentityProvider
+from tests.support.jobs import FakeClock
 
 ORG = "acme-workspaces"
 
@@ -83,12 +84,13 @@ async def scene(
             )
 
 
-async def _run_jobs(scene: Scene, database: Database) -> None:
+async def _run_jobs(scene: Scene, database: Database, clock: FakeClock | None = None) -> None:
     worker = Worker(
         database,
         job_registry(),
         JobSettings(_env_file=None, concurrency=1),
         services=scene.app.state.job_services,
+        clock=clock,
     )
     await worker.run_until_idle()
 
@@ -309,3 +311,66 @@ async def test_concurrent_inits_make_one_repository(
     assert len(workspaces) == 1
     assert workspaces[0].status == "ready"
     assert jobs == 1
+
+
+async def test_preprovisioning_at_invite_is_spaced_and_init_only_grants_access(
+    tmp_path: Path,
+    database_url: str,
+    database: Database,
+    db_session: AsyncSession,
+    idp: IdentityProvider,
+) -> None:
+    company = await create_company(db_session)
+    await create_recruiter(db_session, company, email="pre@ws.example")
+    async with running_emulator(emulator_config(tmp_path)) as github:
+        github_settings = _github_settings(github.base_url) | {"preprovision": True}
+        settings = make_settings(database_url, idp.jwks_url, github=github_settings)
+        async with running_app(settings, database) as app, client_for(app) as client:
+            scene = Scene(
+                app=app,
+                client=client,
+                github=github,
+                recruiter=bearer(idp.token(subject="auth0|pre", email="pre@ws.example")),
+                candidate=bearer(
+                    idp.token(
+                        subject="auth0|cody",
+                        permissions=("candidate:access",),
+                        email="cody@example.com",
+                    )
+                ),
+                idp=idp,
+            )
+            cs_id, task_ids = await _claimed_session(scene)
+            jobs = (
+                await db_session.scalars(
+                    select(Job).where(Job.type == "workspaces.provision").order_by(Job.run_at)
+                )
+            ).all()
+            assert len(jobs) == 2  # the code and the debug repositories
+            assert (jobs[1].run_at - jobs[0].run_at).total_seconds() >= 3
+
+            clock = FakeClock(current=jobs[-1].run_at)
+            await _run_jobs(scene, database, clock=clock)
+            prepared = (await db_session.scalars(select(Workspace))).all()
+            for workspace in prepared:
+                await db_session.refresh(workspace)
+            assert {w.status for w in prepared} == {"pending"}
+            assert all(w.repo_full_name and w.collaborator_login is None for w in prepared)
+
+            headers = _headers(scene, cs_id)
+            await client.post(
+                f"/api/tasks/{task_ids[0]}/submit", json={"contentText": "d"}, headers=headers
+            )
+            init = await _init(scene, cs_id, task_ids[1], "octocat")
+            assert init.status_code == 202
+            await _run_jobs(scene, database, clock=clock)
+            status = await client.get(f"/api/tasks/{task_ids[1]}/codespace/status", headers=headers)
+            async with github.client() as gh:
+                permission = await gh.get(
+                    f"/repos/{status.json()['repoFullName']}/collaborators/octocat/permission"
+                )
+                stats = (await gh.get("/_emulator/stats")).json()
+    assert status.json()["status"] == "ready"
+    assert permission.json()["permission"] == "write"
+    generates = sum(n for route, n in stats["requests"].items() if route.endswith("/generate"))
+    assert generates == 2  # the init reused the prepared repository

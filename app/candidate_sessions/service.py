@@ -38,6 +38,7 @@ from app.events.schemas import EventOut
 from app.jobs.queue import enqueue
 from app.simulations import service as simulations
 from app.simulations.models import Simulation
+from app.workspaces import service as workspaces
 
 log = structlog.get_logger(__name__)
 
@@ -134,6 +135,15 @@ async def invite(
     candidate_session = await repository.by_id(session, inserted)
     assert candidate_session is not None
     await _queue_invite_email(session, candidate_session)
+    if settings.github.preprovision:
+        await workspaces.preprovision(
+            session,
+            candidate_session,
+            await simulations.tasks_of(session, simulation.id),
+            now=now,
+            # Each repository costs a few content-creating requests; GitHub allows ~80/min.
+            spacing=timedelta(seconds=max(1.0, settings.github.mutation_interval_seconds) * 3),
+        )
     await events.record_for_session(
         session,
         candidate_session,

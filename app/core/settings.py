@@ -161,6 +161,8 @@ class GitHubSettings(BaseSettings):
     # GitHub asks for at least a second between content-creating requests.
     mutation_interval_seconds: float = Field(default=1.0, ge=0)
     artifact_max_bytes: int = Field(default=50 * 1024 * 1024, gt=0)
+    # Generate candidates' repositories at invite time (throttled), not at their first init.
+    preprovision: bool = False
     # First wait before polling a dispatched run that webhooks have not reported on; later
     # polls back off up to four times as long.
     run_poll_seconds: float = Field(default=15.0, gt=0)

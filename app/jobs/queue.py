@@ -79,3 +79,11 @@ async def enqueue(
 async def notify_workers(session: AsyncSession) -> None:
     """Wake idle workers at commit (after jobs were made runnable other than by enqueue)."""
     await session.execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))
+
+
+async def latest_waiting_run_at(session: AsyncSession, job_type: JobType[Any]) -> datetime | None:
+    """When the last waiting job of this type is due (for spacing out bulk work)."""
+    statement = select(func.max(Job.run_at)).where(
+        Job.type == job_type.name, Job.state.in_(CLAIMABLE_JOB_STATES)
+    )
+    return (await session.execute(statement)).scalar_one_or_none()

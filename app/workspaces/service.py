@@ -7,6 +7,8 @@ itself runs in a job, so the call answers at once (ready, or provisioning to pol
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
+from datetime import datetime, timedelta
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,7 +17,7 @@ from app.candidate_sessions.models import CandidateSession
 from app.core.errors import ConflictError, ServiceUnavailableError, UnprocessableError
 from app.integrations.github.client import GitHubClient
 from app.integrations.github.errors import GitHubNotFoundError
-from app.jobs.queue import enqueue
+from app.jobs.queue import enqueue, latest_waiting_run_at
 from app.simulations.models import CODE_TASK_TYPES, Task
 from app.workspaces import repository
 from app.workspaces.models import Workspace
@@ -106,6 +108,38 @@ async def init_workspace(
         )
         log.info("workspaces.provisioning", workspace_id=str(workspace.id))
     return present(workspace)
+
+
+async def preprovision(
+    session: AsyncSession,
+    cs: CandidateSession,
+    tasks: Sequence[Task],
+    *,
+    now: datetime,
+    spacing: timedelta,
+) -> None:
+    """Queue the repositories of an invited session's code and debug tasks, each provisioning
+    job `spacing` after the last one waiting, so a bulk invite stays inside GitHub's limits
+    on content creation (SPEC §6.4)."""
+    for template_repo in dict.fromkeys(t.template_repo for t in tasks if t.type in CODE_TASK_TYPES):
+        if template_repo is None:
+            continue
+        workspace = await repository.get_or_create(
+            session,
+            cs_id=cs.id,
+            template_repo=template_repo,
+            template_key=template_repo.rsplit("/", 1)[-1],
+        )
+        last = await latest_waiting_run_at(session, PROVISION_WORKSPACE)
+        workspace.status = "provisioning"
+        await session.flush()
+        await enqueue(
+            session,
+            PROVISION_WORKSPACE,
+            WorkspaceRef(workspace_id=workspace.id),
+            run_at=max(now, last + spacing) if last else now,
+            dedupe_key=f"workspace:{workspace.id}",
+        )
 
 
 async def workspace_status(
