@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from fastapi import FastAPI
 
 from app.core.db import Database
 from app.github_emulator.faults import FaultRule
@@ -39,6 +40,7 @@ FIXED_LINE = "        start = (page - 1) * page_size\n"
 
 @dataclass
 class Stack:
+    app: FastAPI
     tenon: httpx.AsyncClient
     github: httpx.AsyncClient
     recruiter: dict[str, str]
@@ -78,12 +80,14 @@ async def stack(
                 "run_poll_seconds": 1,
             },
         )
+        app = create_app(settings)
         async with (
-            serving(create_app(settings), port=tenon_port) as tenon_url,
+            serving(app, port=tenon_port) as tenon_url,
             httpx.AsyncClient(base_url=tenon_url, timeout=60) as tenon,
             github.client() as github_client,
         ):
             yield Stack(
+                app=app,
                 tenon=tenon,
                 github=github_client,
                 recruiter=bearer(idp.token(subject=f"auth0|{email}", email=email)),
@@ -282,3 +286,34 @@ async def test_the_run_completes_through_502s_and_a_secondary_rate_limit(
     assert events[-1]["status"] == "failed"
     assert (events[-1]["passed"], events[-1]["failed"]) == (11, 4)
     assert stats["faults_injected_total"] >= 3
+
+
+async def test_a_client_leaving_the_stream_early_is_let_go(
+    tmp_path: Path, jobs_database_url: str, jobs_db: Database, idp: IdentityProvider
+) -> None:
+    async with stack(tmp_path, jobs_database_url, jobs_db, idp) as s:
+        task_id, _ = await _ready_workspace(s, "code")
+        run_id = (await s.tenon.post(f"/api/tasks/{task_id}/run", headers=_headers(s))).json()[
+            "runId"
+        ]
+        hub = s.app.state.run_events
+        path = f"/api/tasks/{task_id}/run/{run_id}/events"
+        async with s.tenon.stream("GET", path, headers=_headers(s)) as response:
+            async for line in response.aiter_lines():
+                if line.startswith("data:"):
+                    break  # the first state arrived; the client hangs up
+            assert hub.watched_runs == 1
+
+        async def released() -> bool | None:
+            return True if hub.watched_runs == 0 else None
+
+        await eventually(released, within=10)
+        final = await eventually(lambda: _final_run(s, task_id, run_id), within=60, interval=0.3)
+    assert final["status"] == "passed"  # the run itself carried on
+
+
+async def _final_run(s: Stack, task_id: str, run_id: str) -> dict[str, Any] | None:
+    run: dict[str, Any] = (
+        await s.tenon.get(f"/api/tasks/{task_id}/run/{run_id}", headers=_headers(s))
+    ).json()
+    return run if run["status"] in ("passed", "failed", "error") else None

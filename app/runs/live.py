@@ -48,8 +48,9 @@ class RunEventHub:
             if not self._watchers[key]:
                 del self._watchers[key]
 
-    async def ensure_listening(self) -> bool:
-        return await self._listener.ensure()
+    @property
+    def watched_runs(self) -> int:
+        return len(self._watchers)
 
     async def close(self) -> None:
         await self._listener.close()
