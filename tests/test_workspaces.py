@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,7 @@ from tests.support.identity import IdentityProvider
 from tests.support.jobs import FakeClock
 
 ORG = "acme-workspaces"
+CODE_FIRST = [{"dayIndex": 1, "type": "code", "title": "Code", "description": "Build it."}]
 
 
 @dataclass
@@ -53,26 +55,31 @@ def _github_settings(base_url: str) -> dict[str, Any]:
     }
 
 
-@pytest.fixture
-async def scene(
+@asynccontextmanager
+async def staged(
     tmp_path: Path,
     database_url: str,
     database: Database,
-    db_session: AsyncSession,
     idp: IdentityProvider,
+    *,
+    emulator: dict[str, Any] | None = None,
+    **github: Any,
 ) -> AsyncIterator[Scene]:
-    company = await create_company(db_session)
-    await create_recruiter(db_session, company, email="wes@ws.example")
-    async with running_emulator(emulator_config(tmp_path, generate_delay_seconds=0.3)) as github:
+    """Tenon (on `database`) with its GitHub client pointed at a fresh emulator, a
+    registered recruiter and a candidate."""
+    email = f"rec-{uuid.uuid4().hex[:6]}@ws.example"
+    async with database.session_scope() as session:
+        await create_recruiter(session, await create_company(session), email=email)
+    async with running_emulator(emulator_config(tmp_path, **(emulator or {}))) as gh:
         settings = make_settings(
-            database_url, idp.jwks_url, github=_github_settings(github.base_url)
+            database_url, idp.jwks_url, github=_github_settings(gh.base_url) | github
         )
         async with running_app(settings, database) as app, client_for(app) as client:
             yield Scene(
                 app=app,
                 client=client,
-                github=github,
-                recruiter=bearer(idp.token(subject="auth0|wes", email="wes@ws.example")),
+                github=gh,
+                recruiter=bearer(idp.token(subject=f"auth0|{email}", email=email)),
                 candidate=bearer(
                     idp.token(
                         subject="auth0|cody",
@@ -82,6 +89,16 @@ async def scene(
                 ),
                 idp=idp,
             )
+
+
+@pytest.fixture
+async def scene(
+    tmp_path: Path, database_url: str, database: Database, idp: IdentityProvider
+) -> AsyncIterator[Scene]:
+    async with staged(
+        tmp_path, database_url, database, idp, emulator={"generate_delay_seconds": 0.3}
+    ) as staged_scene:
+        yield staged_scene
 
 
 async def _run_jobs(scene: Scene, database: Database, clock: FakeClock | None = None) -> None:
@@ -178,8 +195,7 @@ async def test_init_provisions_the_repository_and_gives_push_access(
 async def test_unknown_github_user_is_422_and_binds_nothing(
     scene: Scene, db_session: AsyncSession
 ) -> None:
-    code_first = [{"dayIndex": 1, "type": "code", "title": "Code", "description": "Build it."}]
-    cs_id, task_ids = await _claimed_session(scene, tasks=code_first + TEXT_TASKS[1:])
+    cs_id, task_ids = await _claimed_session(scene, tasks=CODE_FIRST + TEXT_TASKS[1:])
     missing = await _init(scene, cs_id, task_ids[0], "ghost-nobody")
     assert_problem(missing, 422, "GITHUB_USER_NOT_FOUND")
     invalid = await _init(scene, cs_id, task_ids[0], "-not--valid-")
@@ -189,8 +205,7 @@ async def test_unknown_github_user_is_422_and_binds_nothing(
 
 
 async def test_status_before_init_is_404_and_other_sessions_are_404(scene: Scene) -> None:
-    code_first = [{"dayIndex": 1, "type": "code", "title": "Code", "description": "Build it."}]
-    cs_id, task_ids = await _claimed_session(scene, tasks=code_first)
+    cs_id, task_ids = await _claimed_session(scene, tasks=CODE_FIRST)
     status = await scene.client.get(
         f"/api/tasks/{task_ids[0]}/codespace/status", headers=_headers(scene, cs_id)
     )
@@ -209,8 +224,7 @@ async def test_status_before_init_is_404_and_other_sessions_are_404(scene: Scene
 async def test_a_repository_left_by_an_earlier_attempt_is_adopted(
     scene: Scene, database: Database
 ) -> None:
-    code_first = [{"dayIndex": 1, "type": "code", "title": "Code", "description": "Build it."}]
-    cs_id, task_ids = await _claimed_session(scene, tasks=code_first)
+    cs_id, task_ids = await _claimed_session(scene, tasks=CODE_FIRST)
     response = await _init(scene, cs_id, task_ids[0], "octocat")
     workspace_id = response.json()["workspaceId"]
     name = await _expected_name(database, workspace_id)
@@ -232,8 +246,7 @@ async def test_a_repository_left_by_an_earlier_attempt_is_adopted(
 async def test_a_foreign_repository_with_the_name_fails_the_workspace_with_the_reason(
     scene: Scene, database: Database
 ) -> None:
-    code_first = [{"dayIndex": 1, "type": "code", "title": "Code", "description": "Build it."}]
-    cs_id, task_ids = await _claimed_session(scene, tasks=code_first)
+    cs_id, task_ids = await _claimed_session(scene, tasks=CODE_FIRST)
     response = await _init(scene, cs_id, task_ids[0], "octocat")
     name = await _expected_name(database, response.json()["workspaceId"])
     async with scene.github.client() as gh:
@@ -263,42 +276,16 @@ async def _expected_name(database: Database, workspace_id: str) -> str:
 async def test_concurrent_inits_make_one_repository(
     tmp_path: Path, jobs_database_url: str, jobs_db: Database, idp: IdentityProvider
 ) -> None:
-    async with jobs_db.session_scope() as session:
-        company = await create_company(session)
-        await create_recruiter(session, company, email="conc@ws.example")
-    async with running_emulator(emulator_config(tmp_path)) as github:
-        settings = make_settings(
-            jobs_database_url, idp.jwks_url, github=_github_settings(github.base_url)
+    async with staged(tmp_path, jobs_database_url, jobs_db, idp) as scene:
+        cs_id, task_ids = await _claimed_session(scene, tasks=CODE_FIRST)
+        responses = await asyncio.gather(
+            *(_init(scene, cs_id, task_ids[0], "octocat") for _ in range(5))
         )
-        async with running_app(settings, jobs_db) as app, client_for(app) as client:
-            scene = Scene(
-                app=app,
-                client=client,
-                github=github,
-                recruiter=bearer(idp.token(subject="auth0|conc", email="conc@ws.example")),
-                candidate=bearer(
-                    idp.token(
-                        subject="auth0|cody",
-                        permissions=("candidate:access",),
-                        email="cody@example.com",
-                    )
-                ),
-                idp=idp,
-            )
-            code_first = [
-                {"dayIndex": 1, "type": "code", "title": "Code", "description": "Build it."}
-            ]
-            cs_id, task_ids = await _claimed_session(scene, tasks=code_first)
-            responses = await asyncio.gather(
-                *(_init(scene, cs_id, task_ids[0], "octocat") for _ in range(5))
-            )
-            assert {r.status_code for r in responses} == {202}
-            assert len({r.json()["workspaceId"] for r in responses}) == 1
-            await _run_jobs(scene, jobs_db)
-            async with github.client() as gh:
-                stats = (await gh.get("/_emulator/stats")).json()
-    generates = [count for route, count in stats["requests"].items() if route.endswith("/generate")]
-    assert generates == [1]
+        assert {r.status_code for r in responses} == {202}
+        assert len({r.json()["workspaceId"] for r in responses}) == 1
+        await _run_jobs(scene, jobs_db)
+        stats = await _emulator_stats(scene)
+    assert _generates(stats) == 1
     async with jobs_db.session_scope() as session:
         workspaces = (
             await session.scalars(
@@ -308,8 +295,7 @@ async def test_concurrent_inits_make_one_repository(
         jobs = await session.scalar(
             select(func.count()).select_from(Job).where(Job.type == "workspaces.provision")
         )
-    assert len(workspaces) == 1
-    assert workspaces[0].status == "ready"
+    assert [w.status for w in workspaces] == ["ready"]
     assert jobs == 1
 
 
@@ -320,57 +306,49 @@ async def test_preprovisioning_at_invite_is_spaced_and_init_only_grants_access(
     db_session: AsyncSession,
     idp: IdentityProvider,
 ) -> None:
-    company = await create_company(db_session)
-    await create_recruiter(db_session, company, email="pre@ws.example")
-    async with running_emulator(emulator_config(tmp_path)) as github:
-        github_settings = _github_settings(github.base_url) | {"preprovision": True}
-        settings = make_settings(database_url, idp.jwks_url, github=github_settings)
-        async with running_app(settings, database) as app, client_for(app) as client:
-            scene = Scene(
-                app=app,
-                client=client,
-                github=github,
-                recruiter=bearer(idp.token(subject="auth0|pre", email="pre@ws.example")),
-                candidate=bearer(
-                    idp.token(
-                        subject="auth0|cody",
-                        permissions=("candidate:access",),
-                        email="cody@example.com",
-                    )
-                ),
-                idp=idp,
+    async with staged(tmp_path, database_url, database, idp, preprovision=True) as scene:
+        cs_id, task_ids = await _claimed_session(scene)
+        jobs = (
+            await db_session.scalars(
+                select(Job).where(Job.type == "workspaces.provision").order_by(Job.run_at)
             )
-            cs_id, task_ids = await _claimed_session(scene)
-            jobs = (
-                await db_session.scalars(
-                    select(Job).where(Job.type == "workspaces.provision").order_by(Job.run_at)
-                )
-            ).all()
-            assert len(jobs) == 2  # the code and the debug repositories
-            assert (jobs[1].run_at - jobs[0].run_at).total_seconds() >= 3
+        ).all()
+        assert len(jobs) == 2  # the code and the debug repositories
+        assert (jobs[1].run_at - jobs[0].run_at).total_seconds() >= 3
 
-            clock = FakeClock(current=jobs[-1].run_at)
-            await _run_jobs(scene, database, clock=clock)
-            prepared = (await db_session.scalars(select(Workspace))).all()
-            for workspace in prepared:
-                await db_session.refresh(workspace)
-            assert {w.status for w in prepared} == {"pending"}
-            assert all(w.repo_full_name and w.collaborator_login is None for w in prepared)
+        clock = FakeClock(current=jobs[-1].run_at)
+        await _run_jobs(scene, database, clock=clock)
+        prepared = (await db_session.scalars(select(Workspace))).all()
+        for workspace in prepared:
+            await db_session.refresh(workspace)
+        assert {w.status for w in prepared} == {"pending"}
+        assert all(w.repo_full_name and w.collaborator_login is None for w in prepared)
 
-            headers = _headers(scene, cs_id)
-            await client.post(
-                f"/api/tasks/{task_ids[0]}/submit", json={"contentText": "d"}, headers=headers
+        headers = _headers(scene, cs_id)
+        await scene.client.post(
+            f"/api/tasks/{task_ids[0]}/submit", json={"contentText": "d"}, headers=headers
+        )
+        init = await _init(scene, cs_id, task_ids[1], "octocat")
+        assert init.status_code == 202
+        await _run_jobs(scene, database, clock=clock)
+        status = await scene.client.get(
+            f"/api/tasks/{task_ids[1]}/codespace/status", headers=headers
+        )
+        async with scene.github.client() as gh:
+            permission = await gh.get(
+                f"/repos/{status.json()['repoFullName']}/collaborators/octocat/permission"
             )
-            init = await _init(scene, cs_id, task_ids[1], "octocat")
-            assert init.status_code == 202
-            await _run_jobs(scene, database, clock=clock)
-            status = await client.get(f"/api/tasks/{task_ids[1]}/codespace/status", headers=headers)
-            async with github.client() as gh:
-                permission = await gh.get(
-                    f"/repos/{status.json()['repoFullName']}/collaborators/octocat/permission"
-                )
-                stats = (await gh.get("/_emulator/stats")).json()
+        stats = await _emulator_stats(scene)
     assert status.json()["status"] == "ready"
     assert permission.json()["permission"] == "write"
-    generates = sum(n for route, n in stats["requests"].items() if route.endswith("/generate"))
-    assert generates == 2  # the init reused the prepared repository
+    assert _generates(stats) == 2  # the init reused the prepared repository
+
+
+async def _emulator_stats(scene: Scene) -> dict[str, Any]:
+    async with scene.github.client() as gh:
+        stats: dict[str, Any] = (await gh.get("/_emulator/stats")).json()
+        return stats
+
+
+def _generates(stats: dict[str, Any]) -> int:
+    return sum(n for route, n in stats["requests"].items() if route.endswith("/generate"))
