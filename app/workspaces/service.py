@@ -33,6 +33,12 @@ def _template_repo(task: Task) -> str:
     return task.template_repo
 
 
+def _workspace_key(template_repo: str) -> str:
+    # The template repository's name, not the simulation's template key: a session's code
+    # and debug workspaces come from different repositories and need different names.
+    return template_repo.rsplit("/", 1)[-1]
+
+
 def _github(github: GitHubClient | None) -> GitHubClient:
     if github is None:
         raise ServiceUnavailableError(
@@ -90,7 +96,7 @@ async def init_workspace(
         session,
         cs_id=cs.id,
         template_repo=template_repo,
-        template_key=template_repo.rsplit("/", 1)[-1],
+        template_key=_workspace_key(template_repo),
     )
     await session.refresh(workspace, with_for_update=True)
     needs_access = (workspace.collaborator_login or "").lower() != (
@@ -128,7 +134,7 @@ async def preprovision(
             session,
             cs_id=cs.id,
             template_repo=template_repo,
-            template_key=template_repo.rsplit("/", 1)[-1],
+            template_key=_workspace_key(template_repo),
         )
         last = await latest_waiting_run_at(session, PROVISION_WORKSPACE)
         workspace.status = "provisioning"
