@@ -317,3 +317,142 @@ async def _final_run(s: Stack, task_id: str, run_id: str) -> dict[str, Any] | No
         await s.tenon.get(f"/api/tasks/{task_id}/run/{run_id}", headers=_headers(s))
     ).json()
     return run if run["status"] in ("passed", "failed", "error") else None
+
+
+async def _commit(s: Stack, repo: str, path: str, rewrite: Any) -> str:
+    current = (await s.github.get(f"/repos/{repo}/contents/{path}")).json()
+    content = rewrite(base64.b64decode(current["content"]).decode()).encode()
+    put = await s.github.put(
+        f"/repos/{repo}/contents/{path}",
+        json={
+            "message": f"Change {path}",
+            "content": base64.b64encode(content).decode(),
+            "sha": current["sha"],
+            "branch": "main",
+        },
+    )
+    assert put.status_code == 200, put.text
+    sha: str = put.json()["commit"]["sha"]
+    return sha
+
+
+async def _reviewed(s: Stack, submission_id: str) -> dict[str, Any]:
+    async def done() -> dict[str, Any] | None:
+        detail: dict[str, Any] = (
+            await s.tenon.get(f"/api/submissions/{submission_id}", headers=s.recruiter)
+        ).json()
+        finished = detail["testResults"] and detail["testResults"]["status"] in (
+            "passed",
+            "failed",
+            "error",
+        )
+        return detail if detail["diffSummary"] is not None and finished else None
+
+    return await eventually(done, within=90, interval=0.3)
+
+
+async def test_a_code_submission_is_reviewed_and_access_ends_with_the_session(
+    tmp_path: Path, jobs_database_url: str, jobs_db: Database, idp: IdentityProvider
+) -> None:
+    async with stack(tmp_path, jobs_database_url, jobs_db, idp) as s:
+        tasks = [
+            {"dayIndex": 1, "type": "debug", "title": "Fix", "description": "Fix the bugs."},
+            {"dayIndex": 2, "type": "handoff", "title": "Handoff", "description": "Hand over."},
+        ]
+        simulation = await create_simulation(s.tenon, s.recruiter, tasks=tasks)
+        invite = await s.tenon.post(
+            f"/api/simulations/{simulation['id']}/invite",
+            json={"candidateName": "Rae", "inviteEmail": "runner@example.com"},
+            headers=s.recruiter,
+        )
+        s.cs_id = invite.json()["candidateSessionId"]
+        await s.tenon.post(
+            f"/api/candidate/session/{invite.json()['token']}/claim", headers=s.candidate
+        )
+        debug_id, handoff_id = (task["id"] for task in simulation["tasks"])
+        await s.tenon.post(
+            f"/api/tasks/{debug_id}/codespace/init",
+            json={"githubUsername": "rae-dev"},
+            headers=_headers(s),
+        )
+
+        async def ready() -> dict[str, Any] | None:
+            status: dict[str, Any] = (
+                await s.tenon.get(f"/api/tasks/{debug_id}/codespace/status", headers=_headers(s))
+            ).json()
+            return status if status["status"] == "ready" else None
+
+        workspace = await eventually(ready, within=30, interval=0.2)
+        repo = workspace["repoFullName"]
+        head = await _commit(
+            s, repo, "app/store.py", lambda src: src.replace(BROKEN_LINE, FIXED_LINE)
+        )
+
+        submitted = await s.tenon.post(
+            f"/api/tasks/{debug_id}/submit",
+            json={"contentText": "Fixed the pagination."},
+            headers=_headers(s),
+        )
+        assert submitted.status_code == 201, submitted.text
+        assert submitted.json()["cutoffSha"] == head
+        detail = await _reviewed(s, submitted.json()["submissionId"])
+
+        handoff = await s.tenon.post(
+            f"/api/tasks/{handoff_id}/submit", json={"contentText": "Notes."}, headers=_headers(s)
+        )
+        assert handoff.json()["isComplete"] is True
+
+        async def revoked() -> str | None:
+            permission = (
+                await s.github.get(f"/repos/{repo}/collaborators/rae-dev/permission")
+            ).json()
+            return permission["permission"] if permission["permission"] != "write" else None
+
+        access = await eventually(revoked, within=30, interval=0.2)
+        listing = (
+            await s.tenon.get(f"/api/submissions?candidateSessionId={s.cs_id}", headers=s.recruiter)
+        ).json()
+        exported = await s.tenon.get(
+            f"/api/simulations/{simulation['id']}/results.csv", headers=s.recruiter
+        )
+
+    assert detail["code"]["cutoffSha"] == head
+    assert detail["code"]["baseTemplateSha"] == workspace["baseTemplateSha"]
+    summary = detail["diffSummary"]
+    assert (summary["filesChanged"], summary["additions"], summary["deletions"]) == (1, 1, 1)
+    assert summary["files"][0]["filename"] == "app/store.py"
+    assert detail["integrity"] == []
+    assert detail["integrityFlags"] == []
+    results = detail["testResults"]
+    assert (results["status"], results["failed"], results["total"]) == ("failed", 2, 15)
+    assert results["commitSha"] == head
+    assert len(results["tests"]) == 15
+    assert access in ("none", "read")
+    debug_item = next(item for item in listing["items"] if item["type"] == "debug")
+    assert debug_item["commitSha"] == head
+    assert debug_item["diffUrl"].endswith(f"/compare/{workspace['baseTemplateSha']}...{head}")
+    assert debug_item["testSummary"]["failed"] == 2
+    header, row = [line.split(",") for line in exported.text.strip().splitlines()]
+    assert row[header.index("day1_debug_tests_passed")] == "13"
+    assert row[header.index("day1_debug_tests_total")] == "15"
+
+
+async def test_editing_tests_or_the_workflow_raises_integrity_flags(
+    tmp_path: Path, jobs_database_url: str, jobs_db: Database, idp: IdentityProvider
+) -> None:
+    async with stack(tmp_path, jobs_database_url, jobs_db, idp) as s:
+        task_id, workspace = await _ready_workspace(s, "code")
+        repo = workspace["repoFullName"]
+        await _commit(s, repo, "tests/conftest.py", lambda src: src + "\n# relaxed\n")
+        await _commit(s, repo, ".github/workflows/tenon-ci.yml", lambda src: src + "\n# tweaked\n")
+        submitted = await s.tenon.post(f"/api/tasks/{task_id}/submit", json={}, headers=_headers(s))
+        assert submitted.status_code == 201, submitted.text
+        detail = await _reviewed(s, submitted.json()["submissionId"])
+    assert {(f["path"], f["change"], f["rule"]) for f in detail["integrity"]} == {
+        ("tests/conftest.py", "modified", "tests/**"),
+        (".github/workflows/tenon-ci.yml", "modified", ".github/workflows/**"),
+    }
+    assert sorted(detail["integrityFlags"]) == [
+        "modified:.github/workflows/tenon-ci.yml",
+        "modified:tests/conftest.py",
+    ]

@@ -275,13 +275,15 @@ async def test_the_whole_text_task_flow(world: World, database: Database) -> Non
     exported = await client.get(f"/api/simulations/{sim_id}/results.csv", headers=world.recruiter)
     assert exported.headers["content-type"].startswith("text/csv")
     header, row_values = list(csv.reader(io.StringIO(exported.text)))
-    assert header[-3:] == [
+    assert header[-4:] == [
         "day1_design_submitted_at",
         "day2_handoff_submitted_at",
         "day3_documentation_submitted_at",
+        "integrity_flags",
     ]
     assert row_values[1:4] == ["Ada <b>Lovelace</b>", STORED_EMAIL, "completed"]
-    assert all(row_values[-3:])
+    assert all(row_values[-4:-1])
+    assert row_values[-1] == ""  # text tasks raise no integrity flags
 
     after_completion = await _invite(world, sim_id)
     assert_problem(after_completion, 409, "CANDIDATE_ALREADY_COMPLETED")

@@ -7,6 +7,8 @@ from app.candidate_sessions.invite_email import SEND_INVITE_EMAIL
 from app.integrations.github.webhooks import PROCESS_WEBHOOK_DELIVERY
 from app.jobs.registry import JobRegistry
 from app.runs.flows import COLLECT_RUN, DISPATCH_RUN, POLL_RUN
+from app.submissions.code_flow import REVIEW_CODE
+from app.workspaces.access import REVOKE_ACCESS
 from app.workspaces.provisioning import PROVISION_WORKSPACE
 
 
@@ -19,5 +21,7 @@ def job_registry() -> JobRegistry:
             DISPATCH_RUN,
             POLL_RUN,
             COLLECT_RUN,
+            REVIEW_CODE,
+            REVOKE_ACCESS,
         ]
     )

@@ -24,6 +24,16 @@ async def in_workspace(
     return (await session.scalars(statement)).one_or_none()
 
 
+async def with_tests(session: AsyncSession, run_id: uuid.UUID) -> TestRun | None:
+    """The run with its per-test results loaded."""
+    statement = select(TestRun).where(TestRun.id == run_id).options(selectinload(TestRun.tests))
+    return (await session.scalars(statement)).one_or_none()
+
+
+async def by_ids(session: AsyncSession, run_ids: Sequence[uuid.UUID]) -> Sequence[TestRun]:
+    return (await session.scalars(select(TestRun).where(TestRun.id.in_(run_ids)))).all()
+
+
 async def by_id(
     session: AsyncSession, run_id: uuid.UUID, *, for_update: bool = False
 ) -> TestRun | None:

@@ -22,6 +22,7 @@ from app.runs.models import ACTIVE_TEST_RUN_STATUSES, TestCaseResult, TestRun
 from app.runs.schemas import POLL_AFTER_MS, RunOut, TestOut
 from app.simulations.models import Task
 from app.workspaces import service as workspaces
+from app.workspaces.models import Workspace
 
 log = structlog.get_logger(__name__)
 
@@ -54,11 +55,10 @@ def present(run: TestRun, tests: Sequence[TestCaseResult]) -> RunOut:
     )
 
 
-async def request_run(
-    session: AsyncSession, cs: CandidateSession, task: Task, ref: str | None, *, now: datetime
-) -> RunOut:
-    """Queue a test run of the task's workspace; the dispatch happens in a job."""
-    workspace = await workspaces.ready_workspace(session, cs, task)
+async def queue_run(
+    session: AsyncSession, workspace: Workspace, task: Task, ref: str | None, *, now: datetime
+) -> TestRun:
+    """A new run of the workspace's tests, dispatched by a job after the caller commits."""
     run = TestRun(
         id=uuid.uuid4(),
         workspace_id=workspace.id,
@@ -72,7 +72,15 @@ async def request_run(
     await enqueue(session, DISPATCH_RUN, RunRef(run_id=run.id), dedupe_key=f"dispatch:{run.id}")
     await notify_run_changed(session, run.id)
     log.info("runs.requested", run_id=str(run.id), workspace_id=str(workspace.id))
-    return present(run, tests=())
+    return run
+
+
+async def request_run(
+    session: AsyncSession, cs: CandidateSession, task: Task, ref: str | None, *, now: datetime
+) -> RunOut:
+    """Queue a test run of the task's workspace; the dispatch happens in a job."""
+    workspace = await workspaces.ready_workspace(session, cs, task)
+    return present(await queue_run(session, workspace, task, ref, now=now), tests=())
 
 
 async def get_run(
@@ -108,3 +116,14 @@ async def run_stream(
                 return
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(changed.wait(), STREAM_RECHECK_SECONDS)
+
+
+async def tests_of(session: AsyncSession, run_id: uuid.UUID) -> Sequence[TestCaseResult]:
+    run = await repository.with_tests(session, run_id)
+    return run.tests if run else ()
+
+
+async def runs_by_id(
+    session: AsyncSession, run_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, TestRun]:
+    return {run.id: run for run in await repository.by_ids(session, run_ids)}

@@ -12,10 +12,12 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.candidate_sessions.models import CandidateSession
+from app.runs.models import TestRun
 from app.simulations.models import Simulation, Task
 from app.submissions.models import Submission
+from app.workspaces.models import Workspace
 
-SubmissionRow = tuple[Submission, CandidateSession, Task]
+SubmissionRow = tuple[Submission, CandidateSession, Task, Workspace | None, TestRun | None]
 
 
 async def insert_once(session: AsyncSession, values: dict[str, Any]) -> Submission | None:
@@ -46,12 +48,16 @@ async def of_sessions(session: AsyncSession, cs_ids: Sequence[uuid.UUID]) -> Seq
     return (await session.scalars(statement)).all()
 
 
-def _company_rows(company_id: uuid.UUID) -> Select[Submission, CandidateSession, Task]:
+def _company_rows(
+    company_id: uuid.UUID,
+) -> Select[Submission, CandidateSession, Task, Workspace, TestRun]:
     return (
-        select(Submission, CandidateSession, Task)
+        select(Submission, CandidateSession, Task, Workspace, TestRun)
         .join(CandidateSession, CandidateSession.id == Submission.candidate_session_id)
         .join(Task, Task.id == Submission.task_id)
         .join(Simulation, Simulation.id == CandidateSession.simulation_id)
+        .outerjoin(Workspace, Workspace.id == Submission.workspace_id)
+        .outerjoin(TestRun, TestRun.id == Submission.test_run_id)
         .where(Simulation.company_id == company_id)
     )
 
@@ -83,7 +89,7 @@ async def page_in_company(
     if before is not None:
         statement = statement.where(tuple_(Submission.submitted_at, Submission.id) < before)
     rows = (await session.execute(statement)).all()
-    return [(row[0], row[1], row[2]) for row in rows], total
+    return [(row[0], row[1], row[2], row[3], row[4]) for row in rows], total
 
 
 async def one_in_company(
@@ -91,4 +97,4 @@ async def one_in_company(
 ) -> SubmissionRow | None:
     statement = _company_rows(company_id).where(Submission.id == submission_id)
     row = (await session.execute(statement)).one_or_none()
-    return None if row is None else (row[0], row[1], row[2])
+    return None if row is None else (row[0], row[1], row[2], row[3], row[4])

@@ -13,6 +13,7 @@ from app.core.db import DbSession
 from app.core.pagination import DEFAULT_LIMIT, Limit, Page
 from app.core.rate_limit import Limiter
 from app.core.settings import CurrentSettings
+from app.jobs.registry import CurrentServices
 from app.submissions import service
 from app.submissions.schemas import SubmissionCreate, SubmissionDetail, SubmissionItem, SubmitResult
 
@@ -34,11 +35,14 @@ async def submit_task(
     session: DbSession,
     clock: CurrentClock,
     settings: CurrentSettings,
+    services: CurrentServices,
     limiter: Limiter,
 ) -> SubmitResult:
     """Turn in the current task."""
     await limiter.hit("submit", settings.rate_limit.submit, key=str(cs_id))
-    return await service.submit(session, candidate, cs_id, task_id, body, now=clock.now())
+    return await service.submit(
+        session, candidate, cs_id, task_id, body, now=clock.now(), github=services.github
+    )
 
 
 @router.get("/submissions", response_model=Page[SubmissionItem])

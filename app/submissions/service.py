@@ -12,6 +12,7 @@ import io
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,12 +22,23 @@ from app.candidate_sessions import service as candidate_sessions
 from app.candidate_sessions.models import CandidateSession
 from app.candidate_sessions.schemas import CurrentTask, CurrentTaskRef, Progress
 from app.companies.service import Recruiter
-from app.core.errors import ConflictError, GoneError, NotFoundError, UnprocessableError
+from app.core.errors import (
+    ConflictError,
+    GoneError,
+    NotFoundError,
+    ServiceUnavailableError,
+    UnprocessableError,
+)
 from app.core.pagination import Page, decode_cursor, next_cursor
 from app.events import service as events
+from app.integrations.github.client import GitHubClient
+from app.jobs.queue import enqueue
+from app.runs import service as runs
+from app.runs.models import TestRun
 from app.simulations import service as simulations
 from app.simulations.models import CODE_TASK_TYPES, Task
 from app.submissions import repository
+from app.submissions.code_flow import REVIEW_CODE, SubmissionRef
 from app.submissions.models import Submission
 from app.submissions.schemas import (
     SubmissionCreate,
@@ -34,7 +46,11 @@ from app.submissions.schemas import (
     SubmissionItem,
     SubmitResult,
     TaskRef,
+    TestSummary,
 )
+from app.workspaces import service as workspaces
+from app.workspaces.access import REVOKE_ACCESS, SessionRef
+from app.workspaces.models import Workspace
 
 log = structlog.get_logger(__name__)
 
@@ -126,6 +142,17 @@ async def current_task_for_action(
     return cs, task, len(submitted), len(tasks)
 
 
+async def _cutoff(workspace: Workspace, github: GitHubClient | None) -> str:
+    """The head of the workspace's default branch now: what is submitted."""
+    if github is None:
+        raise ServiceUnavailableError(
+            "GitHub is not configured on this server.", code="GITHUB_NOT_CONFIGURED"
+        )
+    assert workspace.repo_full_name is not None  # a ready workspace has its repository
+    branch = await github.get_branch(workspace.repo_full_name, workspace.default_branch or "main")
+    return branch.commit.sha
+
+
 async def submit(
     session: AsyncSession,
     principal: Principal,
@@ -134,17 +161,17 @@ async def submit(
     body: SubmissionCreate,
     *,
     now: datetime,
+    github: GitHubClient | None,
 ) -> SubmitResult:
     cs, task, already, total = await current_task_for_action(
         session, principal, cs_id, task_id, now=now
     )
+    workspace = None
+    cutoff = None
     if task.type in CODE_TASK_TYPES:
-        raise ConflictError(
-            "Code tasks are submitted from their workspace repository, which this session "
-            "does not have.",
-            code="WORKSPACE_REQUIRED",
-        )
-    if body.content_text is None:
+        workspace = await workspaces.ready_workspace(session, cs, task)
+        cutoff = await _cutoff(workspace, github)
+    elif body.content_text is None:
         raise UnprocessableError(
             "contentText is required for this task.",
             code="CONTENT_REQUIRED",
@@ -157,6 +184,8 @@ async def submit(
             "candidate_session_id": cs.id,
             "task_id": task.id,
             "content_text": body.content_text,
+            "workspace_id": workspace.id if workspace else None,
+            "cutoff_sha": cutoff,
             "submitted_at": now,
             "late": False,
         },
@@ -165,6 +194,19 @@ async def submit(
         existing = await repository.for_session_and_task(session, cs.id, task.id)
         assert existing is not None
         raise _submission_exists(existing)
+    if workspace is not None:
+        # The final run of the submitted code; its head is checked against the cutoff.
+        final_run = await runs.queue_run(
+            session, workspace, task, workspace.default_branch, now=now
+        )
+        created.test_run_id = final_run.id
+        await session.flush()
+        await enqueue(
+            session,
+            REVIEW_CODE,
+            SubmissionRef(submission_id=created.id),
+            dedupe_key=f"review:{created.id}",
+        )
     await events.record_for_session(
         session,
         cs,
@@ -177,6 +219,13 @@ async def submit(
     completed = already + 1
     if completed == total:
         await candidate_sessions.complete(session, cs, now=now)
+        if await workspaces.has_workspaces(session, cs.id):
+            await enqueue(
+                session,
+                REVOKE_ACCESS,
+                SessionRef(candidate_session_id=cs.id),
+                dedupe_key=f"revoke:{cs.id}",
+            )
     log.info("submissions.created", submission_id=str(created.id), day=task.day_index)
     return SubmitResult(
         submission_id=created.id,
@@ -189,7 +238,16 @@ async def submit(
     )
 
 
-def _item(submission: Submission, cs: CandidateSession, task: Task) -> SubmissionItem:
+def _item(
+    submission: Submission,
+    cs: CandidateSession,
+    task: Task,
+    workspace: Workspace | None,
+    run: TestRun | None,
+) -> SubmissionItem:
+    repo_url = workspace.repo_url if workspace else None
+    cutoff = submission.cutoff_sha
+    base = workspace.base_template_sha if workspace else None
     return SubmissionItem(
         submission_id=submission.id,
         candidate_session_id=cs.id,
@@ -199,7 +257,40 @@ def _item(submission: Submission, cs: CandidateSession, task: Task) -> Submissio
         type=task.type,
         submitted_at=submission.submitted_at,
         late=submission.late,
+        repo_full_name=workspace.repo_full_name if workspace else None,
+        repo_url=repo_url,
+        commit_sha=cutoff,
+        commit_url=f"{repo_url}/commit/{cutoff}" if repo_url and cutoff else None,
+        diff_url=f"{repo_url}/compare/{base}...{cutoff}" if repo_url and base and cutoff else None,
+        test_summary=_test_summary(run),
+        integrity_flags=_integrity_flags(submission, run),
     )
+
+
+def _test_summary(run: TestRun | None) -> TestSummary | None:
+    if run is None:
+        return None
+    return TestSummary(
+        status=run.status,
+        passed=run.passed,
+        failed=run.failed,
+        skipped=run.skipped,
+        total=run.total,
+    )
+
+
+def _integrity_flags(submission: Submission, run: TestRun | None) -> list[str]:
+    flags = [
+        f"{finding['change']}:{finding['path']}" for finding in submission.integrity_findings or []
+    ]
+    if (
+        run is not None
+        and run.head_sha
+        and submission.cutoff_sha
+        and run.head_sha != submission.cutoff_sha
+    ):
+        flags.append("run-not-at-cutoff")
+    return flags
 
 
 async def list_submissions(
@@ -234,9 +325,10 @@ async def get_submission(
     row = await repository.one_in_company(session, recruiter.company.id, submission_id)
     if row is None:
         raise NotFoundError("No such submission.", code="SUBMISSION_NOT_FOUND")
-    submission, cs, task = row
+    submission, cs, task, workspace, run = row
+    tests = await runs.tests_of(session, run.id) if run else []
     return SubmissionDetail(
-        **_item(submission, cs, task).model_dump(),
+        **_item(submission, cs, task, workspace, run).model_dump(),
         task=TaskRef(
             id=task.id,
             day_index=task.day_index,
@@ -245,8 +337,26 @@ async def get_submission(
             prompt=task.description,
         ),
         content_text=submission.content_text,
+        code=_code(submission, workspace, run),
+        diff_summary=submission.diff_summary,
+        test_results=runs.present(run, tests).model_dump(by_alias=True) if run else None,
+        integrity=submission.integrity_findings or [],
         timeline=await candidate_sessions.timeline_of(session, cs.id),
     )
+
+
+def _code(
+    submission: Submission, workspace: Workspace | None, run: TestRun | None
+) -> dict[str, Any] | None:
+    if workspace is None:
+        return None
+    return {
+        "repoFullName": workspace.repo_full_name,
+        "repoUrl": workspace.repo_url,
+        "baseTemplateSha": workspace.base_template_sha,
+        "cutoffSha": submission.cutoff_sha,
+        "workflowUrl": run.github_run_url if run else None,
+    }
 
 
 # A spreadsheet would run a cell starting with one of these as a formula.
@@ -267,6 +377,10 @@ async def results_csv(session: AsyncSession, recruiter: Recruiter, simulation_id
         (s.candidate_session_id, s.task_id): s
         for s in await repository.of_sessions(session, [cs.id for cs in sessions])
     }
+    final_runs = await runs.runs_by_id(
+        session, [s.test_run_id for s in submissions.values() if s.test_run_id]
+    )
+    code_tasks = [task for task in tasks if task.type in CODE_TASK_TYPES]
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(
@@ -278,10 +392,26 @@ async def results_csv(session: AsyncSession, recruiter: Recruiter, simulation_id
             "invited_at",
             "completed_at",
             *(f"day{task.day_index}_{task.type}_submitted_at" for task in tasks),
+            *(
+                f"day{task.day_index}_{task.type}_tests_{count}"
+                for task in code_tasks
+                for count in ("passed", "total")
+            ),
+            "integrity_flags",
         ]
     )
     for cs in sessions:
         days = [submissions.get((cs.id, task.id)) for task in tasks]
+        code = [submissions.get((cs.id, task.id)) for task in code_tasks]
+        code_runs = [final_runs.get(s.test_run_id) if s and s.test_run_id else None for s in code]
+        flags = [
+            flag
+            for s in days
+            if s is not None
+            for flag in _integrity_flags(
+                s, final_runs.get(s.test_run_id) if s.test_run_id else None
+            )
+        ]
         writer.writerow(
             _cell(value)
             for value in (
@@ -292,6 +422,12 @@ async def results_csv(session: AsyncSession, recruiter: Recruiter, simulation_id
                 cs.invited_at,
                 cs.completed_at,
                 *(s.submitted_at if s else None for s in days),
+                *(
+                    count
+                    for run in code_runs
+                    for count in ((run.passed, run.total) if run else (None, None))
+                ),
+                " ".join(flags),
             )
         )
     return out.getvalue()

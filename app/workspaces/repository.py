@@ -46,3 +46,8 @@ async def by_id(
     session: AsyncSession, workspace_id: uuid.UUID, *, for_update: bool = False
 ) -> Workspace | None:
     return await session.get(Workspace, workspace_id, with_for_update=for_update)
+
+
+async def exists_for_session(session: AsyncSession, cs_id: uuid.UUID) -> bool:
+    statement = select(Workspace.id).where(Workspace.candidate_session_id == cs_id).limit(1)
+    return (await session.execute(statement)).first() is not None

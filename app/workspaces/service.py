@@ -168,3 +168,7 @@ async def ready_workspace(session: AsyncSession, cs: CandidateSession, task: Tas
 
 async def workspace_by_id(session: AsyncSession, workspace_id: uuid.UUID) -> Workspace | None:
     return await repository.by_id(session, workspace_id)
+
+
+async def has_workspaces(session: AsyncSession, cs_id: uuid.UUID) -> bool:
+    return await repository.exists_for_session(session, cs_id)

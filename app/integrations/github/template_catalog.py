@@ -64,6 +64,13 @@ class TemplateCatalog:
     def get(self, key: str) -> Template | None:
         return self._templates.get(key)
 
+    def for_repository(self, full_name: str) -> Template | None:
+        """The template whose code or debug repository this is."""
+        return next(
+            (t for t in self._templates.values() if full_name in (t.code_repo, t.debug_repo)),
+            None,
+        )
+
 
 def template_catalog_of(request: Request) -> TemplateCatalog:
     catalog: TemplateCatalog = request.app.state.template_catalog

@@ -1,0 +1,60 @@
+"""The background half of a code submission: compare the base template commit with the
+cutoff and store the diff summary and the integrity findings on the submission."""
+
+from __future__ import annotations
+
+import uuid
+
+import structlog
+
+from app.core.schemas import ApiModel
+from app.integrations.github.template_catalog import WORKFLOWS_GLOB, TemplateCatalog
+from app.jobs.registry import JobContext, JobType, PermanentJobError
+from app.submissions.code_review import diff_summary, integrity_findings
+from app.submissions.models import Submission
+from app.workspaces.models import Workspace
+
+log = structlog.get_logger(__name__)
+
+
+class SubmissionRef(ApiModel):
+    submission_id: uuid.UUID
+
+
+def _protected_paths(context: JobContext, template_repo: str) -> tuple[str, ...]:
+    settings = context.services.settings.github
+    catalog = TemplateCatalog(
+        owner=settings.template_owner, workflow_file=settings.actions_workflow_file
+    )
+    template = catalog.for_repository(template_repo)
+    return template.protected_paths if template else (WORKFLOWS_GLOB,)
+
+
+async def _review(context: JobContext, ref: SubmissionRef) -> None:
+    github = context.services.github
+    if github is None:
+        raise PermanentJobError("No GitHub credentials are configured.")
+    async with context.database.session_scope() as session:
+        submission = await session.get(Submission, ref.submission_id)
+        if submission is None or submission.workspace_id is None or submission.cutoff_sha is None:
+            raise PermanentJobError(f"Submission {ref.submission_id} has no code to review.")
+        workspace = await session.get(Workspace, submission.workspace_id)
+        assert workspace is not None  # foreign key
+        full_name, base = workspace.repo_full_name, workspace.base_template_sha
+        cutoff, template_repo = submission.cutoff_sha, workspace.template_repo
+    if full_name is None or base is None:
+        raise PermanentJobError("The workspace has no repository or base commit.")
+    comparison = await github.compare(full_name, base, cutoff)
+    summary = diff_summary(comparison)
+    findings = integrity_findings(comparison.files, _protected_paths(context, template_repo))
+    async with context.database.session_scope() as session:
+        submission = await session.get(Submission, ref.submission_id)
+        assert submission is not None
+        submission.diff_summary = summary
+        submission.integrity_findings = findings
+    log.info("submissions.reviewed", submission_id=str(ref.submission_id), findings=len(findings))
+
+
+REVIEW_CODE = JobType(
+    name="submissions.review_code", payload=SubmissionRef, handler=_review, max_attempts=8
+)
