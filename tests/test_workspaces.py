@@ -8,6 +8,7 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -352,3 +353,69 @@ async def _emulator_stats(scene: Scene) -> dict[str, Any]:
 
 def _generates(stats: dict[str, Any]) -> int:
     return sum(n for route, n in stats["requests"].items() if route.endswith("/generate"))
+
+
+async def test_expiry_revokes_access_refuses_submissions_and_an_extension_reopens(
+    scene: Scene, database: Database, db_session: AsyncSession
+) -> None:
+    cs_id, task_ids = await _claimed_session(scene, tasks=CODE_FIRST)
+    await _init(scene, cs_id, task_ids[0], "octocat")
+    clock = FakeClock(current=datetime.now(UTC))
+    await _run_jobs(scene, database, clock=clock)
+    status = await scene.client.get(
+        f"/api/tasks/{task_ids[0]}/codespace/status", headers=_headers(scene, cs_id)
+    )
+    repo = status.json()["repoFullName"]
+
+    cs = await db_session.get(CandidateSession, uuid.UUID(cs_id))
+    assert cs is not None
+    cs.expires_at = clock.now() - timedelta(minutes=1)
+    await db_session.flush()
+    sweeper = Worker(
+        database,
+        job_registry(),
+        JobSettings(_env_file=None, concurrency=1),
+        services=scene.app.state.job_services,
+        clock=clock,
+    )
+    await sweeper.schedule_periodic()
+    await sweeper.run_until_idle()
+    await db_session.refresh(cs)
+    assert cs.status == "expired"
+    assert await _permission(scene, repo) != "write"
+    late = await scene.client.post(
+        f"/api/tasks/{task_ids[0]}/submit", json={}, headers=_headers(scene, cs_id)
+    )
+    assert_problem(late, 410, "SESSION_EXPIRED")
+    timeline = await scene.client.get(
+        f"/api/simulations/{cs.simulation_id}/candidates/{cs_id}/events", headers=scene.recruiter
+    )
+    revoked = next(e for e in timeline.json() if e["type"] == "access.revoked")
+    assert revoked["data"]["lastCommit"] == status.json()["baseTemplateSha"]
+
+    extended = await scene.client.post(
+        f"/api/simulations/{cs.simulation_id}/candidates/{cs_id}/extend",
+        json={"expiresAt": (datetime.now(UTC) + timedelta(days=2)).isoformat()},
+        headers=scene.recruiter,
+    )
+    assert extended.status_code == 200, extended.text
+    assert extended.json()["status"] == "in_progress"
+    await _run_jobs(scene, database, clock=clock)
+    assert await _permission(scene, repo) == "write"
+    on_time = await scene.client.post(
+        f"/api/tasks/{task_ids[0]}/submit", json={}, headers=_headers(scene, cs_id)
+    )
+    assert on_time.status_code == 201, on_time.text
+    past = await scene.client.post(
+        f"/api/simulations/{cs.simulation_id}/candidates/{cs_id}/extend",
+        json={"expiresAt": "2020-01-01T00:00:00Z"},
+        headers=scene.recruiter,
+    )
+    assert_problem(past, 422, "DEADLINE_IN_THE_PAST")
+
+
+async def _permission(scene: Scene, repo: str) -> str:
+    async with scene.github.client() as gh:
+        body = (await gh.get(f"/repos/{repo}/collaborators/octocat/permission")).json()
+    permission: str = body["permission"]
+    return permission

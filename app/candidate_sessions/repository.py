@@ -170,3 +170,15 @@ async def all_of_simulation(
         .order_by(CandidateSession.invited_at, CandidateSession.id)
     )
     return (await session.scalars(statement)).all()
+
+
+async def progress_of(session: AsyncSession, cs: CandidateSession) -> tuple[int, int]:
+    """(submitted tasks, all tasks) of one session."""
+    submitted = (
+        select(func.count()).select_from(Submission).where(Submission.candidate_session_id == cs.id)
+    )
+    tasks = select(func.count()).select_from(Task).where(Task.simulation_id == cs.simulation_id)
+    return (
+        (await session.execute(submitted)).scalar_one(),
+        (await session.execute(tasks)).scalar_one(),
+    )

@@ -8,10 +8,11 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 
 from app.auth.dependencies import CandidateUser, RecruiterUser
-from app.candidate_sessions import service
+from app.candidate_sessions import deadlines, service
 from app.candidate_sessions.schemas import (
     CandidateRow,
     CurrentTask,
+    ExtendRequest,
     InviteCreate,
     InviteResult,
     InviteView,
@@ -83,6 +84,22 @@ async def resend_invite(
         settings=settings,
         cipher=services.token_cipher,
     )
+
+
+@recruiter_router.post("/candidates/{cs_id}/extend", response_model=CandidateRow)
+async def extend_deadline(
+    simulation_id: uuid.UUID,
+    cs_id: uuid.UUID,
+    body: ExtendRequest,
+    recruiter: RecruiterUser,
+    session: DbSession,
+    clock: CurrentClock,
+) -> CandidateRow:
+    """Move a candidate's deadline; an expired session reopens."""
+    cs = await deadlines.extend(
+        session, recruiter, simulation_id, cs_id, body.expires_at, now=clock.now()
+    )
+    return await service.candidate_row(session, cs)
 
 
 @recruiter_router.get("/candidates", response_model=Page[CandidateRow])

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import EmailStr, Field, StringConstraints
+from pydantic import AwareDatetime, EmailStr, Field, StringConstraints
 
 from app.candidate_sessions.models import InviteEmailStatus, SessionStatus
 from app.core.schemas import ApiModel
@@ -26,6 +26,10 @@ class ResendRequest(ApiModel):
     rotate_token: bool = Field(
         default=False, description="Issue a new link; the old one stops working."
     )
+
+
+class ExtendRequest(ApiModel):
+    expires_at: AwareDatetime = Field(examples=["2026-12-01T18:00:00Z"])
 
 
 class InviteResult(ApiModel):

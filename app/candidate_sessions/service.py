@@ -161,7 +161,7 @@ def _is_open(candidate_session: CandidateSession) -> bool:
     return candidate_session.status in OPEN_SESSION_STATUSES
 
 
-async def _session_of_simulation(
+async def session_of_simulation(
     session: AsyncSession, recruiter: Recruiter, simulation_id: uuid.UUID, cs_id: uuid.UUID
 ) -> CandidateSession:
     simulation = await simulations.simulation_for(session, recruiter, simulation_id)
@@ -183,7 +183,7 @@ async def resend(
     cipher: TokenCipher,
 ) -> InviteResult:
     """Send the invite email again; with `rotate_token` the old link stops working."""
-    candidate_session = await _session_of_simulation(session, recruiter, simulation_id, cs_id)
+    candidate_session = await session_of_simulation(session, recruiter, simulation_id, cs_id)
     if not _is_open(candidate_session) or is_expired(candidate_session, now):
         raise ConflictError(
             f"Only open invites can be re-sent; this one is {candidate_session.status}.",
@@ -226,6 +226,11 @@ async def list_candidates(
     )
 
 
+async def candidate_row(session: AsyncSession, cs: CandidateSession) -> CandidateRow:
+    submitted, task_count = await repository.progress_of(session, cs)
+    return _candidate_row(cs, submitted, task_count)
+
+
 def _candidate_row(cs: CandidateSession, submitted: int, task_count: int) -> CandidateRow:
     return CandidateRow(
         candidate_session_id=cs.id,
@@ -252,7 +257,7 @@ def _candidate_row(cs: CandidateSession, submitted: int, task_count: int) -> Can
 async def candidate_timeline(
     session: AsyncSession, recruiter: Recruiter, simulation_id: uuid.UUID, cs_id: uuid.UUID
 ) -> list[EventOut]:
-    candidate_session = await _session_of_simulation(session, recruiter, simulation_id, cs_id)
+    candidate_session = await session_of_simulation(session, recruiter, simulation_id, cs_id)
     return await timeline_of(session, candidate_session.id)
 
 

@@ -3,6 +3,7 @@ worker execute."""
 
 from __future__ import annotations
 
+from app.candidate_sessions.deadlines import EXPIRY_SWEEP
 from app.candidate_sessions.invite_email import SEND_INVITE_EMAIL
 from app.integrations.github.webhooks import PROCESS_WEBHOOK_DELIVERY
 from app.jobs.registry import JobRegistry
@@ -23,5 +24,6 @@ def job_registry() -> JobRegistry:
             COLLECT_RUN,
             REVIEW_CODE,
             REVOKE_ACCESS,
-        ]
+        ],
+        periodic=[EXPIRY_SWEEP],
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
@@ -51,3 +52,8 @@ async def by_id(
 async def exists_for_session(session: AsyncSession, cs_id: uuid.UUID) -> bool:
     statement = select(Workspace.id).where(Workspace.candidate_session_id == cs_id).limit(1)
     return (await session.execute(statement)).first() is not None
+
+
+async def of_session(session: AsyncSession, cs_id: uuid.UUID) -> Sequence[Workspace]:
+    statement = select(Workspace).where(Workspace.candidate_session_id == cs_id)
+    return (await session.scalars(statement)).all()

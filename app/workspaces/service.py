@@ -172,3 +172,17 @@ async def workspace_by_id(session: AsyncSession, workspace_id: uuid.UUID) -> Wor
 
 async def has_workspaces(session: AsyncSession, cs_id: uuid.UUID) -> bool:
     return await repository.exists_for_session(session, cs_id)
+
+
+async def restore_access(session: AsyncSession, cs: CandidateSession) -> None:
+    """Give push access back (after an extension) to every workspace that had it taken."""
+    for workspace in await repository.of_session(session, cs.id):
+        if workspace.status == "ready" and workspace.collaborator_login is None:
+            workspace.status = "provisioning"
+            await session.flush()
+            await enqueue(
+                session,
+                PROVISION_WORKSPACE,
+                WorkspaceRef(workspace_id=workspace.id),
+                dedupe_key=f"workspace:{workspace.id}",
+            )
