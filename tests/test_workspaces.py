@@ -419,3 +419,45 @@ async def _permission(scene: Scene, repo: str) -> str:
         body = (await gh.get(f"/repos/{repo}/collaborators/octocat/permission")).json()
     permission: str = body["permission"]
     return permission
+
+
+@pytest.mark.parametrize("cleanup", [False, True])
+async def test_retention_archives_or_deletes_repositories_of_long_ended_sessions(
+    tmp_path: Path,
+    database_url: str,
+    database: Database,
+    db_session: AsyncSession,
+    idp: IdentityProvider,
+    cleanup: bool,
+) -> None:
+    async with staged(
+        tmp_path, database_url, database, idp, retention_days=30, cleanup_enabled=cleanup
+    ) as scene:
+        cs_id, task_ids = await _claimed_session(scene, tasks=CODE_FIRST)
+        await _init(scene, cs_id, task_ids[0], "octocat")
+        clock = FakeClock(current=datetime.now(UTC))
+        await _run_jobs(scene, database, clock=clock)
+        workspace = (await db_session.scalars(select(Workspace))).one()
+        await db_session.refresh(workspace)
+        cs = await db_session.get(CandidateSession, uuid.UUID(cs_id))
+        assert cs is not None
+        cs.status, cs.completed_at = "completed", clock.now() - timedelta(days=31)
+        await db_session.flush()
+
+        sweeper = Worker(
+            database,
+            job_registry(),
+            JobSettings(_env_file=None, concurrency=1),
+            services=scene.app.state.job_services,
+            clock=clock,
+        )
+        await sweeper.schedule_periodic()
+        await sweeper.run_until_idle()
+        async with scene.github.client() as gh:
+            repo = await gh.get(f"/repos/{workspace.repo_full_name}")
+    await db_session.refresh(workspace)
+    assert workspace.retired_at is not None
+    if cleanup:
+        assert repo.status_code == 404
+    else:
+        assert repo.json()["archived"] is True

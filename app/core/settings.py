@@ -163,6 +163,10 @@ class GitHubSettings(BaseSettings):
     artifact_max_bytes: int = Field(default=50 * 1024 * 1024, gt=0)
     # Generate candidates' repositories at invite time (throttled), not at their first init.
     preprovision: bool = False
+    # Days after a session ends before its repositories are archived (or deleted, with
+    # cleanup enabled).
+    retention_days: int = Field(default=30, ge=0)
+    cleanup_enabled: bool = False
     # First wait before polling a dispatched run that webhooks have not reported on; later
     # polls back off up to four times as long.
     run_poll_seconds: float = Field(default=15.0, gt=0)

@@ -11,6 +11,7 @@ from app.runs.flows import COLLECT_RUN, DISPATCH_RUN, POLL_RUN
 from app.submissions.code_flow import REVIEW_CODE
 from app.workspaces.access import REVOKE_ACCESS
 from app.workspaces.provisioning import PROVISION_WORKSPACE
+from app.workspaces.retention import RETENTION_SWEEP, RETIRE_REPOSITORY
 
 
 def job_registry() -> JobRegistry:
@@ -24,6 +25,7 @@ def job_registry() -> JobRegistry:
             COLLECT_RUN,
             REVIEW_CODE,
             REVOKE_ACCESS,
+            RETIRE_REPOSITORY,
         ],
-        periodic=[EXPIRY_SWEEP],
+        periodic=[EXPIRY_SWEEP, RETENTION_SWEEP],
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any, Literal, get_args
 
 from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Text, UniqueConstraint, column, text
@@ -39,5 +40,7 @@ class Workspace(TimestampMixin, Base):
     codespace_url: Mapped[str | None] = mapped_column(Text)
     # The GitHub login that was given push access (revoked later by the deadline jobs).
     collaborator_login: Mapped[str | None] = mapped_column(Text)
+    # When retention archived (or deleted) the repository.
+    retired_at: Mapped[datetime | None]
     status: Mapped[WorkspaceStatus] = mapped_column(Text, server_default=text("'pending'"))
     error: Mapped[str | None] = mapped_column(Text)

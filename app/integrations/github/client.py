@@ -170,6 +170,14 @@ class GitHubClient:
     async def get_repository(self, full_name: str) -> Repository:
         return await self._get_model(Repository, _repo(full_name))
 
+    async def archive_repository(self, full_name: str) -> Repository:
+        path = _repo(full_name)
+        body = await self._json("PATCH", path, json={"archived": True})
+        return _parse(Repository, body, path)
+
+    async def delete_repository(self, full_name: str) -> None:
+        await self._request("DELETE", _repo(full_name))
+
     async def get_branch(self, full_name: str, branch: str) -> Branch:
         return await self._get_model(Branch, f"{_repo(full_name)}/branches/{_segments(branch)}")
 
