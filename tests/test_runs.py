@@ -25,9 +25,12 @@ from tests.support.api import assert_problem, bearer, create_simulation
 from tests.support.app import WEBHOOK_SECRET, make_settings
 from tests.support.emulator import (
     TOKEN,
+    RunningEmulator,
+    bare_repo,
     emulator_config,
     eventually,
     free_port,
+    run_git,
     running_emulator,
     serving,
 )
@@ -41,6 +44,7 @@ FIXED_LINE = "        start = (page - 1) * page_size\n"
 @dataclass
 class Stack:
     app: FastAPI
+    emulator: RunningEmulator
     tenon: httpx.AsyncClient
     github: httpx.AsyncClient
     recruiter: dict[str, str]
@@ -88,6 +92,7 @@ async def stack(
         ):
             yield Stack(
                 app=app,
+                emulator=github,
                 tenon=tenon,
                 github=github_client,
                 recruiter=bearer(idp.token(subject=f"auth0|{email}", email=email)),
@@ -320,18 +325,19 @@ async def _final_run(s: Stack, task_id: str, run_id: str) -> dict[str, Any] | No
 
 
 async def _commit(s: Stack, repo: str, path: str, rewrite: Any) -> str:
-    current = (await s.github.get(f"/repos/{repo}/contents/{path}")).json()
-    content = rewrite(base64.b64decode(current["content"]).decode()).encode()
-    put = await s.github.put(
-        f"/repos/{repo}/contents/{path}",
-        json={
-            "message": f"Change {path}",
-            "content": base64.b64encode(content).decode(),
-            "sha": current["sha"],
-            "branch": "main",
-        },
-    )
-    assert put.status_code == 200, put.text
+    """Commit `rewrite(current content)` to `path` (created when it does not exist)."""
+    found = await s.github.get(f"/repos/{repo}/contents/{path}")
+    current = found.json() if found.status_code == 200 else None
+    source = base64.b64decode(current["content"]).decode() if current else ""
+    body = {
+        "message": f"Change {path}",
+        "content": base64.b64encode(rewrite(source).encode()).decode(),
+        "branch": "main",
+    }
+    if current:
+        body["sha"] = current["sha"]
+    put = await s.github.put(f"/repos/{repo}/contents/{path}", json=body)
+    assert put.status_code in (200, 201), put.text
     sha: str = put.json()["commit"]["sha"]
     return sha
 
@@ -395,6 +401,8 @@ async def test_a_code_submission_is_reviewed_and_access_ends_with_the_session(
         )
         assert submitted.status_code == 201, submitted.text
         assert submitted.json()["cutoffSha"] == head
+        # Pushed after submitting: the final run must still test the submitted commit.
+        await _commit(s, repo, "NOTES.md", lambda _: "after the deadline of this task\n")
         detail = await _reviewed(s, submitted.json()["submissionId"])
 
         handoff = await s.tenon.post(
@@ -456,3 +464,118 @@ async def test_editing_tests_or_the_workflow_raises_integrity_flags(
         "modified:.github/workflows/tenon-ci.yml",
         "modified:tests/conftest.py",
     ]
+
+
+DEBUG_FIXES = {
+    "app/store.py": (BROKEN_LINE, FIXED_LINE),
+    "app/models.py": (
+        '    model_config = ConfigDict(extra="forbid")\n',
+        '    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)\n',
+    ),
+    "app/main.py": (
+        "            status_code=status.HTTP_400_BAD_REQUEST,\n",
+        "            status_code=status.HTTP_409_CONFLICT,\n",
+    ),
+}
+FEATURE = (
+    "def matches(text: str, query: str) -> bool:\n    return query.lower() in text.lower()\n\n"
+)
+
+
+async def _workspace_for(s: Stack, task_id: str) -> dict[str, Any]:
+    await s.tenon.post(
+        f"/api/tasks/{task_id}/codespace/init",
+        json={"githubUsername": "rae-dev"},
+        headers=_headers(s),
+    )
+
+    async def ready() -> dict[str, Any] | None:
+        status: dict[str, Any] = (
+            await s.tenon.get(f"/api/tasks/{task_id}/codespace/status", headers=_headers(s))
+        ).json()
+        return status if status["status"] == "ready" else None
+
+    return await eventually(ready, within=30, interval=0.2)
+
+
+async def test_a_candidate_completes_all_five_days(
+    tmp_path: Path, jobs_database_url: str, jobs_db: Database, idp: IdentityProvider
+) -> None:
+    async with stack(tmp_path, jobs_database_url, jobs_db, idp) as s:
+        simulation = await create_simulation(s.tenon, s.recruiter)
+        invite = await s.tenon.post(
+            f"/api/simulations/{simulation['id']}/invite",
+            json={"candidateName": "Rae", "inviteEmail": "runner@example.com"},
+            headers=s.recruiter,
+        )
+        s.cs_id = invite.json()["candidateSessionId"]
+        await s.tenon.post(
+            f"/api/candidate/session/{invite.json()['token']}/claim", headers=s.candidate
+        )
+        day = {task["dayIndex"]: task["id"] for task in simulation["tasks"]}
+        submissions = {}
+
+        async def submit(day_index: int, body: dict[str, Any]) -> None:
+            response = await s.tenon.post(
+                f"/api/tasks/{day[day_index]}/submit", json=body, headers=_headers(s)
+            )
+            assert response.status_code == 201, response.text
+            submissions[day_index] = response.json()
+
+        await submit(1, {"contentText": "Design: filters as a pure function."})
+        code = await _workspace_for(s, day[2])
+        await _commit(s, code["repoFullName"], "app/filters.py", lambda _: FEATURE)
+        await submit(2, {"contentText": "Added filters."})
+        debug = await _workspace_for(s, day[3])
+        for path, (wrong, right) in DEBUG_FIXES.items():
+            await _commit(
+                s, debug["repoFullName"], path, lambda src, w=wrong, r=right: src.replace(w, r)
+            )
+        await submit(3, {})
+        await submit(4, {"contentText": "Handoff notes."})
+        await submit(5, {"contentText": "Docs."})
+        reviewed = {n: await _reviewed(s, submissions[n]["submissionId"]) for n in (2, 3)}
+        listing = (
+            await s.tenon.get(f"/api/submissions?candidateSessionId={s.cs_id}", headers=s.recruiter)
+        ).json()
+        permissions = [
+            (await s.github.get(f"/repos/{repo}/collaborators/rae-dev/permission")).json()
+            for repo in (code["repoFullName"], debug["repoFullName"])
+        ]
+
+    assert submissions[5]["isComplete"] is True
+    assert listing["total"] == 5
+    assert [item["dayIndex"] for item in listing["items"]] == [5, 4, 3, 2, 1]
+    feature = reviewed[2]["diffSummary"]
+    assert (feature["filesChanged"], feature["additions"], feature["deletions"]) == (1, 3, 0)
+    assert feature["files"][0]["status"] == "added"
+    fixes = reviewed[3]["diffSummary"]
+    assert (fixes["filesChanged"], fixes["additions"], fixes["deletions"]) == (3, 3, 3)
+    assert {f["filename"] for f in fixes["files"]} == set(DEBUG_FIXES)
+    for detail in reviewed.values():
+        assert detail["testResults"]["status"] == "passed"
+        assert (detail["testResults"]["passed"], detail["testResults"]["total"]) == (15, 15)
+        assert detail["integrityFlags"] == []
+    assert all(p["permission"] != "write" for p in permissions)
+
+
+async def test_a_diff_over_githubs_300_file_cap_is_reported_truncated(
+    tmp_path: Path, jobs_database_url: str, jobs_db: Database, idp: IdentityProvider
+) -> None:
+    async with stack(tmp_path, jobs_database_url, jobs_db, idp) as s:
+        task_id, workspace = await _ready_workspace(s, "code")
+        work = tmp_path / "clone"
+        run_git(
+            "clone", "--quiet", str(bare_repo(s.emulator, workspace["repoFullName"])), str(work)
+        )
+        for index in range(305):
+            (work / "generated" / f"f{index:03}.txt").parent.mkdir(exist_ok=True)
+            (work / "generated" / f"f{index:03}.txt").write_text(f"{index}\n")
+        run_git("add", "--all", cwd=work)
+        run_git("commit", "--quiet", "-m", "many files", cwd=work)
+        run_git("push", "--quiet", "origin", "HEAD:main", cwd=work)
+        submitted = await s.tenon.post(f"/api/tasks/{task_id}/submit", json={}, headers=_headers(s))
+        detail = await _reviewed(s, submitted.json()["submissionId"])
+    summary = detail["diffSummary"]
+    assert summary["truncated"] is True
+    assert summary["filesChanged"] == 300

@@ -391,3 +391,34 @@ def _compare_status(ahead: int, behind: int) -> str:
     if ahead:
         return "ahead"
     return "behind" if behind else "identical"
+
+
+class CreateRefBody(RequestBody):
+    ref: Annotated[str, Field(pattern=r"^refs/(heads|tags)/[^\s~^:?*\[\\]+$")]
+    sha: Annotated[str, Field(pattern=r"^[0-9a-f]{40}$")]
+
+
+async def create_ref(call: Call) -> Response:
+    """POST /repos/{owner}/{repo}/git/refs: a branch or tag at an existing commit."""
+    repo = repo_of(call)
+    body = await read_body(call.request, CreateRefBody)
+    _writable(repo)
+    path = call.store.path(repo)
+    async with call.store.lock(repo):
+        if await git.resolve(path, body.sha) is None:
+            raise GitHubError(422, "Object does not exist")
+        if await git.resolve(path, body.ref) is not None:
+            raise GitHubError(422, "Reference already exists")
+        await git.git(path, "update-ref", body.ref, body.sha, "0" * 40)
+    url = f"{call.base}/repos/{repo.full_name}/git/{body.ref}"
+    data = {
+        "ref": body.ref,
+        "node_id": payloads.node_id("Ref", repo.id),
+        "url": url,
+        "object": {
+            "sha": body.sha,
+            "type": "commit",
+            "url": f"{call.base}/repos/{repo.full_name}/git/commits/{body.sha}",
+        },
+    }
+    return json_response(call.request, data, status=201)

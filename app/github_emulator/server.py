@@ -43,6 +43,7 @@ _ROUTES: tuple[tuple[str, str, Handler, Auth], ...] = (
     ("GET", f"{_REPO}/contents/{{path:path}}", repos_api.get_content, "token"),
     ("PUT", f"{_REPO}/contents/{{path:path}}", repos_api.put_content, "token"),
     ("GET", f"{_REPO}/compare/{{basehead:path}}", repos_api.compare, "token"),
+    ("POST", f"{_REPO}/git/refs", repos_api.create_ref, "token"),
     ("GET", "/users/{username}", access_api.get_user, "token"),
     ("GET", f"{_REPO}/collaborators", access_api.list_collaborators, "token"),
     ("PUT", f"{_REPO}/collaborators/{{username}}", access_api.add_collaborator, "token"),

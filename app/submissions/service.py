@@ -194,11 +194,14 @@ async def submit(
         existing = await repository.for_session_and_task(session, cs.id, task.id)
         assert existing is not None
         raise _submission_exists(existing)
-    if workspace is not None:
-        # The final run of the submitted code; its head is checked against the cutoff.
-        final_run = await runs.queue_run(
-            session, workspace, task, workspace.default_branch, now=now
-        )
+    if workspace is not None and cutoff is not None:
+        # The final run is dispatched on a tag pinned at the cutoff, so it tests exactly
+        # the submitted commit whatever is pushed afterwards.
+        tag = f"tenon-submission-{created.id}"
+        assert github is not None
+        assert workspace.repo_full_name is not None
+        await github.create_tag(workspace.repo_full_name, tag, cutoff)
+        final_run = await runs.queue_run(session, workspace, task, tag, now=now)
         created.test_run_id = final_run.id
         await session.flush()
         await enqueue(

@@ -8,7 +8,6 @@ import hashlib
 import hmac
 import io
 import json
-import subprocess
 import sys
 import time
 import zipfile
@@ -25,11 +24,13 @@ from app.github_emulator.faults import FaultRule
 from tests.support.emulator import (
     RunningEmulator,
     WebhookReceiver,
+    bare_repo,
     completed_run,
     dispatch,
     emulator_config,
     eventually,
     generate_repo,
+    run_git,
     running_emulator,
     serving,
     write_template,
@@ -211,21 +212,6 @@ async def client(github: RunningEmulator) -> AsyncIterator[httpx.AsyncClient]:
 
 async def generate(client: httpx.AsyncClient, name: str, owner: str = "acme") -> dict[str, Any]:
     return await generate_repo(client, TEMPLATE, owner, name)
-
-
-def bare_repo(github: RunningEmulator, full_name: str) -> Path:
-    owner, name = full_name.split("/")
-    repo = github.emulator.store.repo(owner, name)
-    assert repo is not None
-    return github.emulator.store.path(repo)
-
-
-def run_git(*args: str, cwd: Path | None = None) -> str:
-    env_args = ["-c", "user.name=Candidate", "-c", "user.email=candidate@example.com"]
-    result = subprocess.run(
-        ["git", *env_args, *args], cwd=cwd, capture_output=True, text=True, check=True
-    )
-    return result.stdout
 
 
 def b64(text: str | bytes) -> str:
@@ -1032,3 +1018,20 @@ async def test_stats_count_requests_by_route_template_and_faults(
     assert stats["total_requests"] == 4
     assert stats["faults_injected"] == {"500": 1}
     assert stats["responses_by_status"] == {"200": 3, "500": 1}
+
+
+async def test_git_refs_create_a_tag_at_an_existing_commit_once(
+    github: RunningEmulator, client: httpx.AsyncClient
+) -> None:
+    await generate(client, "tagged")
+    head = (await client.get("/repos/acme/tagged/branches/main")).json()["commit"]["sha"]
+    body = {"ref": "refs/tags/tenon-submission-1", "sha": head}
+    created = await client.post("/repos/acme/tagged/git/refs", json=body)
+    assert created.status_code == 201, created.text
+    assert created.json()["object"]["sha"] == head
+    again = await client.post("/repos/acme/tagged/git/refs", json=body)
+    assert (again.status_code, again.json()["message"]) == (422, "Reference already exists")
+    missing = await client.post(
+        "/repos/acme/tagged/git/refs", json={"ref": "refs/tags/x", "sha": "0" * 40}
+    )
+    assert (missing.status_code, missing.json()["message"]) == (422, "Object does not exist")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
+import subprocess
 import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
@@ -204,3 +205,19 @@ def free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+def bare_repo(github: RunningEmulator, full_name: str) -> Path:
+    """Where the emulator keeps a repository's bare git directory (to push to it)."""
+    owner, name = full_name.split("/")
+    repo = github.emulator.store.repo(owner, name)
+    assert repo is not None
+    return github.emulator.store.path(repo)
+
+
+def run_git(*args: str, cwd: Path | None = None) -> str:
+    env_args = ["-c", "user.name=Candidate", "-c", "user.email=candidate@example.com"]
+    result = subprocess.run(
+        ["git", *env_args, *args], cwd=cwd, capture_output=True, text=True, check=True
+    )
+    return result.stdout

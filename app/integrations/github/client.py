@@ -170,6 +170,11 @@ class GitHubClient:
     async def get_repository(self, full_name: str) -> Repository:
         return await self._get_model(Repository, _repo(full_name))
 
+    async def create_tag(self, full_name: str, tag: str, sha: str) -> None:
+        """A lightweight tag: a ref that pins a commit, e.g. for a run at exactly it."""
+        body = {"ref": f"refs/tags/{tag}", "sha": sha}
+        await self._json("POST", f"{_repo(full_name)}/git/refs", json=body)
+
     async def archive_repository(self, full_name: str) -> Repository:
         path = _repo(full_name)
         body = await self._json("PATCH", path, json={"archived": True})
