@@ -16,10 +16,8 @@ from app.candidate_sessions.models import OPEN_SESSION_STATUSES, CandidateSessio
 from app.companies.service import Recruiter
 from app.core.errors import ConflictError, UnprocessableError
 from app.events import service as events
-from app.jobs.queue import enqueue
 from app.jobs.registry import JobContext, JobType, PeriodicJob
 from app.workspaces import service as workspaces
-from app.workspaces.access import REVOKE_ACCESS, SessionRef
 
 log = structlog.get_logger(__name__)
 
@@ -47,13 +45,7 @@ async def _expire_lapsed(context: JobContext, _: Sweep) -> None:
         lapsed = list(await session.scalars(statement))
         for cs in lapsed:
             await candidate_sessions.expire(session, cs, now=now)
-            if await workspaces.has_workspaces(session, cs.id):
-                await enqueue(
-                    session,
-                    REVOKE_ACCESS,
-                    SessionRef(candidate_session_id=cs.id),
-                    dedupe_key=f"revoke:{cs.id}",
-                )
+            await workspaces.revoke_access_later(session, cs.id)
     if lapsed:
         log.info("deadlines.expired", sessions=len(lapsed))
 

@@ -49,7 +49,6 @@ from app.submissions.schemas import (
     TestSummary,
 )
 from app.workspaces import service as workspaces
-from app.workspaces.access import REVOKE_ACCESS, SessionRef
 from app.workspaces.models import Workspace
 
 log = structlog.get_logger(__name__)
@@ -222,13 +221,7 @@ async def submit(
     completed = already + 1
     if completed == total:
         await candidate_sessions.complete(session, cs, now=now)
-        if await workspaces.has_workspaces(session, cs.id):
-            await enqueue(
-                session,
-                REVOKE_ACCESS,
-                SessionRef(candidate_session_id=cs.id),
-                dedupe_key=f"revoke:{cs.id}",
-            )
+        await workspaces.revoke_access_later(session, cs.id)
     log.info("submissions.created", submission_id=str(created.id), day=task.day_index)
     return SubmitResult(
         submission_id=created.id,

@@ -20,6 +20,7 @@ from app.integrations.github.errors import GitHubNotFoundError
 from app.jobs.queue import enqueue, latest_waiting_run_at
 from app.simulations.models import CODE_TASK_TYPES, Task
 from app.workspaces import repository
+from app.workspaces.access import REVOKE_ACCESS, SessionRef
 from app.workspaces.models import Workspace
 from app.workspaces.provisioning import PROVISION_WORKSPACE, WorkspaceRef
 from app.workspaces.schemas import WorkspaceOut
@@ -170,8 +171,15 @@ async def workspace_by_id(session: AsyncSession, workspace_id: uuid.UUID) -> Wor
     return await repository.by_id(session, workspace_id)
 
 
-async def has_workspaces(session: AsyncSession, cs_id: uuid.UUID) -> bool:
-    return await repository.exists_for_session(session, cs_id)
+async def revoke_access_later(session: AsyncSession, cs_id: uuid.UUID) -> None:
+    """Queue the removal of the candidate's push access (the session is over)."""
+    if await repository.exists_for_session(session, cs_id):
+        await enqueue(
+            session,
+            REVOKE_ACCESS,
+            SessionRef(candidate_session_id=cs_id),
+            dedupe_key=f"revoke:{cs_id}",
+        )
 
 
 async def restore_access(session: AsyncSession, cs: CandidateSession) -> None:
