@@ -50,6 +50,7 @@ class Stack:
     recruiter: dict[str, str]
     candidate: dict[str, str]
     cs_id: str = ""
+    simulation_id: str = ""
 
 
 @asynccontextmanager
@@ -106,19 +107,29 @@ async def stack(
             )
 
 
-async def _ready_workspace(s: Stack, task_type: str) -> tuple[str, dict[str, Any]]:
-    """A claimed session whose first task is a `task_type` task, with its repository."""
-    tasks = [{"dayIndex": 1, "type": task_type, "title": "Code", "description": "Do it."}]
-    simulation = await create_simulation(s.tenon, s.recruiter, tasks=tasks)
+async def _claimed_simulation(
+    s: Stack, tasks: list[dict[str, Any]] | None = None
+) -> dict[int, str]:
+    """A simulation (the default plan unless `tasks`) whose invite the candidate claimed;
+    its task ids by day."""
+    overrides = {"tasks": tasks} if tasks else {}
+    simulation = await create_simulation(s.tenon, s.recruiter, **overrides)
     invite = await s.tenon.post(
         f"/api/simulations/{simulation['id']}/invite",
         json={"candidateName": "Rae", "inviteEmail": "runner@example.com"},
         headers=s.recruiter,
     )
-    token = invite.json()["token"]
     s.cs_id = invite.json()["candidateSessionId"]
-    await s.tenon.post(f"/api/candidate/session/{token}/claim", headers=s.candidate)
-    task_id: str = simulation["tasks"][0]["id"]
+    claim = await s.tenon.post(
+        f"/api/candidate/session/{invite.json()['token']}/claim", headers=s.candidate
+    )
+    assert claim.status_code == 200, claim.text
+    s.simulation_id = simulation["id"]
+    return {task["dayIndex"]: task["id"] for task in simulation["tasks"]}
+
+
+async def _workspace_for(s: Stack, task_id: str) -> dict[str, Any]:
+    """Initialise the task's repository and wait until it is ready."""
     init = await s.tenon.post(
         f"/api/tasks/{task_id}/codespace/init",
         json={"githubUsername": "rae-dev"},
@@ -127,11 +138,22 @@ async def _ready_workspace(s: Stack, task_type: str) -> tuple[str, dict[str, Any
     assert init.status_code in (200, 202), init.text
 
     async def ready() -> dict[str, Any] | None:
-        status = await s.tenon.get(f"/api/tasks/{task_id}/codespace/status", headers=_headers(s))
-        body: dict[str, Any] = status.json()
-        return body if body["status"] == "ready" else None
+        status: dict[str, Any] = (
+            await s.tenon.get(f"/api/tasks/{task_id}/codespace/status", headers=_headers(s))
+        ).json()
+        return status if status["status"] == "ready" else None
 
-    return task_id, await eventually(ready, within=30, interval=0.2)
+    return await eventually(ready, within=30, interval=0.2)
+
+
+def _one_task(task_type: str) -> list[dict[str, Any]]:
+    return [{"dayIndex": 1, "type": task_type, "title": "Code", "description": "Do it."}]
+
+
+async def _ready_workspace(s: Stack, task_type: str) -> tuple[str, dict[str, Any]]:
+    """A claimed session whose only task is a `task_type` task, with its repository."""
+    task_id = (await _claimed_simulation(s, _one_task(task_type)))[1]
+    return task_id, await _workspace_for(s, task_id)
 
 
 def _headers(s: Stack) -> dict[str, str]:
@@ -257,20 +279,8 @@ async def test_runs_need_a_ready_workspace(
     tmp_path: Path, jobs_database_url: str, jobs_db: Database, idp: IdentityProvider
 ) -> None:
     async with stack(tmp_path, jobs_database_url, jobs_db, idp) as s:
-        tasks = [{"dayIndex": 1, "type": "code", "title": "Code", "description": "Do it."}]
-        simulation = await create_simulation(s.tenon, s.recruiter, tasks=tasks)
-        invite = await s.tenon.post(
-            f"/api/simulations/{simulation['id']}/invite",
-            json={"candidateName": "Rae", "inviteEmail": "runner@example.com"},
-            headers=s.recruiter,
-        )
-        s.cs_id = invite.json()["candidateSessionId"]
-        await s.tenon.post(
-            f"/api/candidate/session/{invite.json()['token']}/claim", headers=s.candidate
-        )
-        response = await s.tenon.post(
-            f"/api/tasks/{simulation['tasks'][0]['id']}/run", headers=_headers(s)
-        )
+        task_id = (await _claimed_simulation(s, _one_task("code")))[1]
+        response = await s.tenon.post(f"/api/tasks/{task_id}/run", headers=_headers(s))
     assert_problem(response, 409, "WORKSPACE_NOT_READY")
 
 
@@ -365,30 +375,9 @@ async def test_a_code_submission_is_reviewed_and_access_ends_with_the_session(
             {"dayIndex": 1, "type": "debug", "title": "Fix", "description": "Fix the bugs."},
             {"dayIndex": 2, "type": "handoff", "title": "Handoff", "description": "Hand over."},
         ]
-        simulation = await create_simulation(s.tenon, s.recruiter, tasks=tasks)
-        invite = await s.tenon.post(
-            f"/api/simulations/{simulation['id']}/invite",
-            json={"candidateName": "Rae", "inviteEmail": "runner@example.com"},
-            headers=s.recruiter,
-        )
-        s.cs_id = invite.json()["candidateSessionId"]
-        await s.tenon.post(
-            f"/api/candidate/session/{invite.json()['token']}/claim", headers=s.candidate
-        )
-        debug_id, handoff_id = (task["id"] for task in simulation["tasks"])
-        await s.tenon.post(
-            f"/api/tasks/{debug_id}/codespace/init",
-            json={"githubUsername": "rae-dev"},
-            headers=_headers(s),
-        )
-
-        async def ready() -> dict[str, Any] | None:
-            status: dict[str, Any] = (
-                await s.tenon.get(f"/api/tasks/{debug_id}/codespace/status", headers=_headers(s))
-            ).json()
-            return status if status["status"] == "ready" else None
-
-        workspace = await eventually(ready, within=30, interval=0.2)
+        day = await _claimed_simulation(s, tasks)
+        debug_id, handoff_id = day[1], day[2]
+        workspace = await _workspace_for(s, debug_id)
         repo = workspace["repoFullName"]
         head = await _commit(
             s, repo, "app/store.py", lambda src: src.replace(BROKEN_LINE, FIXED_LINE)
@@ -421,7 +410,7 @@ async def test_a_code_submission_is_reviewed_and_access_ends_with_the_session(
             await s.tenon.get(f"/api/submissions?candidateSessionId={s.cs_id}", headers=s.recruiter)
         ).json()
         exported = await s.tenon.get(
-            f"/api/simulations/{simulation['id']}/results.csv", headers=s.recruiter
+            f"/api/simulations/{s.simulation_id}/results.csv", headers=s.recruiter
         )
 
     assert detail["code"]["cutoffSha"] == head
@@ -482,37 +471,11 @@ FEATURE = (
 )
 
 
-async def _workspace_for(s: Stack, task_id: str) -> dict[str, Any]:
-    await s.tenon.post(
-        f"/api/tasks/{task_id}/codespace/init",
-        json={"githubUsername": "rae-dev"},
-        headers=_headers(s),
-    )
-
-    async def ready() -> dict[str, Any] | None:
-        status: dict[str, Any] = (
-            await s.tenon.get(f"/api/tasks/{task_id}/codespace/status", headers=_headers(s))
-        ).json()
-        return status if status["status"] == "ready" else None
-
-    return await eventually(ready, within=30, interval=0.2)
-
-
 async def test_a_candidate_completes_all_five_days(
     tmp_path: Path, jobs_database_url: str, jobs_db: Database, idp: IdentityProvider
 ) -> None:
     async with stack(tmp_path, jobs_database_url, jobs_db, idp) as s:
-        simulation = await create_simulation(s.tenon, s.recruiter)
-        invite = await s.tenon.post(
-            f"/api/simulations/{simulation['id']}/invite",
-            json={"candidateName": "Rae", "inviteEmail": "runner@example.com"},
-            headers=s.recruiter,
-        )
-        s.cs_id = invite.json()["candidateSessionId"]
-        await s.tenon.post(
-            f"/api/candidate/session/{invite.json()['token']}/claim", headers=s.candidate
-        )
-        day = {task["dayIndex"]: task["id"] for task in simulation["tasks"]}
+        day = await _claimed_simulation(s)
         submissions = {}
 
         async def submit(day_index: int, body: dict[str, Any]) -> None:
