@@ -699,7 +699,7 @@ async def test_next_link_to_another_host_is_refused(
 
 
 def test_next_link_parses_real_link_headers() -> None:
-    # Recorded from api.github.com (shared/corpora/github/responses/paginate-issues).
+    # Recorded from api.github.com (tests/fixtures/github/responses/paginate-issues).
     header = (
         '<https://api.github.com/repositories/1000/issues?per_page=3&page=1>; rel="prev", '
         '<https://api.github.com/repositories/1000/issues?per_page=3&page=3>; rel="next", '

@@ -1,7 +1,7 @@
 """Artifact and test-result parsing (SPEC §6.6): the JSON contract, JUnit XML, hostile zips
 and XML, output bounds, and `tenon results parse`.
 
-The JUnit corpus under `shared/corpora/junit/publish-unit-test-result-action/` is test data
+The JUnit corpus under `tests/fixtures/junit/publish-unit-test-result-action/` is test data
 of EnricoMi/publish-unit-test-result-action (`python/test/files/junit-xml/`), used under the
 Apache License 2.0 in that folder's LICENSE file. Each `*.results.json` holds that tool's own
 counts for the sibling XML; an `*.exception` marks a file it fails to parse.

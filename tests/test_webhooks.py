@@ -1,8 +1,8 @@
 """GitHub webhooks: signature, recording and de-duplication over HTTP, and the processing job.
 
 The payloads are GitHub's own webhook examples as collected by octokit/webhooks (MIT License,
-Copyright (c) 2018 Gregor Martynus; see LICENSE and SOURCE next to them), read in place from
-the shared corpus.
+Copyright (c) 2018 Gregor Martynus; see LICENSE and SOURCE next to them in
+`tests/fixtures/github/webhooks`).
 """
 
 from __future__ import annotations

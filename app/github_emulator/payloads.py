@@ -1,6 +1,6 @@
 """GitHub's JSON shapes, built from the emulator's records.
 
-Field names and JSON types follow the recorded real responses (`shared/corpora/github`);
+Field names and JSON types follow the recorded real responses (`tests/fixtures/github`);
 `base` is the emulator's public base URL, used for API links and web links alike.
 """
 

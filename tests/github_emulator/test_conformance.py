@@ -1,5 +1,5 @@
-"""The emulator's JSON against real GitHub responses and webhook payloads (the shared
-corpora, recorded by octokit/fixtures and octokit/webhooks).
+"""The emulator's JSON against real GitHub responses and webhook payloads (the corpora in
+`tests/fixtures/github`, recorded by octokit/fixtures and octokit/webhooks).
 
 Each recorded exchange the emulator serves is replayed against it (same method, path and
 body, in the recorded order); the emulator's JSON must have every key of the recording at

@@ -1,16 +1,12 @@
-"""The shared third-party corpora (real GitHub payloads, JUnit reports), used by path.
+"""The third-party corpora the tests read (real GitHub payloads, JUnit reports).
 
-They live in `shared/corpora` beside the project checkout; `TENON_SHARED_DIR` points
-elsewhere when the checkout is not next to `shared/`.
+They are copied into `tests/fixtures/` with their licenses (see `tests/fixtures/NOTICE`),
+so the suite needs nothing outside the checkout.
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-from app.core.migrations import PROJECT_ROOT
-
-SHARED = Path(os.environ.get("TENON_SHARED_DIR", PROJECT_ROOT.parent / "shared"))
-CORPORA = SHARED / "corpora"
+CORPORA = Path(__file__).resolve().parents[1] / "fixtures"
 WEBHOOKS = CORPORA / "github" / "webhooks"
