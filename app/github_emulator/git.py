@@ -101,7 +101,15 @@ async def git(
         env={**os.environ, **_GIT_ENV, **(env or {})},
         cwd=cwd,
     )
-    stdout, stderr = await process.communicate(stdin)
+    try:
+        stdout, stderr = await process.communicate(stdin)
+    except BaseException:
+        # Cancelled (a request gone, the emulator closing): reap git here, or its transport is
+        # collected after the event loop has closed and fails there.
+        if process.returncode is None:
+            process.kill()
+        await process.communicate()
+        raise
     if process.returncode != 0:
         raise GitError(args, process.returncode or -1, stderr.decode(errors="replace"))
     return stdout

@@ -427,6 +427,7 @@ class Runner:
             # Timed out or shutting down: nothing the step started may outlive it.
             _kill_group(process.pid)
             reader.cancel()
+            await process.wait()
             raise
 
     async def _upload(self, scope: _RunScope, step: Step, context: Context) -> bool:
