@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Run every check: lint, format, types, then the test suite (which also runs `alembic check`)
-# on TENON_TEST_DATABASE_URL if given, else on an embedded PostgreSQL. Extra arguments go to
-# pytest.
+# on TENON_TEST_DATABASE_URL if given, else on an embedded PostgreSQL. The suite runs in
+# TENON_TEST_WORKERS processes (default 4: most tests wait on subprocesses and sockets, so
+# more workers than cores pays off); extra arguments go to pytest.
 set -euo pipefail
 TENON_EXTRAS="[dev]"
 source "$(dirname "${BASH_SOURCE[0]}")/_venv.sh"
@@ -9,4 +10,4 @@ source "$(dirname "${BASH_SOURCE[0]}")/_venv.sh"
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 .venv/bin/mypy --strict app
-.venv/bin/pytest "$@"
+.venv/bin/pytest --numprocesses "${TENON_TEST_WORKERS:-4}" "$@"

@@ -1,8 +1,9 @@
-"""Test harness: one real PostgreSQL database per run, schema built by `alembic upgrade head`,
-each test inside a transaction that is rolled back at the end.
+"""Test harness: one real PostgreSQL database per test process, schema built by
+`alembic upgrade head`, each test inside a transaction that is rolled back at the end.
 
 `TENON_TEST_DATABASE_URL` names a server to use (its role must be allowed to create
-databases); without it an embedded PostgreSQL is started in a temporary folder.
+databases); without it the first process (pytest-xdist's controller, or the only process)
+starts an embedded PostgreSQL in a temporary folder and hands its URL to the workers.
 """
 
 from __future__ import annotations
@@ -50,15 +51,29 @@ async def _admin_execute(server_url: str, *statements: str) -> None:
         await engine.dispose()
 
 
+TEST_SERVER_ENV = "TENON_TEST_DATABASE_URL"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # xdist workers inherit the environment the controller had when it started them, so
+    # an embedded server started here is shared by every worker of the run.
+    if os.environ.get(TEST_SERVER_ENV):
+        return
+    scratch = Path(tempfile.mkdtemp(prefix="tenon-test-pg-"))
+    embedded = EmbeddedPostgres(scratch)
+    os.environ[TEST_SERVER_ENV] = embedded.start()
+
+    def stop_embedded() -> None:
+        embedded.stop()
+        del os.environ[TEST_SERVER_ENV]
+        shutil.rmtree(scratch, ignore_errors=True)
+
+    config.add_cleanup(stop_embedded)
+
+
 @pytest.fixture(scope="session")
 def database_url() -> Iterator[str]:
-    server_url = os.environ.get("TENON_TEST_DATABASE_URL")
-    embedded: EmbeddedPostgres | None = None
-    scratch: str | None = None
-    if not server_url:
-        scratch = tempfile.mkdtemp(prefix="tenon-test-pg-")
-        embedded = EmbeddedPostgres(Path(scratch))
-        server_url = embedded.start()
+    server_url = os.environ[TEST_SERVER_ENV]
     name = f"tenon_test_{os.getpid()}"
     drop = f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'
     asyncio.run(_admin_execute(server_url, drop, f'CREATE DATABASE "{name}"'))
@@ -68,10 +83,6 @@ def database_url() -> Iterator[str]:
         yield url
     finally:
         asyncio.run(_admin_execute(server_url, drop))
-        if embedded is not None:
-            embedded.stop()
-        if scratch is not None:
-            shutil.rmtree(scratch, ignore_errors=True)
 
 
 @pytest.fixture
