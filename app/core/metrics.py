@@ -2,7 +2,8 @@
 
 One `Metrics` per process, made where the process is assembled (`create_app`, `tenon
 worker`) and handed to whatever records; each has a registry of its own, so apps built side
-by side (tests) never share counts.
+by side (tests) never share counts. In multi-process mode there must be only one per
+process: two would overwrite each other's values in the process's files.
 
 Several processes (uvicorn workers, `tenon worker`s) add up through prometheus_client's
 multi-process mode: with `PROMETHEUS_MULTIPROC_DIR` in the environment every process writes
