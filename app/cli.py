@@ -18,6 +18,7 @@ from pydantic import ValidationError
 from app.companies import service as companies
 from app.core.db import Database
 from app.core.logging import configure_logging
+from app.core.metrics import Metrics
 from app.core.migrations import database_url_for_cli, upgrade_to_head
 from app.core.settings import JobSettings, Settings, load_settings
 from app.github_emulator.config import EmulatorConfig
@@ -72,15 +73,18 @@ def _seed(settings: Settings, args: argparse.Namespace) -> None:
 
 async def _work_with(url: str, settings: Settings, jobs: JobSettings) -> None:
     database = Database.connect(url, settings.db)
+    # Scraped through the API's /metrics, which reads the multi-process directory they share.
+    metrics = Metrics()
     try:
         async with httpx.AsyncClient(timeout=OUTBOUND_TIMEOUT) as http:
-            services = build_job_services(settings, http)
+            services = build_job_services(settings, http, metrics)
             worker = Worker(database, job_registry(), jobs, services=services)
             loop = asyncio.get_running_loop()
             for signum in (signal.SIGINT, signal.SIGTERM):
                 loop.add_signal_handler(signum, worker.request_stop)
             await worker.run()
     finally:
+        metrics.mark_process_dead()
         await database.dispose()
 
 

@@ -1,6 +1,7 @@
 """The application factory. The lifespan owns the database, the HTTP client, the
 authentication provider and the in-process job worker; tests hand in a `Database` bound
-to their own transaction."""
+to their own transaction. The process's metrics are made here, before the middleware that
+records into them."""
 
 from __future__ import annotations
 
@@ -22,9 +23,11 @@ from app.core.db import Database
 from app.core.embedded_postgres import EmbeddedPostgres
 from app.core.errors import install_error_handlers
 from app.core.logging import configure_logging
+from app.core.metrics import Metrics
 from app.core.middleware import install_middleware
 from app.core.rate_limit import RateLimiter
 from app.core.settings import Settings, load_settings
+from app.health.router import metrics_router
 from app.health.router import router as health_router
 from app.integrations.github.router import router as github_router
 from app.integrations.github.template_catalog import TemplateCatalog
@@ -62,10 +65,12 @@ def create_app(
 ) -> FastAPI:
     settings = settings or load_settings()
     configure_logging(json=settings.app.json_logs, level=settings.app.log_level)
+    metrics = Metrics()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
+            stack.callback(metrics.mark_process_dead)
             app.state.db = database or await _open_database(settings, stack)
             http = await stack.enter_async_context(httpx.AsyncClient(timeout=OUTBOUND_TIMEOUT))
             app.state.auth_provider = build_auth_provider(settings, http)
@@ -75,8 +80,8 @@ def create_app(
                 owner=settings.github.template_owner,
                 workflow_file=settings.github.actions_workflow_file,
             )
-            app.state.job_services = build_job_services(settings, http)
-            app.state.run_events = RunEventHub(app.state.db.engine.url)
+            app.state.job_services = build_job_services(settings, http, metrics)
+            app.state.run_events = RunEventHub(app.state.db.engine.url, metrics)
             stack.push_async_callback(app.state.run_events.close)
             if settings.jobs.in_process:
                 worker = Worker(
@@ -99,11 +104,14 @@ def create_app(
     )
     app.state.settings = settings
     app.state.clock = clock or SystemClock()
+    app.state.metrics = metrics
     install_error_handlers(app)
-    install_middleware(app, settings.app)
+    install_middleware(app, settings.app, metrics)
 
     prefix = settings.app.api_prefix
     app.include_router(health_router)
+    if settings.app.metrics_token is not None:
+        app.include_router(metrics_router)
     app.include_router(auth_router, prefix=prefix)
     app.include_router(github_router, prefix=prefix)
     app.include_router(simulations_router, prefix=prefix)

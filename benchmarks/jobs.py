@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from app.core.db import Database, async_url
 from app.core.embedded_postgres import EmbeddedPostgres
 from app.core.logging import configure_logging
+from app.core.metrics import Metrics
 from app.core.migrations import PROJECT_ROOT, upgrade_to_head
 from app.core.security import TokenCipher
 from app.core.settings import AppSettings, DatabaseSettings, JobSettings, Settings
@@ -55,6 +56,7 @@ def _worker(database: Database, registry: JobRegistry) -> Worker:
         settings=settings,
         email=ConsoleEmailSender(),
         token_cipher=TokenCipher(settings.app.secret_key.get_secret_value()),
+        metrics=Metrics(),
     )
     return Worker(database, registry, _job_settings(), services=services)
 

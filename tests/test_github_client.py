@@ -20,6 +20,7 @@ from jose import jwt
 from pydantic import SecretStr
 from structlog.testing import capture_logs
 
+from app.core.metrics import Metrics
 from app.core.settings import GitHubSettings
 from app.integrations.github.auth import AppAuth, TokenAuth, build_auth
 from app.integrations.github.client import GitHubClient, build_github_client, next_link
@@ -33,6 +34,7 @@ from app.integrations.github.errors import (
     GitHubUnavailableError,
     GitHubValidationFailedError,
 )
+from tests.support.metrics import sample
 
 API = "https://api.github.test"
 STORAGE = "https://storage.github.test"
@@ -91,12 +93,14 @@ def make_client(
     settings: GitHubSettings | None = None,
     auth: Any = None,
     sleep: Any = None,
+    metrics: Metrics | None = None,
 ) -> GitHubClient:
     settings = settings or make_settings()
     return GitHubClient(
         http,
         settings,
         auth or TokenAuth(SecretStr(TOKEN)),
+        metrics or Metrics(),
         sleep=sleep or fake_time.sleep,
         monotonic=fake_time.monotonic,
         jitter=lambda: 1.0,
@@ -122,8 +126,13 @@ def api() -> Iterator[respx.MockRouter]:
 
 
 @pytest.fixture
-def github(http: httpx.AsyncClient, fake_time: FakeTime) -> GitHubClient:
-    return make_client(http, fake_time)
+def metrics() -> Metrics:
+    return Metrics()
+
+
+@pytest.fixture
+def github(http: httpx.AsyncClient, fake_time: FakeTime, metrics: Metrics) -> GitHubClient:
+    return make_client(http, fake_time, metrics=metrics)
 
 
 def repository(name: str = "tenon-1-2-python") -> dict[str, Any]:
@@ -188,7 +197,7 @@ def repo_url(suffix: str = "") -> str:
 
 
 async def test_requests_carry_github_headers_and_parse_the_repository(
-    api: respx.MockRouter, github: GitHubClient
+    api: respx.MockRouter, github: GitHubClient, metrics: Metrics
 ) -> None:
     route = api.get(repo_url()).respond(200, json=repository())
 
@@ -203,7 +212,7 @@ async def test_requests_carry_github_headers_and_parse_the_repository(
     assert repo.owner.login == "tenon-workspaces"
     assert repo.template_repository is not None
     assert repo.template_repository.full_name == "tenon-templates/python-fastapi"
-    assert github.stats.requests == 1
+    assert sample(metrics, "tenon_github_requests_total", method="GET", status="200") == 1
 
 
 async def test_unexpected_response_shape_is_a_github_error(
@@ -218,15 +227,15 @@ async def test_unexpected_response_shape_is_a_github_error(
 
 
 def test_build_github_client_needs_credentials(http: httpx.AsyncClient) -> None:
-    assert build_github_client(http, make_settings(token=None)) is None
-    assert isinstance(build_github_client(http, make_settings()), GitHubClient)
+    assert build_github_client(http, make_settings(token=None), Metrics()) is None
+    assert isinstance(build_github_client(http, make_settings(), Metrics()), GitHubClient)
 
 
 # Retries
 
 
 async def test_get_is_retried_after_5xx_with_backoff(
-    api: respx.MockRouter, github: GitHubClient, fake_time: FakeTime
+    api: respx.MockRouter, github: GitHubClient, fake_time: FakeTime, metrics: Metrics
 ) -> None:
     route = api.get(repo_url()).mock(
         side_effect=[
@@ -241,7 +250,8 @@ async def test_get_is_retried_after_5xx_with_backoff(
     assert repo.id == 7
     assert route.call_count == 3
     assert fake_time.sleeps == [0.5, 1.0]
-    assert github.stats.retries == 2
+    assert sample(metrics, "tenon_github_retries_total") == 2
+    assert sample(metrics, "tenon_github_requests_total", method="GET", status="502") == 1
 
 
 async def test_get_gives_up_after_max_retries_with_capped_backoff(
@@ -268,6 +278,7 @@ async def test_backoff_jitter_stays_between_half_and_full_delay(
         http,
         make_settings(),
         TokenAuth(SecretStr(TOKEN)),
+        Metrics(),
         sleep=fake_time.sleep,
         monotonic=fake_time.monotonic,
         jitter=lambda: 0.0,
@@ -371,7 +382,7 @@ async def test_timeouts_outlasting_the_retries_are_unavailable(
 
 @pytest.mark.parametrize("status", [403, 429])
 async def test_primary_limit_waits_exactly_until_reset(
-    api: respx.MockRouter, github: GitHubClient, fake_time: FakeTime, status: int
+    api: respx.MockRouter, github: GitHubClient, fake_time: FakeTime, metrics: Metrics, status: int
 ) -> None:
     reset = START + 5
     route = api.get(repo_url()).mock(
@@ -390,9 +401,9 @@ async def test_primary_limit_waits_exactly_until_reset(
 
     assert fake_time.sleeps == [5.0]
     assert route.call_count == 2
-    assert github.stats.rate_limited == 1
-    assert github.stats.last_rate_limit_remaining == 4999
-    assert github.stats.last_rate_limit_reset == int(reset + 3600)
+    assert sample(metrics, "tenon_github_rate_limit_waits_total", kind="primary") == 1
+    assert sample(metrics, "tenon_github_rate_limit_remaining") == 4999
+    assert sample(metrics, "tenon_github_rate_limit_reset_timestamp_seconds") == int(reset + 3600)
     limited = [entry for entry in logs if entry["event"] == "github.rate_limited"]
     assert limited[0]["kind"] == "primary"
     assert limited[0]["wait"] == 5.0
@@ -458,7 +469,10 @@ async def test_secondary_limit_with_exhausted_budget_waits_until_reset(
 async def test_secondary_limit_without_headers_waits_a_minute_then_backs_off(
     api: respx.MockRouter, http: httpx.AsyncClient, fake_time: FakeTime
 ) -> None:
-    github = make_client(http, fake_time, make_settings(rate_limit_max_wait_seconds=200))
+    metrics = Metrics()
+    github = make_client(
+        http, fake_time, make_settings(rate_limit_max_wait_seconds=200), metrics=metrics
+    )
     api.get(repo_url()).mock(
         side_effect=[
             httpx.Response(429),
@@ -470,7 +484,7 @@ async def test_secondary_limit_without_headers_waits_a_minute_then_backs_off(
     await github.get_repository(REPO)
 
     assert fake_time.sleeps == [60.0, 120.0]
-    assert github.stats.rate_limited == 2
+    assert sample(metrics, "tenon_github_rate_limit_waits_total", kind="secondary") == 2
 
 
 async def test_secondary_limit_without_headers_over_the_ceiling_raises(
@@ -610,7 +624,7 @@ async def test_plain_403_is_permission_denied(api: respx.MockRouter, github: Git
 
 
 async def test_unchanged_run_is_served_from_the_etag_cache(
-    api: respx.MockRouter, github: GitHubClient
+    api: respx.MockRouter, github: GitHubClient, metrics: Metrics
 ) -> None:
     route = api.get(repo_url("/actions/runs/99")).mock(
         side_effect=[
@@ -626,7 +640,7 @@ async def test_unchanged_run_is_served_from_the_etag_cache(
     assert route.calls[1].request.headers["If-None-Match"] == 'W/"v1"'
     assert second == first
     assert second.status == "in_progress"
-    assert github.stats.not_modified == 1
+    assert sample(metrics, "tenon_github_not_modified_total") == 1
 
 
 async def test_changed_run_replaces_the_cached_body(

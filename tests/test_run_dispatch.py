@@ -42,9 +42,13 @@ def _context(database: Database, http: httpx.AsyncClient, *, attempt: int = 1) -
     settings = GitHubSettings(
         _env_file=None, api_base=API, token=SecretStr("t"), mutation_interval_seconds=0
     )
-    github = GitHubClient(http, settings, TokenAuth(SecretStr("t")))
+    github = GitHubClient(http, settings, TokenAuth(SecretStr("t")), base.metrics)
     services = JobServices(
-        settings=base.settings, email=base.email, token_cipher=base.token_cipher, github=github
+        settings=base.settings,
+        email=base.email,
+        token_cipher=base.token_cipher,
+        metrics=base.metrics,
+        github=github,
     )
     return JobContext(
         database=database,

@@ -42,6 +42,27 @@ async def require_admin_key(
         raise UnauthorizedError("A valid X-Admin-Key header is required.", code="ADMIN_KEY_INVALID")
 
 
+async def require_metrics_token(
+    request: Request, authorization: Annotated[str | None, Header()] = None
+) -> None:
+    expected = request.app.state.settings.app.metrics_token
+    scheme, _, supplied = (authorization or "").partition(" ")
+    supplied = supplied.strip()
+    # An empty credential never passes, whatever the setting holds.
+    if (
+        expected is None
+        or scheme.lower() != "bearer"
+        or not supplied
+        or not hmac.compare_digest(supplied.encode(), expected.get_secret_value().encode())
+    ):
+        raise UnauthorizedError(
+            "A valid metrics token is required (Authorization: Bearer <token>).",
+            code="METRICS_TOKEN_INVALID",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+
+
 RecruiterUser = Annotated[Recruiter, Depends(current_recruiter)]
 CandidateUser = Annotated[Principal, Depends(current_candidate)]
 AdminKey = Annotated[None, Depends(require_admin_key)]
+MetricsScraper = Annotated[None, Depends(require_metrics_token)]

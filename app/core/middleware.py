@@ -1,5 +1,5 @@
-"""Pure ASGI middlewares: client address behind trusted proxies, request id and access log,
-request body size limit; and `install_middleware`, which stacks them in order.
+"""Pure ASGI middlewares: client address behind trusted proxies, request id, access log and
+request metrics, request body size limit; and `install_middleware`, which stacks them in order.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from app.core.errors import (
     problem_response,
     request_id_of,
 )
+from app.core.metrics import Metrics
 from app.core.settings import AppSettings, Network
 
 log = structlog.get_logger(__name__)
@@ -104,11 +105,13 @@ class ProxyHeadersMiddleware:
 
 class RequestContextMiddleware:
     """Request id (incoming `X-Request-ID` or new), bound to every log line of the request,
-    echoed on the response; one `http.request` access line per request."""
+    echoed on the response; one `http.request` access line and one metrics observation per
+    request, with the same status and duration."""
 
-    def __init__(self, app: ASGIApp, *, debug_perf: bool) -> None:
+    def __init__(self, app: ASGIApp, *, debug_perf: bool, metrics: Metrics) -> None:
         self.app = app
         self.debug_perf = debug_perf
+        self.metrics = metrics
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -142,6 +145,8 @@ class RequestContextMiddleware:
                 raise
             finally:
                 final_status = status if status is not None else _CLIENT_CLOSED_REQUEST
+                elapsed = time.perf_counter() - started
+                self.metrics.observe_request(scope, final_status, elapsed)
                 client = scope.get("client")
                 emit = log.error if final_status >= 500 else log.info
                 emit(
@@ -149,7 +154,7 @@ class RequestContextMiddleware:
                     method=scope["method"],
                     path=scope["path"],
                     status=final_status,
-                    duration_ms=round((time.perf_counter() - started) * 1000, 1),
+                    duration_ms=round(elapsed * 1000, 1),
                     client_ip=client[0] if client else None,
                 )
 
@@ -220,12 +225,12 @@ class BodySizeLimitMiddleware:
         await response(scope, receive, send)
 
 
-def install_middleware(app: FastAPI, settings: AppSettings) -> None:
+def install_middleware(app: FastAPI, settings: AppSettings, metrics: Metrics) -> None:
     """Stack the middlewares; `add_middleware` prepends, so the last added is outermost.
 
     Order, outside in: proxy headers (the client address the rest sees), request context
-    (request id and access log for everything below), CORS (so 413 answers are readable
-    by browsers), body size limit.
+    (request id, access log and metrics for everything below), CORS (so 413 answers are
+    readable by browsers), body size limit.
     """
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_request_body_bytes)
     if settings.cors_allow_origins:
@@ -238,5 +243,5 @@ def install_middleware(app: FastAPI, settings: AppSettings) -> None:
             allow_credentials=False,
             expose_headers=["X-Request-ID", "Retry-After"],
         )
-    app.add_middleware(RequestContextMiddleware, debug_perf=settings.debug_perf)
+    app.add_middleware(RequestContextMiddleware, debug_perf=settings.debug_perf, metrics=metrics)
     app.add_middleware(ProxyHeadersMiddleware, trusted=settings.trusted_proxy_cidrs)

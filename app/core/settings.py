@@ -45,6 +45,8 @@ class AppSettings(BaseSettings):
     trusted_proxy_cidrs: Annotated[list[Network], NoDecode] = []
     cors_allow_origins: Annotated[list[str], NoDecode] = []
     admin_api_key: SecretStr | None = None
+    # Bearer token a Prometheus scraper sends to /metrics; when unset /metrics does not exist.
+    metrics_token: SecretStr | None = None
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     # None means: JSON everywhere except local.
     log_json: bool | None = None

@@ -15,10 +15,11 @@ from pydantic import BaseModel
 
 from app.core.clock import Clock
 from app.core.db import Database
+from app.core.metrics import Metrics
 from app.core.security import TokenCipher
 from app.core.settings import Settings
 from app.integrations.github.client import GitHubClient, build_github_client
-from app.notifications.email import EmailSender, build_email_sender
+from app.notifications.email import CountedEmailSender, EmailSender, build_email_sender
 
 P = TypeVar("P", bound=BaseModel)
 
@@ -30,6 +31,7 @@ class JobServices:
     settings: Settings
     email: EmailSender
     token_cipher: TokenCipher
+    metrics: Metrics
     # None when no GitHub credentials are configured.
     github: GitHubClient | None = None
 
@@ -104,12 +106,15 @@ class JobRegistry:
         return self.job_types.get(name)
 
 
-def build_job_services(settings: Settings, http: httpx.AsyncClient) -> JobServices:
+def build_job_services(
+    settings: Settings, http: httpx.AsyncClient, metrics: Metrics
+) -> JobServices:
     return JobServices(
         settings=settings,
-        email=build_email_sender(settings.email, http),
+        email=CountedEmailSender(build_email_sender(settings.email, http), metrics),
         token_cipher=TokenCipher(settings.app.secret_key.get_secret_value()),
-        github=build_github_client(http, settings.github),
+        metrics=metrics,
+        github=build_github_client(http, settings.github, metrics),
     )
 
 

@@ -137,6 +137,19 @@ async def list_jobs(
     return (await session.scalars(page)).all(), total
 
 
+async def count_by_type_and_state(session: AsyncSession) -> Sequence[tuple[str, JobState, int]]:
+    statement = select(Job.type, Job.state, func.count()).group_by(Job.type, Job.state)
+    return [(job_type, state, count) for job_type, state, count in await session.execute(statement)]
+
+
+async def oldest_waiting_run_at(session: AsyncSession, now: datetime) -> datetime | None:
+    """When the longest-waiting due job became due; None when no due job waits."""
+    statement = select(func.min(Job.run_at)).where(
+        Job.state.in_(CLAIMABLE_JOB_STATES), Job.run_at <= now
+    )
+    return (await session.execute(statement)).scalar_one_or_none()
+
+
 async def get_for_update(session: AsyncSession, job_id: int) -> Job | None:
     return await session.get(Job, job_id, with_for_update=True)
 

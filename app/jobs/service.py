@@ -1,8 +1,9 @@
-"""Operator actions on jobs: list them, retry a failed or dead one."""
+"""Operator actions on jobs: list them, retry a failed or dead one; the queue's gauges."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 import structlog
 from sqlalchemy.exc import IntegrityError
@@ -10,9 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.clock import Clock
 from app.core.errors import ConflictError, NotFoundError
+from app.core.metrics import JobQueueSnapshot
 from app.core.pagination import Page
 from app.jobs import repository
-from app.jobs.models import JobState
+from app.jobs.models import JOB_STATES, JobState
 from app.jobs.queue import notify_workers
 from app.jobs.schemas import JobOut
 
@@ -62,3 +64,15 @@ async def retry_job(session: AsyncSession, job_id: int, clock: Clock) -> JobOut:
     await notify_workers(session)
     log.info("job.retry_requested", job_id=job.id, job_type=job.type)
     return JobOut.model_validate(job)
+
+
+async def queue_snapshot(session: AsyncSession, *, now: datetime) -> JobQueueSnapshot:
+    """Jobs per type and state (every state of every type seen), and the oldest wait."""
+    rows = await repository.count_by_type_and_state(session)
+    counts = {(job_type, state): count for job_type, state, count in rows}
+    types = {job_type for job_type, _ in counts}
+    oldest = await repository.oldest_waiting_run_at(session, now)
+    return JobQueueSnapshot(
+        jobs={(t, state): counts.get((t, state), 0) for t in types for state in JOB_STATES},
+        oldest_waiting_seconds=(now - oldest).total_seconds() if oldest is not None else 0.0,
+    )

@@ -173,6 +173,7 @@ class Worker:
             started = time.perf_counter()
             outcome, error = await self._attempt(job)
             await self._record(job, outcome, error)
+            self.services.metrics.job_attempts.labels(job.type, outcome).inc()
             emit = {"succeeded": log.info, "failed": log.warning, "dead": log.error}[outcome]
             emit(
                 "job.finished",

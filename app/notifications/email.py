@@ -22,6 +22,7 @@ import httpx
 import structlog
 from pydantic import SecretStr
 
+from app.core.metrics import Metrics
 from app.core.settings import EmailSettings
 
 log = structlog.get_logger(__name__)
@@ -74,6 +75,33 @@ def build_email_sender(settings: EmailSettings, http: httpx.AsyncClient) -> Emai
             return ResendEmailSender(settings, http)
         case "sendgrid":
             return SendGridEmailSender(settings, http)
+
+
+class CountedEmailSender:
+    """Wraps a provider's sender to count every send by provider and outcome."""
+
+    def __init__(self, sender: EmailSender, metrics: Metrics) -> None:
+        self._sender = sender
+        self._sends = metrics.email_sends
+        self.name = sender.name
+
+    async def send(self, message: EmailMessage) -> SendResult:
+        try:
+            result = await self._sender.send(message)
+        except EmailRejectedError:
+            self._count("rejected")
+            raise
+        except EmailTemporaryError:
+            self._count("failed")
+            raise
+        except Exception:
+            self._count("error")
+            raise
+        self._count("sent")
+        return result
+
+    def _count(self, outcome: str) -> None:
+        self._sends.labels(self.name, outcome).inc()
 
 
 class _LoggedSender(ABC):

@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.metrics import Metrics
 from app.core.pg_listen import PgListener
 
 RUN_EVENTS_CHANNEL = "tenon_run_events"
@@ -26,9 +27,11 @@ async def notify_run_changed(session: AsyncSession, run_id: uuid.UUID) -> None:
 
 
 class RunEventHub:
-    def __init__(self, url: URL) -> None:
+    def __init__(self, url: URL, metrics: Metrics) -> None:
         self._listener = PgListener(url, RUN_EVENTS_CHANNEL, self._deliver)
         self._watchers: dict[str, set[asyncio.Event]] = defaultdict(set)
+        # Each watch is one open event stream.
+        self._open_streams = metrics.sse_connections
 
     def _deliver(self, payload: str) -> None:
         for changed in self._watchers.get(payload, ()):
@@ -42,7 +45,8 @@ class RunEventHub:
         key = str(run_id)
         self._watchers[key].add(changed)
         try:
-            yield changed
+            with self._open_streams.track_inprogress():
+                yield changed
         finally:
             self._watchers[key].discard(changed)
             if not self._watchers[key]:

@@ -13,6 +13,7 @@ from fastapi import FastAPI, Request, Response
 
 from app.core.errors import NotFoundError, install_error_handlers
 from app.core.logging import REDACTED
+from app.core.metrics import Metrics
 from app.core.middleware import install_middleware
 from app.core.settings import AppSettings
 from tests.support.logs import json_lines
@@ -28,7 +29,7 @@ class Harness:
         settings = AppSettings(_env_file=None, **overrides)
         app = FastAPI()
         install_error_handlers(app)
-        install_middleware(app, settings)
+        install_middleware(app, settings, Metrics())
         self.app = app
 
         @app.post("/echo")

@@ -16,6 +16,7 @@ from pydantic import BaseModel
 from sqlalchemy import text
 
 from app.core.db import Database
+from app.core.metrics import Metrics
 from app.core.security import TokenCipher
 from app.core.settings import AppSettings, JobSettings, Settings
 from app.jobs.registry import JobContext, JobRegistry, JobServices, JobType
@@ -97,6 +98,7 @@ def job_services(email: EmailSender | None = None) -> JobServices:
         settings=settings,
         email=email or ConsoleEmailSender(),
         token_cipher=TokenCipher(settings.app.secret_key.get_secret_value()),
+        metrics=Metrics(),
     )
 
 

@@ -26,6 +26,7 @@ import structlog
 from pydantic import BaseModel, ValidationError
 
 from app.core.clock import Clock, SystemClock
+from app.core.metrics import Metrics
 from app.core.settings import GitHubSettings
 from app.integrations.github.auth import AppAuth, GitHubAuth, build_auth, github_headers
 from app.integrations.github.errors import (
@@ -75,16 +76,6 @@ _DOWNLOAD_CHUNK_BYTES = 64 * 1024
 _LINK = re.compile(r"<([^>]*)>((?:\s*;\s*[^;,]+)*)")
 
 
-@dataclass
-class GitHubStats:
-    requests: int = 0
-    retries: int = 0
-    not_modified: int = 0
-    rate_limited: int = 0
-    last_rate_limit_remaining: int | None = None
-    last_rate_limit_reset: int | None = None
-
-
 @dataclass(frozen=True)
 class _RateLimit:
     kind: Literal["primary", "secondary"]
@@ -122,6 +113,7 @@ class GitHubClient:
         http: httpx.AsyncClient,
         settings: GitHubSettings,
         auth: GitHubAuth,
+        metrics: Metrics,
         *,
         sleep: Sleep = asyncio.sleep,
         monotonic: Callable[[], float] = time.monotonic,
@@ -131,6 +123,7 @@ class GitHubClient:
         self._http = http
         self._settings = settings
         self._auth = auth
+        self._metrics = metrics
         self._sleep = sleep
         self._monotonic = monotonic
         self._jitter = jitter
@@ -143,7 +136,6 @@ class GitHubClient:
         # Epoch second at which an exhausted primary budget comes back.
         self._budget_reset_at: int | None = None
         self._etags: OrderedDict[str, _CachedBody] = OrderedDict()
-        self.stats = GitHubStats()
 
     # Repositories and content
 
@@ -371,7 +363,7 @@ class GitHubClient:
         headers = {"If-None-Match": cached.etag} if cached else None
         response = await self._request("GET", path, headers=headers)
         if response.status_code == 304 and cached is not None:
-            self.stats.not_modified += 1
+            self._metrics.github_not_modified.inc()
             self._etags.move_to_end(path)
             return cached.body
         body = _body(response, path)
@@ -480,20 +472,24 @@ class GitHubClient:
         await self._pace(state.method)
         request_headers = github_headers(await authorization()) | (headers or {})
         if state.sends:
-            self.stats.retries += 1
+            self._metrics.github_retries.inc()
         state.sends += 1
-        self.stats.requests += 1
         async with self._semaphore:
             started = self._monotonic()
-            response = await self._http.request(
-                state.method,
-                url,
-                params=params,
-                json=json,
-                headers=request_headers,
-                timeout=self._settings.request_timeout_seconds,
-                follow_redirects=follow_redirects,
-            )
+            try:
+                response = await self._http.request(
+                    state.method,
+                    url,
+                    params=params,
+                    json=json,
+                    headers=request_headers,
+                    timeout=self._settings.request_timeout_seconds,
+                    follow_redirects=follow_redirects,
+                )
+            except httpx.TransportError:
+                self._metrics.github_requests.labels(state.method, "transport_error").inc()
+                raise
+        self._metrics.github_requests.labels(state.method, str(response.status_code)).inc()
         self._record_rate_limit(response)
         log.debug(
             "github.request",
@@ -560,7 +556,7 @@ class GitHubClient:
         return None
 
     async def _wait_for_rate_limit(self, state: _CallState, limit: _RateLimit, status: int) -> None:
-        self.stats.rate_limited += 1
+        self._metrics.github_rate_limit_waits.labels(limit.kind).inc()
         log.warning(
             "github.rate_limited",
             kind=limit.kind,
@@ -582,6 +578,7 @@ class GitHubClient:
         if wait <= 0:
             self._budget_reset_at = None
             return
+        self._metrics.github_rate_limit_waits.labels("budget").inc()
         log.info(
             "github.rate_limited",
             kind="budget",
@@ -607,9 +604,9 @@ class GitHubClient:
         remaining = _int_header(response, "x-ratelimit-remaining")
         reset = _int_header(response, "x-ratelimit-reset")
         if remaining is not None:
-            self.stats.last_rate_limit_remaining = remaining
+            self._metrics.github_rate_limit_remaining.set(remaining)
         if reset is not None:
-            self.stats.last_rate_limit_reset = reset
+            self._metrics.github_rate_limit_reset.set(reset)
         if remaining == 0 and reset is not None and reset > self._now():
             self._budget_reset_at = reset
 
@@ -686,10 +683,12 @@ class GitHubClient:
         return written
 
 
-def build_github_client(http: httpx.AsyncClient, settings: GitHubSettings) -> GitHubClient | None:
+def build_github_client(
+    http: httpx.AsyncClient, settings: GitHubSettings, metrics: Metrics
+) -> GitHubClient | None:
     """A client for the configured GitHub, or None when no credentials are configured."""
     auth = build_auth(http, settings)
-    return GitHubClient(http, settings, auth) if auth is not None else None
+    return GitHubClient(http, settings, auth, metrics) if auth is not None else None
 
 
 def next_link(header: str | None) -> str | None:
