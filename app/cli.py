@@ -17,6 +17,7 @@ from pydantic import ValidationError
 
 from app.companies import service as companies
 from app.core.db import Database
+from app.core.embedded_postgres import EmbeddedPostgresUnavailableError, require_embedded_postgres
 from app.core.logging import configure_logging
 from app.core.migrations import database_url_for_cli, upgrade_to_head
 from app.core.settings import JobSettings, Settings, load_settings
@@ -32,6 +33,8 @@ log = structlog.get_logger(__name__)
 
 
 def _serve(settings: Settings, args: argparse.Namespace) -> None:
+    if settings.db.database_url is None:
+        require_embedded_postgres()  # before uvicorn, which would print a traceback
     uvicorn.run(
         "app.main:create_app",
         factory=True,
@@ -182,7 +185,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"tenon: refusing to start, invalid settings:\n{exc}", file=sys.stderr)
         return 2
     configure_logging(json=settings.app.json_logs, level=settings.app.log_level)
-    args.handler(settings, args)
+    try:
+        args.handler(settings, args)
+    except EmbeddedPostgresUnavailableError as exc:
+        print(f"tenon: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 

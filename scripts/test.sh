@@ -3,7 +3,7 @@
 # on TENON_TEST_DATABASE_URL if given, else on an embedded PostgreSQL. Extra arguments go to
 # pytest.
 set -euo pipefail
-TENON_EXTRAS="[dev]"
+TENON_EXTRAS="[dev,embedded]"
 source "$(dirname "${BASH_SOURCE[0]}")/_venv.sh"
 
 .venv/bin/ruff check .
