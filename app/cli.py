@@ -17,6 +17,7 @@ from pydantic import ValidationError
 
 from app.companies import service as companies
 from app.core.db import Database
+from app.core.embedded_postgres import EmbeddedPostgresUnavailableError, require_embedded_postgres
 from app.core.logging import configure_logging
 from app.core.metrics import Metrics
 from app.core.migrations import database_url_for_cli, upgrade_to_head
@@ -24,6 +25,7 @@ from app.core.settings import JobSettings, Settings, load_settings
 from app.github_emulator.config import EmulatorConfig
 from app.github_emulator.server import create_emulator_app
 from app.jobs.catalog import job_registry
+from app.jobs.heartbeat import heartbeat_problem
 from app.jobs.registry import build_job_services
 from app.jobs.worker import Worker
 from app.main import OUTBOUND_TIMEOUT
@@ -33,6 +35,8 @@ log = structlog.get_logger(__name__)
 
 
 def _serve(settings: Settings, args: argparse.Namespace) -> None:
+    if settings.db.database_url is None:
+        require_embedded_postgres()  # before uvicorn, which would print a traceback
     uvicorn.run(
         "app.main:create_app",
         factory=True,
@@ -88,7 +92,23 @@ async def _work_with(url: str, settings: Settings, jobs: JobSettings) -> None:
         await database.dispose()
 
 
+def _check_worker(jobs: JobSettings) -> None:
+    if jobs.heartbeat_file is None:
+        raise SystemExit("tenon: TENON_JOBS_HEARTBEAT_FILE is not set, so no worker writes one")
+    # A turn of the loop sleeps at most a poll interval; its queries should end well within
+    # a lease, the time after which other workers give up on this one's jobs too.
+    problem = heartbeat_problem(
+        jobs.heartbeat_file, jobs.poll_interval_seconds + jobs.lease_seconds
+    )
+    if problem is not None:
+        raise SystemExit(f"tenon: {problem}")
+    print("tenon: the worker is alive")
+
+
 def _work(settings: Settings, args: argparse.Namespace) -> None:
+    if args.check:
+        _check_worker(settings.jobs)
+        return
     jobs = settings.jobs
     if args.concurrency is not None:
         jobs = jobs.model_copy(update={"concurrency": args.concurrency})
@@ -149,6 +169,11 @@ def _parser() -> argparse.ArgumentParser:
     serve.set_defaults(handler=_serve)
     worker = commands.add_parser("worker", help="run a job worker until SIGTERM/SIGINT")
     worker.add_argument("--concurrency", type=int, help="jobs run at once (TENON_JOBS_CONCURRENCY)")
+    worker.add_argument(
+        "--check",
+        action="store_true",
+        help="health check: exit 0 if this machine's worker has a fresh heartbeat, else 1",
+    )
     worker.set_defaults(handler=_work)
     commands.add_parser("migrate", help="apply database migrations").set_defaults(handler=_migrate)
     commands.add_parser("seed", help="create the demo company and recruiters").set_defaults(
@@ -186,7 +211,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"tenon: refusing to start, invalid settings:\n{exc}", file=sys.stderr)
         return 2
     configure_logging(json=settings.app.json_logs, level=settings.app.log_level)
-    args.handler(settings, args)
+    try:
+        args.handler(settings, args)
+    except EmbeddedPostgresUnavailableError as exc:
+        print(f"tenon: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 

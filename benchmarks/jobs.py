@@ -28,7 +28,7 @@ from app.core.db import Database, async_url
 from app.core.embedded_postgres import EmbeddedPostgres
 from app.core.logging import configure_logging
 from app.core.metrics import Metrics
-from app.core.migrations import PROJECT_ROOT, upgrade_to_head
+from app.core.migrations import upgrade_to_head
 from app.core.security import TokenCipher
 from app.core.settings import AppSettings, DatabaseSettings, JobSettings, Settings
 from app.jobs.queue import enqueue
@@ -36,6 +36,7 @@ from app.jobs.registry import JobContext, JobRegistry, JobServices, JobType
 from app.jobs.worker import Worker
 from app.notifications.email import ConsoleEmailSender
 
+REPOSITORY_ROOT = Path(__file__).resolve().parents[1]
 WORKER_CONCURRENCY = 8
 
 
@@ -107,7 +108,7 @@ async def throughput(url: str, workers: int, jobs: int) -> float:
             "benchmarks.jobs",
             "--worker",
             url,
-            cwd=PROJECT_ROOT,
+            cwd=REPOSITORY_ROOT,
             env={**os.environ, "TENON_LOG_LEVEL": "WARNING"},
         )
         for _ in range(workers)

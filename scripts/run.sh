@@ -4,6 +4,7 @@
 # is started on :8001 and the service is pointed at it. Settings in the environment or
 # .env take precedence.
 set -euo pipefail
+TENON_EXTRAS="[embedded]"
 source "$(dirname "${BASH_SOURCE[0]}")/_venv.sh"
 
 export TENON_ENV="${TENON_ENV:-local}"

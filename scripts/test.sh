@@ -4,7 +4,7 @@
 # TENON_TEST_WORKERS processes (default 4: most tests wait on subprocesses and sockets, so
 # more workers than cores pays off); extra arguments go to pytest.
 set -euo pipefail
-TENON_EXTRAS="[dev]"
+TENON_EXTRAS="[dev,embedded]"
 source "$(dirname "${BASH_SOURCE[0]}")/_venv.sh"
 
 .venv/bin/ruff check .

@@ -16,12 +16,12 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from app.companies.models import Company, User
 from app.core.db import Database
-from app.core.migrations import PROJECT_ROOT
 from app.core.settings import AppSettings, DatabaseSettings, Settings
 from app.integrations.github.models import WebhookDelivery
 from app.integrations.github.webhooks import receive_delivery
 from app.main import create_app
 from tests.support.emulator import free_port
+from tests.support.paths import REPOSITORY_ROOT
 
 
 def _tenon(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
@@ -29,7 +29,7 @@ def _tenon(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "app.cli", *args],
         env=clean | {"TENON_ENV": "test"} | env,
-        cwd=PROJECT_ROOT,
+        cwd=REPOSITORY_ROOT,
         capture_output=True,
         text=True,
         timeout=120,
@@ -95,7 +95,7 @@ async def test_worker_command_processes_jobs_and_stops_on_sigterm(
     process = await asyncio.create_subprocess_exec(
         *(sys.executable, "-m", "app.cli", "worker", "--concurrency", "2"),
         env=clean | {"TENON_ENV": "test", "TENON_DATABASE_URL": jobs_database_url},
-        cwd=PROJECT_ROOT,
+        cwd=REPOSITORY_ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )

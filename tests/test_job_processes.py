@@ -14,9 +14,9 @@ from contextlib import contextmanager
 from sqlalchemy import text
 
 from app.core.db import Database
-from app.core.migrations import PROJECT_ROOT
 from app.jobs.queue import enqueue
 from tests.support.jobs import Effect, recording_job
+from tests.support.paths import REPOSITORY_ROOT
 
 
 @contextmanager
@@ -25,7 +25,7 @@ def worker_process(
 ) -> Iterator[subprocess.Popen[str]]:
     process = subprocess.Popen(
         [sys.executable, "-m", "tests.support.job_worker", url, worker_id, str(lease_seconds)],
-        cwd=PROJECT_ROOT,
+        cwd=REPOSITORY_ROOT,
         env={**os.environ, "TENON_LOG_LEVEL": "WARNING"},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,

@@ -22,7 +22,6 @@ from pydantic import SecretStr
 from app.candidate_sessions.invite_email import SEND_INVITE_EMAIL, InviteEmailRef
 from app.core.db import Database
 from app.core.metrics import Metrics
-from app.core.migrations import PROJECT_ROOT
 from app.core.settings import GitHubSettings, JobSettings, Settings
 from app.integrations.github.auth import TokenAuth
 from app.integrations.github.client import GitHubClient
@@ -51,6 +50,7 @@ from tests.support.emulator import eventually, free_port, serving
 from tests.support.identity import IdentityProvider
 from tests.support.jobs import Effect, FakeClock, make_worker
 from tests.support.metrics import sample, scraped
+from tests.support.paths import REPOSITORY_ROOT
 
 TOKEN = "scrape-token-" + "x" * 20
 SCRAPER = bearer(TOKEN)
@@ -318,7 +318,7 @@ def _tenon(log: Path, *args: str, env: dict[str, str]) -> Iterator[subprocess.Po
     with log.open("wb") as output:
         process = subprocess.Popen(
             [sys.executable, "-m", "app.cli", *args],
-            cwd=PROJECT_ROOT,
+            cwd=REPOSITORY_ROOT,
             env=clean | env,
             stdout=subprocess.DEVNULL,
             stderr=output,

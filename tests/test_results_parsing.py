@@ -23,9 +23,9 @@ from pathlib import Path
 import pytest
 
 from app.core.logging import REDACTED
-from app.core.migrations import PROJECT_ROOT
 from app.runs.results import ParsedResults, ParseLimits, parse_artifacts, parse_file
 from tests.support.corpora import CORPORA
+from tests.support.paths import REPOSITORY_ROOT
 
 JUNIT_CORPUS = CORPORA / "junit" / "publish-unit-test-result-action"
 
@@ -590,7 +590,7 @@ def _tenon(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "app.cli", *args],
         env=clean | {"TENON_ENV": "test"},
-        cwd=PROJECT_ROOT,
+        cwd=REPOSITORY_ROOT,
         capture_output=True,
         text=True,
         timeout=60,

@@ -7,10 +7,8 @@ import sys
 from ipaddress import ip_network
 
 import pytest
-from pydantic import AliasChoices, ValidationError
-from pydantic_settings import BaseSettings
+from pydantic import ValidationError
 
-from app.core.migrations import PROJECT_ROOT
 from app.core.settings import (
     LOCAL_SECRET_KEY,
     AppSettings,
@@ -18,6 +16,8 @@ from app.core.settings import (
     Settings,
     load_settings,
 )
+from tests.support.paths import REPOSITORY_ROOT
+from tests.support.settings import documented_env_names
 
 CONFIGURED_AUTH = {"issuer": "https://t.example/", "api_audience": "https://api.example"}
 
@@ -118,33 +118,16 @@ def test_cli_refuses_to_start_with_bypass_in_production() -> None:
         text=True,
         timeout=60,
         check=False,
-        cwd=PROJECT_ROOT,
+        cwd=REPOSITORY_ROOT,
     )
     assert result.returncode == 2
     assert "DEV_AUTH_BYPASS" in result.stderr
 
 
 def _documented_names() -> set[str]:
-    lines = (PROJECT_ROOT / ".env.example").read_text().splitlines()
+    lines = (REPOSITORY_ROOT / ".env.example").read_text().splitlines()
     return {line.split("=", 1)[0] for line in lines if line and not line.startswith("#")}
 
 
-def _setting_names() -> set[str]:
-    names = set()
-    for group in Settings.model_fields.values():
-        model = group.annotation
-        assert isinstance(model, type)
-        assert issubclass(model, BaseSettings)
-        prefix = model.model_config.get("env_prefix", "")
-        for name, field in model.model_fields.items():
-            alias = field.validation_alias
-            names.add(
-                str(alias.choices[0])
-                if isinstance(alias, AliasChoices)
-                else (prefix + name).upper()
-            )
-    return names
-
-
 def test_env_example_lists_every_setting_and_nothing_else() -> None:
-    assert _documented_names() == _setting_names()
+    assert _documented_names() == documented_env_names()

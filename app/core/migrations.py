@@ -1,10 +1,14 @@
-"""Running Alembic from code (CLI, tests) and finding the database a command should use."""
+"""Running Alembic from code (CLI, tests) and finding the database a command should use.
+
+The migrations ship inside the package: `app/migrations` is a link to the repository's
+top-level `alembic/` folder (where `alembic.ini` and the `alembic` command expect them), so a
+checkout, an editable install and a wheel all find them as the resource `app:migrations`.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
@@ -12,12 +16,12 @@ from alembic.config import Config
 from app.core.embedded_postgres import EmbeddedPostgres
 from app.core.settings import DatabaseSettings
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+SCRIPT_LOCATION = "app:migrations"
 
 
 def alembic_config(database_url: str) -> Config:
-    config = Config(str(PROJECT_ROOT / "alembic.ini"))
-    config.set_main_option("script_location", str(PROJECT_ROOT / "alembic"))
+    config = Config()
+    config.set_main_option("script_location", SCRIPT_LOCATION)
     config.attributes["database_url"] = database_url
     return config
 

@@ -140,6 +140,8 @@ class JobSettings(BaseSettings):
     # A job whose worker stops renewing this lease is claimed again by another worker.
     lease_seconds: float = Field(default=60.0, gt=0)
     shutdown_grace_seconds: float = Field(default=10.0, ge=0)
+    # Touched on every turn of a `tenon worker`'s loop; `tenon worker --check` reads it.
+    heartbeat_file: Path | None = None
 
 
 class GitHubSettings(BaseSettings):

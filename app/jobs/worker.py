@@ -30,6 +30,7 @@ from app.core.logging import redact_text
 from app.core.pg_listen import PgListener
 from app.core.settings import JobSettings
 from app.jobs import repository
+from app.jobs.heartbeat import Heartbeat
 from app.jobs.models import Job
 from app.jobs.queue import NOTIFY_CHANNEL, enqueue
 from app.jobs.registry import JobContext, JobRegistry, JobServices, PermanentJobError
@@ -69,6 +70,7 @@ class Worker:
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
         self._listener = PgListener(database.engine.url, NOTIFY_CHANNEL, self._on_notify)
+        self._heartbeat = Heartbeat(settings.heartbeat_file)
 
     @property
     def lease(self) -> timedelta:
@@ -97,6 +99,7 @@ class Worker:
         ]
         try:
             while not self._stopping.is_set():
+                self._heartbeat.beat()
                 await self._listener.ensure()
                 self._wake.clear()
                 free = self.settings.concurrency - len(self._running)
@@ -111,6 +114,7 @@ class Worker:
             await asyncio.gather(*background, return_exceptions=True)
             await self._drain()
             await self._listener.close()
+            self._heartbeat.stop()
             log.info("jobs.worker.stopped", worker_id=self.worker_id)
 
     async def run_until_idle(self) -> None:
