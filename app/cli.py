@@ -1,223 +1,28 @@
-"""The `tenon` command: serve, worker, migrate, seed, dev, results parse, github-emulator."""
+"""The `tenon` command: serve, worker, migrate, seed, dev, results parse, github-emulator.
+
+This module stays light: it parses the arguments, loads the settings and binds the API's
+port, so bad settings and a busy port are reported at once; importing the application
+(app.commands) takes over a second on a busy machine.
+"""
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import json
 import signal
 import socket
 import sys
-from collections.abc import Iterator, Sequence
-from contextlib import ExitStack, contextmanager
+from collections.abc import Sequence
 from pathlib import Path
 
-import httpx
-import structlog
-import uvicorn
-from fastapi import FastAPI
-from pydantic import SecretStr
-from sqlalchemy.exc import DBAPIError
-
-from app.companies import service as companies
-from app.core.db import Database, DatabaseUnreachableError, check_connection
 from app.core.logging import configure_logging
-from app.core.migrations import database_url_for_cli, upgrade_to_head
-from app.core.settings import JobSettings, Settings, SettingsError, load_settings
-from app.github_emulator.config import EmulatorConfig
-from app.github_emulator.server import create_emulator_app
-from app.jobs.catalog import job_registry
-from app.jobs.registry import build_job_services
-from app.jobs.worker import Worker
-from app.local_dev import EmulatorStartError, github_emulator, with_local_defaults
-from app.main import OUTBOUND_TIMEOUT, create_app
-from app.runs.results import parse_file
-
-log = structlog.get_logger(__name__)
+from app.core.settings import SettingsError, load_settings
 
 # Exit status of a command refused before it started (settings, port, database).
 REFUSED = 2
-
-
-class CommandRefusedError(Exception):
-    """A command cannot start; the message is one line saying why and what to do."""
-
-
-def _listen(host: str, port: int, purpose: str = "the API") -> socket.socket:
-    """Bind a port first, so a busy one fails at once, before any migration."""
-    listener = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        listener.bind((host, port))
-    except OSError as exc:
-        listener.close()
-        raise CommandRefusedError(
-            f"cannot listen on {host}:{port} for {purpose}: {exc.strerror}"
-        ) from None
-    return listener
-
-
-@contextmanager
-def _database(settings: Settings) -> Iterator[str]:
-    """The URL of the database a command uses, checked reachable: the configured one, or
-    the embedded PostgreSQL, held until the block ends."""
-    with database_url_for_cli(settings.db) as url:
-        try:
-            asyncio.run(check_connection(url))
-        except DatabaseUnreachableError as exc:
-            source = (
-                "TENON_DATABASE_URL"
-                if settings.db.database_url is not None
-                else f"the embedded PostgreSQL under TENON_DATA_DIR={settings.db.data_dir}"
-            )
-            raise CommandRefusedError(
-                f"cannot connect to PostgreSQL at {exc.address} ({source}): {exc.reason}"
-            ) from None
-        yield url
-
-
-def _using(settings: Settings, url: str) -> Settings:
-    db = settings.db.model_copy(update={"database_url": SecretStr(url)})
-    return settings.model_copy(update={"db": db})
-
-
-async def _find_demo_data(url: str, settings: Settings) -> list[str]:
-    database = Database.connect(url, settings.db)
-    try:
-        async with database.session_scope() as session:
-            return await companies.find_demo_data(session)
-    finally:
-        await database.dispose()
-
-
-def _refuse_demo_data(url: str, settings: Settings) -> None:
-    """A deployed service must not serve the seeded demo recruiters: their emails are public."""
-    if not settings.app.deployed:
-        return
-    try:
-        found = asyncio.run(_find_demo_data(url, settings))
-    except DBAPIError as exc:
-        raise CommandRefusedError(
-            f"cannot read the database ({exc.orig}); run `tenon migrate`?"
-        ) from None
-    if found:
-        raise CommandRefusedError(
-            f"refusing to start with TENON_ENV={settings.app.env}: the database holds the demo "
-            f"data of `tenon seed` ({', '.join(found)}); delete it first"
-        )
-
-
-def _run_server(app: FastAPI, listener: socket.socket) -> int:
-    config = uvicorn.Config(
-        app,
-        log_config=None,  # our structlog configuration handles uvicorn's loggers too
-        access_log=False,  # the request-context middleware writes the access log
-        proxy_headers=False,  # X-Forwarded-For is honoured only from TENON_TRUSTED_PROXY_CIDRS
-        server_header=False,
-    )
-    server = uvicorn.Server(config)
-    host, port = listener.getsockname()[:2]
-    log.info("api.starting", url=f"http://{f'[{host}]' if ':' in host else host}:{port}")
-    # uvicorn re-raises the signal that stopped it once it has shut down; it has shut down
-    # cleanly, so ignore that and let the caller release what it holds.
-    stop_signals = (signal.SIGINT, signal.SIGTERM)
-    previous = {signum: signal.signal(signum, signal.SIG_IGN) for signum in stop_signals}
-    try:
-        server.run(sockets=[listener])
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
-    return 0 if server.started else 3  # 3: uvicorn's status for a failed start-up
-
-
-def _serve(settings: Settings, args: argparse.Namespace) -> int:
-    with _listen(args.host, args.port) as listener, _database(settings) as url:
-        _refuse_demo_data(url, settings)
-        return _run_server(create_app(_using(settings, url)), listener)
-
-
-def _dev(settings: Settings, args: argparse.Namespace) -> int:
-    """Local development in one process and one embedded PostgreSQL start: the GitHub
-    emulator (without GitHub credentials), migrate, seed, serve."""
-    if settings.app.env != "local":
-        raise CommandRefusedError(
-            f"`tenon dev` is for local development and TENON_ENV is {settings.app.env}; "
-            "deploy with `tenon migrate`, then `tenon serve` and `tenon worker` "
-            "(or docker compose)"
-        )
-    with ExitStack() as stack:
-        listener = stack.enter_context(_listen(args.host, args.port))
-        if not settings.github.credentials_configured:
-            # Busy: fail now rather than in the child.
-            _listen("127.0.0.1", args.emulator_port, "the GitHub emulator").close()
-            api_host = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host  # noqa: S104
-            webhook_url = f"http://{api_host}:{args.port}{settings.app.api_prefix}/github/webhooks"
-            settings = stack.enter_context(
-                github_emulator(settings, port=args.emulator_port, webhook_url=webhook_url)
-            )
-        settings = with_local_defaults(settings)
-        url = stack.enter_context(_database(settings))
-        upgrade_to_head(url)
-        log.info("db.migrated")
-        asyncio.run(_seed_with(url, settings))
-        return _run_server(create_app(_using(settings, url)), listener)
-
-
-def _migrate(settings: Settings, args: argparse.Namespace) -> int:
-    with _database(settings) as url:
-        upgrade_to_head(url)
-    log.info("db.migrated")
-    return 0
-
-
-async def _seed_with(url: str, settings: Settings) -> None:
-    database = Database.connect(url, settings.db)
-    try:
-        async with database.session_scope() as session:
-            company, users = await companies.seed_demo_data(session)
-        log.info(
-            "db.seeded",
-            company=company.name,
-            company_id=str(company.id),
-            recruiters=[user.email for user in users],
-        )
-    finally:
-        await database.dispose()
-
-
-def _seed(settings: Settings, args: argparse.Namespace) -> int:
-    if settings.app.deployed:
-        raise CommandRefusedError(
-            f"`tenon seed` creates demo recruiters for local use; refusing with "
-            f"TENON_ENV={settings.app.env}"
-        )
-    with _database(settings) as url:
-        asyncio.run(_seed_with(url, settings))
-    return 0
-
-
-async def _work_with(url: str, settings: Settings, jobs: JobSettings) -> None:
-    database = Database.connect(url, settings.db)
-    try:
-        async with httpx.AsyncClient(timeout=OUTBOUND_TIMEOUT) as http:
-            services = build_job_services(settings, http)
-            worker = Worker(database, job_registry(), jobs, services=services)
-            loop = asyncio.get_running_loop()
-            for signum in (signal.SIGINT, signal.SIGTERM):
-                loop.add_signal_handler(signum, worker.request_stop)
-            await worker.run()
-    finally:
-        await database.dispose()
-
-
-def _work(settings: Settings, args: argparse.Namespace) -> int:
-    jobs = settings.jobs
-    if args.concurrency is not None:
-        jobs = jobs.model_copy(update={"concurrency": args.concurrency})
-    with _database(settings) as url:
-        _refuse_demo_data(url, settings)
-        asyncio.run(_work_with(url, settings, jobs))
-    return 0
+# Commands that serve the API on --host/--port.
+SERVERS = ("serve", "dev")
+# Offline helpers, which do not use the service's settings.
+TOOLS = ("results", "github-emulator")
 
 
 def _existing_path(value: str) -> Path:
@@ -227,50 +32,12 @@ def _existing_path(value: str) -> Path:
     return path
 
 
-def _parse_results(args: argparse.Namespace) -> None:
-    for path in args.files:
-        result = parse_file(path)
-        line = {
-            "file": str(path),
-            "resultCode": result.result_code,
-            "passed": result.passed,
-            "failed": result.failed,
-            "skipped": result.skipped,
-            "errors": result.errors,
-            "total": result.total,
-            "tests": len(result.tests),
-            "testsTruncated": result.tests_truncated,
-            "source": result.source,
-            "artifactName": result.artifact_name,
-            "detail": result.detail,
-        }
-        print(json.dumps(line, ensure_ascii=False), flush=True)
-
-
-def _github_emulator(args: argparse.Namespace) -> None:
-    config = EmulatorConfig(
-        data_dir=Path(args.data_dir),
-        tokens=tuple(args.token),
-        template_owner=args.template_owner,
-        webhook_url=args.webhook_url,
-        webhook_secret=args.webhook_secret,
-    )
-    uvicorn.run(
-        create_emulator_app(config),
-        host=args.host,
-        port=args.port,
-        log_config=None,
-        server_header=False,
-    )
-
-
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="tenon", description=__doc__)
+    parser = argparse.ArgumentParser(prog="tenon", description="The Tenon backend.")
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="run the HTTP API")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
-    serve.set_defaults(handler=_serve)
     dev = commands.add_parser(
         "dev",
         help="local development (scripts/run.sh): GitHub emulator, migrate, seed, serve",
@@ -278,21 +45,16 @@ def _parser() -> argparse.ArgumentParser:
     dev.add_argument("--host", default="127.0.0.1")
     dev.add_argument("--port", type=int, default=8000)
     dev.add_argument("--emulator-port", type=int, default=8001, help="used without credentials")
-    dev.set_defaults(handler=_dev)
     worker = commands.add_parser("worker", help="run a job worker until SIGTERM/SIGINT")
     worker.add_argument("--concurrency", type=int, help="jobs run at once (TENON_JOBS_CONCURRENCY)")
-    worker.set_defaults(handler=_work)
-    commands.add_parser("migrate", help="apply database migrations").set_defaults(handler=_migrate)
-    commands.add_parser("seed", help="create the demo company and recruiters").set_defaults(
-        handler=_seed
-    )
+    commands.add_parser("migrate", help="apply database migrations")
+    commands.add_parser("seed", help="create the demo company and recruiters")
     results = commands.add_parser("results", help="test results artifacts")
     results_commands = results.add_subparsers(dest="results_command", required=True)
     parse = results_commands.add_parser(
         "parse", help="print one JSON line per artifact zip, directory of zips, .json or .xml"
     )
     parse.add_argument("files", nargs="+", type=_existing_path, metavar="FILE")
-    parse.set_defaults(tool=_parse_results)
     emulator = commands.add_parser("github-emulator", help="run the local GitHub emulator")
     emulator.add_argument("--host", default="127.0.0.1")
     emulator.add_argument("--port", type=int, default=9100)
@@ -301,35 +63,66 @@ def _parser() -> argparse.ArgumentParser:
     emulator.add_argument("--webhook-url", help="where workflow_run webhooks are delivered")
     emulator.add_argument("--webhook-secret", help="signs the webhooks (X-Hub-Signature-256)")
     emulator.add_argument("--template-owner", default="tenon-templates")
-    emulator.set_defaults(tool=_github_emulator)
     return parser
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    listener = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        listener.bind((host, port))
+    except OSError:
+        listener.close()
+        raise
+    return listener
+
+
+def _refused(message: str) -> int:
+    print(f"tenon: {message}", file=sys.stderr)
+    return REFUSED
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    if hasattr(args, "tool"):
-        # Tools (results parse, the GitHub emulator) don't use the service's settings.
+    # app.commands is imported only once the quick checks are done: see the module docstring.
+    # Logging is configured after that import, which logs at INFO (Alembic's plugins).
+    if args.command in TOOLS:
+        from app import commands
+
         configure_logging(json=False, level="INFO")
-        args.tool(args)
+        commands.TOOLS[args.command](args)
         return 0
     try:
         settings = load_settings()
     except SettingsError as exc:
-        problems = "".join(f"\n  {problem}" for problem in exc.problems)
-        print(f"tenon: refusing to start, invalid settings:{problems}", file=sys.stderr)
-        return REFUSED
-    configure_logging(json=settings.app.json_logs, level=settings.app.log_level)
+        return _refused(
+            "refusing to start, invalid settings:"
+            + "".join(f"\n  {problem}" for problem in exc.problems)
+        )
+    if args.command == "dev" and settings.app.env != "local":
+        return _refused(
+            f"`tenon dev` is for local development and TENON_ENV is {settings.app.env}; "
+            "deploy with `tenon migrate`, then `tenon serve` and `tenon worker` "
+            "(or docker compose)"
+        )
+    if args.command in SERVERS:
+        try:
+            args.listener = _listen(args.host, args.port)
+        except OSError as exc:
+            return _refused(f"cannot listen on {args.host}:{args.port} for the API: {exc.strerror}")
     # SIGTERM unwinds like Ctrl-C, so an embedded PostgreSQL or emulator held by the
     # command is released.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
+    from app import commands
+    from app.local_dev import EmulatorStartError
+
+    configure_logging(json=settings.app.json_logs, level=settings.app.log_level)
     try:
-        status: int = args.handler(settings, args)
-    except (CommandRefusedError, EmulatorStartError) as exc:
-        print(f"tenon: {exc}", file=sys.stderr)
-        return REFUSED
+        return commands.COMMANDS[args.command](settings, args)
+    except (commands.CommandRefusedError, EmulatorStartError) as exc:
+        return _refused(str(exc))
     except KeyboardInterrupt:
         return 130
-    return status
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ GitHub credentials, the GitHub emulator as a child process."""
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 import time
@@ -44,6 +45,7 @@ def with_local_defaults(settings: Settings) -> Settings:
 def github_emulator(settings: Settings, *, port: int, webhook_url: str) -> Iterator[Settings]:
     """Run the GitHub emulator on 127.0.0.1:`port` while the block runs (its data under
     TENON_DATA_DIR/github) and yield the settings pointed at it."""
+    _refuse_busy(port)
     webhook_secret = settings.github.webhook_secret or SecretStr(LOCAL_WEBHOOK_SECRET)
     command = [
         *(sys.executable, "-m", "app.cli", "github-emulator", "--host", "127.0.0.1"),
@@ -71,6 +73,18 @@ def github_emulator(settings: Settings, *, port: int, webhook_url: str) -> Itera
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+def _refuse_busy(port: int) -> None:
+    """Report a busy port here rather than as the child's failure."""
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError as exc:
+            raise EmulatorStartError(
+                f"cannot listen on 127.0.0.1:{port} for the GitHub emulator: {exc.strerror}"
+            ) from None
 
 
 def _wait_until_answering(process: subprocess.Popen[bytes], api_base: str) -> None:
