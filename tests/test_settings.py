@@ -144,6 +144,7 @@ def test_empty_environment_variables_are_unset_and_do_not_hide_env_file_values(
 ) -> None:
     (workdir / ".env").write_text("TENON_GITHUB_ORG=acme\nTENON_JOBS_CONCURRENCY=7\n")
     for name in (
+        "TENON_ADMIN_API_KEY",
         "TENON_LOG_JSON",
         "TENON_DATABASE_URL",
         "TENON_GITHUB_APP_ID",
@@ -155,6 +156,9 @@ def test_empty_environment_variables_are_unset_and_do_not_hide_env_file_values(
     ):
         monkeypatch.setenv(name, "")
     settings = load_settings()
+    # An empty key used to mount the admin routes and accept requests without X-Admin-Key
+    # (docker-compose passes `${TENON_ADMIN_API_KEY:-}`).
+    assert settings.app.admin_api_key is None
     assert settings.app.log_json is None
     assert settings.db.database_url is None
     assert settings.github.app_id is None
