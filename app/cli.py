@@ -1,119 +1,28 @@
-"""The `tenon` command: serve, worker, migrate, seed, results parse, github-emulator."""
+"""The `tenon` command: serve, worker, migrate, seed, dev, results parse, github-emulator.
+
+This module stays light: it parses the arguments, loads the settings and binds the API's
+port, so bad settings and a busy port are reported at once; importing the application
+(app.commands) takes over a second on a busy machine.
+"""
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import json
 import signal
+import socket
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-import httpx
-import structlog
-import uvicorn
-from pydantic import ValidationError
-
-from app.companies import service as companies
-from app.core.db import Database
-from app.core.embedded_postgres import EmbeddedPostgresUnavailableError, require_embedded_postgres
 from app.core.logging import configure_logging
-from app.core.metrics import Metrics
-from app.core.migrations import database_url_for_cli, upgrade_to_head
-from app.core.settings import JobSettings, Settings, load_settings
-from app.github_emulator.config import EmulatorConfig
-from app.github_emulator.server import create_emulator_app
-from app.jobs.catalog import job_registry
-from app.jobs.heartbeat import heartbeat_problem
-from app.jobs.registry import build_job_services
-from app.jobs.worker import Worker
-from app.main import OUTBOUND_TIMEOUT
-from app.runs.results import parse_file
+from app.core.settings import JobSettings, SettingsError, load_settings
 
-log = structlog.get_logger(__name__)
-
-
-def _serve(settings: Settings, args: argparse.Namespace) -> None:
-    if settings.db.database_url is None:
-        require_embedded_postgres()  # before uvicorn, which would print a traceback
-    uvicorn.run(
-        "app.main:create_app",
-        factory=True,
-        host=args.host,
-        port=args.port,
-        log_config=None,  # our structlog configuration handles uvicorn's loggers too
-        access_log=False,  # the request-context middleware writes the access log
-        proxy_headers=False,  # X-Forwarded-For is honoured only from TENON_TRUSTED_PROXY_CIDRS
-        server_header=False,
-    )
-
-
-def _migrate(settings: Settings, args: argparse.Namespace) -> None:
-    with database_url_for_cli(settings.db) as url:
-        upgrade_to_head(url)
-    log.info("db.migrated")
-
-
-async def _seed_with(url: str, settings: Settings) -> None:
-    database = Database.connect(url, settings.db)
-    try:
-        async with database.session_scope() as session:
-            company, users = await companies.seed_demo_data(session)
-        log.info(
-            "db.seeded",
-            company=company.name,
-            company_id=str(company.id),
-            recruiters=[user.email for user in users],
-        )
-    finally:
-        await database.dispose()
-
-
-def _seed(settings: Settings, args: argparse.Namespace) -> None:
-    with database_url_for_cli(settings.db) as url:
-        asyncio.run(_seed_with(url, settings))
-
-
-async def _work_with(url: str, settings: Settings, jobs: JobSettings) -> None:
-    database = Database.connect(url, settings.db)
-    # Scraped through the API's /metrics, which reads the multi-process directory they share.
-    metrics = Metrics()
-    try:
-        async with httpx.AsyncClient(timeout=OUTBOUND_TIMEOUT) as http:
-            services = build_job_services(settings, http, metrics)
-            worker = Worker(database, job_registry(), jobs, services=services)
-            loop = asyncio.get_running_loop()
-            for signum in (signal.SIGINT, signal.SIGTERM):
-                loop.add_signal_handler(signum, worker.request_stop)
-            await worker.run()
-    finally:
-        metrics.mark_process_dead()
-        await database.dispose()
-
-
-def _check_worker(jobs: JobSettings) -> None:
-    if jobs.heartbeat_file is None:
-        raise SystemExit("tenon: TENON_JOBS_HEARTBEAT_FILE is not set, so no worker writes one")
-    # A turn of the loop sleeps at most a poll interval; its queries should end well within
-    # a lease, the time after which other workers give up on this one's jobs too.
-    problem = heartbeat_problem(
-        jobs.heartbeat_file, jobs.poll_interval_seconds + jobs.lease_seconds
-    )
-    if problem is not None:
-        raise SystemExit(f"tenon: {problem}")
-    print("tenon: the worker is alive")
-
-
-def _work(settings: Settings, args: argparse.Namespace) -> None:
-    if args.check:
-        _check_worker(settings.jobs)
-        return
-    jobs = settings.jobs
-    if args.concurrency is not None:
-        jobs = jobs.model_copy(update={"concurrency": args.concurrency})
-    with database_url_for_cli(settings.db) as url:
-        asyncio.run(_work_with(url, settings, jobs))
+# Exit status of a command refused before it started (settings, port, database).
+REFUSED = 2
+# Commands that serve the API on --host/--port.
+SERVERS = ("serve", "dev")
+# Offline helpers, which do not use the service's settings.
+TOOLS = ("results", "github-emulator")
 
 
 def _existing_path(value: str) -> Path:
@@ -123,50 +32,19 @@ def _existing_path(value: str) -> Path:
     return path
 
 
-def _parse_results(args: argparse.Namespace) -> None:
-    for path in args.files:
-        result = parse_file(path)
-        line = {
-            "file": str(path),
-            "resultCode": result.result_code,
-            "passed": result.passed,
-            "failed": result.failed,
-            "skipped": result.skipped,
-            "errors": result.errors,
-            "total": result.total,
-            "tests": len(result.tests),
-            "testsTruncated": result.tests_truncated,
-            "source": result.source,
-            "artifactName": result.artifact_name,
-            "detail": result.detail,
-        }
-        print(json.dumps(line, ensure_ascii=False), flush=True)
-
-
-def _github_emulator(args: argparse.Namespace) -> None:
-    config = EmulatorConfig(
-        data_dir=Path(args.data_dir),
-        tokens=tuple(args.token),
-        template_owner=args.template_owner,
-        webhook_url=args.webhook_url,
-        webhook_secret=args.webhook_secret,
-    )
-    uvicorn.run(
-        create_emulator_app(config),
-        host=args.host,
-        port=args.port,
-        log_config=None,
-        server_header=False,
-    )
-
-
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="tenon", description=__doc__)
+    parser = argparse.ArgumentParser(prog="tenon", description="The Tenon backend.")
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="run the HTTP API")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
-    serve.set_defaults(handler=_serve)
+    dev = commands.add_parser(
+        "dev",
+        help="local development (scripts/run.sh): GitHub emulator, migrate, seed, serve",
+    )
+    dev.add_argument("--host", default="127.0.0.1")
+    dev.add_argument("--port", type=int, default=8000)
+    dev.add_argument("--emulator-port", type=int, default=8001, help="used without credentials")
     worker = commands.add_parser("worker", help="run a job worker until SIGTERM/SIGINT")
     worker.add_argument("--concurrency", type=int, help="jobs run at once (TENON_JOBS_CONCURRENCY)")
     worker.add_argument(
@@ -174,18 +52,14 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="health check: exit 0 if this machine's worker has a fresh heartbeat, else 1",
     )
-    worker.set_defaults(handler=_work)
-    commands.add_parser("migrate", help="apply database migrations").set_defaults(handler=_migrate)
-    commands.add_parser("seed", help="create the demo company and recruiters").set_defaults(
-        handler=_seed
-    )
+    commands.add_parser("migrate", help="apply database migrations")
+    commands.add_parser("seed", help="create the demo company and recruiters")
     results = commands.add_parser("results", help="test results artifacts")
     results_commands = results.add_subparsers(dest="results_command", required=True)
     parse = results_commands.add_parser(
         "parse", help="print one JSON line per artifact zip, directory of zips, .json or .xml"
     )
     parse.add_argument("files", nargs="+", type=_existing_path, metavar="FILE")
-    parse.set_defaults(tool=_parse_results)
     emulator = commands.add_parser("github-emulator", help="run the local GitHub emulator")
     emulator.add_argument("--host", default="127.0.0.1")
     emulator.add_argument("--port", type=int, default=9100)
@@ -194,29 +68,91 @@ def _parser() -> argparse.ArgumentParser:
     emulator.add_argument("--webhook-url", help="where workflow_run webhooks are delivered")
     emulator.add_argument("--webhook-secret", help="signs the webhooks (X-Hub-Signature-256)")
     emulator.add_argument("--template-owner", default="tenon-templates")
-    emulator.set_defaults(tool=_github_emulator)
     return parser
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    listener = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        listener.bind((host, port))
+    except OSError:
+        listener.close()
+        raise
+    return listener
+
+
+def _refused(message: str) -> int:
+    print(f"tenon: {message}", file=sys.stderr)
+    return REFUSED
+
+
+def _check_worker(jobs: JobSettings) -> int:
+    """A container health check, light enough to run every minute: no database, no app."""
+    from app.jobs.heartbeat import heartbeat_problem
+
+    if jobs.heartbeat_file is None:
+        return _refused("TENON_JOBS_HEARTBEAT_FILE is not set, so no worker writes one")
+    # A turn of the loop sleeps at most a poll interval; its queries should end well within
+    # a lease, the time after which other workers give up on this one's jobs too.
+    problem = heartbeat_problem(
+        jobs.heartbeat_file, jobs.poll_interval_seconds + jobs.lease_seconds
+    )
+    if problem is not None:
+        print(f"tenon: {problem}", file=sys.stderr)
+        return 1
+    print("tenon: the worker is alive")
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    if hasattr(args, "tool"):
-        # Tools (results parse, the GitHub emulator) don't use the service's settings.
+    # app.commands is imported only once the quick checks are done: see the module docstring.
+    # Logging is configured after that import, which logs at INFO (Alembic's plugins).
+    if args.command in TOOLS:
+        from app import commands
+
         configure_logging(json=False, level="INFO")
-        args.tool(args)
+        commands.TOOLS[args.command](args)
         return 0
     try:
         settings = load_settings()
-    except ValidationError as exc:
-        print(f"tenon: refusing to start, invalid settings:\n{exc}", file=sys.stderr)
-        return 2
+    except SettingsError as exc:
+        return _refused(
+            "refusing to start, invalid settings:"
+            + "".join(f"\n  {problem}" for problem in exc.problems)
+        )
+    if args.command == "worker" and args.check:
+        return _check_worker(settings.jobs)
+    if args.command == "dev" and settings.app.env != "local":
+        return _refused(
+            f"`tenon dev` is for local development and TENON_ENV is {settings.app.env}; "
+            "deploy with `tenon migrate`, then `tenon serve` and `tenon worker` "
+            "(or docker compose)"
+        )
+    if args.command in SERVERS:
+        try:
+            args.listener = _listen(args.host, args.port)
+        except OSError as exc:
+            return _refused(f"cannot listen on {args.host}:{args.port} for the API: {exc.strerror}")
+    # SIGTERM unwinds like Ctrl-C, so an embedded PostgreSQL or emulator held by the
+    # command is released.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    from app import commands
+    from app.core.embedded_postgres import EmbeddedPostgresUnavailableError
+    from app.local_dev import EmulatorStartError
+
     configure_logging(json=settings.app.json_logs, level=settings.app.log_level)
     try:
-        args.handler(settings, args)
-    except EmbeddedPostgresUnavailableError as exc:
-        print(f"tenon: {exc}", file=sys.stderr)
-        return 2
-    return 0
+        return commands.COMMANDS[args.command](settings, args)
+    except (
+        commands.CommandRefusedError,
+        EmulatorStartError,
+        EmbeddedPostgresUnavailableError,
+    ) as exc:
+        return _refused(str(exc))
+    except KeyboardInterrupt:
+        return 130
 
 
 if __name__ == "__main__":

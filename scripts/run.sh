@@ -1,37 +1,26 @@
 #!/usr/bin/env bash
-# Run Tenon locally: install, start the embedded PostgreSQL, migrate, seed demo data, serve
-# on :8000 with the dev auth bypass. Without GitHub credentials, the local GitHub emulator
-# is started on :8001 and the service is pointed at it. Settings in the environment or
-# .env take precedence.
+# Run Tenon locally with `tenon dev`: one embedded PostgreSQL start for migrate, seed of the
+# demo data and serve on :8000, with the dev auth bypass and the admin key local-admin-key.
+# Without GitHub credentials the local GitHub emulator runs on :8001 (token
+# local-emulator-token, webhook secret local-webhook-secret). Settings in the environment or
+# .env take precedence; TENON_HOST, TENON_PORT and TENON_EMULATOR_PORT (environment only)
+# choose the addresses. This is the local command: any TENON_ENV but local is refused.
 set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+# Refuse before creating or installing anything; the environment wins over .env.
+tenon_env="${TENON_ENV:-}"
+if [ -z "$tenon_env" ] && [ -f .env ]; then
+  tenon_env="$(sed -nE "s/^[[:space:]]*(export[[:space:]]+)?TENON_ENV[[:space:]]*=[[:space:]]*[\"']?([^\"'#[:space:]]*).*/\2/p" .env | tail -n 1)"
+fi
+if [ "${tenon_env:-local}" != local ]; then
+  echo "scripts/run.sh runs Tenon for local development only, and TENON_ENV is ${tenon_env}." >&2
+  echo "To deploy, run 'tenon migrate', then 'tenon serve' and 'tenon worker' (or 'docker compose up')." >&2
+  exit 2
+fi
+
 TENON_EXTRAS="[embedded]"
 source "$(dirname "${BASH_SOURCE[0]}")/_venv.sh"
 
-export TENON_ENV="${TENON_ENV:-local}"
-export DEV_AUTH_BYPASS="${DEV_AUTH_BYPASS:-1}"
-export TENON_ADMIN_API_KEY="${TENON_ADMIN_API_KEY:-local-admin-key}"
-host="${TENON_HOST:-127.0.0.1}"
-port="${TENON_PORT:-8000}"
-
-has_github_credentials() {
-  .venv/bin/python -c 'import sys
-from app.core.settings import GitHubSettings
-sys.exit(0 if GitHubSettings().credentials_configured else 1)'
-}
-
-if ! has_github_credentials; then
-  emulator_port="${TENON_EMULATOR_PORT:-8001}"
-  export TENON_GITHUB_API_BASE="http://127.0.0.1:${emulator_port}"
-  export TENON_GITHUB_TOKEN="local-emulator-token"
-  export TENON_GITHUB_WEBHOOK_SECRET="${TENON_GITHUB_WEBHOOK_SECRET:-local-webhook-secret}"
-  .venv/bin/tenon github-emulator --host 127.0.0.1 --port "$emulator_port" \
-    --data-dir "${TENON_DATA_DIR:-.data}/github" --token "$TENON_GITHUB_TOKEN" \
-    --webhook-url "http://${host}:${port}/api/github/webhooks" \
-    --webhook-secret "$TENON_GITHUB_WEBHOOK_SECRET" &
-  emulator_pid=$!
-  trap 'kill "$emulator_pid" 2>/dev/null || true' EXIT
-fi
-
-.venv/bin/tenon migrate
-.venv/bin/tenon seed
-.venv/bin/tenon serve --host "$host" --port "$port"
+exec .venv/bin/tenon dev --host "${TENON_HOST:-127.0.0.1}" --port "${TENON_PORT:-8000}" \
+  --emulator-port "${TENON_EMULATOR_PORT:-8001}"

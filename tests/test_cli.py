@@ -5,41 +5,41 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import shutil
 import signal
+import socket
 import subprocess
-import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-from sqlalchemy import func, select
+import pytest
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from app.companies.models import Company, User
 from app.core.db import Database
-from app.core.settings import AppSettings, DatabaseSettings, Settings
+from app.core.settings import (
+    LOCAL_ADMIN_API_KEY,
+    LOCAL_EMULATOR_TOKEN,
+    AppSettings,
+    DatabaseSettings,
+    Settings,
+)
 from app.integrations.github.models import WebhookDelivery
 from app.integrations.github.webhooks import receive_delivery
+from app.local_dev import with_local_defaults
 from app.main import create_app
+from tests.support.cli import DEPLOYED, TENON, command_env, is_migrated, run_tenon
 from tests.support.emulator import free_port
 from tests.support.paths import REPOSITORY_ROOT
 
 
-def _tenon(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    clean = {key: value for key, value in os.environ.items() if not key.startswith("TENON_")}
-    return subprocess.run(
-        [sys.executable, "-m", "app.cli", *args],
-        env=clean | {"TENON_ENV": "test"} | env,
-        cwd=REPOSITORY_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-
-
-async def test_migrate_and_seed_twice_leave_one_demo_company(scratch_database_url: str) -> None:
+async def test_migrate_and_seed_twice_leave_one_demo_company(
+    tmp_path: Path, scratch_database_url: str
+) -> None:
     for command in ("migrate", "seed", "migrate", "seed"):
-        result = _tenon(command, TENON_DATABASE_URL=scratch_database_url)
+        result = run_tenon(command, cwd=tmp_path, TENON_DATABASE_URL=scratch_database_url)
         assert result.returncode == 0, result.stderr
     engine = create_async_engine(scratch_database_url)
     try:
@@ -75,14 +75,14 @@ async def test_app_without_database_url_runs_on_embedded_postgres_and_stops_it(
 
 
 def test_migrate_without_database_url_uses_embedded_postgres(tmp_path: Path) -> None:
-    result = _tenon("migrate", TENON_DATA_DIR=str(tmp_path))
+    result = run_tenon("migrate", cwd=tmp_path, TENON_DATA_DIR=str(tmp_path))
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "postgres" / "PG_VERSION").exists()
     assert not _postmaster_running(tmp_path)
 
 
 async def test_worker_command_processes_jobs_and_stops_on_sigterm(
-    jobs_db: Database, jobs_database_url: str
+    tmp_path: Path, jobs_db: Database, jobs_database_url: str
 ) -> None:
     async with jobs_db.session_scope() as session:
         await receive_delivery(
@@ -91,11 +91,10 @@ async def test_worker_command_processes_jobs_and_stops_on_sigterm(
             event="installation",
             body_json={"action": "created", "installation": {"id": 7}},
         )
-    clean = {key: value for key, value in os.environ.items() if not key.startswith("TENON_")}
     process = await asyncio.create_subprocess_exec(
-        *(sys.executable, "-m", "app.cli", "worker", "--concurrency", "2"),
-        env=clean | {"TENON_ENV": "test", "TENON_DATABASE_URL": jobs_database_url},
-        cwd=REPOSITORY_ROOT,
+        *(TENON, "worker", "--concurrency", "2"),
+        env=command_env(TENON_DATABASE_URL=jobs_database_url),
+        cwd=tmp_path,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )
@@ -124,7 +123,9 @@ def test_results_parse_runs_without_the_services_settings(tmp_path: Path) -> Non
         '<testsuite><testcase name="a"/><testcase name="b"><failure/></testcase></testsuite>'
     )
     # Settings that would refuse to start the service do not matter to an offline tool.
-    result = _tenon("results", "parse", str(report), TENON_ENV="production", DEV_AUTH_BYPASS="1")
+    result = run_tenon(
+        "results", "parse", str(report), cwd=tmp_path, TENON_ENV="production", DEV_AUTH_BYPASS="1"
+    )
     assert result.returncode == 0, result.stderr
     line = json.loads(result.stdout)
     assert (line["resultCode"], line["passed"], line["failed"]) == ("OK", 1, 1)
@@ -134,11 +135,10 @@ async def test_github_emulator_command_serves_templates_from_a_relative_data_dir
     tmp_path: Path,
 ) -> None:
     port = free_port()
-    clean = {key: value for key, value in os.environ.items() if not key.startswith("TENON_")}
     process = await asyncio.create_subprocess_exec(
-        *(sys.executable, "-m", "app.cli", "github-emulator", "--port", str(port)),
+        *(TENON, "github-emulator", "--port", str(port)),
         *("--data-dir", "emulator-data", "--token", "t0ken"),
-        env=clean,
+        env=command_env(),
         cwd=tmp_path,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -156,3 +156,220 @@ async def test_github_emulator_command_serves_templates_from_a_relative_data_dir
         output, _ = await asyncio.wait_for(process.communicate(), 30)
     assert "tenon-templates/python-fastapi" in str(templates), output
     assert (tmp_path / "emulator-data").is_dir()
+
+
+# ---- one clear line instead of a traceback -----------------------------------------------
+
+
+def _server_args(command: str) -> tuple[str, ...]:
+    return ("--port", str(free_port())) if command in ("serve", "dev") else ()
+
+
+@pytest.mark.parametrize("command", ["migrate", "seed", "serve", "worker", "dev"])
+def test_an_unreachable_database_is_one_line_naming_the_variable_and_host(
+    tmp_path: Path, command: str
+) -> None:
+    closed_port = free_port()
+    result = run_tenon(
+        command,
+        *_server_args(command),
+        cwd=tmp_path,
+        TENON_DATABASE_URL=f"postgresql://tenon:pa55word@127.0.0.1:{closed_port}/tenon",
+        TENON_GITHUB_TOKEN="ghp_test",  # `dev` without the emulator
+    )
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        f"tenon: cannot connect to PostgreSQL at 127.0.0.1:{closed_port} (TENON_DATABASE_URL): "
+        "connection refused (is PostgreSQL running and listening there?)"
+    ]
+    assert "pa55word" not in result.stdout
+
+
+@pytest.fixture
+def busy_port() -> Iterator[int]:
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        yield holder.getsockname()[1]
+
+
+@pytest.mark.parametrize(
+    ("command", "busy", "purpose"),
+    [
+        ("serve", "--port", "the API"),
+        ("dev", "--port", "the API"),
+        ("dev", "--emulator-port", "the GitHub emulator"),
+    ],
+)
+async def test_a_busy_port_fails_before_the_database_is_touched(
+    tmp_path: Path,
+    scratch_database_url: str,
+    busy_port: int,
+    command: str,
+    busy: str,
+    purpose: str,
+) -> None:
+    ports = {"--port": str(free_port()), "--emulator-port": str(free_port())} | {
+        busy: str(busy_port)
+    }
+    if command == "serve":
+        del ports["--emulator-port"]
+    result = run_tenon(
+        command,
+        *(item for pair in ports.items() for item in pair),
+        cwd=tmp_path,
+        TENON_DATABASE_URL=scratch_database_url,
+    )
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        f"tenon: cannot listen on 127.0.0.1:{busy_port} for {purpose}: Address already in use"
+    ]
+    assert not await is_migrated(scratch_database_url)
+
+
+# ---- local defaults stay local -----------------------------------------------------------
+
+
+async def test_seed_refuses_to_create_demo_data_in_production(
+    tmp_path: Path, scratch_database_url: str
+) -> None:
+    deployed = DEPLOYED | {"TENON_ENV": "production", "TENON_DATABASE_URL": scratch_database_url}
+    assert run_tenon("migrate", cwd=tmp_path, **deployed).returncode == 0
+    result = run_tenon("seed", cwd=tmp_path, **deployed)
+    assert result.returncode == 2
+    assert result.stderr == (
+        "tenon: `tenon seed` creates demo recruiters for local use; refusing with "
+        "TENON_ENV=production\n"
+    )
+    assert await _count(scratch_database_url, User) == 0
+
+
+async def _count(database_url: str, model: type[Company] | type[User]) -> int:
+    engine = create_async_engine(database_url)
+    try:
+        async with engine.connect() as connection:
+            count = await connection.scalar(select(func.count()).select_from(model))
+    finally:
+        await engine.dispose()
+    assert count is not None
+    return count
+
+
+@pytest.mark.parametrize("command", ["serve", "worker"])
+async def test_a_deployed_service_refuses_a_database_holding_the_demo_recruiters(
+    tmp_path: Path, scratch_database_url: str, command: str
+) -> None:
+    for setup in ("migrate", "seed"):
+        assert run_tenon(setup, cwd=tmp_path, TENON_DATABASE_URL=scratch_database_url)
+    deployed = DEPLOYED | {"TENON_ENV": "production", "TENON_DATABASE_URL": scratch_database_url}
+    result = run_tenon(command, *_server_args(command), cwd=tmp_path, **deployed)
+    assert result.returncode == 2
+    assert result.stderr == (
+        "tenon: refusing to start with TENON_ENV=production: the database holds the demo data "
+        "of `tenon seed` (Tenon Demo Co, recruiter@example.com, hiring.manager@example.com); "
+        "delete it first\n"
+    )
+
+    engine = create_async_engine(scratch_database_url)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(delete(User))
+            await connection.execute(delete(Company))
+    finally:
+        await engine.dispose()
+    process = await asyncio.create_subprocess_exec(
+        *(TENON, "worker"),
+        env=command_env(**deployed),
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    assert process.stdout is not None
+    try:
+        started = await asyncio.wait_for(process.stdout.readline(), 60)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(process.communicate(), 30)
+    assert b"jobs.worker.started" in started
+    assert process.returncode == 0
+
+
+def test_dev_is_for_local_development_only(tmp_path: Path) -> None:
+    result = run_tenon("dev", cwd=tmp_path, TENON_ENV="production", **DEPLOYED)
+    assert result.returncode == 2
+    assert result.stderr == (
+        "tenon: `tenon dev` is for local development and TENON_ENV is production; deploy with "
+        "`tenon migrate`, then `tenon serve` and `tenon worker` (or docker compose)\n"
+    )
+
+
+# ---- `tenon dev`: what scripts/run.sh runs -------------------------------------------------
+
+
+def test_dev_defaults_fill_in_only_what_is_not_configured() -> None:
+    unset = with_local_defaults(Settings(app=AppSettings(_env_file=None)))
+    assert unset.app.dev_auth_bypass is True
+    assert unset.app.admin_api_key is not None
+    assert unset.app.admin_api_key.get_secret_value() == LOCAL_ADMIN_API_KEY
+
+    configured = AppSettings(_env_file=None, dev_auth_bypass=False, admin_api_key="our-key")
+    kept = with_local_defaults(Settings(app=configured))
+    assert kept.app.dev_auth_bypass is False
+    assert kept.app.admin_api_key is not None
+    assert kept.app.admin_api_key.get_secret_value() == "our-key"
+
+
+async def _wait_until_ready(process: asyncio.subprocess.Process, url: str) -> None:
+    async with httpx.AsyncClient() as client:
+        for _ in range(1200):
+            assert process.returncode is None, "tenon dev exited"
+            try:
+                if (await client.get(url)).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            await asyncio.sleep(0.1)
+    raise AssertionError(f"{url} never answered")
+
+
+def _refuses_connections(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) != 0
+
+
+async def test_dev_serves_with_the_copied_env_example_and_ctrl_c_stops_everything(
+    tmp_path: Path, scratch_database_url: str
+) -> None:
+    shutil.copy(REPOSITORY_ROOT / ".env.example", tmp_path / ".env")
+    api_port, emulator_port = free_port(), free_port()
+    process = await asyncio.create_subprocess_exec(
+        *(TENON, "dev", "--port", str(api_port), "--emulator-port", str(emulator_port)),
+        env=command_env(TENON_DATABASE_URL=scratch_database_url),
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,  # its own process group, as a terminal's foreground job
+    )
+    try:
+        await _wait_until_ready(process, f"http://127.0.0.1:{api_port}/health/ready")
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{api_port}/api") as api:
+            me = await api.get(
+                "/auth/me", headers={"Authorization": "Bearer recruiter:recruiter@example.com"}
+            )
+            jobs = await api.get("/admin/jobs", headers={"X-Admin-Key": LOCAL_ADMIN_API_KEY})
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{emulator_port}") as github:
+            template = await github.get(
+                "/repos/tenon-templates/python-fastapi",
+                headers={"Authorization": f"Bearer {LOCAL_EMULATOR_TOKEN}"},
+            )
+    finally:
+        os.killpg(process.pid, signal.SIGINT)  # Ctrl-C
+        _, stderr = await asyncio.wait_for(process.communicate(), 60)
+    assert me.status_code == 200, me.text  # the dev bypass, and the seeded demo recruiter
+    assert me.json()["email"] == "recruiter@example.com"
+    assert jobs.status_code == 200  # the local admin key
+    assert template.status_code == 200  # the emulator, with the local token
+    assert process.returncode == 0, stderr
+    assert b"Traceback" not in stderr
+    assert _refuses_connections(api_port)
+    assert _refuses_connections(emulator_port)

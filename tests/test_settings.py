@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
+import os
+import shutil
 from ipaddress import ip_network
+from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
 
 from app.core.settings import (
+    LOCAL_ADMIN_API_KEY,
+    LOCAL_EMULATOR_TOKEN,
     LOCAL_SECRET_KEY,
+    LOCAL_WEBHOOK_SECRET,
     AppSettings,
     AuthSettings,
     Settings,
+    SettingsError,
     load_settings,
 )
+from tests.support.cli import DEPLOYED, run_tenon
 from tests.support.paths import REPOSITORY_ROOT
 from tests.support.settings import documented_env_names
 
@@ -23,6 +29,16 @@ CONFIGURED_AUTH = {"issuer": "https://t.example/", "api_audience": "https://api.
 
 
 STRONG_KEY = "k" * 40
+
+
+@pytest.fixture
+def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty working directory (no `.env`) and an environment without Tenon settings."""
+    for name in os.environ:
+        if name.startswith("TENON_") or name in ("DEV_AUTH_BYPASS", "DEBUG_PERF"):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
 
 
 def _settings(
@@ -74,7 +90,7 @@ def test_issuer_and_jwks_url_derive_from_domain() -> None:
 
 
 def test_environment_variables_are_read_with_their_documented_names(
-    monkeypatch: pytest.MonkeyPatch,
+    workdir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("TENON_ENV", "local")
     monkeypatch.setenv("DEV_AUTH_BYPASS", "1")
@@ -98,10 +114,157 @@ def test_environment_variables_are_read_with_their_documented_names(
     assert settings.auth.api_audience == "aud"
 
 
-def test_invalid_proxy_cidr_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_invalid_proxy_cidr_is_refused(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TENON_TRUSTED_PROXY_CIDRS", "10.0.0.0/8,not-an-ip")
-    with pytest.raises(ValidationError):
+    with pytest.raises(SettingsError, match=r"^TENON_TRUSTED_PROXY_CIDRS: 'not-an-ip' does not"):
         load_settings()
+
+
+def test_the_env_example_as_copied_is_valid_and_its_empty_values_are_unset(
+    workdir: Path,
+) -> None:
+    shutil.copy(REPOSITORY_ROOT / ".env.example", workdir / ".env")
+    settings = load_settings()
+    assert settings.app.env == "local"
+    assert settings.app.log_json is None
+    assert settings.app.secret_key.get_secret_value() == LOCAL_SECRET_KEY
+    assert settings.app.admin_api_key is None
+    assert settings.app.trusted_proxy_cidrs == []
+    assert settings.db.database_url is None
+    github = settings.github
+    assert (github.token, github.app_id, github.app_private_key) == (None, None, None)
+    assert github.app_installation_id is None
+    assert github.webhook_secret is None
+    # Left unset so that `tenon dev` turns it on.
+    assert "dev_auth_bypass" not in settings.app.model_fields_set
+
+
+def test_empty_environment_variables_are_unset_and_do_not_hide_env_file_values(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (workdir / ".env").write_text("TENON_GITHUB_ORG=acme\nTENON_JOBS_CONCURRENCY=7\n")
+    for name in (
+        "TENON_ADMIN_API_KEY",
+        "TENON_LOG_JSON",
+        "TENON_DATABASE_URL",
+        "TENON_GITHUB_APP_ID",
+        "TENON_GITHUB_APP_PRIVATE_KEY",
+        "TENON_GITHUB_APP_INSTALLATION_ID",
+        "TENON_SMTP_PORT",
+        "TENON_GITHUB_ORG",
+        "TENON_JOBS_CONCURRENCY",
+    ):
+        monkeypatch.setenv(name, "")
+    settings = load_settings()
+    # An empty key used to mount the admin routes and accept requests without X-Admin-Key
+    # (docker-compose passes `${TENON_ADMIN_API_KEY:-}`).
+    assert settings.app.admin_api_key is None
+    assert settings.app.log_json is None
+    assert settings.db.database_url is None
+    assert settings.github.app_id is None
+    assert settings.email.smtp_port == 587
+    assert settings.github.org == "acme"
+    assert settings.jobs.concurrency == 7
+
+
+def test_every_problem_is_reported_at_once_by_variable_name_without_pydantic_noise(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TENON_LOG_JSON", "sometimes")
+    monkeypatch.setenv("DEV_AUTH_BYPASS", "maybe")
+    monkeypatch.setenv("TENON_DATABASE_URL", "mysql://tenon:hunter2@db/tenon")
+    monkeypatch.setenv("TENON_AUTH0_LEEWAY_SECONDS", "-1")
+    monkeypatch.setenv("TENON_JOBS_CONCURRENCY", "0")
+    monkeypatch.setenv("TENON_GITHUB_APP_ID", "12")
+    monkeypatch.setenv("TENON_SMTP_PORT", "smtp")
+    with pytest.raises(SettingsError) as caught:
+        load_settings()
+    problems = caught.value.problems
+    assert problems == [
+        "TENON_LOG_JSON: Input should be a valid boolean, unable to interpret input "
+        "(got 'sometimes')",
+        "DEV_AUTH_BYPASS: Input should be a valid boolean, unable to interpret input (got 'maybe')",
+        # A secret's value is never shown.
+        "TENON_DATABASE_URL: expected a URL of the form postgresql://user:password@host:5432/db",
+        "TENON_AUTH0_LEEWAY_SECONDS: Input should be greater than or equal to 0 (got '-1')",
+        "TENON_JOBS_CONCURRENCY: Input should be greater than 0 (got '0')",
+        "GitHub App auth needs TENON_GITHUB_APP_ID, TENON_GITHUB_APP_PRIVATE_KEY and "
+        "TENON_GITHUB_APP_INSTALLATION_ID together",
+        "TENON_SMTP_PORT: Input should be a valid integer, unable to parse string as an integer "
+        "(got 'smtp')",
+    ]
+
+
+def test_a_malformed_env_file_line_is_refused_with_file_and_line(workdir: Path) -> None:
+    (workdir / ".env").write_text(
+        "TENON_ENV=local\n"
+        "this is not a setting\n"
+        "# a comment\n"
+        'TENON_GITHUB_TOKEN="ghp_unterminated\n'
+        "TENON_JOBS_CONCURRENCY=0\n"
+    )
+    with pytest.raises(SettingsError) as caught:
+        load_settings()
+    env_file = workdir.resolve() / ".env"
+    assert caught.value.problems == [
+        f"{env_file}:2: cannot parse this line "
+        "(expected NAME=value; quote values holding quotes or newlines)",
+        f"{env_file}:4: cannot parse this line "
+        "(expected NAME=value; quote values holding quotes or newlines)",
+        "TENON_JOBS_CONCURRENCY: Input should be greater than 0 (got '0')",
+    ]
+
+
+def test_cli_reports_settings_problems_in_one_list_naming_variables_and_lines(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / ".env").write_text('TENON_ENV=local\nTENON_SMTP_PASSWORD="s3cret\n')
+    result = run_tenon("migrate", cwd=tmp_path, TENON_JOBS_CONCURRENCY="none")
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        "tenon: refusing to start, invalid settings:",
+        f"  {tmp_path.resolve() / '.env'}:2: cannot parse this line "
+        "(expected NAME=value; quote values holding quotes or newlines)",
+        "  TENON_JOBS_CONCURRENCY: Input should be a valid integer, unable to parse string as "
+        "an integer (got 'none')",
+    ]
+
+
+@pytest.mark.parametrize("env", ["staging", "production"])
+@pytest.mark.parametrize(
+    ("variable", "local_value"),
+    [
+        ("TENON_ADMIN_API_KEY", LOCAL_ADMIN_API_KEY),
+        ("TENON_GITHUB_WEBHOOK_SECRET", LOCAL_WEBHOOK_SECRET),
+        ("TENON_GITHUB_TOKEN", LOCAL_EMULATOR_TOKEN),
+    ],
+)
+def test_a_deployed_service_refuses_each_public_local_value(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch, env: str, variable: str, local_value: str
+) -> None:
+    for name, value in DEPLOYED.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv(variable, local_value)
+    monkeypatch.setenv("TENON_ENV", env)
+    with pytest.raises(SettingsError) as caught:
+        load_settings()
+    assert caught.value.problems == [
+        f"{variable} is {local_value!r}, a public value for local use; "
+        f"set a secret of your own when TENON_ENV={env}"
+    ]
+    monkeypatch.setenv(variable, "a-secret-of-our-own")
+    assert load_settings().app.env == env
+
+
+@pytest.mark.parametrize("env", ["local", "test"])
+def test_local_values_are_fine_locally(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch, env: str
+) -> None:
+    monkeypatch.setenv("TENON_ENV", env)
+    monkeypatch.setenv("TENON_ADMIN_API_KEY", LOCAL_ADMIN_API_KEY)
+    monkeypatch.setenv("TENON_GITHUB_WEBHOOK_SECRET", LOCAL_WEBHOOK_SECRET)
+    monkeypatch.setenv("TENON_GITHUB_TOKEN", LOCAL_EMULATOR_TOKEN)
+    assert load_settings().app.env == env
 
 
 def test_json_logs_default_to_off_only_locally() -> None:
@@ -110,15 +273,9 @@ def test_json_logs_default_to_off_only_locally() -> None:
     assert AppSettings(_env_file=None, env="production", log_json=False).json_logs is False
 
 
-def test_cli_refuses_to_start_with_bypass_in_production() -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "app.cli", "migrate"],
-        env={"TENON_ENV": "production", "DEV_AUTH_BYPASS": "1", "PATH": "/usr/bin:/bin"},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-        cwd=REPOSITORY_ROOT,
+def test_cli_refuses_to_start_with_bypass_in_production(tmp_path: Path) -> None:
+    result = run_tenon(
+        "migrate", cwd=tmp_path, TENON_ENV="production", DEV_AUTH_BYPASS="1", **DEPLOYED
     )
     assert result.returncode == 2
     assert "DEV_AUTH_BYPASS" in result.stderr

@@ -99,3 +99,15 @@ async def seed_demo_data(session: AsyncSession) -> tuple[Company, list[User]]:
             assert user is not None
         users.append(user)
     return company, users
+
+
+async def find_demo_data(session: AsyncSession) -> list[str]:
+    """The demo company and recruiters `seed_demo_data` made that are still there, by name:
+    their emails are public, so a deployed service must not have them."""
+    found = []
+    if await repository.company_by_name(session, DEMO_COMPANY) is not None:
+        found.append(DEMO_COMPANY)
+    for email, _ in DEMO_RECRUITERS:
+        if await repository.recruiter_by_email(session, email) is not None:
+            found.append(email)
+    return found

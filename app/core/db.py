@@ -6,6 +6,7 @@ back when it raises, before the response is sent. Background work opens `session
 
 from __future__ import annotations
 
+import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from fastapi import Depends, Request
 from sqlalchemy import ColumnElement, DateTime, MetaData, TextClause, func, text
 from sqlalchemy.dialects.postgresql.base import PGDialect
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -65,6 +67,48 @@ def async_url(url: str) -> URL:
     if parsed.get_backend_name() != "postgresql":
         raise ValueError(f"Tenon needs PostgreSQL, got {parsed.get_backend_name()!r}")
     return parsed.set(drivername="postgresql+asyncpg")
+
+
+# Long enough for a slow network, short enough that a wrong host is reported promptly.
+CONNECT_CHECK_TIMEOUT_SECONDS = 10.0
+
+
+class DatabaseUnreachableError(Exception):
+    """No connection could be opened. `address` is host:port, never the credentials."""
+
+    def __init__(self, address: str, reason: str) -> None:
+        super().__init__(f"cannot connect to PostgreSQL at {address}: {reason}")
+        self.address = address
+        self.reason = reason
+
+
+async def check_connection(url: str) -> None:
+    """Open and close one connection, so a command fails with one clear line instead of
+    deep inside a migration or a worker loop."""
+    parsed = async_url(url)
+    engine = create_async_engine(parsed, connect_args={"timeout": CONNECT_CHECK_TIMEOUT_SECONDS})
+    try:
+        async with engine.connect():
+            pass
+    except (OSError, DBAPIError) as exc:
+        host = parsed.host or "the default host"
+        address = f"[{host}]" if ":" in host else host
+        raise DatabaseUnreachableError(f"{address}:{parsed.port or 5432}", _reason(exc)) from None
+    finally:
+        await engine.dispose()
+
+
+def _reason(exc: OSError | DBAPIError) -> str:
+    if isinstance(exc, DBAPIError):
+        # The server's own words, e.g. 'password authentication failed for user "tenon"'.
+        return str(exc.orig)
+    if isinstance(exc, TimeoutError):
+        return f"no answer within {CONNECT_CHECK_TIMEOUT_SECONDS:g} s"
+    if isinstance(exc, ConnectionRefusedError):
+        return "connection refused (is PostgreSQL running and listening there?)"
+    if isinstance(exc, socket.gaierror):
+        return "unknown host"
+    return exc.strerror or str(exc)
 
 
 @dataclass(frozen=True)

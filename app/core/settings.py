@@ -1,27 +1,55 @@
 """Settings, one class per concern, read from `TENON_*` environment variables and `.env`.
 
-`Settings` composes the groups and refuses dangerous combinations at start-up.
+`Settings` composes the groups and refuses dangerous combinations at start-up;
+`load_settings` reports every problem at once, each naming its environment variable.
+An empty value means unset, in the environment and in `.env` alike.
 """
 
 from __future__ import annotations
 
+import io
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
-from typing import Annotated, Literal, Self
+from typing import Annotated, Literal, Self, get_args
 
+from dotenv.parser import parse_stream
 from fastapi import Depends, Request
-from pydantic import AliasChoices, BaseModel, Field, SecretStr, field_validator, model_validator
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 Environment = Literal["local", "test", "staging", "production"]
-# Public on purpose: refused outside local/test by Settings validation.
-LOCAL_SECRET_KEY = "tenon-local-development-secret-key-not-for-production"  # noqa: S105
 Network = IPv4Network | IPv6Network
+# Read from the working directory; the environment wins over it.
+ENV_FILE = Path(".env")
+
+# The local development values (`tenon dev`, scripts/run.sh, the GitHub emulator). They are
+# public, so staging and production refuse them.
+LOCAL_SECRET_KEY = "tenon-local-development-secret-key-not-for-production"  # noqa: S105
+LOCAL_ADMIN_API_KEY = "local-admin-key"
+LOCAL_WEBHOOK_SECRET = "local-webhook-secret"  # noqa: S105
+LOCAL_EMULATOR_TOKEN = "local-emulator-token"  # noqa: S105
 
 
 def _config(prefix: str) -> SettingsConfigDict:
     return SettingsConfigDict(
-        env_prefix=prefix, env_file=".env", extra="ignore", populate_by_name=True
+        env_prefix=prefix,
+        env_file=ENV_FILE,
+        env_ignore_empty=True,
+        extra="ignore",
+        populate_by_name=True,
     )
 
 
@@ -82,6 +110,11 @@ class AppSettings(BaseSettings):
     def json_logs(self) -> bool:
         return self.env != "local" if self.log_json is None else self.log_json
 
+    @property
+    def deployed(self) -> bool:
+        """Staging and production: reachable by others, so no public local values."""
+        return self.env in ("staging", "production")
+
 
 class DatabaseSettings(BaseSettings):
     model_config = _config("TENON_")
@@ -92,6 +125,20 @@ class DatabaseSettings(BaseSettings):
     db_pool_size: int = Field(default=10, gt=0)
     db_max_overflow: int = Field(default=10, ge=0)
     db_statement_timeout_ms: int = Field(default=30_000, gt=0)
+
+    @field_validator("database_url")
+    @classmethod
+    def _is_postgresql(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return value
+        try:
+            backend = make_url(value.get_secret_value()).get_backend_name()
+        except ArgumentError:
+            backend = None
+        if backend != "postgresql":
+            # The value may hold a password: never echo it.
+            raise ValueError("expected a URL of the form postgresql://user:password@host:5432/db")
+        return value
 
 
 class AuthSettings(BaseSettings):
@@ -237,6 +284,48 @@ class RateLimitSettings(BaseSettings):
     submit: str = "30/minute"
 
 
+class SettingsError(Exception):
+    """The configuration cannot be used. `problems` holds one line per problem, each naming
+    the environment variable (or the `.env` line) to fix."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+def _refusals(
+    app: AppSettings, auth: AuthSettings | None, github: GitHubSettings | None
+) -> list[str]:
+    """The combinations the service refuses to start with, one message each. A group that
+    failed to load (None) was reported already; the checks needing it are skipped."""
+    env = app.env
+    problems = []
+    if app.dev_auth_bypass and env != "local":
+        problems.append(f"DEV_AUTH_BYPASS is only allowed with TENON_ENV=local (got {env})")
+    if not app.deployed:
+        return problems
+    secret_key = app.secret_key.get_secret_value()
+    if secret_key == LOCAL_SECRET_KEY or len(secret_key) < 32:
+        problems.append(f"TENON_SECRET_KEY (32+ characters) is required when TENON_ENV={env}")
+    if auth is not None and not auth.configured:
+        problems.append(
+            "TENON_AUTH0_ISSUER (or TENON_AUTH0_DOMAIN) and TENON_AUTH0_API_AUDIENCE "
+            f"are required when TENON_ENV={env}"
+        )
+    public_values = {LOCAL_ADMIN_API_KEY, LOCAL_WEBHOOK_SECRET, LOCAL_EMULATOR_TOKEN}
+    secrets = {"TENON_ADMIN_API_KEY": app.admin_api_key}
+    if github is not None:
+        secrets["TENON_GITHUB_WEBHOOK_SECRET"] = github.webhook_secret
+        secrets["TENON_GITHUB_TOKEN"] = github.token
+    for name, secret in secrets.items():
+        if secret is not None and secret.get_secret_value() in public_values:
+            problems.append(
+                f"{name} is {secret.get_secret_value()!r}, a public value for local use; "
+                f"set a secret of your own when TENON_ENV={env}"
+            )
+    return problems
+
+
 class Settings(BaseModel):
     app: AppSettings = Field(default_factory=AppSettings)
     db: DatabaseSettings = Field(default_factory=DatabaseSettings)
@@ -248,33 +337,109 @@ class Settings(BaseModel):
 
     @model_validator(mode="after")
     def _refuse_dangerous_combinations(self) -> Self:
-        env = self.app.env
-        if self.app.dev_auth_bypass and env != "local":
-            raise ValueError(f"DEV_AUTH_BYPASS is only allowed with TENON_ENV=local (got {env})")
-        if env not in ("local", "test") and (
-            self.app.secret_key.get_secret_value() == LOCAL_SECRET_KEY
-            or len(self.app.secret_key.get_secret_value()) < 32
-        ):
-            raise ValueError(f"TENON_SECRET_KEY (32+ characters) is required when TENON_ENV={env}")
-        if env not in ("local", "test") and not self.auth.configured:
-            raise ValueError(
-                "TENON_AUTH0_ISSUER (or TENON_AUTH0_DOMAIN) and TENON_AUTH0_API_AUDIENCE "
-                f"are required when TENON_ENV={env}"
-            )
+        problems = _refusals(self.app, self.auth, self.github)
+        if problems:
+            raise ValueError("\n".join(problems))
         return self
 
 
 def load_settings() -> Settings:
-    """Read every group from the environment (and `.env`) and validate the whole."""
-    return Settings(
-        app=AppSettings(),
-        db=DatabaseSettings(),
-        auth=AuthSettings(),
-        jobs=JobSettings(),
-        github=GitHubSettings(),
-        email=EmailSettings(),
-        rate_limit=RateLimitSettings(),
-    )
+    """Read every group from the environment and `.env`. Raises `SettingsError` listing
+    every problem found, across all groups."""
+    problems = _env_file_problems(ENV_FILE)
+    groups: dict[str, BaseSettings] = {}
+    # python-dotenv warns about each malformed line once per group; they are reported above.
+    with _logger_quieted("dotenv.main"):
+        for name, group in _setting_groups().items():
+            try:
+                groups[name] = group()
+            except ValidationError as exc:
+                problems += _describe(group, exc)
+    app, auth, github = groups.get("app"), groups.get("auth"), groups.get("github")
+    if isinstance(app, AppSettings):
+        problems += _refusals(
+            app,
+            auth if isinstance(auth, AuthSettings) else None,
+            github if isinstance(github, GitHubSettings) else None,
+        )
+    if problems:
+        raise SettingsError(problems)
+    return Settings.model_validate(groups)
+
+
+def _setting_groups() -> dict[str, type[BaseSettings]]:
+    groups = {}
+    for name, field in Settings.model_fields.items():
+        group = field.annotation
+        assert isinstance(group, type)
+        assert issubclass(group, BaseSettings)
+        groups[name] = group
+    return groups
+
+
+def _env_file_problems(path: Path) -> list[str]:
+    """python-dotenv skips a line it cannot parse with a warning, and the setting silently
+    keeps its default; refuse instead, naming the file and line."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return []
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SettingsError([f"{path.resolve()}: cannot be read ({exc})"]) from None
+    return [
+        # The line itself may hold a secret, so only its number is shown.
+        f"{path.resolve()}:{binding.original.line}: cannot parse this line "
+        "(expected NAME=value; quote values holding quotes or newlines)"
+        for binding in parse_stream(io.StringIO(text))
+        if binding.error
+    ]
+
+
+@contextmanager
+def _logger_quieted(name: str) -> Iterator[None]:
+    logger = logging.getLogger(name)
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+def _describe(group: type[BaseSettings], exc: ValidationError) -> list[str]:
+    """pydantic's errors as `VARIABLE: message (got 'value')` lines, secrets never shown."""
+    problems = []
+    for error in exc.errors(include_url=False):
+        message = error["msg"].removeprefix("Value error, ")
+        if not error["loc"]:
+            # A model validator: its message already names the variables.
+            problems += message.splitlines()
+            continue
+        variable, secret = _variable(group, str(error["loc"][0]))
+        value = error.get("input")
+        shown = f" (got {_shorten(value)!r})" if isinstance(value, str) and not secret else ""
+        problems.append(f"{variable}: {message}{shown}")
+    return problems
+
+
+def _variable(group: type[BaseSettings], key: str) -> tuple[str, bool]:
+    """The environment variable behind an error's `key` (a field name, or the alias the
+    value came in by) and whether the field is secret."""
+    prefix = group.model_config.get("env_prefix", "")
+    for name, field in group.model_fields.items():
+        alias = field.validation_alias
+        aliases = (
+            [str(choice) for choice in alias.choices] if isinstance(alias, AliasChoices) else []
+        )
+        if key == name or key.upper() in (choice.upper() for choice in aliases):
+            variable = key if key != name else (aliases[0] if aliases else prefix + name)
+            annotation = field.annotation
+            return variable.upper(), SecretStr in (annotation, *get_args(annotation))
+    return key.upper(), False
+
+
+def _shorten(value: str, limit: int = 60) -> str:
+    return value if len(value) <= limit else value[: limit - 1] + "…"
 
 
 def settings_of(request: Request) -> Settings:
