@@ -91,12 +91,12 @@ def _check_worker(jobs: JobSettings) -> int:
     """A container health check, light enough to run every minute: no database, no app."""
     from app.jobs.heartbeat import heartbeat_problem
 
-    if jobs.heartbeat_file is None:
-        return _refused("TENON_JOBS_HEARTBEAT_FILE is not set, so no worker writes one")
     # A turn of the loop sleeps at most a poll interval; its queries should end well within
     # a lease, the time after which other workers give up on this one's jobs too.
-    problem = heartbeat_problem(
-        jobs.heartbeat_file, jobs.poll_interval_seconds + jobs.lease_seconds
+    problem = (
+        "TENON_JOBS_HEARTBEAT_FILE is not set, so no worker writes one"
+        if jobs.heartbeat_file is None
+        else heartbeat_problem(jobs.heartbeat_file, jobs.poll_interval_seconds + jobs.lease_seconds)
     )
     if problem is not None:
         print(f"tenon: {problem}", file=sys.stderr)
