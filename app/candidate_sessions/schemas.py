@@ -7,12 +7,13 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, EmailStr, Field, StringConstraints
+from typing_extensions import TypeAliasType
 
 from app.candidate_sessions.models import InviteEmailStatus, SessionStatus
 from app.core.schemas import ApiModel
 from app.simulations.models import TaskType
 
-InviteOutcome = Literal["created", "existing", "resent"]
+InviteOutcome = TypeAliasType("InviteOutcome", Literal["created", "existing", "resent"])
 
 
 class InviteCreate(ApiModel):

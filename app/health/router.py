@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request
 
 from app.core.db import database_of
 from app.core.errors import ServiceUnavailableError
+from app.core.openapi import raises
 
 router = APIRouter(tags=["health"])
 log = structlog.get_logger(__name__)
@@ -17,13 +18,14 @@ READINESS_DB_TIMEOUT_SECONDS = 3.0
 
 
 @router.get("/health")
-async def health() -> dict[str, str]:
+async def check_liveness() -> dict[str, str]:
     """Liveness: the process answers."""
     return {"status": "ok"}
 
 
 @router.get("/health/ready")
-async def ready(request: Request) -> dict[str, str]:
+@raises((ServiceUnavailableError, "DATABASE_UNAVAILABLE"))
+async def check_readiness(request: Request) -> dict[str, str]:
     """Readiness: the database answers."""
     try:
         await asyncio.wait_for(database_of(request).ping(), READINESS_DB_TIMEOUT_SECONDS)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from datetime import datetime
+from typing import Annotated
 
 from pydantic import AfterValidator, Field, StringConstraints
 
 from app.core.schemas import ApiModel
+from app.runs.models import TestRunStatus
 from app.workspaces.models import WorkspaceStatus
 
 
@@ -31,6 +33,16 @@ class CodespaceInit(ApiModel):
     github_username: GitHubLogin = Field(examples=["octocat"])
 
 
+class LastRun(ApiModel):
+    run_id: uuid.UUID
+    status: TestRunStatus
+    conclusion: str | None
+    passed: int | None
+    failed: int | None
+    total: int | None
+    completed_at: datetime
+
+
 class WorkspaceOut(ApiModel):
     workspace_id: uuid.UUID
     status: WorkspaceStatus
@@ -41,4 +53,4 @@ class WorkspaceOut(ApiModel):
     default_branch: str | None
     base_template_sha: str | None
     latest_commit_sha: str | None
-    last_run: dict[str, Any] | None
+    last_run: LastRun | None = Field(description="The last test run that finished.")

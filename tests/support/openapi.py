@@ -1,0 +1,64 @@
+"""Holding the API to its OpenAPI document: every problem answer a test client sees must be
+documented, with its code, on the operation that answered."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import httpx
+from fastapi import FastAPI
+
+from app.core.errors import PROBLEM_CONTENT_TYPE
+
+Document = dict[str, Any]
+
+
+def operation_for(document: Document, method: str, path: str) -> Document | None:
+    """The operation serving `method path`; a literal path segment beats a parameter, as in
+    the router. None when no operation does (an unknown route promises nothing)."""
+    candidates = [
+        (template.count("{"), operations[method.lower()])
+        for template, operations in document["paths"].items()
+        if method.lower() in operations and _template_regex(template).fullmatch(path)
+    ]
+    return min(candidates, key=lambda candidate: candidate[0])[1] if candidates else None
+
+
+def _template_regex(template: str) -> re.Pattern[str]:
+    parts = re.split(r"(\{[^}]+\})", template)
+    return re.compile(
+        "".join("[^/]+" if part.startswith("{") else re.escape(part) for part in parts)
+    )
+
+
+def documented_codes(operation: Document, status: int) -> list[str]:
+    """The `code` values the operation documents for a problem answer with this status."""
+    response = operation["responses"].get(str(status))
+    if response is None:
+        return []
+    schema = response["content"][PROBLEM_CONTENT_TYPE]["schema"]
+    codes: list[str] = schema["allOf"][1]["properties"]["code"]["enum"]
+    return codes
+
+
+def documented_problems_only(app: FastAPI) -> Callable[[httpx.Response], Awaitable[None]]:
+    """An httpx response hook that fails the request when a problem is not documented."""
+
+    async def check(response: httpx.Response) -> None:
+        if response.headers.get("content-type") != PROBLEM_CONTENT_TYPE:
+            return
+        request = response.request
+        operation = operation_for(app.openapi(), request.method, request.url.path)
+        if operation is None:
+            return
+        await response.aread()
+        code = response.json()["code"]
+        documented = documented_codes(operation, response.status_code)
+        assert code in documented, (
+            f"{request.method} {request.url.path} answered {response.status_code} {code}; "
+            f"the OpenAPI operation {operation['operationId']} documents {documented} for it"
+        )
+
+    return check
