@@ -140,6 +140,11 @@ def _refine(document: dict[str, Any], app: FastAPI) -> None:
     schemas = document.setdefault("components", {}).setdefault("schemas", {})
     for name in _FASTAPI_VALIDATION_SCHEMAS:
         schemas.pop(name, None)
+    for schema in schemas.values():
+        if "examples" in schema:
+            schema["examples"] = [
+                _with_nulls(value, schema, schemas) for value in schema["examples"]
+            ]
     schemas["Problem"] = PROBLEM_SCHEMA
     schemas["ValidationIssue"] = VALIDATION_ISSUE_SCHEMA
     for route in iter_route_contexts(app.routes):
@@ -148,6 +153,31 @@ def _refine(document: dict[str, Any], app: FastAPI) -> None:
         for method in route.methods or ():
             operation = document["paths"][route.path_format][method.lower()]
             operation["responses"] = _responses(operation["responses"], route, method)
+
+
+def _with_nulls(value: Any, schema: dict[str, Any], schemas: dict[str, Any]) -> Any:
+    """`value` with the null members FastAPI drops from every example (it renders the
+    document with exclude_none) put back: the required properties it lacks."""
+    schema = _resolve(schema, schemas)
+    if isinstance(value, dict) and "properties" in schema:
+        return {
+            name: _with_nulls(value[name], spec, schemas) if name in value else None
+            for name, spec in schema["properties"].items()
+            if name in value or name in schema.get("required", ())
+        }
+    if isinstance(value, list) and "items" in schema:
+        return [_with_nulls(item, schema["items"], schemas) for item in value]
+    return value
+
+
+def _resolve(schema: dict[str, Any], schemas: dict[str, Any]) -> dict[str, Any]:
+    """The object schema behind a `$ref`, or behind the non-null branch of an `anyOf`."""
+    for branch in schema.get("anyOf", ()):
+        if branch.get("type") != "null":
+            return _resolve(branch, schemas)
+    if "$ref" in schema:
+        return _resolve(schemas[schema["$ref"].rsplit("/", 1)[-1]], schemas)
+    return schema
 
 
 def _responses(generated: dict[str, Any], route: RouteContext, method: str) -> dict[str, Any]:
@@ -204,7 +234,14 @@ def _problem_response(status: int, codes: list[str]) -> dict[str, Any]:
     schema = {
         "allOf": [
             {"$ref": _PROBLEM_REF},
-            {"type": "object", "required": ["code"], "properties": {"code": {"enum": codes}}},
+            {
+                "type": "object",
+                "required": ["status", "code"],
+                "properties": {
+                    "status": {"type": "integer", "enum": [status]},
+                    "code": {"type": "string", "enum": codes},
+                },
+            },
         ]
     }
     response: dict[str, Any] = {

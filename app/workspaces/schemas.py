@@ -8,7 +8,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field, StringConstraints
 
-from app.core.schemas import ApiModel
+from app.core.schemas import ApiModel, example
 from app.runs.models import TestRunStatus
 from app.workspaces.models import WorkspaceStatus
 
@@ -44,6 +44,29 @@ class LastRun(ApiModel):
 
 
 class WorkspaceOut(ApiModel):
+    model_config = example(
+        {
+            "workspaceId": "9e8d7c6b-5a4f-4e3d-8c2b-1a0f9e8d7c6b",
+            "status": "ready",
+            "error": None,
+            "repoFullName": "tenon-workspaces/tenon-python-fastapi-6f1c2b9e",
+            "repoUrl": "https://github.com/tenon-workspaces/tenon-python-fastapi-6f1c2b9e",
+            "codespaceUrl": "https://codespaces.new/tenon-workspaces/tenon-python-fastapi-6f1c2b9e",
+            "defaultBranch": "main",
+            "baseTemplateSha": "0a1b2c3d4e5f60718293a4b5c6d7e8f901234567",
+            "latestCommitSha": "b7e3c1d9a5f2e8c4b6a0d2f4e6c8a1b3d5f7e9c2",
+            "lastRun": {
+                "runId": "8d7c6b5a-4f3e-4d2c-9b1a-0f9e8d7c6b5a",
+                "status": "failed",
+                "conclusion": "failure",
+                "passed": 13,
+                "failed": 2,
+                "total": 15,
+                "completedAt": "2026-12-02T15:40:00Z",
+            },
+        }
+    )
+
     workspace_id: uuid.UUID
     status: WorkspaceStatus
     error: str | None

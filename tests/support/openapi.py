@@ -1,5 +1,5 @@
-"""Holding the API to its OpenAPI document: every problem answer a test client sees must be
-documented, with its code, on the operation that answered."""
+"""Holding the API to its OpenAPI document: every answer a test client sees must have its
+status documented on the operation that answered, and a problem answer its code too."""
 
 from __future__ import annotations
 
@@ -35,30 +35,36 @@ def _template_regex(template: str) -> re.Pattern[str]:
 
 def documented_codes(operation: Document, status: int) -> list[str]:
     """The `code` values the operation documents for a problem answer with this status."""
-    response = operation["responses"].get(str(status))
-    if response is None:
+    response = operation["responses"].get(str(status), {})
+    schema = response.get("content", {}).get(PROBLEM_CONTENT_TYPE, {}).get("schema")
+    if schema is None:
         return []
-    schema = response["content"][PROBLEM_CONTENT_TYPE]["schema"]
     codes: list[str] = schema["allOf"][1]["properties"]["code"]["enum"]
     return codes
 
 
-def documented_problems_only(app: FastAPI) -> Callable[[httpx.Response], Awaitable[None]]:
-    """An httpx response hook that fails the request when a problem is not documented."""
+def documented_answers_only(app: FastAPI) -> Callable[[httpx.Response], Awaitable[None]]:
+    """An httpx response hook that fails the request when the answer is not documented."""
 
     async def check(response: httpx.Response) -> None:
-        if response.headers.get("content-type") != PROBLEM_CONTENT_TYPE:
-            return
         request = response.request
         operation = operation_for(app.openapi(), request.method, request.url.path)
         if operation is None:
             return
+        where = f"{request.method} {request.url.path} answered {response.status_code}"
+        documented = operation["responses"]
+        assert str(response.status_code) in documented, (
+            f"{where}; the OpenAPI operation {operation['operationId']} documents only "
+            f"{sorted(documented)}"
+        )
+        if response.headers.get("content-type") != PROBLEM_CONTENT_TYPE:
+            return
         await response.aread()
         code = response.json()["code"]
-        documented = documented_codes(operation, response.status_code)
-        assert code in documented, (
-            f"{request.method} {request.url.path} answered {response.status_code} {code}; "
-            f"the OpenAPI operation {operation['operationId']} documents {documented} for it"
+        codes = documented_codes(operation, response.status_code)
+        assert code in codes, (
+            f"{where} {code}; the OpenAPI operation {operation['operationId']} documents "
+            f"{codes} for it"
         )
 
     return check

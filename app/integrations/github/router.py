@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Request, Response, Security, status
 from fastapi.security import APIKeyHeader
-from pydantic import SecretStr
+from pydantic import ConfigDict, SecretStr
 
 from app.core.db import DbSession
 from app.core.errors import BadRequestError, ServiceUnavailableError, UnauthorizedError
@@ -19,6 +19,9 @@ router = APIRouter(prefix="/github", tags=["github"])
 
 
 class WebhookAck(ApiModel):
+    # deliveryId is left out of the answer, not null, unless the delivery was queued.
+    model_config = ConfigDict(json_schema_serialization_defaults_required=False)
+
     status: DeliveryOutcome
     delivery_id: str | None = None
 
@@ -84,8 +87,12 @@ async def receive_github_webhook(
     response: Response,
     session: DbSession,
     x_hub_signature_256: Annotated[str | None, Security(github_signature)],
-    x_github_event: Annotated[str | None, Header()] = None,
-    x_github_delivery: Annotated[str | None, Header()] = None,
+    x_github_event: Annotated[
+        str | None, Header(description="The event, e.g. workflow_run; required.")
+    ] = None,
+    x_github_delivery: Annotated[
+        str | None, Header(description="The delivery's unique id; required.")
+    ] = None,
 ) -> WebhookAck:
     """Receive a GitHub webhook delivery."""
     body = await request.body()
