@@ -1,4 +1,4 @@
-"""The `tenon` command: serve, worker, migrate, seed, results parse, github-emulator."""
+"""The `tenon` command: serve, worker, migrate, seed, openapi, results parse, github-emulator."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ from app.github_emulator.server import create_emulator_app
 from app.jobs.catalog import job_registry
 from app.jobs.registry import build_job_services
 from app.jobs.worker import Worker
-from app.main import OUTBOUND_TIMEOUT
+from app.main import OUTBOUND_TIMEOUT, create_app
 from app.runs.results import parse_file
 
 log = structlog.get_logger(__name__)
@@ -92,6 +92,15 @@ def _work(settings: Settings, args: argparse.Namespace) -> None:
         asyncio.run(_work_with(url, settings, jobs))
 
 
+def _openapi(settings: Settings, args: argparse.Namespace) -> None:
+    # Building the app touches no database: that happens in its lifespan, not run here.
+    document = json.dumps(create_app(settings).openapi(), indent=2, ensure_ascii=False) + "\n"
+    if args.output is None:
+        sys.stdout.write(document)
+    else:
+        args.output.write_text(document, encoding="utf-8")
+
+
 def _existing_path(value: str) -> Path:
     path = Path(value)
     if not path.exists():
@@ -150,6 +159,13 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("seed", help="create the demo company and recruiters").set_defaults(
         handler=_seed
     )
+    openapi = commands.add_parser(
+        "openapi",
+        help="print the OpenAPI document these settings serve at /openapi.json (admin routes "
+        "only with TENON_ADMIN_API_KEY); needs no database",
+    )
+    openapi.add_argument("--output", type=Path, help="write it to this file instead")
+    openapi.set_defaults(handler=_openapi)
     results = commands.add_parser("results", help="test results artifacts")
     results_commands = results.add_subparsers(dest="results_command", required=True)
     parse = results_commands.add_parser(

@@ -21,6 +21,7 @@ from app.core.settings import AppSettings, DatabaseSettings, Settings
 from app.integrations.github.models import WebhookDelivery
 from app.integrations.github.webhooks import receive_delivery
 from app.main import create_app
+from tests.support.app import ADMIN_KEY, make_settings
 from tests.support.emulator import free_port
 
 
@@ -156,3 +157,22 @@ async def test_github_emulator_command_serves_templates_from_a_relative_data_dir
         output, _ = await asyncio.wait_for(process.communicate(), 30)
     assert "tenon-templates/python-fastapi" in str(templates), output
     assert (tmp_path / "emulator-data").is_dir()
+
+
+def test_openapi_prints_the_served_document_without_a_database(tmp_path: Path) -> None:
+    output = tmp_path / "openapi.json"
+    unreachable = "postgresql://nobody@127.0.0.1:9/none"
+    result = _tenon(
+        "openapi",
+        "--output",
+        str(output),
+        TENON_DATABASE_URL=unreachable,
+        TENON_ADMIN_API_KEY=ADMIN_KEY,
+    )
+    assert result.returncode == 0, result.stderr
+    written = json.loads(output.read_text(encoding="utf-8"))
+    served = create_app(make_settings(unreachable, "http://127.0.0.1:9")).openapi()
+    assert written == served
+    printed = _tenon("openapi", TENON_DATABASE_URL=unreachable)
+    assert printed.returncode == 0, printed.stderr
+    assert "/api/admin/jobs" not in json.loads(printed.stdout)["paths"]  # no key, no admin
