@@ -271,6 +271,11 @@ def test_no_response_model_hides_an_untyped_object(document: Document) -> None:
         if any(_untyped_objects(spec))
     }
     assert untyped == FREE_FORM
+    for method, path, operation in _operations(document):
+        for status, response in operation["responses"].items():
+            body = response.get("content", {}).get("application/json", {}).get("schema", {})
+            named = body.get("items", body)  # a list of a named model is fine
+            assert not body or "$ref" in named, (method, path, status, body)
 
 
 def _referenced(document: Document, name: str) -> Iterator[str]:

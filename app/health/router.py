@@ -10,6 +10,7 @@ from fastapi import APIRouter, Request
 from app.core.db import database_of
 from app.core.errors import ServiceUnavailableError
 from app.core.openapi import raises
+from app.health.schemas import Liveness, Readiness
 
 router = APIRouter(tags=["health"])
 log = structlog.get_logger(__name__)
@@ -18,14 +19,14 @@ READINESS_DB_TIMEOUT_SECONDS = 3.0
 
 
 @router.get("/health")
-async def check_liveness() -> dict[str, str]:
+async def check_liveness() -> Liveness:
     """Liveness: the process answers."""
-    return {"status": "ok"}
+    return Liveness()
 
 
 @router.get("/health/ready")
 @raises((ServiceUnavailableError, "DATABASE_UNAVAILABLE"))
-async def check_readiness(request: Request) -> dict[str, str]:
+async def check_readiness(request: Request) -> Readiness:
     """Readiness: the database answers."""
     try:
         await asyncio.wait_for(database_of(request).ping(), READINESS_DB_TIMEOUT_SECONDS)
@@ -34,4 +35,4 @@ async def check_readiness(request: Request) -> dict[str, str]:
         raise ServiceUnavailableError(
             "The database is not reachable.", code="DATABASE_UNAVAILABLE"
         ) from exc
-    return {"status": "ready", "database": "ok"}
+    return Readiness()

@@ -64,7 +64,13 @@ async def get_run(
 @router.get(
     "/{run_id}/events",
     response_class=EventSourceResponse,
-    responses={200: {"content": {"text/event-stream": {}}, "description": "run events"}},
+    responses={
+        200: {
+            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+            "description": "Server-Sent Events named `run`, each with the run (a RunOut) as its "
+            "JSON data: the state now and after every change, until it is final.",
+        }
+    },
 )
 @raises(*RUN_LOOKUP_ERRORS)
 async def stream_run_events(

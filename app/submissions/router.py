@@ -93,7 +93,12 @@ async def get_submission(
 @router.get(
     "/simulations/{simulation_id}/results.csv",
     response_class=Response,
-    responses={200: {"content": {"text/csv": {}}, "description": "One row per candidate."}},
+    responses={
+        200: {
+            "content": {"text/csv": {"schema": {"type": "string"}}},
+            "description": "One row per candidate session.",
+        }
+    },
 )
 @raises(SIMULATION_NOT_FOUND)
 async def export_results_csv(
