@@ -96,6 +96,16 @@ def test_operation_ids_are_unique_camel_case_names(document: Document) -> None:
         assert not re.search(r"(Get|Post|Put|Patch|Delete)$", operation_id), operation_id
 
 
+def test_summaries_are_the_endpoint_docstrings(document: Document) -> None:
+    invite = operation_for(document, "POST", f"/api/simulations/{uuid.uuid4()}/invite")
+    assert invite is not None
+    assert invite["summary"] == (
+        "Invite a candidate (201), or return the open invite for that email (200)."
+    )
+    for method, path, operation in _operations(document):
+        assert operation["summary"].endswith("."), (method, path, operation["summary"])
+
+
 # ---- security ------------------------------------------------------------------------------
 
 

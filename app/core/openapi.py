@@ -7,6 +7,7 @@
   statuses that come from the request itself are added here: 422 when a parameter or body can
   fail validation, 400/413 from the body size limit on methods with a body, 500 everywhere.
 - Security schemes come from the FastAPI security dependencies the routes use.
+- An operation's summary is its endpoint's docstring, not the function name title-cased.
 - Statuses are Literals wrapped in `TypeAliasType`, so they appear as named schemas.
 """
 
@@ -153,6 +154,13 @@ def _refine(document: dict[str, Any], app: FastAPI) -> None:
         for method in route.methods or ():
             operation = document["paths"][route.path_format][method.lower()]
             operation["responses"] = _responses(operation["responses"], route, method)
+            if route.summary is None and "description" in operation:
+                # The docstring's first line says what the operation does; FastAPI's own
+                # summary only repeats the function name.
+                summary, _, rest = operation.pop("description").partition("\n")
+                operation["summary"] = summary.strip()
+                if rest.strip():
+                    operation["description"] = rest.strip()
 
 
 def _with_nulls(value: Any, schema: dict[str, Any], schemas: dict[str, Any]) -> Any:
