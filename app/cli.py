@@ -1,4 +1,5 @@
-"""The `tenon` command: serve, worker, migrate, seed, dev, results parse, github-emulator.
+"""The `tenon` command: serve, worker, migrate, seed, dev, openapi, results parse,
+github-emulator.
 
 This module stays light: it parses the arguments, loads the settings and binds the API's
 port, so bad settings and a busy port are reported at once; importing the application
@@ -54,6 +55,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     commands.add_parser("migrate", help="apply database migrations")
     commands.add_parser("seed", help="create the demo company and recruiters")
+    openapi = commands.add_parser(
+        "openapi",
+        help="print the OpenAPI document these settings serve at /openapi.json (admin routes "
+        "only with TENON_ADMIN_API_KEY); needs no database",
+    )
+    openapi.add_argument("--output", type=Path, help="write it to this file instead")
     results = commands.add_parser("results", help="test results artifacts")
     results_commands = results.add_subparsers(dest="results_command", required=True)
     parse = results_commands.add_parser(

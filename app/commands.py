@@ -8,6 +8,7 @@ import asyncio
 import json
 import signal
 import socket
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
@@ -199,6 +200,16 @@ def _work(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _openapi(settings: Settings, args: argparse.Namespace) -> int:
+    # Building the app touches no database: that happens in its lifespan, not run here.
+    document = json.dumps(create_app(settings).openapi(), indent=2, ensure_ascii=False) + "\n"
+    if args.output is None:
+        sys.stdout.write(document)
+    else:
+        args.output.write_text(document, encoding="utf-8")
+    return 0
+
+
 def _parse_results(args: argparse.Namespace) -> None:
     for path in args.files:
         result = parse_file(path)
@@ -244,6 +255,7 @@ COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
     "worker": _work,
     "migrate": _migrate,
     "seed": _seed,
+    "openapi": _openapi,
 }
 TOOLS: dict[str, Callable[[argparse.Namespace], None]] = {
     "results": _parse_results,

@@ -12,6 +12,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 import httpx
 import structlog
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 
 from app.admin.router import router as admin_router
 from app.auth.providers import build_auth_provider
@@ -25,6 +26,7 @@ from app.core.errors import install_error_handlers
 from app.core.logging import configure_logging
 from app.core.metrics import Metrics
 from app.core.middleware import install_middleware
+from app.core.openapi import install_openapi, operation_id
 from app.core.rate_limit import RateLimiter
 from app.core.settings import Settings, load_settings
 from app.health.router import metrics_router
@@ -43,6 +45,7 @@ from app.workspaces.router import router as workspaces_router
 log = structlog.get_logger(__name__)
 
 OUTBOUND_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+DOCS_ASSETS_PATH = "/docs/assets"
 
 
 async def _open_database(settings: Settings, stack: AsyncExitStack) -> Database:
@@ -96,11 +99,15 @@ def create_app(
             yield
             log.info("app.stopping")
 
-    app = FastAPI(
+    # FastAPIOffline serves the /docs and /redoc assets from its package instead of a CDN.
+    app = FastAPIOffline(
         title="Tenon API",
         summary="Backend for GitHub-native candidate simulations.",
         version="0.1.0",
         lifespan=lifespan,
+        generate_unique_id_function=operation_id,
+        static_url=DOCS_ASSETS_PATH,
+        swagger_ui_parameters={"persistAuthorization": True},
     )
     app.state.settings = settings
     app.state.clock = clock or SystemClock()
@@ -122,4 +129,5 @@ def create_app(
     app.include_router(runs_router, prefix=prefix)
     if settings.app.admin_api_key is not None:
         app.include_router(admin_router, prefix=prefix)
+    install_openapi(app)
     return app

@@ -36,15 +36,16 @@ class _Echo(BaseModel):
 
 
 def _add_probe_routes(app: FastAPI) -> None:
-    @app.post("/probe/echo")
+    # Probes are scaffolding, not API: they stay out of the OpenAPI document.
+    @app.post("/probe/echo", include_in_schema=False)
     async def echo(body: _Echo) -> _Echo:
         return body
 
-    @app.get("/probe/boom")
+    @app.get("/probe/boom", include_in_schema=False)
     async def boom() -> None:
         raise RuntimeError("secret internals: password=hunter2")
 
-    @app.get("/probe/conflict")
+    @app.get("/probe/conflict", include_in_schema=False)
     async def conflict() -> None:
         raise ConflictError("Already there.", code="THING_EXISTS")
 
@@ -227,7 +228,7 @@ async def test_seed_is_idempotent(db_session: AsyncSession) -> None:
 async def test_request_transaction_commits_on_success_and_rolls_back_on_error(
     app: FastAPI, client: httpx.AsyncClient, db_session: AsyncSession
 ) -> None:
-    @app.post("/probe/company/{name}")
+    @app.post("/probe/company/{name}", include_in_schema=False)
     async def create(name: str, session: DbSession, fail: bool = False) -> None:
         await companies.create_company(session, name)
         if fail:

@@ -30,6 +30,7 @@ from app.integrations.github.models import WebhookDelivery
 from app.integrations.github.webhooks import receive_delivery
 from app.local_dev import with_local_defaults
 from app.main import create_app
+from tests.support.app import ADMIN_KEY, make_settings
 from tests.support.cli import DEPLOYED, TENON, command_env, is_migrated, run_tenon
 from tests.support.emulator import free_port
 from tests.support.paths import REPOSITORY_ROOT
@@ -373,3 +374,23 @@ async def test_dev_serves_with_the_copied_env_example_and_ctrl_c_stops_everythin
     assert b"Traceback" not in stderr
     assert _refuses_connections(api_port)
     assert _refuses_connections(emulator_port)
+
+
+def test_openapi_prints_the_served_document_without_a_database(tmp_path: Path) -> None:
+    output = tmp_path / "openapi.json"
+    unreachable = "postgresql://nobody@127.0.0.1:9/none"
+    result = run_tenon(
+        "openapi",
+        "--output",
+        str(output),
+        cwd=tmp_path,
+        TENON_DATABASE_URL=unreachable,
+        TENON_ADMIN_API_KEY=ADMIN_KEY,
+    )
+    assert result.returncode == 0, result.stderr
+    written = json.loads(output.read_text(encoding="utf-8"))
+    served = create_app(make_settings(unreachable, "http://127.0.0.1:9")).openapi()
+    assert written == served
+    printed = run_tenon("openapi", cwd=tmp_path, TENON_DATABASE_URL=unreachable)
+    assert printed.returncode == 0, printed.stderr
+    assert "/api/admin/jobs" not in json.loads(printed.stdout)["paths"]  # no key, no admin

@@ -55,15 +55,12 @@ def test_every_kind_of_change_to_a_protected_file_is_reported() -> None:
         _file("src/moved.test.ts", "renamed", previous_filename="test/moved.test.ts"),
         _file("src/app.ts"),
     ]
-    assert integrity_findings(files, PROTECTED.protected_paths) == [
-        {
-            "path": ".github/workflows/tenon-ci.yml",
-            "change": "modified",
-            "rule": ".github/workflows/**",
-        },
-        {"path": "test/new.test.ts", "change": "added", "rule": "test/**"},
-        {"path": "test/old.test.ts", "change": "removed", "rule": "test/**"},
-        {"path": "src/moved.test.ts", "change": "renamed", "rule": "**/*.test.ts"},
+    findings = integrity_findings(files, PROTECTED.protected_paths)
+    assert [(f.path, f.change, f.rule) for f in findings] == [
+        (".github/workflows/tenon-ci.yml", "modified", ".github/workflows/**"),
+        ("test/new.test.ts", "added", "test/**"),
+        ("test/old.test.ts", "removed", "test/**"),
+        ("src/moved.test.ts", "renamed", "**/*.test.ts"),
     ]
 
 
@@ -75,14 +72,14 @@ def test_changes_outside_protected_paths_are_not_findings() -> None:
 def test_diff_summary_totals_and_patch_truncation() -> None:
     files = [_file("a.py", patch="x" * 50), _file("b.py", "added", additions=10, changes=10)]
     summary = diff_summary(_comparison(files), max_patch_chars=20)
-    assert (summary["filesChanged"], summary["additions"], summary["deletions"]) == (2, 12, 2)
-    assert (summary["aheadBy"], summary["totalCommits"], summary["truncated"]) == (3, 3, False)
-    first, second = summary["files"]
-    assert (first["patch"], first["patchTruncated"]) == ("x" * 20, True)
-    assert (second["patch"], second["patchTruncated"]) == (None, False)
+    assert (summary.files_changed, summary.additions, summary.deletions) == (2, 12, 2)
+    assert (summary.ahead_by, summary.total_commits, summary.truncated) == (3, 3, False)
+    first, second = summary.files
+    assert (first.patch, first.patch_truncated) == ("x" * 20, True)
+    assert (second.patch, second.patch_truncated) == (None, False)
 
 
 def test_a_comparison_at_githubs_file_cap_is_reported_truncated() -> None:
     files = [_file(f"f{n}.py") for n in range(COMPARE_FILE_CAP)]
-    assert diff_summary(_comparison(files))["truncated"] is True
-    assert diff_summary(_comparison(files[:-1]))["truncated"] is False
+    assert diff_summary(_comparison(files)).truncated is True
+    assert diff_summary(_comparison(files[:-1])).truncated is False

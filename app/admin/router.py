@@ -12,6 +12,8 @@ from app.companies import service as companies
 from app.companies.schemas import CompanyCreate, CompanyOut, RecruiterCreate, RecruiterOut
 from app.core.clock import CurrentClock
 from app.core.db import DbSession
+from app.core.errors import ConflictError, NotFoundError
+from app.core.openapi import raises
 from app.core.pagination import DEFAULT_LIMIT, Limit, Page
 from app.integrations.github import template_health
 from app.integrations.github.template_catalog import Catalog
@@ -24,6 +26,7 @@ router = APIRouter(prefix="/admin", tags=["admin"], dependencies=[Depends(requir
 
 
 @router.post("/companies", response_model=CompanyOut, status_code=status.HTTP_201_CREATED)
+@raises((ConflictError, "COMPANY_EXISTS"))
 async def create_company(body: CompanyCreate, session: DbSession) -> CompanyOut:
     """Create a company."""
     company = await companies.create_company(session, body.name)
@@ -31,6 +34,7 @@ async def create_company(body: CompanyCreate, session: DbSession) -> CompanyOut:
 
 
 @router.post("/recruiters", response_model=RecruiterOut, status_code=status.HTTP_201_CREATED)
+@raises((NotFoundError, "COMPANY_NOT_FOUND"), (ConflictError, "RECRUITER_EXISTS"))
 async def create_recruiter(body: RecruiterCreate, session: DbSession) -> RecruiterOut:
     """Register a recruiter in a company."""
     user = await companies.create_recruiter(
@@ -56,13 +60,19 @@ async def list_jobs(
 
 
 @router.post("/jobs/{job_id}/retry", response_model=JobOut)
+@raises(
+    (NotFoundError, "JOB_NOT_FOUND"),
+    (ConflictError, "JOB_NOT_RETRYABLE"),
+    (ConflictError, "JOB_DUPLICATE_PENDING"),
+)
 async def retry_job(job_id: int, session: DbSession, clock: CurrentClock) -> JobOut:
     """Run a failed or dead job again now."""
     return await jobs.retry_job(session, job_id, clock)
 
 
 @router.get("/templates/health", response_model=TemplateHealthReport)
-async def check_templates(
+@raises(*template_health.CHECK_ERRORS)
+async def check_template_health(
     services: CurrentServices,
     catalog: Catalog,
     mode: Annotated[Literal["static"], Query(description="Live checks: POST /run.")] = "static",
@@ -75,7 +85,8 @@ async def check_templates(
 
 
 @router.post("/templates/health/run", response_model=TemplateHealthReport)
-async def run_templates(
+@raises(*template_health.CHECK_ERRORS)
+async def run_template_health(
     services: CurrentServices,
     catalog: Catalog,
     clock: CurrentClock,

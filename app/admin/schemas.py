@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Literal
 
 from pydantic import Field
+from typing_extensions import TypeAliasType
 
 from app.core.schemas import ApiModel
 
-HealthMode = Literal["static", "live"]
+HealthMode = TypeAliasType("HealthMode", Literal["static", "live"])
 # A catalog template has two repositories: the code day's and the debug day's.
-TemplateVariant = Literal["code", "debug"]
+TemplateVariant = TypeAliasType("TemplateVariant", Literal["code", "debug"])
 
 
 class TemplateHealthRun(ApiModel):

@@ -5,17 +5,46 @@ from __future__ import annotations
 import hmac
 from typing import Annotated
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Header, Request, Security
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
+from app.auth.jwks import AuthProviderUnavailableError
 from app.auth.principals import CANDIDATE_ACCESS, Principal
 from app.auth.providers import AuthProvider
 from app.companies import service as companies
 from app.companies.service import Recruiter
 from app.core.db import DbSession
 from app.core.errors import ForbiddenError, UnauthorizedError
+from app.core.openapi import raises
+
+# The security schemes of the OpenAPI document. Neither refuses a request itself
+# (auto_error=False): the dependencies below answer with their own problems.
+bearer_token = HTTPBearer(
+    scheme_name="bearerAuth",
+    bearerFormat="JWT",
+    description="An Auth0 access token for the Tenon API audience.",
+    auto_error=False,
+)
+admin_key = APIKeyHeader(
+    name="X-Admin-Key",
+    scheme_name="adminKey",
+    description="The operator key (TENON_ADMIN_API_KEY).",
+    auto_error=False,
+)
 
 
-async def current_principal(request: Request) -> Principal:
+@raises(
+    (UnauthorizedError, "AUTH_TOKEN_MISSING"),
+    (UnauthorizedError, "AUTH_TOKEN_INVALID"),
+    (UnauthorizedError, "AUTH_TOKEN_EXPIRED"),
+    AuthProviderUnavailableError,
+)
+async def current_principal(
+    request: Request,
+    # Declares the scheme; the provider reads the header itself (the local dev bypass also
+    # accepts other forms).
+    _credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer_token)],
+) -> Principal:
     provider: AuthProvider = request.app.state.auth_provider
     return await provider.authenticate(request)
 
@@ -23,21 +52,24 @@ async def current_principal(request: Request) -> Principal:
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 
 
+@raises((ForbiddenError, "PERMISSION_DENIED"), (ForbiddenError, "RECRUITER_NOT_REGISTERED"))
 async def current_recruiter(principal: CurrentPrincipal, session: DbSession) -> Recruiter:
     return await companies.require_recruiter(session, principal)
 
 
+@raises((ForbiddenError, "PERMISSION_DENIED"))
 async def current_candidate(principal: CurrentPrincipal) -> Principal:
     if not principal.has(CANDIDATE_ACCESS):
         raise ForbiddenError("This needs candidate access.", code="PERMISSION_DENIED")
     return principal
 
 
+@raises((UnauthorizedError, "ADMIN_KEY_INVALID"))
 async def require_admin_key(
-    request: Request, x_admin_key: Annotated[str | None, Header()] = None
+    request: Request, supplied_key: Annotated[str | None, Security(admin_key)]
 ) -> None:
     expected = request.app.state.settings.app.admin_api_key
-    supplied = (x_admin_key or "").encode()
+    supplied = (supplied_key or "").encode()
     if expected is None or not hmac.compare_digest(supplied, expected.get_secret_value().encode()):
         raise UnauthorizedError("A valid X-Admin-Key header is required.", code="ADMIN_KEY_INVALID")
 

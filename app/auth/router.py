@@ -15,7 +15,7 @@ log = structlog.get_logger(__name__)
 
 
 @router.get("/me", response_model=Me)
-async def me(principal: CurrentPrincipal, session: DbSession) -> Me:
+async def get_me(principal: CurrentPrincipal, session: DbSession) -> Me:
     """The caller's identity, permissions, roles and (for recruiters) company."""
     recruiter = await companies.find_recruiter(session, principal)
     profile = None

@@ -9,16 +9,19 @@ from typing import Any, Literal, get_args
 from sqlalchemy import CheckConstraint, ForeignKey, Index, LargeBinary, Text, column, func, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
+from typing_extensions import TypeAliasType
 
 from app.core.db import Base, TimestampMixin
 
-SessionStatus = Literal["invited", "in_progress", "completed", "expired", "revoked"]
-SESSION_STATUSES: tuple[SessionStatus, ...] = get_args(SessionStatus)
+SessionStatus = TypeAliasType(
+    "SessionStatus", Literal["invited", "in_progress", "completed", "expired", "revoked"]
+)
+SESSION_STATUSES: tuple[SessionStatus, ...] = get_args(SessionStatus.__value__)
 # An open session still holds its invite: the email cannot get a second one.
 OPEN_SESSION_STATUSES: tuple[SessionStatus, ...] = ("invited", "in_progress")
 
-InviteEmailStatus = Literal["queued", "sent", "failed"]
-INVITE_EMAIL_STATUSES: tuple[InviteEmailStatus, ...] = get_args(InviteEmailStatus)
+InviteEmailStatus = TypeAliasType("InviteEmailStatus", Literal["queued", "sent", "failed"])
+INVITE_EMAIL_STATUSES: tuple[InviteEmailStatus, ...] = get_args(InviteEmailStatus.__value__)
 
 
 class CandidateSession(TimestampMixin, Base):

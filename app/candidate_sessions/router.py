@@ -18,21 +18,41 @@ from app.candidate_sessions.schemas import (
     InviteView,
     ResendRequest,
 )
+from app.candidate_sessions.service import CANDIDATE_SESSION_NOT_FOUND, INVITE_LINK_ERRORS
 from app.core.clock import CurrentClock
 from app.core.db import DbSession
-from app.core.pagination import DEFAULT_LIMIT, Limit, Page
+from app.core.errors import ConflictError, ForbiddenError, UnprocessableError
+from app.core.openapi import raises
+from app.core.pagination import DEFAULT_LIMIT, INVALID_CURSOR, Limit, Page
 from app.core.rate_limit import Limiter
 from app.core.settings import CurrentSettings
 from app.events.schemas import EventOut
 from app.jobs.registry import CurrentServices
+from app.simulations.service import SIMULATION_NOT_FOUND
 from app.submissions import service as submissions
 
 recruiter_router = APIRouter(prefix="/simulations/{simulation_id}", tags=["candidates"])
 candidate_router = APIRouter(prefix="/candidate", tags=["candidate"])
 
 
-@recruiter_router.post("/invite", response_model=InviteResult)
-async def invite(
+@recruiter_router.post(
+    "/invite",
+    response_model=InviteResult,
+    status_code=status.HTTP_201_CREATED,
+    responses={
+        201: {"description": "Invited: a new session (outcome `created`); the email is queued."},
+        200: {
+            "model": InviteResult,
+            "description": "This email already has an open invite (outcome `existing`).",
+        },
+    },
+)
+@raises(
+    SIMULATION_NOT_FOUND,
+    (ConflictError, "CANDIDATE_ALREADY_COMPLETED"),
+    ConflictError,  # a concurrent change to the same invite; retryable
+)
+async def invite_candidate(
     simulation_id: uuid.UUID,
     body: InviteCreate,
     recruiter: RecruiterUser,
@@ -61,6 +81,7 @@ async def invite(
 
 
 @recruiter_router.post("/candidates/{cs_id}/invite/resend", response_model=InviteResult)
+@raises(SIMULATION_NOT_FOUND, CANDIDATE_SESSION_NOT_FOUND, (ConflictError, "INVITE_NOT_OPEN"))
 async def resend_invite(
     simulation_id: uuid.UUID,
     cs_id: uuid.UUID,
@@ -87,6 +108,12 @@ async def resend_invite(
 
 
 @recruiter_router.post("/candidates/{cs_id}/extend", response_model=CandidateRow)
+@raises(
+    SIMULATION_NOT_FOUND,
+    CANDIDATE_SESSION_NOT_FOUND,
+    (UnprocessableError, "DEADLINE_IN_THE_PAST"),
+    (ConflictError, "SESSION_CLOSED"),
+)
 async def extend_deadline(
     simulation_id: uuid.UUID,
     cs_id: uuid.UUID,
@@ -103,6 +130,7 @@ async def extend_deadline(
 
 
 @recruiter_router.get("/candidates", response_model=Page[CandidateRow])
+@raises(SIMULATION_NOT_FOUND, INVALID_CURSOR)
 async def list_candidates(
     simulation_id: uuid.UUID,
     recruiter: RecruiterUser,
@@ -117,7 +145,8 @@ async def list_candidates(
 
 
 @recruiter_router.get("/candidates/{cs_id}/events", response_model=list[EventOut])
-async def candidate_events(
+@raises(SIMULATION_NOT_FOUND, CANDIDATE_SESSION_NOT_FOUND)
+async def list_candidate_events(
     simulation_id: uuid.UUID, cs_id: uuid.UUID, recruiter: RecruiterUser, session: DbSession
 ) -> list[EventOut]:
     """A candidate session's timeline, oldest first."""
@@ -125,13 +154,14 @@ async def candidate_events(
 
 
 @candidate_router.get("/invites", response_model=list[InviteView])
-async def my_invites(candidate: CandidateUser, session: DbSession) -> list[InviteView]:
+async def list_my_invites(candidate: CandidateUser, session: DbSession) -> list[InviteView]:
     """Invites sent to the caller's verified email."""
     return await service.invites_for(session, candidate)
 
 
 @candidate_router.get("/session/{cs_id}/current_task", response_model=CurrentTask)
-async def current_task(
+@raises(CANDIDATE_SESSION_NOT_FOUND)
+async def get_current_task(
     cs_id: uuid.UUID, candidate: CandidateUser, session: DbSession
 ) -> CurrentTask:
     """The first task without a submission, and progress."""
@@ -139,6 +169,7 @@ async def current_task(
 
 
 @candidate_router.get("/session/{token}", response_model=InviteView)
+@raises(*INVITE_LINK_ERRORS)
 async def view_invite(
     token: str, candidate: CandidateUser, session: DbSession, clock: CurrentClock
 ) -> InviteView:
@@ -147,6 +178,12 @@ async def view_invite(
 
 
 @candidate_router.post("/session/{token}/claim", response_model=InviteView)
+@raises(
+    *INVITE_LINK_ERRORS,
+    (ForbiddenError, "EMAIL_NOT_VERIFIED"),
+    (ForbiddenError, "INVITE_EMAIL_MISMATCH"),
+    (ConflictError, "INVITE_ALREADY_CLAIMED"),
+)
 async def claim_invite(
     token: str,
     candidate: CandidateUser,

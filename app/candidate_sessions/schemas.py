@@ -7,12 +7,13 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, EmailStr, Field, StringConstraints
+from typing_extensions import TypeAliasType
 
 from app.candidate_sessions.models import InviteEmailStatus, SessionStatus
-from app.core.schemas import ApiModel
+from app.core.schemas import ApiModel, example
 from app.simulations.models import TaskType
 
-InviteOutcome = Literal["created", "existing", "resent"]
+InviteOutcome = TypeAliasType("InviteOutcome", Literal["created", "existing", "resent"])
 
 
 class InviteCreate(ApiModel):
@@ -33,6 +34,17 @@ class ExtendRequest(ApiModel):
 
 
 class InviteResult(ApiModel):
+    model_config = example(
+        {
+            "candidateSessionId": "6f1c2b9e-4d0a-4c8e-9a57-3f2d1e0b7a64",
+            "token": "q8Jx3vT0bWm2Yp5Nc7Rk1Lh9Ds4Fg6Za",
+            "inviteUrl": "http://localhost:3000/invite/q8Jx3vT0bWm2Yp5Nc7Rk1Lh9Ds4Fg6Za",
+            "outcome": "created",
+            "expiresAt": "2026-12-15T09:00:00Z",
+            "inviteEmailStatus": "queued",
+        }
+    )
+
     candidate_session_id: uuid.UUID
     token: str | None = Field(description="Shown once, when created or rotated; else null.")
     invite_url: str | None
@@ -56,6 +68,29 @@ class EmailDelivery(ApiModel):
 
 
 class CandidateRow(ApiModel):
+    model_config = example(
+        {
+            "candidateSessionId": "6f1c2b9e-4d0a-4c8e-9a57-3f2d1e0b7a64",
+            "candidateName": "Ada Lovelace",
+            "inviteEmail": "ada@example.com",
+            "status": "in_progress",
+            "invitedAt": "2026-12-01T09:00:00Z",
+            "claimedAt": "2026-12-01T10:12:00Z",
+            "startedAt": "2026-12-01T10:12:00Z",
+            "completedAt": None,
+            "expiresAt": "2026-12-15T09:00:00Z",
+            "progress": {"completed": 1, "total": 5},
+            "inviteEmailDelivery": {
+                "status": "sent",
+                "provider": "resend",
+                "providerMessageId": "5e1b7c9a-2f4d-4b8e-a6c3-0d9f1e2a3b4c",
+                "error": None,
+                "attempts": 1,
+                "sentAt": "2026-12-01T09:00:03Z",
+            },
+        }
+    )
+
     candidate_session_id: uuid.UUID
     candidate_name: str
     invite_email: str
@@ -77,6 +112,24 @@ class SimulationRef(ApiModel):
 
 
 class InviteView(ApiModel):
+    model_config = example(
+        {
+            "candidateSessionId": "6f1c2b9e-4d0a-4c8e-9a57-3f2d1e0b7a64",
+            "status": "in_progress",
+            "claimedAt": "2026-12-01T10:12:00Z",
+            "startedAt": "2026-12-01T10:12:00Z",
+            "completedAt": None,
+            "expiresAt": "2026-12-15T09:00:00Z",
+            "candidateName": "Ada Lovelace",
+            "simulation": {
+                "id": "4b0d8e2a-7c1f-4e6b-9a3d-5f2e8c1b0a97",
+                "title": "Backend engineer, payments team",
+                "role": "Backend Engineer",
+                "company": "Acme Robotics",
+            },
+        }
+    )
+
     candidate_session_id: uuid.UUID
     status: SessionStatus
     claimed_at: datetime | None
@@ -96,6 +149,24 @@ class CurrentTaskRef(ApiModel):
 
 
 class CurrentTask(ApiModel):
+    model_config = example(
+        {
+            "candidateSessionId": "6f1c2b9e-4d0a-4c8e-9a57-3f2d1e0b7a64",
+            "status": "in_progress",
+            "currentDayIndex": 2,
+            "currentTask": {
+                "id": "2b3c4d5e-6f7a-4b8c-9d0e-1f2a3b4c5d6e",
+                "dayIndex": 2,
+                "title": "Implement partial refunds",
+                "type": "code",
+                "description": "Make the refund tests pass.",
+            },
+            "completedTaskIds": ["1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d"],
+            "progress": {"completed": 1, "total": 5},
+            "isComplete": False,
+        }
+    )
+
     candidate_session_id: uuid.UUID
     status: SessionStatus
     current_day_index: int | None

@@ -30,6 +30,7 @@ from app.candidate_sessions.schemas import (
 from app.companies.models import Company
 from app.companies.service import Recruiter
 from app.core.errors import ConflictError, ForbiddenError, GoneError, NotFoundError
+from app.core.openapi import ErrorSpec
 from app.core.pagination import Page, decode_cursor, next_cursor
 from app.core.security import TokenCipher, hash_token, new_token
 from app.core.settings import Settings
@@ -41,6 +42,14 @@ from app.simulations.models import Simulation
 from app.workspaces import service as workspaces
 
 log = structlog.get_logger(__name__)
+
+# How `session_of_simulation` and `owned_session` answer, for routes' `@raises`.
+CANDIDATE_SESSION_NOT_FOUND: ErrorSpec = (NotFoundError, "CANDIDATE_SESSION_NOT_FOUND")
+# How an invite link that cannot be used is answered (`_by_token`).
+INVITE_LINK_ERRORS: tuple[ErrorSpec, ...] = (
+    (NotFoundError, "INVITE_TOKEN_INVALID"),
+    (GoneError, "INVITE_EXPIRED"),
+)
 
 
 def _not_found() -> NotFoundError:

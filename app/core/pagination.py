@@ -11,6 +11,7 @@ from typing import Annotated, Generic, TypeVar
 from fastapi import Query
 
 from app.core.errors import UnprocessableError
+from app.core.openapi import ErrorSpec
 from app.core.schemas import ApiModel
 
 T = TypeVar("T")
@@ -23,6 +24,8 @@ DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
 
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Items per page.")]
+# What a route that decodes a cursor declares with `@raises`.
+INVALID_CURSOR: ErrorSpec = (UnprocessableError, "CURSOR_INVALID")
 
 
 class Page(ApiModel, Generic[T]):

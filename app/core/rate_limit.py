@@ -21,6 +21,7 @@ from limits.errors import StorageError
 from limits.storage import storage_from_string
 
 from app.core.errors import RateLimitedError
+from app.core.openapi import raises
 from app.core.settings import RateLimitSettings
 
 log = structlog.get_logger(__name__)
@@ -97,6 +98,7 @@ class RateLimiter:
             storage.bridge.storage.connection_pool.disconnect()
 
 
+@raises(RateLimitedError)  # routes that take the limiter hit it
 def rate_limiter_of(request: Request) -> RateLimiter:
     limiter: RateLimiter = request.app.state.rate_limiter
     return limiter

@@ -1,8 +1,23 @@
 """Base for API request/response models: camelCase on the wire, snake_case in Python."""
 
+from typing import Any
+
 from pydantic import BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
 
 
 class ApiModel(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, from_attributes=True)
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        populate_by_name=True,
+        from_attributes=True,
+        # Responses always carry every field, defaults included: say so in the OpenAPI
+        # document, so generated clients need no `?` on them.
+        json_schema_serialization_defaults_required=True,
+    )
+
+
+def example(value: dict[str, Any]) -> ConfigDict:
+    """A model's `model_config` showing `value` (wire names) as its OpenAPI example; the
+    ApiModel settings are inherited. tests/test_openapi.py checks every example validates."""
+    return ConfigDict(json_schema_extra={"examples": [value]})

@@ -10,11 +10,14 @@ from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Identity, Index,
 from sqlalchemy import text as sql_text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
+from typing_extensions import TypeAliasType
 
 from app.core.db import Base
 
-ActorType = Literal["recruiter", "candidate", "system", "github", "admin"]
-ACTOR_TYPES: tuple[ActorType, ...] = get_args(ActorType)
+ActorType = TypeAliasType(
+    "ActorType", Literal["recruiter", "candidate", "system", "github", "admin"]
+)
+ACTOR_TYPES: tuple[ActorType, ...] = get_args(ActorType.__value__)
 
 
 class Event(Base):

@@ -14,6 +14,8 @@ from app.core.clock import CurrentClock
 from app.core.db import Database, database_of
 from app.core.errors import ServiceUnavailableError
 from app.core.metrics import CurrentMetrics, JobQueueSnapshot
+from app.core.openapi import raises
+from app.health.schemas import Liveness, Readiness
 from app.jobs import service as jobs
 
 router = APIRouter(tags=["health"])
@@ -26,13 +28,14 @@ SCRAPE_DB_TIMEOUT_SECONDS = 3.0
 
 
 @router.get("/health")
-async def health() -> dict[str, str]:
+async def check_liveness() -> Liveness:
     """Liveness: the process answers."""
-    return {"status": "ok"}
+    return Liveness()
 
 
 @router.get("/health/ready")
-async def ready(request: Request) -> dict[str, str]:
+@raises((ServiceUnavailableError, "DATABASE_UNAVAILABLE"))
+async def check_readiness(request: Request) -> Readiness:
     """Readiness: the database answers."""
     try:
         await asyncio.wait_for(database_of(request).ping(), READINESS_DB_TIMEOUT_SECONDS)
@@ -41,7 +44,7 @@ async def ready(request: Request) -> dict[str, str]:
         raise ServiceUnavailableError(
             "The database is not reachable.", code="DATABASE_UNAVAILABLE"
         ) from exc
-    return {"status": "ready", "database": "ok"}
+    return Readiness()
 
 
 @metrics_router.get("/metrics")

@@ -8,13 +8,14 @@ from typing import Any, Literal, get_args
 from sqlalchemy import BigInteger, CheckConstraint, Identity, Index, Text, column, func, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
+from typing_extensions import TypeAliasType
 
 from app.core.db import Base, TimestampMixin
 
 # 'failed' means the last attempt failed and a retry is scheduled at run_at;
 # 'dead' means attempts are exhausted (or the error was not retryable).
-JobState = Literal["pending", "running", "succeeded", "failed", "dead"]
-JOB_STATES: tuple[JobState, ...] = get_args(JobState)
+JobState = TypeAliasType("JobState", Literal["pending", "running", "succeeded", "failed", "dead"])
+JOB_STATES: tuple[JobState, ...] = get_args(JobState.__value__)
 # States a worker may claim once run_at has come.
 CLAIMABLE_JOB_STATES: tuple[JobState, ...] = ("pending", "failed")
 

@@ -20,15 +20,18 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from typing_extensions import TypeAliasType
 
 from app.core.db import Base, TimestampMixin
 
-TestRunStatus = Literal["queued", "dispatching", "running", "passed", "failed", "error"]
-TEST_RUN_STATUSES: tuple[TestRunStatus, ...] = get_args(TestRunStatus)
+TestRunStatus = TypeAliasType(
+    "TestRunStatus", Literal["queued", "dispatching", "running", "passed", "failed", "error"]
+)
+TEST_RUN_STATUSES: tuple[TestRunStatus, ...] = get_args(TestRunStatus.__value__)
 ACTIVE_TEST_RUN_STATUSES: tuple[TestRunStatus, ...] = ("queued", "dispatching", "running")
 
-TestCaseStatus = Literal["passed", "failed", "error", "skipped"]
-TEST_CASE_STATUSES: tuple[TestCaseStatus, ...] = get_args(TestCaseStatus)
+TestCaseStatus = TypeAliasType("TestCaseStatus", Literal["passed", "failed", "error", "skipped"])
+TEST_CASE_STATUSES: tuple[TestCaseStatus, ...] = get_args(TestCaseStatus.__value__)
 
 _COUNT_COLUMNS = ("passed", "failed", "skipped", "errors", "total", "duration_ms")
 

@@ -10,17 +10,24 @@ from sse_starlette import EventSourceResponse
 from app.auth.dependencies import CandidateUser
 from app.core.clock import CurrentClock
 from app.core.db import DbSession, database_of
+from app.core.openapi import raises
 from app.core.rate_limit import Limiter
 from app.core.settings import CurrentSettings
 from app.runs import service
 from app.runs.schemas import RunCreate, RunOut
 from app.submissions import service as submissions
 from app.submissions.router import CandidateSessionHeader
+from app.submissions.service import CURRENT_TASK_ERRORS, SESSION_TASK_ERRORS
+from app.workspaces.service import READY_WORKSPACE_ERRORS
 
 router = APIRouter(prefix="/tasks/{task_id}/run", tags=["runs"])
 
+# The task's session, its workspace, then the run itself.
+RUN_LOOKUP_ERRORS = (*SESSION_TASK_ERRORS, *READY_WORKSPACE_ERRORS, service.RUN_NOT_FOUND)
+
 
 @router.post("", response_model=RunOut, status_code=status.HTTP_202_ACCEPTED)
+@raises(*CURRENT_TASK_ERRORS, *READY_WORKSPACE_ERRORS)
 async def request_run(
     task_id: uuid.UUID,
     candidate: CandidateUser,
@@ -40,6 +47,7 @@ async def request_run(
 
 
 @router.get("/{run_id}", response_model=RunOut)
+@raises(*RUN_LOOKUP_ERRORS)
 async def get_run(
     task_id: uuid.UUID,
     run_id: uuid.UUID,
@@ -56,9 +64,16 @@ async def get_run(
 @router.get(
     "/{run_id}/events",
     response_class=EventSourceResponse,
-    responses={200: {"content": {"text/event-stream": {}}, "description": "run events"}},
+    responses={
+        200: {
+            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+            "description": "Server-Sent Events named `run`, each with the run (a RunOut) as its "
+            "JSON data: the state now and after every change, until it is final.",
+        }
+    },
 )
-async def run_events(
+@raises(*RUN_LOOKUP_ERRORS)
+async def stream_run_events(
     task_id: uuid.UUID,
     run_id: uuid.UUID,
     candidate: CandidateUser,

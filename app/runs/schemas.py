@@ -3,14 +3,45 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import Field, StringConstraints
 
-from app.core.schemas import ApiModel
+from app.core.schemas import ApiModel, example
 from app.runs.models import TestCaseStatus, TestRunStatus
 
 POLL_AFTER_MS = 2000
+# Also the example of a submission's final run.
+RUN_EXAMPLE: dict[str, Any] = {
+    "runId": "8d7c6b5a-4f3e-4d2c-9b1a-0f9e8d7c6b5a",
+    "status": "failed",
+    "conclusion": "failure",
+    "passed": 13,
+    "failed": 2,
+    "skipped": 0,
+    "errors": 0,
+    "total": 15,
+    "durationMs": 48210,
+    "stdout": "13 passed, 2 failed in 3.1s",
+    "stderr": "",
+    "stdoutTruncated": False,
+    "stderrTruncated": False,
+    "tests": [
+        {
+            "name": "test_partial_refund_keeps_the_rest",
+            "classname": "tests.test_refunds",
+            "status": "failed",
+            "durationMs": 12,
+            "message": "AssertionError: assert 40 == 60",
+        }
+    ],
+    "workflowRunId": 9876543210,
+    "workflowUrl": "https://github.com/tenon-workspaces/tenon-python-fastapi-6f1c2b9e/actions/runs/9876543210",
+    "commitSha": "b7e3c1d9a5f2e8c4b6a0d2f4e6c8a1b3d5f7e9c2",
+    "artifactName": "tenon-test-results",
+    "resultCode": "OK",
+    "pollAfterMs": None,
+}
 
 
 class RunCreate(ApiModel):
@@ -31,6 +62,8 @@ class TestOut(ApiModel):
 
 
 class RunOut(ApiModel):
+    model_config = example(RUN_EXAMPLE)
+
     run_id: uuid.UUID
     status: TestRunStatus
     conclusion: str | None

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.candidate_sessions.models import CandidateSession
 from app.core.db import Database
 from app.core.errors import NotFoundError
+from app.core.openapi import ErrorSpec
 from app.jobs.queue import enqueue
 from app.runs import repository
 from app.runs.flows import DISPATCH_RUN, RunRef
@@ -27,6 +28,8 @@ from app.workspaces.models import Workspace
 log = structlog.get_logger(__name__)
 
 STREAM_RECHECK_SECONDS = 5.0
+# How `get_run` answers for a run that is not the task's, for routes' `@raises`.
+RUN_NOT_FOUND: ErrorSpec = (NotFoundError, "RUN_NOT_FOUND")
 
 
 def present(run: TestRun, tests: Sequence[TestCaseResult]) -> RunOut:

@@ -17,14 +17,15 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from typing_extensions import TypeAliasType
 
 from app.core.db import Base, TimestampMixin
 
-SimulationStatus = Literal["draft", "active", "archived"]
-SIMULATION_STATUSES: tuple[SimulationStatus, ...] = get_args(SimulationStatus)
+SimulationStatus = TypeAliasType("SimulationStatus", Literal["draft", "active", "archived"])
+SIMULATION_STATUSES: tuple[SimulationStatus, ...] = get_args(SimulationStatus.__value__)
 
-TaskType = Literal["design", "code", "debug", "handoff", "documentation"]
-TASK_TYPES: tuple[TaskType, ...] = get_args(TaskType)
+TaskType = TypeAliasType("TaskType", Literal["design", "code", "debug", "handoff", "documentation"])
+TASK_TYPES: tuple[TaskType, ...] = get_args(TaskType.__value__)
 # Tasks worked in a generated repository; they need a template repo.
 CODE_TASK_TYPES: tuple[TaskType, ...] = ("code", "debug")
 

@@ -10,15 +10,19 @@ from fastapi import APIRouter, Query, status
 from app.auth.dependencies import RecruiterUser
 from app.core.clock import CurrentClock
 from app.core.db import DbSession
-from app.core.pagination import DEFAULT_LIMIT, Limit, Page
+from app.core.errors import UnprocessableError
+from app.core.openapi import raises
+from app.core.pagination import DEFAULT_LIMIT, INVALID_CURSOR, Limit, Page
 from app.integrations.github.template_catalog import Catalog
 from app.simulations import service
 from app.simulations.schemas import SimulationCreate, SimulationOut, SimulationSummary
+from app.simulations.service import SIMULATION_NOT_FOUND
 
 router = APIRouter(prefix="/simulations", tags=["simulations"])
 
 
 @router.post("", response_model=SimulationOut, status_code=status.HTTP_201_CREATED)
+@raises((UnprocessableError, "TEMPLATE_KEY_UNKNOWN"))
 async def create_simulation(
     body: SimulationCreate,
     recruiter: RecruiterUser,
@@ -31,6 +35,7 @@ async def create_simulation(
 
 
 @router.get("", response_model=Page[SimulationSummary])
+@raises(INVALID_CURSOR)
 async def list_simulations(
     recruiter: RecruiterUser,
     session: DbSession,
@@ -42,6 +47,7 @@ async def list_simulations(
 
 
 @router.get("/{simulation_id}", response_model=SimulationOut)
+@raises(SIMULATION_NOT_FOUND)
 async def get_simulation(
     simulation_id: uuid.UUID, recruiter: RecruiterUser, session: DbSession
 ) -> SimulationOut:

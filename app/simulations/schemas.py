@@ -8,7 +8,7 @@ from typing import Annotated, Self
 
 from pydantic import Field, StringConstraints, model_validator
 
-from app.core.schemas import ApiModel
+from app.core.schemas import ApiModel, example
 from app.simulations.models import FIRST_DAY, LAST_DAY, SimulationStatus, TaskType
 
 Line = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
@@ -69,4 +69,38 @@ class SimulationSummary(ApiModel):
 
 
 class SimulationOut(SimulationSummary):
+    model_config = example(
+        {
+            "id": "4b0d8e2a-7c1f-4e6b-9a3d-5f2e8c1b0a97",
+            "title": "Backend engineer, payments team",
+            "role": "Backend Engineer",
+            "techStack": "Python, FastAPI, PostgreSQL",
+            "seniority": "Senior",
+            "focus": "APIs and data integrity",
+            "templateKey": "python-fastapi",
+            "status": "active",
+            "createdAt": "2026-12-01T09:00:00Z",
+            "tasks": [
+                {
+                    "id": "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d",
+                    "dayIndex": 1,
+                    "type": "design",
+                    "title": "Design the refunds API",
+                    "description": "Propose endpoints and data model for partial refunds.",
+                    "maxScore": 10,
+                    "templateRepo": None,
+                },
+                {
+                    "id": "2b3c4d5e-6f7a-4b8c-9d0e-1f2a3b4c5d6e",
+                    "dayIndex": 2,
+                    "type": "code",
+                    "title": "Implement partial refunds",
+                    "description": "Make the refund tests pass.",
+                    "maxScore": 10,
+                    "templateRepo": "tenon-templates/python-fastapi",
+                },
+            ],
+        }
+    )
+
     tasks: list[TaskOut]

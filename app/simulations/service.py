@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.companies.service import Recruiter
 from app.core.errors import NotFoundError, UnprocessableError
+from app.core.openapi import ErrorSpec
 from app.core.pagination import Page, decode_cursor, next_cursor
 from app.events import service as events
 from app.integrations.github.template_catalog import Template, TemplateCatalog
@@ -20,6 +21,9 @@ from app.simulations.models import Simulation, Task
 from app.simulations.schemas import SimulationCreate, SimulationOut, SimulationSummary, TaskCreate
 
 log = structlog.get_logger(__name__)
+
+# What routes that look a simulation up with `simulation_for` declare with `@raises`.
+SIMULATION_NOT_FOUND: ErrorSpec = (NotFoundError, "SIMULATION_NOT_FOUND")
 
 
 def _template(catalog: TemplateCatalog, key: str) -> Template:

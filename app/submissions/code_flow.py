@@ -50,8 +50,10 @@ async def _review(context: JobContext, ref: SubmissionRef) -> None:
     async with context.database.session_scope() as session:
         submission = await session.get(Submission, ref.submission_id)
         assert submission is not None
-        submission.diff_summary = summary
-        submission.integrity_findings = findings
+        submission.diff_summary = summary.model_dump(mode="json", by_alias=True)
+        submission.integrity_findings = [
+            finding.model_dump(mode="json", by_alias=True) for finding in findings
+        ]
     log.info("submissions.reviewed", submission_id=str(ref.submission_id), findings=len(findings))
 
 

@@ -9,44 +9,42 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from functools import lru_cache
-from typing import Any
 
 from app.integrations.github.schemas import Comparison, ComparisonFile
+from app.submissions.schemas import DiffFile, DiffSummary, IntegrityFinding
 
 # GitHub lists at most this many files in a comparison.
 COMPARE_FILE_CAP = 300
 MAX_PATCH_CHARS = 20_000
 
 
-def diff_summary(
-    comparison: Comparison, *, max_patch_chars: int = MAX_PATCH_CHARS
-) -> dict[str, Any]:
+def diff_summary(comparison: Comparison, *, max_patch_chars: int = MAX_PATCH_CHARS) -> DiffSummary:
     files = comparison.files
-    return {
-        "aheadBy": comparison.ahead_by,
-        "behindBy": comparison.behind_by,
-        "totalCommits": comparison.total_commits,
-        "filesChanged": len(files),
-        "additions": sum(f.additions for f in files),
-        "deletions": sum(f.deletions for f in files),
+    return DiffSummary(
+        ahead_by=comparison.ahead_by,
+        behind_by=comparison.behind_by,
+        total_commits=comparison.total_commits,
+        files_changed=len(files),
+        additions=sum(f.additions for f in files),
+        deletions=sum(f.deletions for f in files),
         # At the cap GitHub may have left files out; the totals above then undercount.
-        "truncated": len(files) >= COMPARE_FILE_CAP,
-        "files": [_file(f, max_patch_chars) for f in files],
-    }
+        truncated=len(files) >= COMPARE_FILE_CAP,
+        files=[_file(f, max_patch_chars) for f in files],
+    )
 
 
-def _file(changed: ComparisonFile, max_patch_chars: int) -> dict[str, Any]:
+def _file(changed: ComparisonFile, max_patch_chars: int) -> DiffFile:
     patch = changed.patch
-    return {
-        "filename": changed.filename,
-        "status": changed.status,
-        "additions": changed.additions,
-        "deletions": changed.deletions,
-        "changes": changed.changes,
-        "patch": patch[:max_patch_chars] if patch is not None else None,
-        "patchTruncated": patch is not None and len(patch) > max_patch_chars,
-        "previousFilename": changed.previous_filename,
-    }
+    return DiffFile(
+        filename=changed.filename,
+        status=changed.status,
+        additions=changed.additions,
+        deletions=changed.deletions,
+        changes=changed.changes,
+        patch=patch[:max_patch_chars] if patch is not None else None,
+        patch_truncated=patch is not None and len(patch) > max_patch_chars,
+        previous_filename=changed.previous_filename,
+    )
 
 
 @lru_cache(maxsize=256)
@@ -78,7 +76,7 @@ def matching_rule(path: str, protected: Sequence[str]) -> str | None:
 
 def integrity_findings(
     files: Sequence[ComparisonFile], protected: Sequence[str]
-) -> list[dict[str, str]]:
+) -> list[IntegrityFinding]:
     """Every protected file the candidate added, changed, removed or renamed (either name
     counts: moving a test away is as telling as editing it)."""
     findings = []
@@ -86,6 +84,6 @@ def integrity_findings(
         for path in (changed.filename, changed.previous_filename):
             rule = matching_rule(path, protected) if path else None
             if rule is not None and path is not None:
-                findings.append({"path": path, "change": changed.status, "rule": rule})
+                findings.append(IntegrityFinding(path=path, change=changed.status, rule=rule))
                 break
     return findings

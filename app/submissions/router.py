@@ -10,12 +10,18 @@ from fastapi import APIRouter, Header, Query, Response, status
 from app.auth.dependencies import CandidateUser, RecruiterUser
 from app.core.clock import CurrentClock
 from app.core.db import DbSession
-from app.core.pagination import DEFAULT_LIMIT, Limit, Page
+from app.core.errors import NotFoundError, UnprocessableError
+from app.core.openapi import raises
+from app.core.pagination import DEFAULT_LIMIT, INVALID_CURSOR, Limit, Page
 from app.core.rate_limit import Limiter
 from app.core.settings import CurrentSettings
+from app.integrations.github.errors import GITHUB_CALL_ERRORS
 from app.jobs.registry import CurrentServices
+from app.simulations.service import SIMULATION_NOT_FOUND
 from app.submissions import service
 from app.submissions.schemas import SubmissionCreate, SubmissionDetail, SubmissionItem, SubmitResult
+from app.submissions.service import CURRENT_TASK_ERRORS
+from app.workspaces.service import GITHUB_NOT_CONFIGURED, READY_WORKSPACE_ERRORS
 
 router = APIRouter(tags=["submissions"])
 
@@ -26,6 +32,13 @@ CandidateSessionHeader = Annotated[
 
 @router.post(
     "/tasks/{task_id}/submit", response_model=SubmitResult, status_code=status.HTTP_201_CREATED
+)
+@raises(
+    *CURRENT_TASK_ERRORS,
+    *READY_WORKSPACE_ERRORS,
+    (UnprocessableError, "CONTENT_REQUIRED"),
+    GITHUB_NOT_CONFIGURED,
+    *GITHUB_CALL_ERRORS,
 )
 async def submit_task(
     task_id: uuid.UUID,
@@ -46,6 +59,7 @@ async def submit_task(
 
 
 @router.get("/submissions", response_model=Page[SubmissionItem])
+@raises(INVALID_CURSOR)
 async def list_submissions(
     recruiter: RecruiterUser,
     session: DbSession,
@@ -68,6 +82,7 @@ async def list_submissions(
 
 
 @router.get("/submissions/{submission_id}", response_model=SubmissionDetail)
+@raises((NotFoundError, "SUBMISSION_NOT_FOUND"))
 async def get_submission(
     submission_id: uuid.UUID, recruiter: RecruiterUser, session: DbSession
 ) -> SubmissionDetail:
@@ -78,9 +93,15 @@ async def get_submission(
 @router.get(
     "/simulations/{simulation_id}/results.csv",
     response_class=Response,
-    responses={200: {"content": {"text/csv": {}}, "description": "One row per candidate."}},
+    responses={
+        200: {
+            "content": {"text/csv": {"schema": {"type": "string"}}},
+            "description": "One row per candidate session.",
+        }
+    },
 )
-async def results_csv(
+@raises(SIMULATION_NOT_FOUND)
+async def export_results_csv(
     simulation_id: uuid.UUID, recruiter: RecruiterUser, session: DbSession
 ) -> Response:
     """Results of every candidate session as CSV."""

@@ -9,11 +9,30 @@ from typing import Annotated, Any
 from pydantic import Field, StringConstraints, field_validator
 
 from app.candidate_sessions.schemas import Progress
-from app.core.schemas import ApiModel
+from app.core.schemas import ApiModel, example
 from app.events.schemas import EventOut
+from app.runs.models import TestRunStatus
+from app.runs.schemas import RUN_EXAMPLE, RunOut
 from app.simulations.models import TaskType
 
 MAX_CONTENT_LENGTH = 100_000
+SUBMISSION_ITEM_EXAMPLE: dict[str, Any] = {
+    "submissionId": "3c4d5e6f-7a8b-4c9d-8e1f-2a3b4c5d6e7f",
+    "candidateSessionId": "6f1c2b9e-4d0a-4c8e-9a57-3f2d1e0b7a64",
+    "candidateName": "Ada Lovelace",
+    "taskId": "2b3c4d5e-6f7a-4b8c-9d0e-1f2a3b4c5d6e",
+    "dayIndex": 2,
+    "type": "code",
+    "submittedAt": "2026-12-02T16:00:00Z",
+    "late": False,
+    "repoFullName": "tenon-workspaces/tenon-python-fastapi-6f1c2b9e",
+    "repoUrl": "https://github.com/tenon-workspaces/tenon-python-fastapi-6f1c2b9e",
+    "commitSha": "b7e3c1d9a5f2e8c4b6a0d2f4e6c8a1b3d5f7e9c2",
+    "commitUrl": "https://github.com/tenon-workspaces/tenon-python-fastapi-6f1c2b9e/commit/b7e3c1d9a5f2e8c4b6a0d2f4e6c8a1b3d5f7e9c2",
+    "diffUrl": "https://github.com/tenon-workspaces/tenon-python-fastapi-6f1c2b9e/compare/0a1b2c3d4e5f60718293a4b5c6d7e8f901234567...b7e3c1d9a5f2e8c4b6a0d2f4e6c8a1b3d5f7e9c2",
+    "testSummary": {"status": "failed", "passed": 13, "failed": 2, "skipped": 0, "total": 15},
+    "integrityFlags": ["modified:tests/test_refunds.py"],
+}
 
 
 class SubmissionCreate(ApiModel):
@@ -31,6 +50,18 @@ class SubmissionCreate(ApiModel):
 
 
 class SubmitResult(ApiModel):
+    model_config = example(
+        {
+            "submissionId": "3c4d5e6f-7a8b-4c9d-8e1f-2a3b4c5d6e7f",
+            "taskId": "2b3c4d5e-6f7a-4b8c-9d0e-1f2a3b4c5d6e",
+            "candidateSessionId": "6f1c2b9e-4d0a-4c8e-9a57-3f2d1e0b7a64",
+            "submittedAt": "2026-12-02T16:00:00Z",
+            "cutoffSha": "b7e3c1d9a5f2e8c4b6a0d2f4e6c8a1b3d5f7e9c2",
+            "progress": {"completed": 2, "total": 5},
+            "isComplete": False,
+        }
+    )
+
     submission_id: uuid.UUID
     task_id: uuid.UUID
     candidate_session_id: uuid.UUID
@@ -41,7 +72,7 @@ class SubmitResult(ApiModel):
 
 
 class TestSummary(ApiModel):
-    status: str
+    status: TestRunStatus
     passed: int | None
     failed: int | None
     skipped: int | None
@@ -49,6 +80,8 @@ class TestSummary(ApiModel):
 
 
 class SubmissionItem(ApiModel):
+    model_config = example(SUBMISSION_ITEM_EXAMPLE)
+
     submission_id: uuid.UUID
     candidate_session_id: uuid.UUID
     candidate_name: str
@@ -74,11 +107,133 @@ class TaskRef(ApiModel):
     prompt: str
 
 
+class CodeRef(ApiModel):
+    """Where a code submission lives: its repository and the commits it spans."""
+
+    repo_full_name: str | None
+    repo_url: str | None
+    base_template_sha: str | None = Field(description="The commit the workspace started from.")
+    cutoff_sha: str | None = Field(description="The commit that was submitted.")
+    workflow_url: str | None = Field(description="The final test run's workflow run.")
+
+
+# GitHub's words for a file's change in a comparison.
+_FILE_CHANGE = "added, removed, modified, renamed, copied, changed or unchanged (GitHub's status)"
+
+
+class DiffFile(ApiModel):
+    filename: str
+    status: str = Field(description=_FILE_CHANGE)
+    additions: int
+    deletions: int
+    changes: int
+    patch: str | None = Field(description="The unified diff, cut at 20,000 characters.")
+    patch_truncated: bool
+    previous_filename: str | None = Field(description="The old name of a renamed file.")
+
+
+class DiffSummary(ApiModel):
+    """What the submission changed since the template commit (SPEC §6.8)."""
+
+    ahead_by: int
+    behind_by: int
+    total_commits: int
+    files_changed: int
+    additions: int
+    deletions: int
+    truncated: bool = Field(
+        description="GitHub lists at most 300 files; at the cap the totals undercount."
+    )
+    files: list[DiffFile]
+
+
+class IntegrityFinding(ApiModel):
+    """A protected file (tests, workflows) the candidate touched (SPEC §6.7)."""
+
+    path: str
+    change: str = Field(description=_FILE_CHANGE)
+    rule: str = Field(description="The protected-path pattern it matched.")
+
+
 class SubmissionDetail(SubmissionItem):
+    model_config = example(
+        SUBMISSION_ITEM_EXAMPLE
+        | {
+            "task": {
+                "id": "2b3c4d5e-6f7a-4b8c-9d0e-1f2a3b4c5d6e",
+                "dayIndex": 2,
+                "type": "code",
+                "title": "Implement partial refunds",
+                "prompt": "Make the refund tests pass.",
+            },
+            "contentText": None,
+            "code": {
+                "repoFullName": "tenon-workspaces/tenon-python-fastapi-6f1c2b9e",
+                "repoUrl": "https://github.com/tenon-workspaces/tenon-python-fastapi-6f1c2b9e",
+                "baseTemplateSha": "0a1b2c3d4e5f60718293a4b5c6d7e8f901234567",
+                "cutoffSha": "b7e3c1d9a5f2e8c4b6a0d2f4e6c8a1b3d5f7e9c2",
+                "workflowUrl": RUN_EXAMPLE["workflowUrl"],
+            },
+            "diffSummary": {
+                "aheadBy": 3,
+                "behindBy": 0,
+                "totalCommits": 3,
+                "filesChanged": 2,
+                "additions": 41,
+                "deletions": 6,
+                "truncated": False,
+                "files": [
+                    {
+                        "filename": "app/refunds.py",
+                        "status": "modified",
+                        "additions": 38,
+                        "deletions": 6,
+                        "changes": 44,
+                        "patch": "@@ -10,6 +10,38 @@ def refund(payment, amount):",
+                        "patchTruncated": False,
+                        "previousFilename": None,
+                    },
+                    {
+                        "filename": "tests/test_refunds.py",
+                        "status": "modified",
+                        "additions": 3,
+                        "deletions": 0,
+                        "changes": 3,
+                        "patch": "@@ -1,3 +1,6 @@",
+                        "patchTruncated": False,
+                        "previousFilename": None,
+                    },
+                ],
+            },
+            "testResults": RUN_EXAMPLE,
+            "integrity": [
+                {"path": "tests/test_refunds.py", "change": "modified", "rule": "tests/**"}
+            ],
+            "timeline": [
+                {
+                    "id": 42,
+                    "type": "task.submitted",
+                    "actorType": "candidate",
+                    "actorId": "auth0|65f0c1d2e3a4b5c6d7e8f901",
+                    "data": {
+                        "taskId": "2b3c4d5e-6f7a-4b8c-9d0e-1f2a3b4c5d6e",
+                        "dayIndex": 2,
+                        "type": "code",
+                    },
+                    "occurredAt": "2026-12-02T16:00:00Z",
+                }
+            ],
+        }
+    )
+
     task: TaskRef
     content_text: str | None
-    code: dict[str, Any] | None = None
-    diff_summary: dict[str, Any] | None = None
-    test_results: dict[str, Any] | None = None
-    integrity: list[dict[str, Any]] = Field(default_factory=list)
+    code: CodeRef | None = Field(default=None, description="Code and debug tasks only.")
+    diff_summary: DiffSummary | None = Field(
+        default=None, description="Null until the review job has compared the commits."
+    )
+    test_results: RunOut | None = Field(
+        default=None, description="The final test run, at the submitted commit."
+    )
+    integrity: list[IntegrityFinding] = Field(default_factory=list)
     timeline: list[EventOut]

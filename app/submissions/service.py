@@ -12,7 +12,6 @@ import io
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -29,6 +28,7 @@ from app.core.errors import (
     ServiceUnavailableError,
     UnprocessableError,
 )
+from app.core.openapi import ErrorSpec
 from app.core.pagination import Page, decode_cursor, next_cursor
 from app.events import service as events
 from app.integrations.github.client import GitHubClient
@@ -41,6 +41,7 @@ from app.submissions import repository
 from app.submissions.code_flow import REVIEW_CODE, SubmissionRef
 from app.submissions.models import Submission
 from app.submissions.schemas import (
+    CodeRef,
     SubmissionCreate,
     SubmissionDetail,
     SubmissionItem,
@@ -52,6 +53,20 @@ from app.workspaces import service as workspaces
 from app.workspaces.models import Workspace
 
 log = structlog.get_logger(__name__)
+
+# What the routes that call `task_of_session` or `current_task_for_action` declare with
+# `@raises`.
+SESSION_TASK_ERRORS: tuple[ErrorSpec, ...] = (
+    candidate_sessions.CANDIDATE_SESSION_NOT_FOUND,
+    (NotFoundError, "TASK_NOT_FOUND"),
+)
+CURRENT_TASK_ERRORS: tuple[ErrorSpec, ...] = (
+    *SESSION_TASK_ERRORS,
+    (ConflictError, "SUBMISSION_EXISTS"),
+    (GoneError, "SESSION_EXPIRED"),
+    (ConflictError, "SESSION_NOT_IN_PROGRESS"),
+    (ConflictError, "TASK_NOT_CURRENT"),
+)
 
 
 async def _plan(
@@ -335,7 +350,7 @@ async def get_submission(
         content_text=submission.content_text,
         code=_code(submission, workspace, run),
         diff_summary=submission.diff_summary,
-        test_results=runs.present(run, tests).model_dump(by_alias=True) if run else None,
+        test_results=runs.present(run, tests) if run else None,
         integrity=submission.integrity_findings or [],
         timeline=await candidate_sessions.timeline_of(session, cs.id),
     )
@@ -343,16 +358,16 @@ async def get_submission(
 
 def _code(
     submission: Submission, workspace: Workspace | None, run: TestRun | None
-) -> dict[str, Any] | None:
+) -> CodeRef | None:
     if workspace is None:
         return None
-    return {
-        "repoFullName": workspace.repo_full_name,
-        "repoUrl": workspace.repo_url,
-        "baseTemplateSha": workspace.base_template_sha,
-        "cutoffSha": submission.cutoff_sha,
-        "workflowUrl": run.github_run_url if run else None,
-    }
+    return CodeRef(
+        repo_full_name=workspace.repo_full_name,
+        repo_url=workspace.repo_url,
+        base_template_sha=workspace.base_template_sha,
+        cutoff_sha=submission.cutoff_sha,
+        workflow_url=run.github_run_url if run else None,
+    )
 
 
 # A spreadsheet would run a cell starting with one of these as a formula.

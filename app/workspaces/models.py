@@ -9,11 +9,14 @@ from typing import Any, Literal, get_args
 from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Text, UniqueConstraint, column, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
+from typing_extensions import TypeAliasType
 
 from app.core.db import Base, TimestampMixin
 
-WorkspaceStatus = Literal["pending", "provisioning", "ready", "failed"]
-WORKSPACE_STATUSES: tuple[WorkspaceStatus, ...] = get_args(WorkspaceStatus)
+WorkspaceStatus = TypeAliasType(
+    "WorkspaceStatus", Literal["pending", "provisioning", "ready", "failed"]
+)
+WORKSPACE_STATUSES: tuple[WorkspaceStatus, ...] = get_args(WorkspaceStatus.__value__)
 
 
 class Workspace(TimestampMixin, Base):

@@ -9,12 +9,16 @@ from fastapi import APIRouter, Response, status
 from app.auth.dependencies import CandidateUser
 from app.core.clock import CurrentClock
 from app.core.db import DbSession
-from app.core.errors import NotFoundError
+from app.core.errors import ConflictError, NotFoundError, UnprocessableError
+from app.core.openapi import raises
+from app.integrations.github.errors import GITHUB_CALL_ERRORS
 from app.jobs.registry import CurrentServices
 from app.submissions import service as submissions
 from app.submissions.router import CandidateSessionHeader
+from app.submissions.service import CURRENT_TASK_ERRORS, SESSION_TASK_ERRORS
 from app.workspaces import service
 from app.workspaces.schemas import CodespaceInit, WorkspaceOut
+from app.workspaces.service import GITHUB_NOT_CONFIGURED, NOT_A_CODE_TASK
 
 router = APIRouter(prefix="/tasks/{task_id}/codespace", tags=["workspaces"])
 
@@ -22,7 +26,18 @@ router = APIRouter(prefix="/tasks/{task_id}/codespace", tags=["workspaces"])
 @router.post(
     "/init",
     response_model=WorkspaceOut,
-    responses={202: {"model": WorkspaceOut, "description": "Provisioning; poll the status."}},
+    responses={
+        200: {"description": "The repository is ready."},
+        202: {"model": WorkspaceOut, "description": "Provisioning; poll the status."},
+    },
+)
+@raises(
+    *CURRENT_TASK_ERRORS,
+    NOT_A_CODE_TASK,
+    (ConflictError, "GITHUB_USERNAME_MISMATCH"),
+    (UnprocessableError, "GITHUB_USER_NOT_FOUND"),
+    GITHUB_NOT_CONFIGURED,
+    *GITHUB_CALL_ERRORS,
 )
 async def init_codespace(
     task_id: uuid.UUID,
@@ -47,7 +62,8 @@ async def init_codespace(
 
 
 @router.get("/status", response_model=WorkspaceOut)
-async def codespace_status(
+@raises(*SESSION_TASK_ERRORS, NOT_A_CODE_TASK, (NotFoundError, "WORKSPACE_NOT_FOUND"))
+async def get_codespace_status(
     task_id: uuid.UUID, candidate: CandidateUser, cs_id: CandidateSessionHeader, session: DbSession
 ) -> WorkspaceOut:
     """The task's repository, latest commit and last test run."""

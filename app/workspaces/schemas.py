@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from datetime import datetime
+from typing import Annotated
 
 from pydantic import AfterValidator, Field, StringConstraints
 
-from app.core.schemas import ApiModel
+from app.core.schemas import ApiModel, example
+from app.runs.models import TestRunStatus
 from app.workspaces.models import WorkspaceStatus
 
 
@@ -31,7 +33,40 @@ class CodespaceInit(ApiModel):
     github_username: GitHubLogin = Field(examples=["octocat"])
 
 
+class LastRun(ApiModel):
+    run_id: uuid.UUID
+    status: TestRunStatus
+    conclusion: str | None
+    passed: int | None
+    failed: int | None
+    total: int | None
+    completed_at: datetime
+
+
 class WorkspaceOut(ApiModel):
+    model_config = example(
+        {
+            "workspaceId": "9e8d7c6b-5a4f-4e3d-8c2b-1a0f9e8d7c6b",
+            "status": "ready",
+            "error": None,
+            "repoFullName": "tenon-workspaces/tenon-python-fastapi-6f1c2b9e",
+            "repoUrl": "https://github.com/tenon-workspaces/tenon-python-fastapi-6f1c2b9e",
+            "codespaceUrl": "https://codespaces.new/tenon-workspaces/tenon-python-fastapi-6f1c2b9e",
+            "defaultBranch": "main",
+            "baseTemplateSha": "0a1b2c3d4e5f60718293a4b5c6d7e8f901234567",
+            "latestCommitSha": "b7e3c1d9a5f2e8c4b6a0d2f4e6c8a1b3d5f7e9c2",
+            "lastRun": {
+                "runId": "8d7c6b5a-4f3e-4d2c-9b1a-0f9e8d7c6b5a",
+                "status": "failed",
+                "conclusion": "failure",
+                "passed": 13,
+                "failed": 2,
+                "total": 15,
+                "completedAt": "2026-12-02T15:40:00Z",
+            },
+        }
+    )
+
     workspace_id: uuid.UUID
     status: WorkspaceStatus
     error: str | None
@@ -41,4 +76,4 @@ class WorkspaceOut(ApiModel):
     default_branch: str | None
     base_template_sha: str | None
     latest_commit_sha: str | None
-    last_run: dict[str, Any] | None
+    last_run: LastRun | None = Field(description="The last test run that finished.")

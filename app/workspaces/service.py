@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.candidate_sessions.models import CandidateSession
 from app.core.errors import ConflictError, ServiceUnavailableError, UnprocessableError
+from app.core.openapi import ErrorSpec
 from app.integrations.github.client import GitHubClient
 from app.integrations.github.errors import GitHubNotFoundError
 from app.jobs.queue import enqueue, latest_waiting_run_at
@@ -26,6 +27,14 @@ from app.workspaces.provisioning import PROVISION_WORKSPACE, WorkspaceRef
 from app.workspaces.schemas import WorkspaceOut
 
 log = structlog.get_logger(__name__)
+
+# For routes' `@raises`.
+NOT_A_CODE_TASK: ErrorSpec = (ConflictError, "NOT_A_CODE_TASK")
+GITHUB_NOT_CONFIGURED: ErrorSpec = (ServiceUnavailableError, "GITHUB_NOT_CONFIGURED")
+READY_WORKSPACE_ERRORS: tuple[ErrorSpec, ...] = (
+    NOT_A_CODE_TASK,
+    (ConflictError, "WORKSPACE_NOT_READY"),
+)
 
 
 def _template_repo(task: Task) -> str:

@@ -22,6 +22,7 @@ from app.core.settings import (
 )
 from app.main import create_app
 from tests.support.identity import AUDIENCE, ISSUER
+from tests.support.openapi import documented_answers_only
 
 ADMIN_KEY = "test-admin-key"
 WEBHOOK_SECRET = "test-webhook-secret"
@@ -68,8 +69,13 @@ async def running_app(settings: Settings, database: Database) -> AsyncIterator[F
 
 
 def client_for(app: FastAPI, peer: str = "127.0.0.1") -> httpx.AsyncClient:
+    """A client for the app; an answer its OpenAPI document does not list fails the request."""
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False, client=(peer, 50000))
-    return httpx.AsyncClient(transport=transport, base_url="http://testserver")
+    return httpx.AsyncClient(
+        transport=transport,
+        base_url="http://testserver",
+        event_hooks={"response": [documented_answers_only(app)]},
+    )
 
 
 @asynccontextmanager

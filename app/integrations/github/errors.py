@@ -86,6 +86,17 @@ class ArtifactTooLargeError(GitHubError):
     code = "ARTIFACT_TOO_LARGE"
 
 
+# What a request handler that calls GitHub declares with `@raises`.
+GITHUB_CALL_ERRORS: tuple[type[GitHubError], ...] = (
+    GitHubError,
+    GitHubTokenInvalidError,
+    GitHubPermissionDeniedError,
+    GitHubNotFoundError,
+    GitHubValidationFailedError,
+    GitHubRateLimitedError,
+    GitHubUnavailableError,
+)
+
 _ERRORS_BY_STATUS: dict[int, type[GitHubError]] = {
     401: GitHubTokenInvalidError,
     403: GitHubPermissionDeniedError,

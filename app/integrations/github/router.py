@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Request, Response, status
-from pydantic import SecretStr
+from fastapi import APIRouter, Header, Request, Response, Security, status
+from fastapi.security import APIKeyHeader
+from pydantic import ConfigDict, SecretStr
 
 from app.core.db import DbSession
-from app.core.errors import PROBLEM_CONTENT_TYPE, BadRequestError, ServiceUnavailableError
+from app.core.errors import BadRequestError, ServiceUnavailableError, UnauthorizedError
+from app.core.openapi import raises
 from app.core.schemas import ApiModel
 from app.integrations.github.webhooks import DeliveryOutcome, receive_delivery, verify_signature
 
@@ -17,13 +19,21 @@ router = APIRouter(prefix="/github", tags=["github"])
 
 
 class WebhookAck(ApiModel):
+    # deliveryId is left out of the answer, not null, unless the delivery was queued.
+    model_config = ConfigDict(json_schema_serialization_defaults_required=False)
+
     status: DeliveryOutcome
     delivery_id: str | None = None
 
 
-def _problem(description: str) -> dict[str, Any]:
-    return {"description": description, "content": {PROBLEM_CONTENT_TYPE: {}}}
-
+# A security scheme in the OpenAPI document, so the header is documented where clients
+# look for credentials; `verify_signature` does the checking.
+github_signature = APIKeyHeader(
+    name="X-Hub-Signature-256",
+    scheme_name="githubSignature",
+    description="`sha256=` and the hex HMAC-SHA256 of the raw body under the webhook secret.",
+    auto_error=False,
+)
 
 _ACK_STATUS = {
     DeliveryOutcome.PONG: status.HTTP_200_OK,
@@ -63,18 +73,26 @@ def _parse_object(body: bytes) -> dict[str, Any]:
     responses={
         200: {"description": "A ping answered, or a redelivery already recorded."},
         202: {"model": WebhookAck, "description": "Recorded: queued for processing or ignored."},
-        400: _problem("Missing GitHub headers, or a payload that is not a JSON object."),
-        401: _problem("Missing or invalid X-Hub-Signature-256."),
-        503: _problem("No webhook secret is configured."),
     },
 )
-async def receive_webhook(
+@raises(
+    (BadRequestError, "WEBHOOK_HEADERS_MISSING"),
+    (BadRequestError, "WEBHOOK_PAYLOAD_INVALID"),
+    (UnauthorizedError, "WEBHOOK_SIGNATURE_MISSING"),
+    (UnauthorizedError, "WEBHOOK_SIGNATURE_INVALID"),
+    (ServiceUnavailableError, "WEBHOOKS_NOT_CONFIGURED"),
+)
+async def receive_github_webhook(
     request: Request,
     response: Response,
     session: DbSession,
-    x_hub_signature_256: Annotated[str | None, Header()] = None,
-    x_github_event: Annotated[str | None, Header()] = None,
-    x_github_delivery: Annotated[str | None, Header()] = None,
+    x_hub_signature_256: Annotated[str | None, Security(github_signature)],
+    x_github_event: Annotated[
+        str | None, Header(description="The event, e.g. workflow_run; required.")
+    ] = None,
+    x_github_delivery: Annotated[
+        str | None, Header(description="The delivery's unique id; required.")
+    ] = None,
 ) -> WebhookAck:
     """Receive a GitHub webhook delivery."""
     body = await request.body()

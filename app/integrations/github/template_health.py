@@ -28,6 +28,7 @@ from app.admin.schemas import (
 )
 from app.core.clock import Clock
 from app.core.errors import ServiceUnavailableError, UnprocessableError
+from app.core.openapi import ErrorSpec
 from app.integrations.github.client import GitHubClient
 from app.integrations.github.errors import GitHubError, GitHubNotFoundError
 from app.integrations.github.schemas import Artifact, WorkflowRun
@@ -43,6 +44,12 @@ DEFAULT_ARTIFACT_NAME = "artifact"
 POLL_INTERVAL_SECONDS = 1.0
 # Tolerated difference between our clock and GitHub's when finding a run by its creation time.
 CLOCK_SKEW = timedelta(seconds=10)
+# What the health routes declare with `@raises`; GitHub's own failures are reported per
+# template inside the answer instead.
+CHECK_ERRORS: tuple[ErrorSpec, ...] = (
+    (UnprocessableError, "TEMPLATE_UNKNOWN"),
+    (ServiceUnavailableError, "GITHUB_NOT_CONFIGURED"),
+)
 
 
 @dataclass(frozen=True)

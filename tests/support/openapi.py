@@ -1,0 +1,70 @@
+"""Holding the API to its OpenAPI document: every answer a test client sees must have its
+status documented on the operation that answered, and a problem answer its code too."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import httpx
+from fastapi import FastAPI
+
+from app.core.errors import PROBLEM_CONTENT_TYPE
+
+Document = dict[str, Any]
+
+
+def operation_for(document: Document, method: str, path: str) -> Document | None:
+    """The operation serving `method path`; a literal path segment beats a parameter, as in
+    the router. None when no operation does (an unknown route promises nothing)."""
+    candidates = [
+        (template.count("{"), operations[method.lower()])
+        for template, operations in document["paths"].items()
+        if method.lower() in operations and _template_regex(template).fullmatch(path)
+    ]
+    return min(candidates, key=lambda candidate: candidate[0])[1] if candidates else None
+
+
+def _template_regex(template: str) -> re.Pattern[str]:
+    parts = re.split(r"(\{[^}]+\})", template)
+    return re.compile(
+        "".join("[^/]+" if part.startswith("{") else re.escape(part) for part in parts)
+    )
+
+
+def documented_codes(operation: Document, status: int) -> list[str]:
+    """The `code` values the operation documents for a problem answer with this status."""
+    response = operation["responses"].get(str(status), {})
+    schema = response.get("content", {}).get(PROBLEM_CONTENT_TYPE, {}).get("schema")
+    if schema is None:
+        return []
+    codes: list[str] = schema["allOf"][1]["properties"]["code"]["enum"]
+    return codes
+
+
+def documented_answers_only(app: FastAPI) -> Callable[[httpx.Response], Awaitable[None]]:
+    """An httpx response hook that fails the request when the answer is not documented."""
+
+    async def check(response: httpx.Response) -> None:
+        request = response.request
+        operation = operation_for(app.openapi(), request.method, request.url.path)
+        if operation is None:
+            return
+        where = f"{request.method} {request.url.path} answered {response.status_code}"
+        documented = operation["responses"]
+        assert str(response.status_code) in documented, (
+            f"{where}; the OpenAPI operation {operation['operationId']} documents only "
+            f"{sorted(documented)}"
+        )
+        if response.headers.get("content-type") != PROBLEM_CONTENT_TYPE:
+            return
+        await response.aread()
+        code = response.json()["code"]
+        codes = documented_codes(operation, response.status_code)
+        assert code in codes, (
+            f"{where} {code}; the OpenAPI operation {operation['operationId']} documents "
+            f"{codes} for it"
+        )
+
+    return check
