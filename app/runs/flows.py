@@ -92,10 +92,11 @@ async def _fail_run(context: JobContext, run_id: uuid.UUID, code: str, detail: s
 
 
 def _failing_the_run(
-    code: str, step: Callable[[JobContext, RefT], Awaitable[None]]
+    code: str, message: str, step: Callable[[JobContext, RefT], Awaitable[None]]
 ) -> Callable[[JobContext, RefT], Awaitable[None]]:
-    """Run a step; when its job gives up, the run ends as `error` with `code` instead of
-    staying active forever."""
+    """Run a step; when its job gives up, the run ends as `error` with `code` and `message`
+    (for the candidate; the exception goes to the log and the job) instead of staying
+    active forever."""
 
     async def handler(context: JobContext, ref: RefT) -> None:
         try:
@@ -108,7 +109,13 @@ def _failing_the_run(
             )
             if not final:
                 raise
-            await _fail_run(context, ref.run_id, code, redact_text(str(exc)))
+            log.warning(
+                "runs.step_failed",
+                run_id=str(ref.run_id),
+                code=code,
+                error=redact_text(f"{type(exc).__name__}: {exc}"),
+            )
+            await _fail_run(context, ref.run_id, code, message)
             if isinstance(exc, PermanentJobError):
                 raise
             raise PermanentJobError(str(exc)) from exc
@@ -351,18 +358,24 @@ async def _store_results(
 DISPATCH_RUN = JobType(
     name="runs.dispatch",
     payload=RunRef,
-    handler=_failing_the_run("DISPATCH_FAILED", _dispatch),
+    handler=_failing_the_run(
+        "DISPATCH_FAILED", "The tests could not be started on GitHub; run them again.", _dispatch
+    ),
     max_attempts=6,
 )
 POLL_RUN = JobType(
     name="runs.poll",
     payload=PollRef,
-    handler=_failing_the_run("RUN_TRACKING_FAILED", _poll),
+    handler=_failing_the_run(
+        "RUN_TRACKING_FAILED", "GitHub stopped reporting on this test run; run it again.", _poll
+    ),
     max_attempts=10,
 )
 COLLECT_RUN = JobType(
     name="runs.collect",
     payload=RunRef,
-    handler=_failing_the_run("ARTIFACT_MISSING", _collect),
+    handler=_failing_the_run(
+        "ARTIFACT_MISSING", "The test results could not be fetched from GitHub.", _collect
+    ),
     max_attempts=6,
 )

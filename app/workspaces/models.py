@@ -43,4 +43,7 @@ class Workspace(TimestampMixin, Base):
     # When retention archived (or deleted) the repository.
     retired_at: Mapped[datetime | None]
     status: Mapped[WorkspaceStatus] = mapped_column(Text, server_default=text("'pending'"))
+    # Why provisioning failed, for the candidate: a stable code and a human message (the
+    # exception itself goes to the log and the job's last error).
+    error_code: Mapped[str | None] = mapped_column(Text)
     error: Mapped[str | None] = mapped_column(Text)

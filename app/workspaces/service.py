@@ -71,6 +71,7 @@ def present(workspace: Workspace) -> WorkspaceOut:
     return WorkspaceOut(
         workspace_id=workspace.id,
         status=workspace.status,
+        error_code=workspace.error_code,
         error=workspace.error,
         repo_full_name=workspace.repo_full_name,
         repo_url=workspace.repo_url,
@@ -105,7 +106,7 @@ async def init_workspace(
     ).lower()
     if workspace.status in ("pending", "failed") or (workspace.status == "ready" and needs_access):
         workspace.status = "provisioning"
-        workspace.error = None
+        workspace.error_code = workspace.error = None
         await session.flush()
         await enqueue(
             session,
