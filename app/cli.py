@@ -22,7 +22,7 @@ from app.core.migrations import database_url_for_cli, upgrade_to_head
 from app.core.settings import JobSettings, Settings, load_settings
 from app.github_emulator.config import EmulatorConfig
 from app.github_emulator.server import create_emulator_app
-from app.jobs.catalog import job_registry
+from app.jobs.catalog import job_registry, webhook_handlers
 from app.jobs.registry import build_job_services
 from app.jobs.worker import Worker
 from app.main import OUTBOUND_TIMEOUT
@@ -74,7 +74,7 @@ async def _work_with(url: str, settings: Settings, jobs: JobSettings) -> None:
     database = Database.connect(url, settings.db)
     try:
         async with httpx.AsyncClient(timeout=OUTBOUND_TIMEOUT) as http:
-            services = build_job_services(settings, http)
+            services = build_job_services(settings, http, webhook_handlers())
             worker = Worker(database, job_registry(), jobs, services=services)
             loop = asyncio.get_running_loop()
             for signum in (signal.SIGINT, signal.SIGTERM):
@@ -162,7 +162,9 @@ def _parser() -> argparse.ArgumentParser:
     emulator.add_argument("--port", type=int, default=9100)
     emulator.add_argument("--data-dir", required=True, help="repositories and state live here")
     emulator.add_argument("--token", action="append", required=True, help="an accepted token")
-    emulator.add_argument("--webhook-url", help="where workflow_run webhooks are delivered")
+    emulator.add_argument(
+        "--webhook-url", help="where workflow_run and push webhooks are delivered"
+    )
     emulator.add_argument("--webhook-secret", help="signs the webhooks (X-Hub-Signature-256)")
     emulator.add_argument("--template-owner", default="tenon-templates")
     emulator.set_defaults(tool=_github_emulator)

@@ -20,6 +20,7 @@ from app.core.migrations import PROJECT_ROOT
 from app.core.settings import AppSettings, DatabaseSettings, Settings
 from app.integrations.github.models import WebhookDelivery
 from app.integrations.github.webhooks import receive_delivery
+from app.jobs.catalog import webhook_handlers
 from app.main import create_app
 from tests.support.emulator import free_port
 
@@ -90,6 +91,7 @@ async def test_worker_command_processes_jobs_and_stops_on_sigterm(
             delivery_id="cli-worker-1",
             event="installation",
             body_json={"action": "created", "installation": {"id": 7}},
+            handled=webhook_handlers(),
         )
     clean = {key: value for key, value in os.environ.items() if not key.startswith("TENON_")}
     process = await asyncio.create_subprocess_exec(

@@ -30,6 +30,7 @@ from app.integrations.github.errors import (
     GitHubUnavailableError,
 )
 from app.integrations.github.schemas import WorkflowRun
+from app.integrations.github.webhooks import WebhookEvent
 from app.jobs.queue import enqueue
 from app.jobs.registry import JobContext, JobType, PermanentJobError
 from app.runs import repository
@@ -243,6 +244,21 @@ async def record_progress(context: JobContext, github_run: WorkflowRun) -> bool:
         return True
 
 
+async def track_workflow_run(context: JobContext, event: WebhookEvent) -> None:
+    """The `workflow_run` webhook handler: a run's progress, as it happens."""
+    run = WorkflowRun.model_validate(event.payload.get("workflow_run") or {})
+    ours = await record_progress(context, run)
+    log.info(
+        "github.workflow_run.received",
+        delivery_id=event.delivery_id,
+        action=event.action,
+        run_id=run.id,
+        status=run.status,
+        conclusion=run.conclusion,
+        completed=ours,
+    )
+
+
 async def _poll(context: JobContext, ref: PollRef) -> None:
     github = _github(context)
     run, repo, _ = await _run_and_repo(context, ref.run_id)
@@ -341,7 +357,8 @@ async def _store_results(
         )
         workspace = await session.get(Workspace, run.workspace_id)
         assert workspace is not None
-        workspace.latest_commit_sha = run.head_sha or workspace.latest_commit_sha
+        # The run's head is not taken as the latest commit: the branch may have moved since
+        # the run was dispatched (workspaces.commits follows the branch itself).
         workspace.last_run_summary = {
             "runId": str(run.id),
             "status": run.status,

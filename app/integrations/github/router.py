@@ -12,6 +12,7 @@ from app.core.db import DbSession
 from app.core.errors import PROBLEM_CONTENT_TYPE, BadRequestError, ServiceUnavailableError
 from app.core.schemas import ApiModel
 from app.integrations.github.webhooks import DeliveryOutcome, receive_delivery, verify_signature
+from app.jobs.registry import CurrentServices
 
 router = APIRouter(prefix="/github", tags=["github"])
 
@@ -72,6 +73,7 @@ async def receive_webhook(
     request: Request,
     response: Response,
     session: DbSession,
+    services: CurrentServices,
     x_hub_signature_256: Annotated[str | None, Header()] = None,
     x_github_event: Annotated[str | None, Header()] = None,
     x_github_delivery: Annotated[str | None, Header()] = None,
@@ -84,7 +86,11 @@ async def receive_webhook(
             "X-GitHub-Event and X-GitHub-Delivery are required.", code="WEBHOOK_HEADERS_MISSING"
         )
     outcome = await receive_delivery(
-        session, delivery_id=x_github_delivery, event=x_github_event, body_json=_parse_object(body)
+        session,
+        delivery_id=x_github_delivery,
+        event=x_github_event,
+        body_json=_parse_object(body),
+        handled=services.webhook_handlers,
     )
     response.status_code = _ACK_STATUS[outcome]
     delivery_id = x_github_delivery if outcome is DeliveryOutcome.QUEUED else None
