@@ -72,7 +72,9 @@ def _parser() -> argparse.ArgumentParser:
     emulator.add_argument("--port", type=int, default=9100)
     emulator.add_argument("--data-dir", required=True, help="repositories and state live here")
     emulator.add_argument("--token", action="append", required=True, help="an accepted token")
-    emulator.add_argument("--webhook-url", help="where workflow_run webhooks are delivered")
+    emulator.add_argument(
+        "--webhook-url", help="where workflow_run and push webhooks are delivered"
+    )
     emulator.add_argument("--webhook-secret", help="signs the webhooks (X-Hub-Signature-256)")
     emulator.add_argument("--template-owner", default="tenon-templates")
     return parser

@@ -27,7 +27,7 @@ from app.core.migrations import database_url_for_cli, upgrade_to_head
 from app.core.settings import JobSettings, Settings
 from app.github_emulator.config import EmulatorConfig
 from app.github_emulator.server import create_emulator_app
-from app.jobs.catalog import job_registry
+from app.jobs.catalog import job_registry, webhook_handlers
 from app.jobs.registry import build_job_services
 from app.jobs.worker import Worker
 from app.local_dev import github_emulator, with_local_defaults
@@ -179,7 +179,7 @@ async def _work_with(url: str, settings: Settings, jobs: JobSettings) -> None:
     metrics = Metrics()
     try:
         async with httpx.AsyncClient(timeout=OUTBOUND_TIMEOUT) as http:
-            services = build_job_services(settings, http, metrics)
+            services = build_job_services(settings, http, metrics, webhook_handlers())
             worker = Worker(database, job_registry(), jobs, services=services)
             loop = asyncio.get_running_loop()
             for signum in (signal.SIGINT, signal.SIGTERM):

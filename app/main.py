@@ -33,7 +33,7 @@ from app.health.router import metrics_router
 from app.health.router import router as health_router
 from app.integrations.github.router import router as github_router
 from app.integrations.github.template_catalog import TemplateCatalog
-from app.jobs.catalog import job_registry
+from app.jobs.catalog import job_registry, webhook_handlers
 from app.jobs.registry import build_job_services
 from app.jobs.worker import Worker
 from app.runs.live import RunEventHub
@@ -83,7 +83,7 @@ def create_app(
                 owner=settings.github.template_owner,
                 workflow_file=settings.github.actions_workflow_file,
             )
-            app.state.job_services = build_job_services(settings, http, metrics)
+            app.state.job_services = build_job_services(settings, http, metrics, webhook_handlers())
             app.state.run_events = RunEventHub(app.state.db.engine.url, metrics)
             stack.push_async_callback(app.state.run_events.close)
             if settings.jobs.in_process:

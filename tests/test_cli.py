@@ -28,6 +28,7 @@ from app.core.settings import (
 )
 from app.integrations.github.models import WebhookDelivery
 from app.integrations.github.webhooks import receive_delivery
+from app.jobs.catalog import webhook_handlers
 from app.local_dev import with_local_defaults
 from app.main import create_app
 from tests.support.app import ADMIN_KEY, make_settings
@@ -91,6 +92,7 @@ async def test_worker_command_processes_jobs_and_stops_on_sigterm(
             delivery_id="cli-worker-1",
             event="installation",
             body_json={"action": "created", "installation": {"id": 7}},
+            handled=webhook_handlers(),
         )
     process = await asyncio.create_subprocess_exec(
         *(TENON, "worker", "--concurrency", "2"),

@@ -134,8 +134,10 @@ async def test_a_refused_dispatch_ends_the_run_as_an_error(
         )
     )
     async with httpx.AsyncClient() as http:
-        with pytest.raises(PermanentJobError):  # the job is dead; the run says why
+        with pytest.raises(PermanentJobError) as dead:
             await DISPATCH_RUN.run(_context(database, http), {"runId": str(run.id)})
     await db_session.refresh(run)
+    # The candidate gets a code and words; GitHub's answer is the job's error.
     assert (run.status, run.result_code) == ("error", "DISPATCH_FAILED")
-    assert "workflow_dispatch" in (run.stderr or "")
+    assert run.stderr == "The tests could not be started on GitHub; run them again."
+    assert "workflow_dispatch" in str(dead.value)

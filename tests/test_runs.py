@@ -7,157 +7,26 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
-from fastapi import FastAPI
-
 from app.core.db import Database
 from app.github_emulator.faults import FaultRule
-from app.main import create_app
-from tests.factories import create_company, create_recruiter
-from tests.support.api import assert_problem, bearer, create_simulation
-from tests.support.app import WEBHOOK_SECRET, make_settings
-from tests.support.emulator import (
-    TOKEN,
-    RunningEmulator,
-    bare_repo,
-    emulator_config,
-    eventually,
-    free_port,
-    run_git,
-    running_emulator,
-    serving,
-)
+from tests.support.api import assert_problem
+from tests.support.emulator import bare_repo, eventually, run_git
 from tests.support.identity import IdentityProvider
+from tests.support.stack import (
+    Stack,
+    candidate_headers,
+    claimed_simulation,
+    one_task,
+    ready_workspace,
+    stack,
+    workspace_for,
+)
 
-ORG = "acme-runs"
 BROKEN_LINE = "        start = page * page_size\n"
 FIXED_LINE = "        start = (page - 1) * page_size\n"
-
-
-@dataclass
-class Stack:
-    app: FastAPI
-    emulator: RunningEmulator
-    tenon: httpx.AsyncClient
-    github: httpx.AsyncClient
-    recruiter: dict[str, str]
-    candidate: dict[str, str]
-    cs_id: str = ""
-    simulation_id: str = ""
-
-
-@asynccontextmanager
-async def stack(
-    tmp_path: Path,
-    jobs_database_url: str,
-    jobs_db: Database,
-    idp: IdentityProvider,
-    *,
-    webhooks: bool = True,
-    **emulator: Any,
-) -> AsyncIterator[Stack]:
-    """Tenon and the emulator, each on its own port, pointing at each other."""
-    email = f"rec-{uuid.uuid4().hex[:6]}@runs.example"
-    async with jobs_db.session_scope() as session:
-        await create_recruiter(session, await create_company(session), email=email)
-    tenon_port = free_port()
-    webhook = f"http://127.0.0.1:{tenon_port}/api/github/webhooks" if webhooks else None
-    config = emulator_config(
-        tmp_path, webhook_url=webhook, webhook_secret=WEBHOOK_SECRET, **emulator
-    )
-    async with running_emulator(config) as github:
-        settings = make_settings(
-            jobs_database_url,
-            idp.jwks_url,
-            jobs={"in_process": True, "poll_interval_seconds": 0.5},
-            github={
-                "api_base": github.base_url,
-                "token": TOKEN,
-                "org": ORG,
-                "mutation_interval_seconds": 0,
-                "run_poll_seconds": 1,
-            },
-        )
-        app = create_app(settings)
-        async with (
-            serving(app, port=tenon_port) as tenon_url,
-            httpx.AsyncClient(base_url=tenon_url, timeout=60) as tenon,
-            github.client() as github_client,
-        ):
-            yield Stack(
-                app=app,
-                emulator=github,
-                tenon=tenon,
-                github=github_client,
-                recruiter=bearer(idp.token(subject=f"auth0|{email}", email=email)),
-                candidate=bearer(
-                    idp.token(
-                        subject="auth0|runner",
-                        permissions=("candidate:access",),
-                        email="runner@example.com",
-                    )
-                ),
-            )
-
-
-async def _claimed_simulation(
-    s: Stack, tasks: list[dict[str, Any]] | None = None
-) -> dict[int, str]:
-    """A simulation (the default plan unless `tasks`) whose invite the candidate claimed;
-    its task ids by day."""
-    overrides = {"tasks": tasks} if tasks else {}
-    simulation = await create_simulation(s.tenon, s.recruiter, **overrides)
-    invite = await s.tenon.post(
-        f"/api/simulations/{simulation['id']}/invite",
-        json={"candidateName": "Rae", "inviteEmail": "runner@example.com"},
-        headers=s.recruiter,
-    )
-    s.cs_id = invite.json()["candidateSessionId"]
-    claim = await s.tenon.post(
-        f"/api/candidate/session/{invite.json()['token']}/claim", headers=s.candidate
-    )
-    assert claim.status_code == 200, claim.text
-    s.simulation_id = simulation["id"]
-    return {task["dayIndex"]: task["id"] for task in simulation["tasks"]}
-
-
-async def _workspace_for(s: Stack, task_id: str) -> dict[str, Any]:
-    """Initialise the task's repository and wait until it is ready."""
-    init = await s.tenon.post(
-        f"/api/tasks/{task_id}/codespace/init",
-        json={"githubUsername": "rae-dev"},
-        headers=_headers(s),
-    )
-    assert init.status_code in (200, 202), init.text
-
-    async def ready() -> dict[str, Any] | None:
-        status: dict[str, Any] = (
-            await s.tenon.get(f"/api/tasks/{task_id}/codespace/status", headers=_headers(s))
-        ).json()
-        return status if status["status"] == "ready" else None
-
-    return await eventually(ready, within=30, interval=0.2)
-
-
-def _one_task(task_type: str) -> list[dict[str, Any]]:
-    return [{"dayIndex": 1, "type": task_type, "title": "Code", "description": "Do it."}]
-
-
-async def _ready_workspace(s: Stack, task_type: str) -> tuple[str, dict[str, Any]]:
-    """A claimed session whose only task is a `task_type` task, with its repository."""
-    task_id = (await _claimed_simulation(s, _one_task(task_type)))[1]
-    return task_id, await _workspace_for(s, task_id)
-
-
-def _headers(s: Stack) -> dict[str, str]:
-    return s.candidate | {"x-candidate-session-id": s.cs_id}
 
 
 async def _push_fix(s: Stack, repo: str) -> str:
@@ -186,7 +55,7 @@ async def _stream(s: Stack, task_id: str, run_id: str) -> list[dict[str, Any]]:
 async def _read_stream(s: Stack, task_id: str, run_id: str) -> list[dict[str, Any]]:
     events = []
     async with s.tenon.stream(
-        "GET", f"/api/tasks/{task_id}/run/{run_id}/events", headers=_headers(s)
+        "GET", f"/api/tasks/{task_id}/run/{run_id}/events", headers=candidate_headers(s)
     ) as response:
         assert response.status_code == 200
         assert response.headers["content-type"].startswith("text/event-stream")
@@ -200,8 +69,8 @@ async def test_a_debug_run_streams_to_completion_with_the_planted_failures(
     tmp_path: Path, jobs_database_url: str, jobs_db: Database, idp: IdentityProvider
 ) -> None:
     async with stack(tmp_path, jobs_database_url, jobs_db, idp) as s:
-        task_id, workspace = await _ready_workspace(s, "debug")
-        started = await s.tenon.post(f"/api/tasks/{task_id}/run", headers=_headers(s))
+        task_id, workspace = await ready_workspace(s, "debug")
+        started = await s.tenon.post(f"/api/tasks/{task_id}/run", headers=candidate_headers(s))
         assert started.status_code == 202, started.text
         assert started.json()["status"] == "queued"
         assert started.json()["pollAfterMs"] > 0
@@ -209,7 +78,7 @@ async def test_a_debug_run_streams_to_completion_with_the_planted_failures(
 
         events = await _stream(s, task_id, run_id)
         result = (
-            await s.tenon.get(f"/api/tasks/{task_id}/run/{run_id}", headers=_headers(s))
+            await s.tenon.get(f"/api/tasks/{task_id}/run/{run_id}", headers=candidate_headers(s))
         ).json()
 
     statuses = [event["status"] for event in events]
@@ -235,14 +104,16 @@ async def test_a_fixed_bug_passes_and_the_workspace_remembers_the_run(
     tmp_path: Path, jobs_database_url: str, jobs_db: Database, idp: IdentityProvider
 ) -> None:
     async with stack(tmp_path, jobs_database_url, jobs_db, idp) as s:
-        task_id, workspace = await _ready_workspace(s, "code")
+        task_id, workspace = await ready_workspace(s, "code")
         head = await _push_fix(s, workspace["repoFullName"])
-        run_id = (await s.tenon.post(f"/api/tasks/{task_id}/run", headers=_headers(s))).json()[
-            "runId"
-        ]
+        run_id = (
+            await s.tenon.post(f"/api/tasks/{task_id}/run", headers=candidate_headers(s))
+        ).json()["runId"]
         events = await _stream(s, task_id, run_id)
         status = (
-            await s.tenon.get(f"/api/tasks/{task_id}/codespace/status", headers=_headers(s))
+            await s.tenon.get(
+                f"/api/tasks/{task_id}/codespace/status", headers=candidate_headers(s)
+            )
         ).json()
     assert events[-1]["status"] == "passed"
     assert events[-1]["commitSha"] == head
@@ -255,15 +126,17 @@ async def test_without_webhooks_the_poller_completes_the_run(
     tmp_path: Path, jobs_database_url: str, jobs_db: Database, idp: IdentityProvider
 ) -> None:
     async with stack(tmp_path, jobs_database_url, jobs_db, idp, webhooks=False) as s:
-        task_id, _ = await _ready_workspace(s, "code")
-        run_id = (await s.tenon.post(f"/api/tasks/{task_id}/run", headers=_headers(s))).json()[
-            "runId"
-        ]
+        task_id, _ = await ready_workspace(s, "code")
+        run_id = (
+            await s.tenon.post(f"/api/tasks/{task_id}/run", headers=candidate_headers(s))
+        ).json()["runId"]
         seen = []
 
         async def final() -> dict[str, Any] | None:
             run: dict[str, Any] = (
-                await s.tenon.get(f"/api/tasks/{task_id}/run/{run_id}", headers=_headers(s))
+                await s.tenon.get(
+                    f"/api/tasks/{task_id}/run/{run_id}", headers=candidate_headers(s)
+                )
             ).json()
             seen.append(run["resultCode"])
             return run if run["status"] in ("passed", "failed", "error") else None
@@ -275,12 +148,12 @@ async def test_without_webhooks_the_poller_completes_the_run(
     assert set(seen[:-1]) <= {None}
 
 
-async def test_runs_need_a_ready_workspace(
+async def test_runs_need_aready_workspace(
     tmp_path: Path, jobs_database_url: str, jobs_db: Database, idp: IdentityProvider
 ) -> None:
     async with stack(tmp_path, jobs_database_url, jobs_db, idp) as s:
-        task_id = (await _claimed_simulation(s, _one_task("code")))[1]
-        response = await s.tenon.post(f"/api/tasks/{task_id}/run", headers=_headers(s))
+        task_id = (await claimed_simulation(s, one_task("code")))[1]
+        response = await s.tenon.post(f"/api/tasks/{task_id}/run", headers=candidate_headers(s))
     assert_problem(response, 409, "WORKSPACE_NOT_READY")
 
 
@@ -292,10 +165,10 @@ async def test_the_run_completes_through_502s_and_a_secondary_rate_limit(
         FaultRule(route=r"^(GET|POST|PUT) /(repos|users)/", error_rate=0.3, status=502),
     )
     async with stack(tmp_path, jobs_database_url, jobs_db, idp, faults=faults, fault_seed=11) as s:
-        task_id, _ = await _ready_workspace(s, "debug")
-        run_id = (await s.tenon.post(f"/api/tasks/{task_id}/run", headers=_headers(s))).json()[
-            "runId"
-        ]
+        task_id, _ = await ready_workspace(s, "debug")
+        run_id = (
+            await s.tenon.post(f"/api/tasks/{task_id}/run", headers=candidate_headers(s))
+        ).json()["runId"]
         events = await _stream(s, task_id, run_id)
         stats = (await s.github.get("/_emulator/stats")).json()
     assert events[-1]["status"] == "failed"
@@ -307,13 +180,13 @@ async def test_a_client_leaving_the_stream_early_is_let_go(
     tmp_path: Path, jobs_database_url: str, jobs_db: Database, idp: IdentityProvider
 ) -> None:
     async with stack(tmp_path, jobs_database_url, jobs_db, idp) as s:
-        task_id, _ = await _ready_workspace(s, "code")
-        run_id = (await s.tenon.post(f"/api/tasks/{task_id}/run", headers=_headers(s))).json()[
-            "runId"
-        ]
+        task_id, _ = await ready_workspace(s, "code")
+        run_id = (
+            await s.tenon.post(f"/api/tasks/{task_id}/run", headers=candidate_headers(s))
+        ).json()["runId"]
         hub = s.app.state.run_events
         path = f"/api/tasks/{task_id}/run/{run_id}/events"
-        async with s.tenon.stream("GET", path, headers=_headers(s)) as response:
+        async with s.tenon.stream("GET", path, headers=candidate_headers(s)) as response:
             async for line in response.aiter_lines():
                 if line.startswith("data:"):
                     break  # the first state arrived; the client hangs up
@@ -329,7 +202,7 @@ async def test_a_client_leaving_the_stream_early_is_let_go(
 
 async def _final_run(s: Stack, task_id: str, run_id: str) -> dict[str, Any] | None:
     run: dict[str, Any] = (
-        await s.tenon.get(f"/api/tasks/{task_id}/run/{run_id}", headers=_headers(s))
+        await s.tenon.get(f"/api/tasks/{task_id}/run/{run_id}", headers=candidate_headers(s))
     ).json()
     return run if run["status"] in ("passed", "failed", "error") else None
 
@@ -375,9 +248,9 @@ async def test_a_code_submission_is_reviewed_and_access_ends_with_the_session(
             {"dayIndex": 1, "type": "debug", "title": "Fix", "description": "Fix the bugs."},
             {"dayIndex": 2, "type": "handoff", "title": "Handoff", "description": "Hand over."},
         ]
-        day = await _claimed_simulation(s, tasks)
+        day = await claimed_simulation(s, tasks)
         debug_id, handoff_id = day[1], day[2]
-        workspace = await _workspace_for(s, debug_id)
+        workspace = await workspace_for(s, debug_id)
         repo = workspace["repoFullName"]
         head = await _commit(
             s, repo, "app/store.py", lambda src: src.replace(BROKEN_LINE, FIXED_LINE)
@@ -386,7 +259,7 @@ async def test_a_code_submission_is_reviewed_and_access_ends_with_the_session(
         submitted = await s.tenon.post(
             f"/api/tasks/{debug_id}/submit",
             json={"contentText": "Fixed the pagination."},
-            headers=_headers(s),
+            headers=candidate_headers(s),
         )
         assert submitted.status_code == 201, submitted.text
         assert submitted.json()["cutoffSha"] == head
@@ -395,7 +268,9 @@ async def test_a_code_submission_is_reviewed_and_access_ends_with_the_session(
         detail = await _reviewed(s, submitted.json()["submissionId"])
 
         handoff = await s.tenon.post(
-            f"/api/tasks/{handoff_id}/submit", json={"contentText": "Notes."}, headers=_headers(s)
+            f"/api/tasks/{handoff_id}/submit",
+            json={"contentText": "Notes."},
+            headers=candidate_headers(s),
         )
         assert handoff.json()["isComplete"] is True
 
@@ -438,11 +313,13 @@ async def test_editing_tests_or_the_workflow_raises_integrity_flags(
     tmp_path: Path, jobs_database_url: str, jobs_db: Database, idp: IdentityProvider
 ) -> None:
     async with stack(tmp_path, jobs_database_url, jobs_db, idp) as s:
-        task_id, workspace = await _ready_workspace(s, "code")
+        task_id, workspace = await ready_workspace(s, "code")
         repo = workspace["repoFullName"]
         await _commit(s, repo, "tests/conftest.py", lambda src: src + "\n# relaxed\n")
         await _commit(s, repo, ".github/workflows/tenon-ci.yml", lambda src: src + "\n# tweaked\n")
-        submitted = await s.tenon.post(f"/api/tasks/{task_id}/submit", json={}, headers=_headers(s))
+        submitted = await s.tenon.post(
+            f"/api/tasks/{task_id}/submit", json={}, headers=candidate_headers(s)
+        )
         assert submitted.status_code == 201, submitted.text
         detail = await _reviewed(s, submitted.json()["submissionId"])
     assert {(f["path"], f["change"], f["rule"]) for f in detail["integrity"]} == {
@@ -475,21 +352,21 @@ async def test_a_candidate_completes_all_five_days(
     tmp_path: Path, jobs_database_url: str, jobs_db: Database, idp: IdentityProvider
 ) -> None:
     async with stack(tmp_path, jobs_database_url, jobs_db, idp) as s:
-        day = await _claimed_simulation(s)
+        day = await claimed_simulation(s)
         submissions = {}
 
         async def submit(day_index: int, body: dict[str, Any]) -> None:
             response = await s.tenon.post(
-                f"/api/tasks/{day[day_index]}/submit", json=body, headers=_headers(s)
+                f"/api/tasks/{day[day_index]}/submit", json=body, headers=candidate_headers(s)
             )
             assert response.status_code == 201, response.text
             submissions[day_index] = response.json()
 
         await submit(1, {"contentText": "Design: filters as a pure function."})
-        code = await _workspace_for(s, day[2])
+        code = await workspace_for(s, day[2])
         await _commit(s, code["repoFullName"], "app/filters.py", lambda _: FEATURE)
         await submit(2, {"contentText": "Added filters."})
-        debug = await _workspace_for(s, day[3])
+        debug = await workspace_for(s, day[3])
         for path, (wrong, right) in DEBUG_FIXES.items():
             await _commit(
                 s, debug["repoFullName"], path, lambda src, w=wrong, r=right: src.replace(w, r)
@@ -526,7 +403,7 @@ async def test_a_diff_over_githubs_300_file_cap_is_reported_truncated(
     tmp_path: Path, jobs_database_url: str, jobs_db: Database, idp: IdentityProvider
 ) -> None:
     async with stack(tmp_path, jobs_database_url, jobs_db, idp) as s:
-        task_id, workspace = await _ready_workspace(s, "code")
+        task_id, workspace = await ready_workspace(s, "code")
         work = tmp_path / "clone"
         run_git(
             "clone", "--quiet", str(bare_repo(s.emulator, workspace["repoFullName"])), str(work)
@@ -537,7 +414,9 @@ async def test_a_diff_over_githubs_300_file_cap_is_reported_truncated(
         run_git("add", "--all", cwd=work)
         run_git("commit", "--quiet", "-m", "many files", cwd=work)
         run_git("push", "--quiet", "origin", "HEAD:main", cwd=work)
-        submitted = await s.tenon.post(f"/api/tasks/{task_id}/submit", json={}, headers=_headers(s))
+        submitted = await s.tenon.post(
+            f"/api/tasks/{task_id}/submit", json={}, headers=candidate_headers(s)
+        )
         detail = await _reviewed(s, submitted.json()["submissionId"])
     summary = detail["diffSummary"]
     assert summary["truncated"] is True

@@ -110,13 +110,21 @@ async def test_simulation_is_created_with_the_default_five_day_plan(world: World
     assert fetched.json() == simulation
 
 
-async def test_unknown_template_key_is_422_listing_the_known_ones(world: World) -> None:
+@pytest.mark.parametrize(
+    ("key", "code"),
+    [("cobol", "TEMPLATE_KEY_UNKNOWN"), ("node-express-ts", "TEMPLATE_UNAVAILABLE")],
+)
+async def test_unknown_or_unavailable_template_key_is_422_listing_the_available_ones(
+    world: World, key: str, code: str
+) -> None:
     response = await world.client.post(
-        "/api/simulations", json=SIMULATION | {"templateKey": "cobol"}, headers=world.recruiter
+        "/api/simulations", json=SIMULATION | {"templateKey": key}, headers=world.recruiter
     )
-    assert_problem(response, 422, "TEMPLATE_KEY_UNKNOWN")
-    assert "node-express-ts" in response.json()["detail"]
-    assert "python-fastapi" in response.json()["detail"]
+    assert_problem(response, 422, code)
+    # Only templates whose repositories ship are offered (the Node one comes later).
+    assert response.json()["detail"].endswith("available: python-fastapi.")
+    [error] = response.json()["errors"]
+    assert error["loc"] == ["body", "templateKey"]
 
 
 async def test_explicit_tasks_must_have_distinct_days(world: World) -> None:

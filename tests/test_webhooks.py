@@ -8,6 +8,7 @@ Copyright (c) 2018 Gregor Martynus; see LICENSE and SOURCE next to them in
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
 import hmac
 import json
@@ -22,13 +23,14 @@ from structlog.testing import capture_logs
 from app.core.clock import SystemClock
 from app.core.db import Database
 from app.core.errors import UnauthorizedError
-from app.integrations.github import webhooks
 from app.integrations.github.models import WebhookDelivery
 from app.integrations.github.webhooks import (
     PROCESS_WEBHOOK_DELIVERY,
     WebhookEvent,
+    WebhookHandler,
     verify_signature,
 )
+from app.jobs.catalog import webhook_handlers
 from app.jobs.models import Job
 from app.jobs.registry import JobContext, PermanentJobError
 from tests.support.api import assert_problem
@@ -53,6 +55,7 @@ def _payloads(*events: str) -> list[Any]:
 
 COMPLETED_RUN = (CORPUS / "workflow_run" / "completed.payload.json").read_bytes()
 INSTALLATION_CREATED = (CORPUS / "installation" / "created.payload.json").read_bytes()
+PUSH = (CORPUS / "push" / "with-new-branch.payload.json").read_bytes()
 
 
 def _sign(body: bytes, secret: str = WEBHOOK_SECRET) -> str:
@@ -93,11 +96,17 @@ async def _webhook_jobs(database: Database) -> list[Job]:
         return list((await session.scalars(statement)).all())
 
 
-def _context(database: Database, *, attempt: int = 1) -> JobContext:
+def _context(
+    database: Database, *, attempt: int = 1, handlers: dict[str, WebhookHandler] | None = None
+) -> JobContext:
+    """A job context whose services carry `handlers` (the application's by default)."""
+    services = job_services()
     return JobContext(
         database=database,
         clock=SystemClock(),
-        services=job_services(),
+        services=dataclasses.replace(
+            services, webhook_handlers=webhook_handlers() if handlers is None else handlers
+        ),
         job_id=1,
         attempt=attempt,
         max_attempts=PROCESS_WEBHOOK_DELIVERY.max_attempts,
@@ -113,10 +122,8 @@ class _Recorder:
 
 
 @pytest.fixture
-def recorder(monkeypatch: pytest.MonkeyPatch) -> _Recorder:
-    recorder = _Recorder()
-    monkeypatch.setitem(webhooks.WEBHOOK_HANDLERS, "workflow_run", recorder)
-    return recorder
+def recorder() -> _Recorder:
+    return _Recorder()
 
 
 @pytest.fixture
@@ -261,7 +268,7 @@ async def test_ping_is_answered_and_stored_processed(
     assert await _webhook_jobs(database) == []
 
 
-@pytest.mark.parametrize(("event", "body"), _payloads("workflow_run", "installation"))
+@pytest.mark.parametrize(("event", "body"), _payloads("workflow_run", "installation", "push"))
 async def test_processed_events_are_recorded_and_queued(
     client: httpx.AsyncClient, database: Database, event: str, body: bytes
 ) -> None:
@@ -276,7 +283,7 @@ async def test_processed_events_are_recorded_and_queued(
     assert delivery is not None
     assert (delivery.event, delivery.action, delivery.status) == (
         event,
-        payload["action"],
+        payload.get("action"),
         "received",
     )
     assert delivery.payload == payload
@@ -300,7 +307,7 @@ async def test_redelivery_is_a_duplicate_and_changes_nothing(
     assert len(await _webhook_jobs(database)) == 1
 
 
-@pytest.mark.parametrize(("event", "body"), _payloads("push", "workflow_job"))
+@pytest.mark.parametrize(("event", "body"), _payloads("workflow_job"))
 async def test_other_events_are_ignored_keeping_only_the_id(
     client: httpx.AsyncClient, database: Database, event: str, body: bytes
 ) -> None:
@@ -324,7 +331,9 @@ async def test_processing_hands_the_payload_to_the_handler(
     delivery_id, job = queued_run
     started = SystemClock().now()
 
-    await PROCESS_WEBHOOK_DELIVERY.run(_context(database), job.payload)
+    await PROCESS_WEBHOOK_DELIVERY.run(
+        _context(database, handlers={"workflow_run": recorder}), job.payload
+    )
 
     [event] = recorder.events
     assert event == WebhookEvent(
@@ -346,22 +355,26 @@ async def test_processed_delivery_is_not_handled_again(
     database: Database, queued_run: tuple[str, Job], recorder: _Recorder
 ) -> None:
     _, job = queued_run
-    await PROCESS_WEBHOOK_DELIVERY.run(_context(database), job.payload)
-    await PROCESS_WEBHOOK_DELIVERY.run(_context(database, attempt=2), job.payload)
+    handlers: dict[str, WebhookHandler] = {"workflow_run": recorder}
+    await PROCESS_WEBHOOK_DELIVERY.run(_context(database, handlers=handlers), job.payload)
+    await PROCESS_WEBHOOK_DELIVERY.run(
+        _context(database, attempt=2, handlers=handlers), job.payload
+    )
     assert len(recorder.events) == 1
 
 
 async def test_failing_handler_records_the_error_and_the_retry_processes_it(
-    monkeypatch: pytest.MonkeyPatch, database: Database, queued_run: tuple[str, Job]
+    database: Database, queued_run: tuple[str, Job]
 ) -> None:
     delivery_id, job = queued_run
 
     async def failing(context: JobContext, event: WebhookEvent) -> None:
         raise RuntimeError("GitHub is down")
 
-    monkeypatch.setitem(webhooks.WEBHOOK_HANDLERS, "workflow_run", failing)
     with pytest.raises(RuntimeError, match="GitHub is down"):
-        await PROCESS_WEBHOOK_DELIVERY.run(_context(database), job.payload)
+        await PROCESS_WEBHOOK_DELIVERY.run(
+            _context(database, handlers={"workflow_run": failing}), job.payload
+        )
 
     delivery = await _delivery(database, delivery_id)
     assert delivery is not None
@@ -369,8 +382,9 @@ async def test_failing_handler_records_the_error_and_the_retry_processes_it(
     assert delivery.error == "RuntimeError: GitHub is down"
 
     recorder = _Recorder()
-    monkeypatch.setitem(webhooks.WEBHOOK_HANDLERS, "workflow_run", recorder)
-    await PROCESS_WEBHOOK_DELIVERY.run(_context(database, attempt=2), job.payload)
+    await PROCESS_WEBHOOK_DELIVERY.run(
+        _context(database, attempt=2, handlers={"workflow_run": recorder}), job.payload
+    )
 
     assert len(recorder.events) == 1
     delivery = await _delivery(database, delivery_id)
@@ -387,7 +401,6 @@ async def test_failing_handler_records_the_error_and_the_retry_processes_it(
     ids=["last-attempt", "permanent-error"],
 )
 async def test_failure_that_will_not_be_retried_marks_the_delivery_failed(
-    monkeypatch: pytest.MonkeyPatch,
     database: Database,
     queued_run: tuple[str, Job],
     error: Exception,
@@ -398,9 +411,10 @@ async def test_failure_that_will_not_be_retried_marks_the_delivery_failed(
     async def failing(context: JobContext, event: WebhookEvent) -> None:
         raise error
 
-    monkeypatch.setitem(webhooks.WEBHOOK_HANDLERS, "workflow_run", failing)
     with pytest.raises(type(error)):
-        await PROCESS_WEBHOOK_DELIVERY.run(_context(database, attempt=attempt), job.payload)
+        await PROCESS_WEBHOOK_DELIVERY.run(
+            _context(database, attempt=attempt, handlers={"workflow_run": failing}), job.payload
+        )
 
     delivery = await _delivery(database, delivery_id)
     assert delivery is not None
@@ -413,10 +427,14 @@ async def test_unknown_delivery_is_a_permanent_job_error(database: Database) -> 
         await PROCESS_WEBHOOK_DELIVERY.run(_context(database), {"deliveryId": "no-such-delivery"})
 
 
-async def test_default_handlers_handle_runs_that_are_not_ours_and_log_installations(
+async def test_default_handlers_handle_runs_and_pushes_that_are_not_ours_and_log_installations(
     client: httpx.AsyncClient, database: Database
 ) -> None:
-    for event, body in (("workflow_run", COMPLETED_RUN), ("installation", INSTALLATION_CREATED)):
+    for event, body in (
+        ("workflow_run", COMPLETED_RUN),
+        ("installation", INSTALLATION_CREATED),
+        ("push", PUSH),
+    ):
         assert (await _deliver(client, event, body)).status_code == 202
 
     with capture_logs() as logs:
@@ -434,29 +452,34 @@ async def test_default_handlers_handle_runs_that_are_not_ours_and_log_installati
     )
     installation = by_event["github.installation.created"]
     assert (installation["installation_id"], installation["account"]) == (957387, "Codertocat")
+    # A push to a repository that is no workspace of ours is ignored.
+    push = by_event["workspaces.push.ignored"]
+    assert (push["repo"], push["ref"]) == ("Codertocat/Hello-World", "refs/heads/master")
 
 
 # --- end to end --------------------------------------------------------------------------
 
 
 async def test_delivery_is_processed_by_the_apis_in_process_worker(
-    jobs_database_url: str, jobs_db: Database, idp: IdentityProvider, recorder: _Recorder
+    jobs_database_url: str, jobs_db: Database, idp: IdentityProvider
 ) -> None:
     settings = make_settings(
         jobs_database_url, idp.jwks_url, jobs={"in_process": True, "poll_interval_seconds": 30}
     )
     delivery_id = str(uuid.uuid4())
     async with serving(settings, jobs_db) as client:
-        response = await _deliver(client, "workflow_run", COMPLETED_RUN, delivery_id)
-        assert response.status_code == 202
-        for _ in range(200):  # woken by NOTIFY, far sooner than the 30 s poll
-            delivery = await _delivery(jobs_db, delivery_id)
-            if delivery is not None and delivery.status == "processed":
-                break
-            await asyncio.sleep(0.05)
+        with capture_logs() as logs:
+            response = await _deliver(client, "workflow_run", COMPLETED_RUN, delivery_id)
+            assert response.status_code == 202
+            for _ in range(200):  # woken by NOTIFY, far sooner than the 30 s poll
+                delivery = await _delivery(jobs_db, delivery_id)
+                if delivery is not None and delivery.status == "processed":
+                    break
+                await asyncio.sleep(0.05)
     assert delivery is not None
     assert delivery.status == "processed"
-    [event] = recorder.events
-    assert event.payload["workflow_run"]["id"] == json.loads(COMPLETED_RUN)["workflow_run"]["id"]
+    # The application's own workflow_run handler got the payload.
+    [handled] = [entry for entry in logs if entry["event"] == "github.workflow_run.received"]
+    assert handled["run_id"] == json.loads(COMPLETED_RUN)["workflow_run"]["id"]
     [job] = await _webhook_jobs(jobs_db)
     assert (job.state, job.attempts) == ("succeeded", 1)

@@ -260,9 +260,40 @@ async def test_a_foreign_repository_with_the_name_fails_the_workspace_with_the_r
         f"/api/tasks/{task_ids[0]}/codespace/status", headers=_headers(scene, cs_id)
     )
     assert status.json()["status"] == "failed"
-    assert "was not generated from tenon-templates/python-fastapi" in status.json()["error"]
+    assert status.json()["errorCode"] == "REPO_NAME_TAKEN"
+    assert status.json()["error"].startswith("A repository with this workspace's name already")
     retried = await _init(scene, cs_id, task_ids[0], "octocat")
     assert retried.json()["status"] == "provisioning"  # init asks for another attempt
+    assert (retried.json()["errorCode"], retried.json()["error"]) == (None, None)
+
+
+async def test_a_missing_template_repository_fails_with_a_code_and_words_not_exception_text(
+    tmp_path: Path, database_url: str, database: Database, idp: IdentityProvider
+) -> None:
+    # An emulator with no templates at all: generating from tenon-templates/... is a 404.
+    (tmp_path / "no-templates").mkdir()
+    emulator = {"templates_dir": tmp_path / "no-templates"}
+    async with staged(tmp_path, database_url, database, idp, emulator=emulator) as scene:
+        cs_id, task_ids = await _claimed_session(scene, tasks=CODE_FIRST)
+        await _init(scene, cs_id, task_ids[0], "octocat")
+        await _run_jobs(scene, database)
+        status = await scene.client.get(
+            f"/api/tasks/{task_ids[0]}/codespace/status", headers=_headers(scene, cs_id)
+        )
+    workspace = status.json()
+    assert workspace["status"] == "failed"
+    assert workspace["errorCode"] == "TEMPLATE_REPO_NOT_FOUND"
+    assert workspace["error"] == (
+        "The starter repository for this task is missing on GitHub. "
+        "Ask the hiring team to fix it, then try again."
+    )
+    for leak in ("Error", "GitHub answered", "404", "/repos/", "tenon-templates"):
+        assert leak not in workspace["error"]
+    # The detail is kept for operators: in the dead job's last error.
+    async with database.sessionmaker() as session:
+        job = (await session.scalars(select(Job).where(Job.type == "workspaces.provision"))).one()
+    assert job.state == "dead"
+    assert "tenon-templates/python-fastapi was not found" in (job.last_error or "")
 
 
 async def _expected_name(database: Database, workspace_id: str) -> str:

@@ -77,7 +77,11 @@ async def check_template_health(
     catalog: Catalog,
     mode: Annotated[Literal["static"], Query(description="Live checks: POST /run.")] = "static",
     template_keys: Annotated[
-        list[str] | None, Query(alias="templateKeys", description="Repeat to check several.")
+        list[str] | None,
+        Query(
+            alias="templateKeys",
+            description="Repeat to check several; none: every offered template.",
+        ),
     ] = None,
 ) -> TemplateHealthReport:
     """Check the template repositories and their workflows without running them."""

@@ -15,7 +15,8 @@ TemplateVariant = TypeAliasType("TemplateVariant", Literal["code", "debug"])
 
 
 class TemplateHealthRun(ApiModel):
-    """Live check request; no template keys means every catalog template."""
+    """Live check request; no template keys means every template offered for new
+    simulations."""
 
     template_keys: list[str] | None = None
     timeout_seconds: int = Field(default=180, ge=1, le=600)

@@ -198,3 +198,11 @@ async def create_access_token(call: Call) -> Response:
         "repository_selection": "selected" if selected else "all",
     }
     return json_response(call.request, result, 201)
+
+
+async def create_user_token(call: Call) -> Response:
+    """POST /_emulator/users/{username}/tokens: a personal access token for a user, to use
+    with git over HTTP (the emulator's stand-in for a token made in GitHub's settings)."""
+    account = _user_account(call, call.param("username"))
+    token = await call.emulator.mint_user_token(account.login)
+    return json_response(call.request, {"login": account.login, "token": token}, 201)

@@ -46,6 +46,8 @@ class EmulatorConfig:
     fault_seed: int | None = None
     # How long a `timeout` fault holds the request before answering 504.
     fault_timeout_seconds: float = 30.0
+    # Longest a git clone, fetch or push over HTTP may take before its process is killed.
+    git_http_timeout_seconds: float = 600.0
 
     def __post_init__(self) -> None:
         # git runs with other working directories: a relative data dir would move with them.
@@ -57,6 +59,7 @@ class EmulatorConfig:
             "webhook_attempts": self.webhook_attempts,
             "webhook_timeout_seconds": self.webhook_timeout_seconds,
             "artifact_url_ttl_seconds": self.artifact_url_ttl_seconds,
+            "git_http_timeout_seconds": self.git_http_timeout_seconds,
         }
         for name, value in positive.items():
             if value <= 0:

@@ -98,9 +98,13 @@ class Emulator:
     def authenticate(self, authorization: str | None) -> Identity:
         """A configured token or a live installation token; 401 otherwise."""
         match = _SCHEME.fullmatch((authorization or "").strip())
-        if match is None:
+        identity = self.service_identity(match.group(1)) if match is not None else None
+        if identity is None:
             raise _bad_credentials()
-        token = match.group(1)
+        return identity
+
+    def service_identity(self, token: str) -> Identity | None:
+        """Who a configured token or a live installation token acts as: the actor."""
         for known in self.config.tokens:
             if hmac.compare_digest(token.encode(), known.encode()):
                 digest = hashlib.sha256(token.encode()).hexdigest()[:16]
@@ -108,7 +112,23 @@ class Emulator:
         expires_at = self._installation_tokens.get(token)
         if expires_at is not None and expires_at > utcnow():
             return Identity(self.config.actor_login, f"installation:{self.config.installation_id}")
-        raise _bad_credentials()
+        return None
+
+    def git_identity(self, token: str) -> Identity | None:
+        """Who a token authenticates as for git over HTTP: the service's tokens act as the
+        actor, a user token as its user."""
+        identity = self.service_identity(token)
+        if identity is not None:
+            return identity
+        login = self.store.state.user_tokens.get(_token_digest(token))
+        return Identity(login, f"user:{login.lower()}") if login is not None else None
+
+    async def mint_user_token(self, login: str) -> str:
+        """A new personal access token for `login` (kept as a digest, across restarts)."""
+        token = "ghp_" + secrets.token_urlsafe(27).replace("-", "A").replace("_", "B")[:36]
+        self.store.state.user_tokens[_token_digest(token)] = self.store.account(login).login
+        await self.store.save()
+        return token
 
     def authenticate_app(self, authorization: str | None) -> Identity:
         """Any well-formed, unexpired JWT passes for the GitHub App; signatures are not
@@ -156,6 +176,10 @@ class Emulator:
             "runs": dict(runs),
             "repositories": len(self.store.state.repos),
         }
+
+
+def _token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def _jwt_claims(segment: str) -> dict[str, Any] | None:

@@ -443,3 +443,75 @@ async def clone_at(repo: Path, sha: str, destination: Path) -> None:
     """A working copy of `repo` at `sha` (detached), for a workflow run."""
     await git(None, "clone", "--quiet", "--no-checkout", str(repo), str(destination))
     await git(None, "-c", "advice.detachedHead=false", "checkout", "--quiet", sha, cwd=destination)
+
+
+def environment(extra: Mapping[str, str]) -> dict[str, str]:
+    """The environment git runs with here (isolated from the machine's configuration), plus
+    `extra`: for git processes started elsewhere than `git()`."""
+    return {**os.environ, **_GIT_ENV, **extra}
+
+
+@dataclass(frozen=True)
+class PushedCommit:
+    info: CommitInfo
+    added: tuple[str, ...]
+    removed: tuple[str, ...]
+    modified: tuple[str, ...]
+
+
+_PUSHED_FORMAT = "\x1e" + _LOG_FORMAT
+_NAME_STATUS = {"A": "added", "D": "removed"}
+
+
+async def pushed_commits(
+    repo: Path, after: str, *, exclude: tuple[str, ...], limit: int
+) -> list[PushedCommit]:
+    """The newest `limit` commits reachable from `after` and from none of `exclude` (revision
+    arguments: a sha, or `--exclude=<branch>` `--branches`), oldest first, each with the
+    files it added, removed and modified (against its first parent)."""
+    raw = await git(
+        repo,
+        "log",
+        "-z",
+        f"--format={_PUSHED_FORMAT}",
+        "--name-status",
+        "--no-renames",
+        "--diff-merges=first-parent",
+        f"--max-count={limit}",
+        after,
+        "--not",
+        *exclude,
+        "--",
+    )
+    commits: list[PushedCommit] = []
+    tokens = raw.decode(errors="replace").split("\0")
+    index = 0
+    while index < len(tokens):
+        token = tokens[index]
+        index += 1
+        if not token.startswith("\x1e"):
+            continue
+        [info] = _parse_commits(token[1:].encode())
+        files: dict[str, list[str]] = {"added": [], "removed": [], "modified": []}
+        # Then (status, path) pairs, up to the next commit.
+        while index + 1 < len(tokens) and not tokens[index].startswith("\x1e") and tokens[index]:
+            status = tokens[index].strip("\n")
+            files[_NAME_STATUS.get(status, "modified")].append(tokens[index + 1])
+            index += 2
+        commits.append(
+            PushedCommit(
+                info, tuple(files["added"]), tuple(files["removed"]), tuple(files["modified"])
+            )
+        )
+    commits.reverse()
+    return commits
+
+
+async def is_ancestor(repo: Path, ancestor: str, descendant: str) -> bool:
+    try:
+        await git(repo, "merge-base", "--is-ancestor", ancestor, descendant)
+    except GitError as exc:
+        if exc.returncode == 1:
+            return False
+        raise
+    return True

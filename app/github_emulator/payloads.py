@@ -540,3 +540,78 @@ def workflow_run_event(
     if owner.type == "Organization":
         payload["organization"] = organization(base, owner)
     return payload
+
+
+ZERO_SHA = "0" * 40
+
+
+def _pushed_commit(base: str, repo: Repo, pushed: git.PushedCommit) -> JSON:
+    info = pushed.info
+    return head_commit(info) | {
+        "distinct": True,
+        "url": f"{base}/{repo.full_name}/commit/{info.sha}",
+        "added": list(pushed.added),
+        "removed": list(pushed.removed),
+        "modified": list(pushed.modified),
+    }
+
+
+def push_event(
+    base: str,
+    repo: Repo,
+    owner: Account,
+    pusher: Account,
+    *,
+    ref: str,
+    before: str,
+    after: str,
+    forced: bool,
+    commits: list[git.PushedCommit],
+    head: git.PushedCommit | None,
+    installation_id: int,
+) -> JSON:
+    """The `push` webhook payload: one ref moved from `before` to `after` (zeros: created or
+    deleted). Its repository has the push event's own quirks: timestamps in epoch seconds,
+    `master_branch`, `stargazers`, and an owner with `name` and `email`."""
+    repository = repo_full(base, repo, owner, role=None)
+    for key in ("permissions", "template_repository", "temp_clone_token"):
+        repository.pop(key, None)
+    owner_email = f"{owner.id}+{owner.login}@users.noreply.github.com"
+    repository |= {
+        "owner": {"name": owner.login, "email": owner_email} | user(base, owner),
+        "created_at": int(repo.created_at.timestamp()),
+        "pushed_at": int(repo.pushed_at.timestamp()),
+        "stargazers": 0,
+        "master_branch": repo.default_branch,
+    }
+    html = f"{base}/{repo.full_name}"
+    compare = (
+        f"{html}/commit/{after}"
+        if before == ZERO_SHA
+        else f"{html}/compare/{before[:12]}...{after[:12]}"
+    )
+    payload: JSON = {
+        "ref": ref,
+        "before": before,
+        "after": after,
+        "repository": repository,
+        "pusher": {
+            "name": pusher.login,
+            "email": f"{pusher.id}+{pusher.login}@users.noreply.github.com",
+        },
+        "sender": user(base, pusher),
+        "installation": {
+            "id": installation_id,
+            "node_id": node_id("Installation", installation_id),
+        },
+        "created": before == ZERO_SHA,
+        "deleted": after == ZERO_SHA,
+        "forced": forced,
+        "base_ref": None,
+        "compare": compare,
+        "commits": [_pushed_commit(base, repo, item) for item in commits],
+        "head_commit": _pushed_commit(base, repo, head) if head is not None else None,
+    }
+    if owner.type == "Organization":
+        payload["organization"] = organization(base, owner)
+    return payload

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 from pydantic import Field, field_validator
 from starlette.responses import Response
 
-from app.github_emulator import git, payloads
+from app.github_emulator import git, payloads, pushes
 from app.github_emulator.emulator import Call
 from app.github_emulator.responses import (
     GitHubError,
@@ -303,8 +303,8 @@ async def put_content(call: Call) -> Response:
             author=author,
             committer=_person(body.committer) or actor,
         )
-        call.store.pushed(repo)
-    await call.store.save()
+    update = pushes.RefUpdate(f"refs/heads/{branch}", parent or payloads.ZERO_SHA, commit_sha)
+    await pushes.announce(call.emulator, repo, call.identity.login, [update], call.base)
     info = await git.commit_info(path, commit_sha)
     entry = git.TreeEntry(mode, "blob", blob, len(data), file_path)
     result = {
@@ -409,7 +409,9 @@ async def create_ref(call: Call) -> Response:
             raise GitHubError(422, "Object does not exist")
         if await git.resolve(path, body.ref) is not None:
             raise GitHubError(422, "Reference already exists")
-        await git.git(path, "update-ref", body.ref, body.sha, "0" * 40)
+        await git.git(path, "update-ref", body.ref, body.sha, payloads.ZERO_SHA)
+    update = pushes.RefUpdate(body.ref, payloads.ZERO_SHA, body.sha)
+    await pushes.announce(call.emulator, repo, call.identity.login, [update], call.base)
     url = f"{call.base}/repos/{repo.full_name}/git/{body.ref}"
     data = {
         "ref": body.ref,

@@ -1,6 +1,7 @@
 """The emulator's ASGI app: GitHub's routes, each wrapped with what every GitHub request
 goes through (credentials, the hourly budget and its headers, injected faults, counting,
-errors as GitHub-shaped JSON).
+errors as GitHub-shaped JSON); then git over HTTP (`git_http`), which has credentials of
+its own.
 
 It is a plain Starlette app, so nothing of it appears in Tenon's OpenAPI document.
 """
@@ -18,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from app.github_emulator import access_api, actions_api, control_api, repos_api
+from app.github_emulator import access_api, actions_api, control_api, git_http, repos_api
 from app.github_emulator.config import EmulatorConfig
 from app.github_emulator.emulator import Call, Emulator, Identity
 from app.github_emulator.faults import ANONYMOUS_LIMIT, Quota, primary_limit_error
@@ -97,6 +98,7 @@ _ROUTES: tuple[tuple[str, str, Handler, Auth], ...] = (
         "token",
     ),
     ("GET", "/_storage/artifacts/{artifact_id}", actions_api.storage_download, "storage"),
+    ("POST", "/_emulator/users/{username}/tokens", access_api.create_user_token, "token"),
     ("GET", "/_emulator/templates", control_api.templates, "control"),
     ("GET", "/_emulator/faults", control_api.get_faults, "control"),
     ("POST", "/_emulator/faults", control_api.set_faults, "control"),
@@ -192,6 +194,8 @@ def create_emulator_app(config: EmulatorConfig) -> Starlette:
         Route(path, _endpoint(emulator, method, path, handler, auth), methods=[method])
         for method, path, handler, auth in _ROUTES
     ]
+    # After the API's routes: `/{owner}/{repo}/...` must not shadow them.
+    routes += git_http.routes()
     app = Starlette(
         routes=routes,
         lifespan=emulator.lifespan,

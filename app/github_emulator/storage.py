@@ -127,6 +127,8 @@ class State(BaseModel):
     repos: dict[str, Repo] = Field(default_factory=dict)  # lower full name -> repo
     runs: dict[int, Run] = Field(default_factory=dict)
     artifacts: dict[int, Artifact] = Field(default_factory=dict)
+    # Personal access tokens minted for users (git over HTTP): sha256 hex digest -> login.
+    user_tokens: dict[str, str] = Field(default_factory=dict)
 
 
 # First ids per kind, so ids of different kinds are easy to tell apart in logs.

@@ -4,10 +4,10 @@ worker runs from."""
 from __future__ import annotations
 
 import random
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Annotated, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Generic, TypeVar
 
 import httpx
 from fastapi import Depends, Request
@@ -20,6 +20,9 @@ from app.core.security import TokenCipher
 from app.core.settings import Settings
 from app.integrations.github.client import GitHubClient, build_github_client
 from app.notifications.email import CountedEmailSender, EmailSender, build_email_sender
+
+if TYPE_CHECKING:
+    from app.integrations.github.webhooks import WebhookHandler
 
 P = TypeVar("P", bound=BaseModel)
 
@@ -34,6 +37,8 @@ class JobServices:
     metrics: Metrics
     # None when no GitHub credentials are configured.
     github: GitHubClient | None = None
+    # GitHub webhook event name -> the handler its domain registered (see app.jobs.catalog).
+    webhook_handlers: Mapping[str, WebhookHandler] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -107,7 +112,10 @@ class JobRegistry:
 
 
 def build_job_services(
-    settings: Settings, http: httpx.AsyncClient, metrics: Metrics
+    settings: Settings,
+    http: httpx.AsyncClient,
+    metrics: Metrics,
+    webhook_handlers: Mapping[str, WebhookHandler],
 ) -> JobServices:
     return JobServices(
         settings=settings,
@@ -115,6 +123,7 @@ def build_job_services(
         token_cipher=TokenCipher(settings.app.secret_key.get_secret_value()),
         metrics=metrics,
         github=build_github_client(http, settings.github, metrics),
+        webhook_handlers=webhook_handlers,
     )
 
 

@@ -46,9 +46,11 @@ class SendResult:
 
 
 class EmailDeliveryError(Exception):
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, *, detail: str | None = None) -> None:
         super().__init__(reason)
         self.reason = reason
+        # What went wrong in a developer's terms (an exception), for the log only.
+        self.detail = detail
 
 
 class EmailRejectedError(EmailDeliveryError):
@@ -124,6 +126,7 @@ class _LoggedSender(ABC):
                 provider=self.name,
                 to_domain=to_domain,
                 reason=exc.reason,
+                detail=exc.detail,
             )
             raise
         log.info("email.sent", provider=self.name, message_id=message_id, to_domain=to_domain)
@@ -195,7 +198,7 @@ class SmtpEmailSender(_LoggedSender):
             # The server lacks the STARTTLS or AUTH we are configured to use: retrying won't help.
             raise EmailRejectedError(_reason(f"smtp: {exc}")) from exc
         except (aiosmtplib.SMTPException, OSError) as exc:
-            raise EmailTemporaryError(_reason(f"smtp: {type(exc).__name__}: {exc}")) from exc
+            raise _unreachable(self.name, exc) from exc
         return str(mime["Message-ID"])
 
     def _mime(self, message: EmailMessage) -> email.message.EmailMessage:
@@ -211,6 +214,15 @@ class SmtpEmailSender(_LoggedSender):
         mime.set_content(message.text)
         mime.add_alternative(message.html, subtype="html")
         return mime
+
+
+def _unreachable(provider: str, exc: Exception) -> EmailTemporaryError:
+    """A network failure, in words a recruiter can read; the exception goes to the log."""
+    timed_out = isinstance(exc, TimeoutError | httpx.TimeoutException)
+    what = "did not answer in time" if timed_out else "could not be reached"
+    return EmailTemporaryError(
+        f"{provider}: the email server {what}", detail=f"{type(exc).__name__}: {exc}"
+    )
 
 
 def _smtp_refusal(exc: aiosmtplib.SMTPRecipientsRefused) -> EmailDeliveryError:
@@ -244,8 +256,7 @@ class _HttpApiSender(_LoggedSender):
                 timeout=self._timeout,
             )
         except httpx.TransportError as exc:
-            detail = f"{self.name}: {type(exc).__name__}: {exc}"
-            raise EmailTemporaryError(self._scrubbed(detail)) from exc
+            raise _unreachable(self.name, exc) from exc
         if not response.is_success:
             raise self._status_error(response)
         return response

@@ -30,6 +30,7 @@ from app.integrations.github.errors import (
     GitHubUnavailableError,
 )
 from app.integrations.github.schemas import WorkflowRun
+from app.integrations.github.webhooks import WebhookEvent
 from app.jobs.queue import enqueue
 from app.jobs.registry import JobContext, JobType, PermanentJobError
 from app.runs import repository
@@ -92,10 +93,11 @@ async def _fail_run(context: JobContext, run_id: uuid.UUID, code: str, detail: s
 
 
 def _failing_the_run(
-    code: str, step: Callable[[JobContext, RefT], Awaitable[None]]
+    code: str, message: str, step: Callable[[JobContext, RefT], Awaitable[None]]
 ) -> Callable[[JobContext, RefT], Awaitable[None]]:
-    """Run a step; when its job gives up, the run ends as `error` with `code` instead of
-    staying active forever."""
+    """Run a step; when its job gives up, the run ends as `error` with `code` and `message`
+    (for the candidate; the exception goes to the log and the job) instead of staying
+    active forever."""
 
     async def handler(context: JobContext, ref: RefT) -> None:
         try:
@@ -108,7 +110,13 @@ def _failing_the_run(
             )
             if not final:
                 raise
-            await _fail_run(context, ref.run_id, code, redact_text(str(exc)))
+            log.warning(
+                "runs.step_failed",
+                run_id=str(ref.run_id),
+                code=code,
+                error=redact_text(f"{type(exc).__name__}: {exc}"),
+            )
+            await _fail_run(context, ref.run_id, code, message)
             if isinstance(exc, PermanentJobError):
                 raise
             raise PermanentJobError(str(exc)) from exc
@@ -236,6 +244,21 @@ async def record_progress(context: JobContext, github_run: WorkflowRun) -> bool:
         return True
 
 
+async def track_workflow_run(context: JobContext, event: WebhookEvent) -> None:
+    """The `workflow_run` webhook handler: a run's progress, as it happens."""
+    run = WorkflowRun.model_validate(event.payload.get("workflow_run") or {})
+    ours = await record_progress(context, run)
+    log.info(
+        "github.workflow_run.received",
+        delivery_id=event.delivery_id,
+        action=event.action,
+        run_id=run.id,
+        status=run.status,
+        conclusion=run.conclusion,
+        completed=ours,
+    )
+
+
 async def _poll(context: JobContext, ref: PollRef) -> None:
     github = _github(context)
     run, repo, _ = await _run_and_repo(context, ref.run_id)
@@ -334,7 +357,8 @@ async def _store_results(
         )
         workspace = await session.get(Workspace, run.workspace_id)
         assert workspace is not None
-        workspace.latest_commit_sha = run.head_sha or workspace.latest_commit_sha
+        # The run's head is not taken as the latest commit: the branch may have moved since
+        # the run was dispatched (workspaces.commits follows the branch itself).
         workspace.last_run_summary = {
             "runId": str(run.id),
             "status": run.status,
@@ -351,18 +375,24 @@ async def _store_results(
 DISPATCH_RUN = JobType(
     name="runs.dispatch",
     payload=RunRef,
-    handler=_failing_the_run("DISPATCH_FAILED", _dispatch),
+    handler=_failing_the_run(
+        "DISPATCH_FAILED", "The tests could not be started on GitHub; run them again.", _dispatch
+    ),
     max_attempts=6,
 )
 POLL_RUN = JobType(
     name="runs.poll",
     payload=PollRef,
-    handler=_failing_the_run("RUN_TRACKING_FAILED", _poll),
+    handler=_failing_the_run(
+        "RUN_TRACKING_FAILED", "GitHub stopped reporting on this test run; run it again.", _poll
+    ),
     max_attempts=10,
 )
 COLLECT_RUN = JobType(
     name="runs.collect",
     payload=RunRef,
-    handler=_failing_the_run("ARTIFACT_MISSING", _collect),
+    handler=_failing_the_run(
+        "ARTIFACT_MISSING", "The test results could not be fetched from GitHub.", _collect
+    ),
     max_attempts=6,
 )

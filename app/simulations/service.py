@@ -28,20 +28,25 @@ SIMULATION_NOT_FOUND: ErrorSpec = (NotFoundError, "SIMULATION_NOT_FOUND")
 
 def _template(catalog: TemplateCatalog, key: str) -> Template:
     template = catalog.get(key)
+    if template is not None and template.offered:
+        return template
+    offered = ", ".join(catalog.offered_keys)
     if template is None:
-        known = ", ".join(catalog.keys)
-        raise UnprocessableError(
-            f"Unknown templateKey {key!r}; known keys: {known}.",
-            code="TEMPLATE_KEY_UNKNOWN",
-            errors=[
-                {
-                    "loc": ["body", "templateKey"],
-                    "msg": f"must be one of: {known}",
-                    "type": "template_key",
-                }
-            ],
-        )
-    return template
+        detail, code = f"Unknown templateKey {key!r}; available: {offered}.", "TEMPLATE_KEY_UNKNOWN"
+    else:
+        detail = f"Template {key!r} is not available yet; available: {offered}."
+        code = "TEMPLATE_UNAVAILABLE"
+    raise UnprocessableError(
+        detail,
+        code=code,
+        errors=[
+            {
+                "loc": ["body", "templateKey"],
+                "msg": f"must be one of: {offered}",
+                "type": "template_key",
+            }
+        ],
+    )
 
 
 def _template_repo(template: Template, task_type: str) -> str | None:

@@ -39,6 +39,9 @@ class Workspace(TimestampMixin, Base):
     default_branch: Mapped[str | None] = mapped_column(Text)
     base_template_sha: Mapped[str | None] = mapped_column(Text)
     latest_commit_sha: Mapped[str | None] = mapped_column(Text)
+    # When the branch head in `latest_commit_sha` was read from GitHub: a read that started
+    # earlier never overwrites it (webhooks can arrive out of order).
+    latest_commit_observed_at: Mapped[datetime | None]
     last_run_summary: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     codespace_url: Mapped[str | None] = mapped_column(Text)
     # The GitHub login that was given push access (revoked later by the deadline jobs).
@@ -46,4 +49,7 @@ class Workspace(TimestampMixin, Base):
     # When retention archived (or deleted) the repository.
     retired_at: Mapped[datetime | None]
     status: Mapped[WorkspaceStatus] = mapped_column(Text, server_default=text("'pending'"))
+    # Why provisioning failed, for the candidate: a stable code and a human message (the
+    # exception itself goes to the log and the job's last error).
+    error_code: Mapped[str | None] = mapped_column(Text)
     error: Mapped[str | None] = mapped_column(Text)

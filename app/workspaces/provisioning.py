@@ -3,7 +3,8 @@ template into the workspace organisation, wait for its default branch, record th
 commit, give the candidate push access.
 
 Every step records its result before the next one starts, so a retried job resumes where
-the last attempt stopped; a workspace ends `ready` or `failed` with the reason, never
+the last attempt stopped; a workspace ends `ready` or `failed` with the reason (a code and
+a message for the candidate; the exception itself goes to the log and the job), never
 silently half-made.
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import re
 import uuid
+from dataclasses import dataclass
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -42,6 +44,54 @@ class WorkspaceRef(ApiModel):
     workspace_id: uuid.UUID
 
 
+@dataclass(frozen=True)
+class Failure:
+    """Why a workspace could not be provisioned, as the candidate is told."""
+
+    code: str
+    message: str
+
+
+TEMPLATE_MISSING = Failure(
+    "TEMPLATE_REPO_NOT_FOUND",
+    "The starter repository for this task is missing on GitHub. "
+    "Ask the hiring team to fix it, then try again.",
+)
+NAME_TAKEN = Failure(
+    "REPO_NAME_TAKEN",
+    "A repository with this workspace's name already exists and was not made for this task. "
+    "Ask the hiring team to remove it, then try again.",
+)
+GITHUB_UNAVAILABLE = Failure(
+    "GITHUB_UNAVAILABLE",
+    "GitHub could not be reached to prepare your repository. Try again in a few minutes.",
+)
+GITHUB_REFUSED = Failure(
+    "GITHUB_REFUSED",
+    "GitHub refused to prepare your repository. Ask the hiring team for help.",
+)
+PROVISIONING_FAILED = Failure(
+    "PROVISIONING_FAILED",
+    "Your repository could not be prepared. Try again in a few minutes.",
+)
+
+
+class ProvisioningError(PermanentJobError):
+    """A failure retrying cannot mend, with what the candidate is told about it."""
+
+    def __init__(self, failure: Failure, detail: str) -> None:
+        super().__init__(detail)
+        self.failure = failure
+
+
+def failure_of(exc: Exception) -> Failure:
+    if isinstance(exc, ProvisioningError):
+        return exc.failure
+    if isinstance(exc, GitHubError):
+        return GITHUB_UNAVAILABLE if exc.retryable else GITHUB_REFUSED
+    return PROVISIONING_FAILED
+
+
 def repository_name(prefix: str, simulation_id: uuid.UUID, cs_id: uuid.UUID, key: str) -> str:
     raw = f"{prefix}{simulation_id.hex[:8]}-{cs_id.hex[:8]}-{key}"
     return re.sub(r"[^A-Za-z0-9._-]", "-", raw)[:MAX_REPO_NAME]
@@ -62,6 +112,10 @@ async def _generate(
             description="Tenon candidate workspace",
             private=True,
         )
+    except GitHubNotFoundError as exc:
+        raise ProvisioningError(
+            TEMPLATE_MISSING, f"The template repository {workspace.template_repo} was not found."
+        ) from exc
     except GitHubValidationFailedError as exc:
         if not exc.mentions("already exists"):
             raise
@@ -69,8 +123,9 @@ async def _generate(
     repo = await github.get_repository(f"{owner}/{name}")
     source = repo.template_repository.full_name if repo.template_repository else None
     if (source or "").lower() != workspace.template_repo.lower():
-        raise PermanentJobError(
-            f"{owner}/{name} already exists and was not generated from {workspace.template_repo}."
+        raise ProvisioningError(
+            NAME_TAKEN,
+            f"{owner}/{name} already exists and was not generated from {workspace.template_repo}.",
         )
     return repo
 
@@ -149,7 +204,7 @@ async def _provision_steps(
         # Pre-provisioned before the candidate named an account: the repository is there,
         # access follows at the first init.
         workspace.status = "ready" if workspace.collaborator_login else "pending"
-        workspace.error = None
+        workspace.error_code = workspace.error = None
         await events.record_for_session(
             session,
             cs,
@@ -164,11 +219,19 @@ async def _provision_steps(
 async def _record_failure(
     context: JobContext, workspace_id: uuid.UUID, exc: Exception, *, final: bool
 ) -> None:
+    failure = failure_of(exc)
+    log.warning(
+        "workspaces.provisioning_failed",
+        workspace_id=str(workspace_id),
+        code=failure.code,
+        final=final,
+        error=redact_text(f"{type(exc).__name__}: {exc}"),
+    )
     async with context.database.session_scope() as session:
         workspace = await session.get(Workspace, workspace_id)
         if workspace is None:
             return
-        workspace.error = redact_text(f"{type(exc).__name__}: {exc}")[:2000]
+        workspace.error_code, workspace.error = failure.code, failure.message
         if final:
             workspace.status = "failed"
 

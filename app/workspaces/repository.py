@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -57,3 +58,30 @@ async def exists_for_session(session: AsyncSession, cs_id: uuid.UUID) -> bool:
 async def of_session(session: AsyncSession, cs_id: uuid.UUID) -> Sequence[Workspace]:
     statement = select(Workspace).where(Workspace.candidate_session_id == cs_id)
     return (await session.scalars(statement)).all()
+
+
+async def by_repo_full_name(session: AsyncSession, full_name: str) -> Workspace | None:
+    statement = select(Workspace).where(Workspace.repo_full_name == full_name)
+    return (await session.scalars(statement)).one_or_none()
+
+
+async def record_latest_commit(
+    session: AsyncSession, workspace_id: uuid.UUID, sha: str, *, observed_at: datetime
+) -> bool:
+    """Store the branch head read at `observed_at`, unless a read that started later is
+    stored already; whether it was stored. Concurrent writers queue on the row and each
+    re-checks the condition, so the newest read wins whatever the order of arrival."""
+    statement = (
+        update(Workspace)
+        .where(
+            Workspace.id == workspace_id,
+            or_(
+                Workspace.latest_commit_observed_at.is_(None),
+                Workspace.latest_commit_observed_at <= observed_at,
+            ),
+        )
+        .values(latest_commit_sha=sha, latest_commit_observed_at=observed_at)
+        .returning(Workspace.id)
+        .execution_options(synchronize_session=False)
+    )
+    return (await session.execute(statement)).first() is not None

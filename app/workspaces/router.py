@@ -64,11 +64,16 @@ async def init_codespace(
 @router.get("/status", response_model=WorkspaceOut)
 @raises(*SESSION_TASK_ERRORS, NOT_A_CODE_TASK, (NotFoundError, "WORKSPACE_NOT_FOUND"))
 async def get_codespace_status(
-    task_id: uuid.UUID, candidate: CandidateUser, cs_id: CandidateSessionHeader, session: DbSession
+    task_id: uuid.UUID,
+    candidate: CandidateUser,
+    cs_id: CandidateSessionHeader,
+    session: DbSession,
+    clock: CurrentClock,
+    services: CurrentServices,
 ) -> WorkspaceOut:
     """The task's repository, latest commit and last test run."""
     cs, task = await submissions.task_of_session(session, candidate, cs_id, task_id)
-    workspace = await service.workspace_status(session, cs, task)
+    workspace = await service.workspace_status(session, cs, task, services.github, now=clock.now())
     if workspace is None:
         raise NotFoundError("This task has no workspace yet.", code="WORKSPACE_NOT_FOUND")
     return workspace

@@ -69,6 +69,9 @@ class WorkspaceOut(ApiModel):
 
     workspace_id: uuid.UUID
     status: WorkspaceStatus
+    # Why provisioning failed: a stable code (e.g. TEMPLATE_REPO_NOT_FOUND) and a message
+    # to show the candidate.
+    error_code: str | None
     error: str | None
     repo_full_name: str | None
     repo_url: str | None

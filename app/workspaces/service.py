@@ -20,7 +20,7 @@ from app.integrations.github.client import GitHubClient
 from app.integrations.github.errors import GitHubNotFoundError
 from app.jobs.queue import enqueue, latest_waiting_run_at
 from app.simulations.models import CODE_TASK_TYPES, Task
-from app.workspaces import repository
+from app.workspaces import commits, repository
 from app.workspaces.access import REVOKE_ACCESS, SessionRef
 from app.workspaces.models import Workspace
 from app.workspaces.provisioning import PROVISION_WORKSPACE, WorkspaceRef
@@ -80,6 +80,7 @@ def present(workspace: Workspace) -> WorkspaceOut:
     return WorkspaceOut(
         workspace_id=workspace.id,
         status=workspace.status,
+        error_code=workspace.error_code,
         error=workspace.error,
         repo_full_name=workspace.repo_full_name,
         repo_url=workspace.repo_url,
@@ -114,7 +115,7 @@ async def init_workspace(
     ).lower()
     if workspace.status in ("pending", "failed") or (workspace.status == "ready" and needs_access):
         workspace.status = "provisioning"
-        workspace.error = None
+        workspace.error_code = workspace.error = None
         await session.flush()
         await enqueue(
             session,
@@ -159,11 +160,21 @@ async def preprovision(
 
 
 async def workspace_status(
-    session: AsyncSession, cs: CandidateSession, task: Task
+    session: AsyncSession,
+    cs: CandidateSession,
+    task: Task,
+    github: GitHubClient | None,
+    *,
+    now: datetime,
 ) -> WorkspaceOut | None:
+    """The task's workspace, its latest commit re-read from GitHub when it may be stale."""
     template_repo = _template_repo(task)
     workspace = await repository.for_session_and_template(session, cs.id, template_repo)
-    return present(workspace) if workspace else None
+    if workspace is None:
+        return None
+    if github is not None:
+        await commits.refresh_if_stale(session, workspace, github, now=now)
+    return present(workspace)
 
 
 async def ready_workspace(session: AsyncSession, cs: CandidateSession, task: Task) -> Workspace:

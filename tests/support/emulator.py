@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import socket
 import subprocess
 import threading
@@ -213,6 +214,28 @@ def bare_repo(github: RunningEmulator, full_name: str) -> Path:
     repo = github.emulator.store.repo(owner, name)
     assert repo is not None
     return github.emulator.store.path(repo)
+
+
+def git_client(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """Run git as a user would against the emulator's HTTP endpoint, isolated from this
+    machine's git configuration (credential helpers included) and never prompting; the
+    result is returned, failures included."""
+    env = os.environ | {
+        "GIT_TERMINAL_PROMPT": "0",
+        "GIT_CONFIG_NOSYSTEM": "1",
+        "GIT_CONFIG_GLOBAL": os.devnull,
+    }
+    identity = ["-c", "user.name=Candidate", "-c", "user.email=candidate@example.com"]
+    # The timeout only stops a hung test run; no test relies on it.
+    return subprocess.run(
+        ["git", *identity, *args], cwd=cwd, capture_output=True, text=True, env=env, timeout=120
+    )
+
+
+def with_credentials(url: str, username: str, token: str) -> str:
+    """`url` carrying HTTP Basic credentials, as `git clone http://user:token@host/...`."""
+    scheme, rest = url.split("://", 1)
+    return f"{scheme}://{username}:{token}@{rest}"
 
 
 def run_git(*args: str, cwd: Path | None = None) -> str:

@@ -176,7 +176,9 @@ class GitHubClient:
         await self._request("DELETE", _repo(full_name))
 
     async def get_branch(self, full_name: str, branch: str) -> Branch:
-        return await self._get_model(Branch, f"{_repo(full_name)}/branches/{_segments(branch)}")
+        """A conditional GET: an unchanged branch costs no rate limit (304)."""
+        path = f"{_repo(full_name)}/branches/{_segments(branch)}"
+        return _parse(Branch, await self._get_conditional(path), path)
 
     async def list_commits(
         self,

@@ -14,6 +14,7 @@ from app.core.errors import BadRequestError, ServiceUnavailableError, Unauthoriz
 from app.core.openapi import raises
 from app.core.schemas import ApiModel
 from app.integrations.github.webhooks import DeliveryOutcome, receive_delivery, verify_signature
+from app.jobs.registry import CurrentServices
 
 router = APIRouter(prefix="/github", tags=["github"])
 
@@ -86,6 +87,7 @@ async def receive_github_webhook(
     request: Request,
     response: Response,
     session: DbSession,
+    services: CurrentServices,
     x_hub_signature_256: Annotated[str | None, Security(github_signature)],
     x_github_event: Annotated[
         str | None, Header(description="The event, e.g. workflow_run; required.")
@@ -102,7 +104,11 @@ async def receive_github_webhook(
             "X-GitHub-Event and X-GitHub-Delivery are required.", code="WEBHOOK_HEADERS_MISSING"
         )
     outcome = await receive_delivery(
-        session, delivery_id=x_github_delivery, event=x_github_event, body_json=_parse_object(body)
+        session,
+        delivery_id=x_github_delivery,
+        event=x_github_event,
+        body_json=_parse_object(body),
+        handled=services.webhook_handlers,
     )
     response.status_code = _ACK_STATUS[outcome]
     delivery_id = x_github_delivery if outcome is DeliveryOutcome.QUEUED else None

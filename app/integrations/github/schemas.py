@@ -43,6 +43,20 @@ class Branch(GitHubModel):
     commit: CommitRef
 
 
+class PushedRepository(GitHubModel):
+    id: int
+    full_name: str
+
+
+class PushEvent(GitHubModel):
+    """The `push` webhook: `ref` moved from `before` to `after` (zeros: created, deleted)."""
+
+    ref: str
+    before: str
+    after: str
+    repository: PushedRepository
+
+
 class GitActor(GitHubModel):
     date: datetime
     name: str | None = None

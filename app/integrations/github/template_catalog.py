@@ -2,7 +2,9 @@
 
 The source of truth is this module; the owner of the template repositories and the
 workflow file come from settings (`TENON_GITHUB_TEMPLATE_OWNER`,
-`TENON_GITHUB_ACTIONS_WORKFLOW_FILE`).
+`TENON_GITHUB_ACTIONS_WORKFLOW_FILE`). A template is *offered* (simulations can be created
+from it, template health checks it by default) once its repositories ship; the others stay
+in the catalog so existing simulations keep their protected paths.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ class TemplateSpec:
     # The same service with planted bugs: the debug day starts from failing tests.
     debug_repo_name: str
     test_paths: tuple[str, ...]
+    offered: bool = True
 
 
 TEMPLATES: tuple[TemplateSpec, ...] = (
@@ -31,6 +34,8 @@ TEMPLATES: tuple[TemplateSpec, ...] = (
         "node-express-ts",
         "node-express-ts-debug",
         ("test/**", "**/*.test.ts", "**/*.spec.ts"),
+        # Its repositories (and the emulator's copy) come with the trusted-grading work.
+        offered=False,
     ),
 )
 
@@ -42,6 +47,7 @@ class Template:
     debug_repo: str
     workflow_file: str
     protected_paths: tuple[str, ...]
+    offered: bool
 
 
 class TemplateCatalog:
@@ -53,13 +59,19 @@ class TemplateCatalog:
                 debug_repo=f"{owner}/{spec.debug_repo_name}",
                 workflow_file=workflow_file,
                 protected_paths=(WORKFLOWS_GLOB, *spec.test_paths),
+                offered=spec.offered,
             )
             for spec in TEMPLATES
         }
 
     @property
     def keys(self) -> list[str]:
+        """Every template's key, offered or not."""
         return sorted(self._templates)
+
+    @property
+    def offered_keys(self) -> list[str]:
+        return sorted(key for key, template in self._templates.items() if template.offered)
 
     def get(self, key: str) -> Template | None:
         return self._templates.get(key)

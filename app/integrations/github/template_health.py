@@ -67,7 +67,8 @@ class _Target:
 async def check_static(
     github: GitHubClient | None, catalog: TemplateCatalog, template_keys: list[str]
 ) -> TemplateHealthReport:
-    """Check the repositories and workflows of the templates (all when no keys are given)."""
+    """Check the repositories and workflows of the templates (every offered one when no keys
+    are given; a template not offered yet is checked only when asked for by key)."""
     client = _require(github)
     targets = _targets(catalog, template_keys)
     entries = await asyncio.gather(*(_check_static(client, target) for target in targets))
@@ -121,7 +122,7 @@ def _targets(catalog: TemplateCatalog, template_keys: list[str]) -> list[_Target
             ],
         )
     targets: list[_Target] = []
-    for key in dict.fromkeys(template_keys) or catalog.keys:
+    for key in dict.fromkeys(template_keys) or catalog.offered_keys:
         template = catalog.get(key)
         assert template is not None
         targets.append(_Target(key, "code", template.code_repo, template.workflow_file))

@@ -2,7 +2,9 @@
 `X-GitHub-Delivery`), and the job that hands recorded deliveries to their event's handler.
 
 The request only records and enqueues, so GitHub gets its answer well inside its 10 second
-limit; the handlers run in the job, where failures are retried.
+limit; the handlers run in the job, where failures are retried. What an event means is
+decided by the domain that cares: the handlers are registered where the application is
+assembled (`app.jobs.catalog.webhook_handlers`) and reach the job through its services.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -24,10 +26,8 @@ from app.core.errors import UnauthorizedError
 from app.core.logging import redact_text
 from app.core.schemas import ApiModel
 from app.integrations.github.models import WebhookDelivery, WebhookDeliveryStatus
-from app.integrations.github.schemas import WorkflowRun
 from app.jobs.queue import enqueue
 from app.jobs.registry import JobContext, JobType, PermanentJobError
-from app.runs import flows as runs
 
 log = structlog.get_logger(__name__)
 
@@ -56,24 +56,12 @@ class WebhookEvent:
     payload: dict[str, Any]
 
 
+# Handlers run at least once per delivery (a retry after a failure to record the outcome
+# runs them again), so they must be idempotent.
 WebhookHandler = Callable[[JobContext, WebhookEvent], Awaitable[None]]
 
 
-async def _track_workflow_run(context: JobContext, event: WebhookEvent) -> None:
-    run = WorkflowRun.model_validate(event.payload.get("workflow_run") or {})
-    ours = await runs.record_progress(context, run)
-    log.info(
-        "github.workflow_run.received",
-        delivery_id=event.delivery_id,
-        action=event.action,
-        run_id=run.id,
-        status=run.status,
-        conclusion=run.conclusion,
-        completed=ours,
-    )
-
-
-async def _log_installation(context: JobContext, event: WebhookEvent) -> None:
+async def log_installation(context: JobContext, event: WebhookEvent) -> None:
     installation = event.payload.get("installation") or {}
     account = installation.get("account") or {}
     log.info(
@@ -82,14 +70,6 @@ async def _log_installation(context: JobContext, event: WebhookEvent) -> None:
         installation_id=installation.get("id"),
         account=account.get("login"),
     )
-
-
-# The events we process. Handlers run at least once per delivery (a retry after a failure
-# to record the outcome runs them again), so they must be idempotent.
-WEBHOOK_HANDLERS: dict[str, WebhookHandler] = {
-    "workflow_run": _track_workflow_run,
-    "installation": _log_installation,
-}
 
 
 class DeliveryOutcome(StrEnum):
@@ -104,10 +84,15 @@ class DeliveryRef(ApiModel):
 
 
 async def receive_delivery(
-    session: AsyncSession, *, delivery_id: str, event: str, body_json: dict[str, Any]
+    session: AsyncSession,
+    *,
+    delivery_id: str,
+    event: str,
+    body_json: dict[str, Any],
+    handled: Mapping[str, WebhookHandler],
 ) -> DeliveryOutcome:
-    """Record a verified delivery and, for an event we process, enqueue its processing in
-    the same transaction. A redelivery (same delivery id) changes nothing."""
+    """Record a verified delivery and, for an event with a handler in `handled`, enqueue its
+    processing in the same transaction. A redelivery (same delivery id) changes nothing."""
     action = body_json.get("action")
     values: dict[str, Any] = {
         "delivery_id": delivery_id,
@@ -117,7 +102,7 @@ async def receive_delivery(
     if event == "ping":
         outcome = DeliveryOutcome.PONG
         values |= {"payload": body_json, "status": "processed", "processed_at": func.now()}
-    elif event in WEBHOOK_HANDLERS:
+    elif event in handled:
         outcome = DeliveryOutcome.QUEUED
         values |= {"payload": body_json, "status": "received"}
     else:
@@ -191,7 +176,7 @@ async def _process_delivery(context: JobContext, ref: DeliveryRef) -> None:
     event = await _load_event(context, ref.delivery_id)
     if event is None:
         return
-    handler = WEBHOOK_HANDLERS.get(event.event)
+    handler = context.services.webhook_handlers.get(event.event)
     if handler is None:
         raise PermanentJobError(f"No handler for webhook event {event.event!r}.")
     try:
