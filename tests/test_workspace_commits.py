@@ -26,6 +26,7 @@ from tests.support.app import WEBHOOK_SECRET
 from tests.support.emulator import eventually, git_client, with_credentials
 from tests.support.identity import IdentityProvider
 from tests.support.jobs import FakeClock
+from tests.support.metrics import sample
 from tests.support.stack import CANDIDATE_LOGIN, Stack, codespace_status, ready_workspace, stack
 
 STALE = LATEST_COMMIT_MAX_AGE + timedelta(seconds=1)
@@ -135,17 +136,17 @@ async def test_a_missed_push_is_caught_up_by_a_status_read_once_the_value_is_sta
         github={"max_retries": 0},
     ) as s:
         task_id, workspace = await ready_workspace(s, "code")
-        github_stats = s.app.state.job_services.github.stats
+        metrics = s.app.state.job_services.metrics
         await _candidate_clone(s, workspace, tmp_path / "candidate")
         head = _push(tmp_path / "candidate", "feature.py")
 
         fresh = await _latest(s, task_id)  # read moments ago: not re-read
         clock.advance(STALE)
         caught_up = await _latest(s, task_id)
-        unchanged_before = github_stats.not_modified
+        unchanged_before = sample(metrics, "tenon_github_not_modified_total")
         clock.advance(STALE)
         again = await _latest(s, task_id)
-        not_modified = github_stats.not_modified - unchanged_before
+        not_modified = sample(metrics, "tenon_github_not_modified_total") - unchanged_before
 
         # GitHub failing keeps the last value: the status still answers.
         await s.github.post("/_emulator/faults", json=[{"route": "/branches/", "status": 503}])
