@@ -15,6 +15,7 @@ from sqlalchemy import text
 
 from app.core.db import Database
 from app.jobs.queue import enqueue
+from tests.support.cli import stop
 from tests.support.jobs import Effect, recording_job
 from tests.support.paths import REPOSITORY_ROOT
 
@@ -34,13 +35,7 @@ def worker_process(
     try:
         yield process
     finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        stop(process)
 
 
 async def _scalar(database: Database, sql: str, **params: object) -> object:

