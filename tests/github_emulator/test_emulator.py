@@ -842,7 +842,15 @@ async def _run_with_receiver(
                 return accepted if len(accepted) == 3 else None
 
             deliveries = await eventually(all_three)
-            stats = (await api.get("/_emulator/stats")).json()
+
+            # The receiver has answered the last delivery; the emulator counts it once it has
+            # read that answer, a moment later.
+            async def settled_stats() -> dict[str, Any] | None:
+                stats: dict[str, Any] = (await api.get("/_emulator/stats")).json()
+                webhooks = stats["webhooks"]
+                return stats if webhooks["delivered"] + webhooks["failed"] >= 3 else None
+
+            stats = await eventually(settled_stats)
     return deliveries, stats
 
 
