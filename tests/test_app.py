@@ -87,6 +87,33 @@ async def test_app_error_renders_its_code(app: FastAPI, client: httpx.AsyncClien
     assert body["detail"] == "Already there."
 
 
+@pytest.mark.parametrize(
+    ("accept", "media_type"),
+    [
+        (None, "application/json"),
+        ("*/*", "application/json"),
+        ("application/json", "application/json"),
+        ("application/problem+json", "application/problem+json"),
+        ("text/html, application/problem+json;q=0.9", "application/problem+json"),
+        ("application/problem+json;q=0", "application/json"),
+    ],
+)
+async def test_problem_media_type_follows_accept(
+    app: FastAPI, client: httpx.AsyncClient, accept: str | None, media_type: str
+) -> None:
+    # The original front end's proxy parses only content types containing application/json.
+    _add_probe_routes(app)
+    headers = {"Accept": accept} if accept is not None else {}
+    for path, status in (("/probe/conflict", 409), ("/api/nope", 404)):
+        request = client.build_request("GET", path, headers=headers)
+        if accept is None:
+            del request.headers["Accept"]
+        response = await client.send(request)
+        assert response.status_code == status
+        assert response.headers["content-type"] == media_type
+        assert response.json()["status"] == status
+
+
 async def test_unexpected_exception_is_500_problem_with_request_id_and_no_internals(
     app: FastAPI, client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -15,6 +15,7 @@ from structlog.testing import capture_logs
 from app.core.errors import PROBLEM_CONTENT_TYPE, RateLimitedError, install_error_handlers
 from app.core.rate_limit import Limiter, RateLimiter
 from app.core.settings import RateLimitSettings
+from tests.support.api import API_CLIENT_HEADERS
 
 REDIS_URL = os.environ.get("TENON_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 UNREACHABLE_REDIS_URL = "redis://127.0.0.1:1/0"
@@ -151,7 +152,9 @@ async def test_route_past_its_limit_answers_problem_json_429(make_limiter: MakeL
         return {"ok": True}
 
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://test", headers=API_CLIENT_HEADERS
+    ) as client:
         statuses = [(await client.post("/invite")).status_code for _ in range(2)]
         response = await client.post("/invite")
 

@@ -294,7 +294,8 @@ async def test_the_whole_text_task_flow(world: World, database: Database) -> Non
     assert row_values[-1] == ""  # text tasks raise no integrity flags
 
     after_completion = await _invite(world, sim_id)
-    assert_problem(after_completion, 409, "CANDIDATE_ALREADY_COMPLETED")
+    refused = assert_problem(after_completion, 409, "CANDIDATE_ALREADY_COMPLETED")
+    assert refused["error"] == {"code": "candidate_already_completed"}
 
 
 async def test_another_companys_recruiter_sees_nothing(world: World, database: Database) -> None:

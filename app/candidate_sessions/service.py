@@ -110,7 +110,10 @@ async def invite(
     earlier = await repository.by_email(session, simulation.id, email)
     if any(previous.status == "completed" for previous in earlier):
         raise ConflictError(
-            "This candidate already completed this simulation.", code="CANDIDATE_ALREADY_COMPLETED"
+            "This candidate already completed this simulation.",
+            code="CANDIDATE_ALREADY_COMPLETED",
+            # The original front end recognises this case by `error.code` alone.
+            extensions={"error": {"code": "candidate_already_completed"}},
         )
     for lapsed in (previous for previous in earlier if _is_open(previous)):
         if is_expired(lapsed, now):

@@ -18,8 +18,33 @@ from starlette.responses import JSONResponse
 from starlette.types import Scope
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
+# The same problem body for clients that do not ask for problem+json by name: the
+# original front end parses only content types containing `application/json`.
+PLAIN_JSON_CONTENT_TYPE = "application/json"
 
 log = structlog.get_logger(__name__)
+
+
+def problem_media_type(scope: Scope) -> str:
+    """`application/problem+json` when the request's Accept names it (with q > 0)."""
+    accept = b", ".join(value for name, value in scope.get("headers", ()) if name == b"accept")
+    for media_range in accept.decode("latin-1").lower().split(","):
+        media_type, *params = (part.strip() for part in media_range.split(";"))
+        if media_type == PROBLEM_CONTENT_TYPE and not any(
+            _is_zero_quality(param) for param in params
+        ):
+            return PROBLEM_CONTENT_TYPE
+    return PLAIN_JSON_CONTENT_TYPE
+
+
+def _is_zero_quality(param: str) -> bool:
+    name, _, value = param.partition("=")
+    if name.strip() != "q":
+        return False
+    try:
+        return float(value) == 0
+    except ValueError:
+        return False
 
 
 def request_id_of(scope: Scope) -> str | None:
@@ -143,8 +168,10 @@ def problem_body(
 
 
 def problem_response(
-    error: AppError, request_id: str | None, *, headers: Mapping[str, str] | None = None
+    error: AppError, scope: Scope, *, headers: Mapping[str, str] | None = None
 ) -> JSONResponse:
+    """The problem for `error`, in the media type the request accepts."""
+    request_id = request_id_of(scope)
     body = problem_body(
         status=error.status,
         code=error.code,
@@ -156,7 +183,7 @@ def problem_response(
     )
     all_headers = {**error.headers, **(headers or {})}
     return JSONResponse(
-        body, status_code=error.status, headers=all_headers, media_type=PROBLEM_CONTENT_TYPE
+        body, status_code=error.status, headers=all_headers, media_type=problem_media_type(scope)
     )
 
 
@@ -186,7 +213,7 @@ def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
 
 async def _handle_app_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, AppError)
-    return problem_response(exc, request_id_of(request.scope))
+    return problem_response(exc, request.scope)
 
 
 async def _handle_http_exception(request: Request, exc: Exception) -> JSONResponse:
@@ -204,14 +231,14 @@ async def _handle_http_exception(request: Request, exc: Exception) -> JSONRespon
         body,
         status_code=exc.status_code,
         headers=dict(exc.headers or {}),
-        media_type=PROBLEM_CONTENT_TYPE,
+        media_type=problem_media_type(request.scope),
     )
 
 
 async def _handle_validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     error = UnprocessableError("The request is invalid.", errors=_validation_errors(exc))
-    return problem_response(error, request_id_of(request.scope))
+    return problem_response(error, request.scope)
 
 
 async def _handle_unexpected(request: Request, exc: Exception) -> JSONResponse:
@@ -221,7 +248,7 @@ async def _handle_unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.error("request.unhandled_exception", request_id=request_id, exc_info=exc)
     error = AppError(f"An unexpected error occurred. Quote request id {request_id} to report it.")
     headers = {"X-Request-ID": request_id} if request_id else None
-    return problem_response(error, request_id, headers=headers)
+    return problem_response(error, request.scope, headers=headers)
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -221,7 +221,7 @@ class BodySizeLimitMiddleware:
     @staticmethod
     async def _refuse(error: AppError, scope: Scope, receive: Receive, send: Send) -> None:
         # The rest of the body is left unread, so the connection cannot be reused.
-        response = problem_response(error, request_id_of(scope), headers={"Connection": "close"})
+        response = problem_response(error, scope, headers={"Connection": "close"})
         await response(scope, receive, send)
 
 

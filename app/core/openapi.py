@@ -23,6 +23,7 @@ from fastapi.routing import APIRoute, RouteContext, iter_route_contexts
 from pydantic.fields import FieldInfo
 
 from app.core.errors import (
+    PLAIN_JSON_CONTENT_TYPE,
     PROBLEM_CONTENT_TYPE,
     AppError,
     BadRequestError,
@@ -254,7 +255,11 @@ def _problem_response(status: int, codes: list[str]) -> dict[str, Any]:
     }
     response: dict[str, Any] = {
         "description": f"{HTTPStatus(status).phrase}: {', '.join(codes)}.",
-        "content": {PROBLEM_CONTENT_TYPE: {"schema": schema}},
+        # Negotiated: problem+json when the request accepts it by name, else plain JSON.
+        "content": {
+            PROBLEM_CONTENT_TYPE: {"schema": schema},
+            PLAIN_JSON_CONTENT_TYPE: {"schema": schema},
+        },
     }
     if status == HTTPStatus.TOO_MANY_REQUESTS:
         response["headers"] = {

@@ -16,6 +16,7 @@ from app.core.logging import REDACTED
 from app.core.metrics import Metrics
 from app.core.middleware import install_middleware
 from app.core.settings import AppSettings
+from tests.support.api import API_CLIENT_HEADERS
 from tests.support.logs import json_lines
 
 PEER = ("10.0.0.5", 1234)
@@ -58,7 +59,9 @@ class Harness:
 
     def client(self, peer: tuple[str, int] = PEER) -> httpx.AsyncClient:
         transport = httpx.ASGITransport(app=self.app, raise_app_exceptions=False, client=peer)
-        return httpx.AsyncClient(transport=transport, base_url="http://testserver")
+        return httpx.AsyncClient(
+            transport=transport, base_url="http://testserver", headers=API_CLIENT_HEADERS
+        )
 
 
 def access_lines(stream: StringIO) -> list[dict[str, Any]]:

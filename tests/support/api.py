@@ -7,6 +7,8 @@ from typing import Any
 import httpx
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
+# What an API client that knows RFC 9457 sends; without it errors come as application/json.
+API_CLIENT_HEADERS = {"Accept": f"{PROBLEM_CONTENT_TYPE}, application/json"}
 
 TEXT_TASKS = [
     {"dayIndex": 1, "type": "design", "title": "Design", "description": "Design it."},

@@ -21,6 +21,7 @@ from app.core.settings import (
     Settings,
 )
 from app.main import create_app
+from tests.support.api import API_CLIENT_HEADERS
 from tests.support.identity import AUDIENCE, ISSUER
 from tests.support.openapi import documented_answers_only
 
@@ -74,6 +75,7 @@ def client_for(app: FastAPI, peer: str = "127.0.0.1") -> httpx.AsyncClient:
     return httpx.AsyncClient(
         transport=transport,
         base_url="http://testserver",
+        headers=API_CLIENT_HEADERS,
         event_hooks={"response": [documented_answers_only(app)]},
     )
 

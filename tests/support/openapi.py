@@ -57,7 +57,9 @@ def documented_answers_only(app: FastAPI) -> Callable[[httpx.Response], Awaitabl
             f"{where}; the OpenAPI operation {operation['operationId']} documents only "
             f"{sorted(documented)}"
         )
-        if response.headers.get("content-type") != PROBLEM_CONTENT_TYPE:
+        if response.status_code < 400 or not response.headers.get("content-type", "").startswith(
+            ("application/problem+json", "application/json")
+        ):
             return
         await response.aread()
         code = response.json()["code"]

@@ -22,7 +22,7 @@ from app.core.clock import Clock
 from app.core.db import Database
 from app.main import create_app
 from tests.factories import create_company, create_recruiter
-from tests.support.api import bearer, create_simulation
+from tests.support.api import API_CLIENT_HEADERS, bearer, create_simulation
 from tests.support.app import WEBHOOK_SECRET, make_settings
 from tests.support.emulator import (
     TOKEN,
@@ -91,7 +91,7 @@ async def stack(
         app = create_app(settings, clock=clock)
         async with (
             serving(app, port=tenon_port) as tenon_url,
-            httpx.AsyncClient(base_url=tenon_url, timeout=60) as tenon,
+            httpx.AsyncClient(base_url=tenon_url, headers=API_CLIENT_HEADERS, timeout=60) as tenon,
             running.client() as github_client,
         ):
             yield Stack(
