@@ -70,6 +70,7 @@ async def test_validation_error_is_422_problem_without_echoing_input(
     errors = body["errors"]
     assert isinstance(errors, list)
     assert [error["loc"] for error in errors] == [["body", "count"]]
+    assert body["detail"].startswith("The request is invalid: body.count: ")
     assert "sk-secret-value" not in response.text
 
 

@@ -76,7 +76,7 @@ def _worker(database: Database, sender: ScriptedSender, clock: FakeClock) -> Wor
 async def _delivery(
     client: httpx.AsyncClient, path: str, headers: dict[str, str]
 ) -> dict[str, object]:
-    [row] = (await client.get(path, headers=headers)).json()["items"]
+    [row] = (await client.get(path, headers=headers)).json()
     delivery: dict[str, object] = row["inviteEmailDelivery"]
     return delivery
 
@@ -176,7 +176,7 @@ async def test_invite_resend_and_claim_are_rate_limited(
         )
         [row] = [
             item
-            for item in (await client.get(path, headers=headers)).json()["items"]
+            for item in (await client.get(path, headers=headers)).json()
             if item["inviteEmail"] == "kim@example.com"
         ]
         resend = f"{path}/{row['candidateSessionId']}/invite/resend"

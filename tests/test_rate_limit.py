@@ -163,3 +163,4 @@ async def test_route_past_its_limit_answers_problem_json_429(make_limiter: MakeL
     assert response.headers["content-type"] == PROBLEM_CONTENT_TYPE
     assert int(response.headers["retry-after"]) >= 1
     assert response.json()["code"] == "RATE_LIMITED"
+    assert response.json()["retryAfterSeconds"] == int(response.headers["retry-after"])

@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.candidate_sessions.models import CandidateSession
+from app.core import pagination
 from app.core.db import Database
 from app.core.settings import JobSettings
 from app.jobs.catalog import job_registry
@@ -49,6 +50,7 @@ class World:
     recruiter: dict[str, str]
     outsider: dict[str, str]
     candidate: dict[str, str]
+    company_name: str
 
 
 @pytest.fixture
@@ -66,6 +68,7 @@ async def world(
         candidate=bearer(
             idp.token(subject="auth0|ada", permissions=("candidate:access",), email=CANDIDATE_EMAIL)
         ),
+        company_name=ours.name,
     )
 
 
@@ -148,6 +151,43 @@ async def test_simulations_are_listed_newest_first_with_cursor_pagination(world:
     assert_problem(bad, 422, "CURSOR_INVALID")
 
 
+async def test_without_paging_parameters_lists_are_capped_arrays_with_paging_headers(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The original front end reads bare arrays here; the cap is lowered to see it bite.
+    monkeypatch.setattr(pagination, "MAX_LIMIT", 2)
+    created = [await _simulation(world, title=f"Sim {n}") for n in range(3)]
+    oldest = created[0]["id"]
+    for n in range(2):
+        await _invite(world, oldest, email=f"c{n}@example.com")
+
+    first = await world.client.get("/api/simulations", headers=world.recruiter)
+    assert [item["id"] for item in first.json()] == [created[2]["id"], created[1]["id"]]
+    assert first.headers["x-total-count"] == "3"
+    next_url, rel = first.headers["link"].split("; ")
+    assert rel == 'rel="next"'
+    rest = await world.client.get(next_url.strip("<>"), headers=world.recruiter)
+    assert rest.json()["total"] == 3
+    [last] = rest.json()["items"]
+    assert (last["id"], last["candidateCount"]) == (oldest, 2)
+    assert first.json()[0]["candidateCount"] == 0
+
+    candidates = await world.client.get(
+        f"/api/simulations/{oldest}/candidates", headers=world.recruiter
+    )
+    assert [row["inviteEmail"] for row in candidates.json()] == [
+        "c0@example.com",
+        "c1@example.com",
+    ]
+    assert candidates.headers["x-total-count"] == "2"
+    assert "link" not in candidates.headers  # everything fit
+    paged = await world.client.get(
+        f"/api/simulations/{oldest}/candidates?limit=1", headers=world.recruiter
+    )
+    assert paged.json()["total"] == 2
+    assert len(paged.json()["items"]) == 1
+
+
 async def test_the_whole_text_task_flow(world: World, database: Database) -> None:
     client = world.client
     simulation = await _simulation(world, tasks=TEXT_TASKS)
@@ -159,14 +199,15 @@ async def test_the_whole_text_task_flow(world: World, database: Database) -> Non
     invite = created.json()
     assert invite["outcome"] == "created"
     assert invite["inviteEmailStatus"] == "queued"
-    assert invite["inviteUrl"] == f"http://localhost:3000/invite/{invite['token']}"
+    assert invite["inviteUrl"] == f"http://localhost:3000/candidate/session/{invite['token']}"
     cs_id = invite["candidateSessionId"]
 
     again = await _invite(world, sim_id, email=CANDIDATE_EMAIL.upper())
     assert again.status_code == 200
     assert again.json()["outcome"] == "existing"
     assert again.json()["candidateSessionId"] == cs_id
-    assert again.json()["token"] is None
+    assert again.json()["token"] is None  # the token is shown once; the link stays usable
+    assert again.json()["inviteUrl"] == invite["inviteUrl"]
 
     sender = RecordingSender()
     await _run_jobs(database, sender)
@@ -175,35 +216,53 @@ async def test_the_whole_text_task_flow(world: World, database: Database) -> Non
     assert invite["inviteUrl"] in email.text
     assert "Ada &lt;b&gt;Lovelace&lt;/b&gt;" in email.html
     candidates = await client.get(f"/api/simulations/{sim_id}/candidates", headers=world.recruiter)
-    [row] = candidates.json()["items"]
+    [row] = candidates.json()
     assert row["inviteEmailDelivery"]["status"] == "sent"
     assert row["inviteEmailDelivery"]["providerMessageId"] == "msg-1"
-    assert row["progress"] == {"completed": 0, "total": 3}
-
-    token = invite["token"]
-    view = await client.get(f"/api/candidate/session/{token}", headers=world.candidate)
-    assert view.status_code == 200, view.text
-    assert view.json()["status"] == "invited"
-    assert view.json()["simulation"]["title"] == "Payments backend"
-    assert view.json()["claimedAt"] is None  # viewing changes nothing
-
-    claimed = await client.post(f"/api/candidate/session/{token}/claim", headers=world.candidate)
-    assert claimed.status_code == 200, claimed.text
-    assert claimed.json()["status"] == "in_progress"
-    again_claimed = await client.post(
-        f"/api/candidate/session/{token}/claim", headers=world.candidate
-    )
-    assert again_claimed.json()["claimedAt"] == claimed.json()["claimedAt"]
+    assert (row["inviteEmailStatus"], row["inviteEmailError"]) == ("sent", None)
+    assert row["inviteEmailSentAt"] == row["inviteEmailDelivery"]["sentAt"]
+    assert row["inviteUrl"] == invite["inviteUrl"]
+    assert (row["status"], row["state"]) == ("not_started", "invited")
+    assert row["progress"] == {"completed": 0, "current": 0, "total": 3}
 
     invites = await client.get("/api/candidate/invites", headers=world.candidate)
-    assert [item["candidateSessionId"] for item in invites.json()] == [cs_id]
+    [unclaimed] = invites.json()
+    assert (unclaimed["status"], unclaimed["token"], unclaimed["inviteUrl"]) == (
+        "not_started",
+        None,  # not bound to this account yet
+        None,
+    )
+
+    # The portal opens the link with a GET and never posts the claim: the GET claims.
+    token = invite["token"]
+    opened = await client.get(f"/api/candidate/session/{token}", headers=world.candidate)
+    assert opened.status_code == 200, opened.text
+    assert (opened.json()["status"], opened.json()["state"]) == ("in_progress", "in_progress")
+    assert opened.json()["simulation"]["title"] == "Payments backend"
+    assert opened.json()["claimedAt"] is not None
+    reopened = await client.get(f"/api/candidate/session/{token}", headers=world.candidate)
+    claimed = await client.post(f"/api/candidate/session/{token}/claim", headers=world.candidate)
+    assert claimed.status_code == 200, claimed.text
+    assert reopened.json()["claimedAt"] == claimed.json()["claimedAt"] == opened.json()["claimedAt"]
+
+    invites = await client.get("/api/candidate/invites", headers=world.candidate)
+    [mine] = invites.json()
+    assert mine["candidateSessionId"] == cs_id
+    assert (mine["title"], mine["role"], mine["company"]) == (
+        "Payments backend",
+        "Backend Engineer",
+        world.company_name,
+    )
+    assert (mine["token"], mine["inviteUrl"]) == (token, invite["inviteUrl"])
+    assert mine["progress"] == {"completed": 0, "current": 1, "total": 3}
+    assert mine["isExpired"] is False
 
     session_header = world.candidate | {"x-candidate-session-id": cs_id}
     current = await client.get(
         f"/api/candidate/session/{cs_id}/current_task", headers=world.candidate
     )
     assert current.json()["currentTask"]["id"] == task_ids[0]
-    assert current.json()["progress"] == {"completed": 0, "total": 3}
+    assert current.json()["progress"] == {"completed": 0, "current": 1, "total": 3}
 
     early = await client.post(
         f"/api/tasks/{task_ids[1]}/submit", json={"contentText": "x"}, headers=session_header
@@ -319,7 +378,8 @@ async def test_another_companys_recruiter_sees_nothing(world: World, database: D
     )
     assert_problem(invite, 404, "SIMULATION_NOT_FOUND")
     listing = await world.client.get("/api/simulations", headers=world.outsider)
-    assert listing.json()["total"] == 0
+    assert listing.json() == []
+    assert listing.headers["x-total-count"] == "0"
     assert (await world.client.get("/api/submissions", headers=world.outsider)).json()["total"] == 0
 
 
@@ -347,15 +407,24 @@ async def test_other_candidates_cannot_claim_or_act_on_a_session(world: World) -
             subject="auth0|ada-alt", permissions=("candidate:access",), email=CANDIDATE_EMAIL
         )
     )
-    claim = f"/api/candidate/session/{token}/claim"
-    assert_problem(await world.client.post(claim, headers=stranger), 403, "INVITE_EMAIL_MISMATCH")
-    assert_problem(await world.client.post(claim, headers=unverified), 403, "EMAIL_NOT_VERIFIED")
-    assert (await world.client.post(claim, headers=world.candidate)).status_code == 200
-    assert_problem(
-        await world.client.post(claim, headers=same_email_other_account),
-        409,
-        "INVITE_ALREADY_CLAIMED",
+    link = f"/api/candidate/session/{token}"
+    claim = f"{link}/claim"
+    for send in (world.client.get, world.client.post):
+        url = link if send == world.client.get else claim
+        assert_problem(await send(url, headers=stranger), 403, "INVITE_EMAIL_MISMATCH")
+        unverified_answer = await send(url, headers=unverified)
+        problem = assert_problem(unverified_answer, 403, "EMAIL_NOT_VERIFIED")
+        assert "verify" in problem["detail"]  # the portal's cue to ask for verification
+    # Opening the link as someone else changed nothing: the invited candidate still claims it.
+    candidates = await world.client.get(
+        f"/api/simulations/{simulation['id']}/candidates", headers=world.recruiter
     )
+    assert [row["claimedAt"] for row in candidates.json()] == [None]
+    assert (await world.client.get(link, headers=world.candidate)).status_code == 200
+    for send, url in ((world.client.get, link), (world.client.post, claim)):
+        assert_problem(
+            await send(url, headers=same_email_other_account), 409, "INVITE_ALREADY_CLAIMED"
+        )
     assert_problem(
         await world.client.get(f"/api/candidate/session/{cs_id}/current_task", headers=stranger),
         404,

@@ -201,6 +201,13 @@ async def test_unknown_github_user_is_422_and_binds_nothing(
     assert_problem(missing, 422, "GITHUB_USER_NOT_FOUND")
     invalid = await _init(scene, cs_id, task_ids[0], "-not--valid-")
     assert_problem(invalid, 422, "VALIDATION_FAILED")
+    # The original front end may post no username; the answer names the field it lacks.
+    empty = await scene.client.post(
+        f"/api/tasks/{task_ids[0]}/codespace/init", json={}, headers=_headers(scene, cs_id)
+    )
+    problem = assert_problem(empty, 422, "VALIDATION_FAILED")
+    assert [error["loc"] for error in problem["errors"]] == [["body", "githubUsername"]]
+    assert "githubUsername" in problem["detail"]
     workspaces = await db_session.scalar(select(func.count()).select_from(Workspace))
     assert workspaces == 0
 

@@ -26,12 +26,17 @@ async def get_me(principal: CurrentPrincipal, session: DbSession) -> Me:
             name=recruiter.user.name,
             company=CompanyRef(id=recruiter.company.id, name=recruiter.company.name),
         )
+    roles = principal.roles
+    main_role = next((role for role in ("recruiter", "candidate") if role in roles), None)
     return Me(
+        id=profile.id if profile else None,
+        name=profile.name if profile else None,
+        role=main_role,
         subject=principal.subject,
         email=principal.email,
         email_verified=principal.email_verified,
         permissions=sorted(principal.permissions),
-        roles=principal.roles,
+        roles=roles,
         recruiter=profile,
     )
 

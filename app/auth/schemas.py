@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import uuid
 
+from pydantic import Field
+
 from app.core.schemas import ApiModel
 
 
@@ -20,6 +22,11 @@ class RecruiterProfile(ApiModel):
 
 
 class Me(ApiModel):
+    id: uuid.UUID | None = Field(description="The recruiter's user id; null for others.")
+    name: str | None = Field(description="The recruiter's name; null for others.")
+    role: str | None = Field(
+        description="The caller's main role: `recruiter` before `candidate`; null for neither."
+    )
     subject: str
     email: str | None
     email_verified: bool

@@ -14,6 +14,7 @@ import structlog
 from app.candidate_sessions.models import OPEN_SESSION_STATUSES, CandidateSession
 from app.companies.models import Company
 from app.core.schemas import ApiModel
+from app.core.settings import AppSettings
 from app.events import service as events
 from app.jobs.registry import JobContext, JobType, PermanentJobError
 from app.notifications.email import EmailRejectedError, EmailTemporaryError
@@ -25,6 +26,12 @@ log = structlog.get_logger(__name__)
 
 class InviteEmailRef(ApiModel):
     candidate_session_id: uuid.UUID
+
+
+def invite_url(app: AppSettings, token: str) -> str:
+    """The portal page that opens this invite."""
+    portal = app.candidate_portal_base_url.rstrip("/")
+    return f"{portal}{app.invite_path.format(token=token)}"
 
 
 async def _send_invite_email(context: JobContext, ref: InviteEmailRef) -> None:
@@ -41,14 +48,13 @@ async def _send_invite_email(context: JobContext, ref: InviteEmailRef) -> None:
         company = await session.get(Company, simulation.company_id)
         assert company is not None  # foreign key
         token = services.token_cipher.decrypt(cs.token_ciphertext)
-        base_url = services.settings.app.candidate_portal_base_url.rstrip("/")
         message = invite_email(
             to=cs.invite_email,
             candidate_name=cs.candidate_name,
             company_name=company.name,
             simulation_title=simulation.title,
             role=simulation.role,
-            invite_url=f"{base_url}/invite/{token}",
+            invite_url=invite_url(services.settings.app, token),
             expires_at=cs.expires_at,
         )
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -108,17 +109,42 @@ async def claim(
     return (await session.execute(statement)).scalar_one_or_none() is not None
 
 
+@dataclass(frozen=True)
+class InviteOfCandidate:
+    session: CandidateSession
+    simulation: Simulation
+    company: Company
+    submitted: int
+    task_count: int
+
+
 async def with_simulations_for_email(
     session: AsyncSession, email: str
-) -> Sequence[tuple[CandidateSession, Simulation, Company]]:
+) -> Sequence[InviteOfCandidate]:
+    """Every session invited at this email, newest first, with its progress counts."""
+    submitted = (
+        select(func.count())
+        .select_from(Submission)
+        .where(Submission.candidate_session_id == CandidateSession.id)
+        .scalar_subquery()
+    )
+    task_count = (
+        select(func.count())
+        .select_from(Task)
+        .where(Task.simulation_id == CandidateSession.simulation_id)
+        .scalar_subquery()
+    )
     statement = (
-        select(CandidateSession, Simulation, Company)
+        select(CandidateSession, Simulation, Company, submitted, task_count)
         .join(Simulation, Simulation.id == CandidateSession.simulation_id)
         .join(Company, Company.id == Simulation.company_id)
         .where(func.lower(CandidateSession.invite_email) == email.lower())
         .order_by(CandidateSession.invited_at.desc())
     )
-    return [(row[0], row[1], row[2]) for row in (await session.execute(statement)).all()]
+    return [
+        InviteOfCandidate(row[0], row[1], row[2], int(row[3]), int(row[4]))
+        for row in (await session.execute(statement)).all()
+    ]
 
 
 async def page_with_progress(

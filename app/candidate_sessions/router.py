@@ -5,11 +5,12 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 
 from app.auth.dependencies import CandidateUser, RecruiterUser
 from app.candidate_sessions import deadlines, service
 from app.candidate_sessions.schemas import (
+    CandidateInvite,
     CandidateRow,
     CurrentTask,
     ExtendRequest,
@@ -18,12 +19,21 @@ from app.candidate_sessions.schemas import (
     InviteView,
     ResendRequest,
 )
-from app.candidate_sessions.service import CANDIDATE_SESSION_NOT_FOUND, INVITE_LINK_ERRORS
+from app.candidate_sessions.service import CANDIDATE_SESSION_NOT_FOUND, CLAIM_ERRORS
 from app.core.clock import CurrentClock
 from app.core.db import DbSession
-from app.core.errors import ConflictError, ForbiddenError, UnprocessableError
+from app.core.errors import ConflictError, UnprocessableError
 from app.core.openapi import raises
-from app.core.pagination import DEFAULT_LIMIT, INVALID_CURSOR, Limit, Page
+from app.core.pagination import (
+    BARE_LIST_DESCRIPTION,
+    BARE_LIST_HEADERS,
+    DEFAULT_LIMIT,
+    INVALID_CURSOR,
+    Limit,
+    Page,
+    bare_limit,
+    page_or_bare,
+)
 from app.core.rate_limit import Limiter
 from app.core.settings import CurrentSettings
 from app.events.schemas import EventOut
@@ -121,27 +131,44 @@ async def extend_deadline(
     recruiter: RecruiterUser,
     session: DbSession,
     clock: CurrentClock,
+    settings: CurrentSettings,
+    services: CurrentServices,
 ) -> CandidateRow:
     """Move a candidate's deadline; an expired session reopens."""
     cs = await deadlines.extend(
         session, recruiter, simulation_id, cs_id, body.expires_at, now=clock.now()
     )
-    return await service.candidate_row(session, cs)
+    return await service.candidate_row(session, cs, settings, services.token_cipher)
 
 
-@recruiter_router.get("/candidates", response_model=Page[CandidateRow])
+@recruiter_router.get(
+    "/candidates",
+    response_model=Page[CandidateRow] | list[CandidateRow],
+    responses={200: {"description": BARE_LIST_DESCRIPTION, "headers": BARE_LIST_HEADERS}},
+)
 @raises(SIMULATION_NOT_FOUND, INVALID_CURSOR)
 async def list_candidates(
     simulation_id: uuid.UUID,
     recruiter: RecruiterUser,
     session: DbSession,
+    request: Request,
+    response: Response,
+    settings: CurrentSettings,
+    services: CurrentServices,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Annotated[str | None, Query(description="nextCursor of the previous page.")] = None,
-) -> Page[CandidateRow]:
-    """Candidate sessions with status, progress and invite email delivery."""
-    return await service.list_candidates(
-        session, recruiter, simulation_id, limit=limit, cursor=cursor
+) -> Page[CandidateRow] | list[CandidateRow]:
+    """Candidate sessions in invitation order, with status, progress and email delivery."""
+    page = await service.list_candidates(
+        session,
+        recruiter,
+        simulation_id,
+        limit=bare_limit(request, limit),
+        cursor=cursor,
+        settings=settings,
+        cipher=services.token_cipher,
     )
+    return page_or_bare(page, request, response)
 
 
 @recruiter_router.get("/candidates/{cs_id}/events", response_model=list[EventOut])
@@ -153,10 +180,18 @@ async def list_candidate_events(
     return await service.candidate_timeline(session, recruiter, simulation_id, cs_id)
 
 
-@candidate_router.get("/invites", response_model=list[InviteView])
-async def list_my_invites(candidate: CandidateUser, session: DbSession) -> list[InviteView]:
+@candidate_router.get("/invites", response_model=list[CandidateInvite])
+async def list_my_invites(
+    candidate: CandidateUser,
+    session: DbSession,
+    clock: CurrentClock,
+    settings: CurrentSettings,
+    services: CurrentServices,
+) -> list[CandidateInvite]:
     """Invites sent to the caller's verified email."""
-    return await service.invites_for(session, candidate)
+    return await service.invites_for(
+        session, candidate, now=clock.now(), settings=settings, cipher=services.token_cipher
+    )
 
 
 @candidate_router.get("/session/{cs_id}/current_task", response_model=CurrentTask)
@@ -169,21 +204,20 @@ async def get_current_task(
 
 
 @candidate_router.get("/session/{token}", response_model=InviteView)
-@raises(*INVITE_LINK_ERRORS)
-async def view_invite(
+@raises(*CLAIM_ERRORS)
+async def open_invite(
     token: str, candidate: CandidateUser, session: DbSession, clock: CurrentClock
 ) -> InviteView:
-    """The invite behind a link (no side effects)."""
-    return await service.view_invite(session, token, clock.now())
+    """The invite behind a link, claimed for the invited candidate on first read.
+
+    The portal opens an invite with this GET alone, so it claims exactly as the POST does
+    (idempotent); for any other caller it changes nothing and answers why it cannot.
+    """
+    return await service.claim(session, candidate, token, clock.now())
 
 
 @candidate_router.post("/session/{token}/claim", response_model=InviteView)
-@raises(
-    *INVITE_LINK_ERRORS,
-    (ForbiddenError, "EMAIL_NOT_VERIFIED"),
-    (ForbiddenError, "INVITE_EMAIL_MISMATCH"),
-    (ConflictError, "INVITE_ALREADY_CLAIMED"),
-)
+@raises(*CLAIM_ERRORS)
 async def claim_invite(
     token: str,
     candidate: CandidateUser,

@@ -15,6 +15,17 @@ from app.simulations.models import TaskType
 
 InviteOutcome = TypeAliasType("InviteOutcome", Literal["created", "existing", "resent"])
 
+# A session's status as clients see it: the portal calls a session nobody has started yet
+# `not_started`; Tenon's own lifecycle word for it, `invited`, travels in `state`.
+PublicSessionStatus = TypeAliasType(
+    "PublicSessionStatus", Literal["not_started", "in_progress", "completed", "expired", "revoked"]
+)
+_STATE_DESCRIPTION = "Tenon's lifecycle state; `invited` is reported as status `not_started`."
+
+
+def public_session_status(state: SessionStatus) -> PublicSessionStatus:
+    return "not_started" if state == "invited" else state
+
 
 class InviteCreate(ApiModel):
     candidate_name: Annotated[
@@ -38,7 +49,7 @@ class InviteResult(ApiModel):
         {
             "candidateSessionId": "6f1c2b9e-4d0a-4c8e-9a57-3f2d1e0b7a64",
             "token": "q8Jx3vT0bWm2Yp5Nc7Rk1Lh9Ds4Fg6Za",
-            "inviteUrl": "http://localhost:3000/invite/q8Jx3vT0bWm2Yp5Nc7Rk1Lh9Ds4Fg6Za",
+            "inviteUrl": "http://localhost:3000/candidate/session/q8Jx3vT0bWm2Yp5Nc7Rk1Lh9Ds4Fg6Za",
             "outcome": "created",
             "expiresAt": "2026-12-15T09:00:00Z",
             "inviteEmailStatus": "queued",
@@ -47,15 +58,24 @@ class InviteResult(ApiModel):
 
     candidate_session_id: uuid.UUID
     token: str | None = Field(description="Shown once, when created or rotated; else null.")
-    invite_url: str | None
+    invite_url: str
     outcome: InviteOutcome
     expires_at: datetime
     invite_email_status: InviteEmailStatus | None
 
 
 class Progress(ApiModel):
-    completed: int
+    completed: int = Field(description="Tasks submitted.")
+    current: int = Field(
+        description="The position of the task being worked on (1-based); 0 before the "
+        "candidate starts, `total` once every task is submitted."
+    )
     total: int
+
+    @classmethod
+    def of(cls, *, completed: int, total: int, started: bool) -> Progress:
+        current = min(completed + 1, total) if started else 0
+        return cls(completed=completed, current=current, total=total)
 
 
 class EmailDelivery(ApiModel):
@@ -74,12 +94,17 @@ class CandidateRow(ApiModel):
             "candidateName": "Ada Lovelace",
             "inviteEmail": "ada@example.com",
             "status": "in_progress",
+            "state": "in_progress",
             "invitedAt": "2026-12-01T09:00:00Z",
             "claimedAt": "2026-12-01T10:12:00Z",
             "startedAt": "2026-12-01T10:12:00Z",
             "completedAt": None,
             "expiresAt": "2026-12-15T09:00:00Z",
-            "progress": {"completed": 1, "total": 5},
+            "progress": {"completed": 1, "current": 2, "total": 5},
+            "inviteUrl": "http://localhost:3000/candidate/session/q8Jx3vT0bWm2Yp5Nc7Rk1Lh9Ds4Fg6Za",
+            "inviteEmailStatus": "sent",
+            "inviteEmailSentAt": "2026-12-01T09:00:03Z",
+            "inviteEmailError": None,
             "inviteEmailDelivery": {
                 "status": "sent",
                 "provider": "resend",
@@ -94,13 +119,19 @@ class CandidateRow(ApiModel):
     candidate_session_id: uuid.UUID
     candidate_name: str
     invite_email: str
-    status: SessionStatus
+    status: PublicSessionStatus
+    state: SessionStatus = Field(description=_STATE_DESCRIPTION)
     invited_at: datetime
     claimed_at: datetime | None
     started_at: datetime | None
     completed_at: datetime | None
     expires_at: datetime
     progress: Progress
+    invite_url: str | None = Field(description="The link, while the invite is open.")
+    # Flat copies of the delivery fields, where the recruiter front end reads them.
+    invite_email_status: InviteEmailStatus | None
+    invite_email_sent_at: datetime | None
+    invite_email_error: str | None
     invite_email_delivery: EmailDelivery
 
 
@@ -116,6 +147,7 @@ class InviteView(ApiModel):
         {
             "candidateSessionId": "6f1c2b9e-4d0a-4c8e-9a57-3f2d1e0b7a64",
             "status": "in_progress",
+            "state": "in_progress",
             "claimedAt": "2026-12-01T10:12:00Z",
             "startedAt": "2026-12-01T10:12:00Z",
             "completedAt": None,
@@ -131,13 +163,54 @@ class InviteView(ApiModel):
     )
 
     candidate_session_id: uuid.UUID
-    status: SessionStatus
+    status: PublicSessionStatus
+    state: SessionStatus = Field(description=_STATE_DESCRIPTION)
     claimed_at: datetime | None
     started_at: datetime | None
     completed_at: datetime | None
     expires_at: datetime
     candidate_name: str
     simulation: SimulationRef
+
+
+class CandidateInvite(InviteView):
+    """An invite in the candidate's own list, flat as the portal's cards read it."""
+
+    model_config = example(
+        {
+            "candidateSessionId": "6f1c2b9e-4d0a-4c8e-9a57-3f2d1e0b7a64",
+            "status": "in_progress",
+            "state": "in_progress",
+            "claimedAt": "2026-12-01T10:12:00Z",
+            "startedAt": "2026-12-01T10:12:00Z",
+            "completedAt": None,
+            "expiresAt": "2026-12-15T09:00:00Z",
+            "candidateName": "Ada Lovelace",
+            "simulation": {
+                "id": "4b0d8e2a-7c1f-4e6b-9a3d-5f2e8c1b0a97",
+                "title": "Backend engineer, payments team",
+                "role": "Backend Engineer",
+                "company": "Acme Robotics",
+            },
+            "title": "Backend engineer, payments team",
+            "role": "Backend Engineer",
+            "company": "Acme Robotics",
+            "token": "q8Jx3vT0bWm2Yp5Nc7Rk1Lh9Ds4Fg6Za",
+            "inviteUrl": "http://localhost:3000/candidate/session/q8Jx3vT0bWm2Yp5Nc7Rk1Lh9Ds4Fg6Za",
+            "progress": {"completed": 1, "current": 2, "total": 5},
+            "isExpired": False,
+        }
+    )
+
+    title: str
+    role: str
+    company: str
+    token: str | None = Field(
+        description="The link's token, for the candidate the invite is bound to; else null."
+    )
+    invite_url: str | None
+    progress: Progress
+    is_expired: bool
 
 
 class CurrentTaskRef(ApiModel):
@@ -153,6 +226,7 @@ class CurrentTask(ApiModel):
         {
             "candidateSessionId": "6f1c2b9e-4d0a-4c8e-9a57-3f2d1e0b7a64",
             "status": "in_progress",
+            "state": "in_progress",
             "currentDayIndex": 2,
             "currentTask": {
                 "id": "2b3c4d5e-6f7a-4b8c-9d0e-1f2a3b4c5d6e",
@@ -162,13 +236,14 @@ class CurrentTask(ApiModel):
                 "description": "Make the refund tests pass.",
             },
             "completedTaskIds": ["1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d"],
-            "progress": {"completed": 1, "total": 5},
+            "progress": {"completed": 1, "current": 2, "total": 5},
             "isComplete": False,
         }
     )
 
     candidate_session_id: uuid.UUID
-    status: SessionStatus
+    status: PublicSessionStatus
+    state: SessionStatus = Field(description=_STATE_DESCRIPTION)
     current_day_index: int | None
     current_task: CurrentTaskRef | None
     completed_task_ids: list[uuid.UUID]

@@ -15,9 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principals import Principal
 from app.candidate_sessions import repository
-from app.candidate_sessions.invite_email import SEND_INVITE_EMAIL, InviteEmailRef
+from app.candidate_sessions.invite_email import SEND_INVITE_EMAIL, InviteEmailRef, invite_url
 from app.candidate_sessions.models import OPEN_SESSION_STATUSES, CandidateSession
 from app.candidate_sessions.schemas import (
+    CandidateInvite,
     CandidateRow,
     EmailDelivery,
     InviteCreate,
@@ -26,6 +27,7 @@ from app.candidate_sessions.schemas import (
     InviteView,
     Progress,
     SimulationRef,
+    public_session_status,
 )
 from app.companies.models import Company
 from app.companies.service import Recruiter
@@ -50,14 +52,17 @@ INVITE_LINK_ERRORS: tuple[ErrorSpec, ...] = (
     (NotFoundError, "INVITE_TOKEN_INVALID"),
     (GoneError, "INVITE_EXPIRED"),
 )
+# How `claim` answers a caller the invite cannot be bound to.
+CLAIM_ERRORS: tuple[ErrorSpec, ...] = (
+    *INVITE_LINK_ERRORS,
+    (ForbiddenError, "EMAIL_NOT_VERIFIED"),
+    (ForbiddenError, "INVITE_EMAIL_MISMATCH"),
+    (ConflictError, "INVITE_ALREADY_CLAIMED"),
+)
 
 
 def _not_found() -> NotFoundError:
     return NotFoundError("No such candidate session.", code="CANDIDATE_SESSION_NOT_FOUND")
-
-
-def _invite_url(settings: Settings, token: str) -> str:
-    return f"{settings.app.candidate_portal_base_url.rstrip('/')}/invite/{token}"
 
 
 def is_expired(candidate_session: CandidateSession, now: datetime) -> bool:
@@ -82,12 +87,16 @@ def _result(
     candidate_session: CandidateSession,
     outcome: InviteOutcome,
     settings: Settings,
-    token: str | None,
+    cipher: TokenCipher,
+    *,
+    fresh_token: str | None = None,
 ) -> InviteResult:
+    """The invite as its recruiter sees it: the link always, the token only when new."""
+    token = fresh_token or cipher.decrypt(candidate_session.token_ciphertext)
     return InviteResult(
         candidate_session_id=candidate_session.id,
-        token=token,
-        invite_url=_invite_url(settings, token) if token else None,
+        token=fresh_token,
+        invite_url=invite_url(settings.app, token),
         outcome=outcome,
         expires_at=candidate_session.expires_at,
         invite_email_status=candidate_session.email_status,
@@ -142,7 +151,7 @@ async def invite(
         if existing is None:  # closed between our insert and our look-up: rare, retryable
             raise ConflictError("The invite changed meanwhile; try again.", retryable=True)
         log.info("invites.existing", candidate_session_id=str(existing.id))
-        return _result(existing, "existing", settings, token=None)
+        return _result(existing, "existing", settings, cipher)
 
     candidate_session = await repository.by_id(session, inserted)
     assert candidate_session is not None
@@ -166,7 +175,7 @@ async def invite(
         occurred_at=now,
     )
     log.info("invites.created", candidate_session_id=str(candidate_session.id))
-    return _result(candidate_session, "created", settings, token)
+    return _result(candidate_session, "created", settings, cipher, fresh_token=token)
 
 
 def _is_open(candidate_session: CandidateSession) -> bool:
@@ -216,7 +225,7 @@ async def resend(
         data={"tokenRotated": rotate_token},
         occurred_at=now,
     )
-    return _result(candidate_session, "resent", settings, token)
+    return _result(candidate_session, "resent", settings, cipher, fresh_token=token)
 
 
 async def list_candidates(
@@ -226,35 +235,52 @@ async def list_candidates(
     *,
     limit: int,
     cursor: str | None,
+    settings: Settings,
+    cipher: TokenCipher,
 ) -> Page[CandidateRow]:
     simulation = await simulations.simulation_for(session, recruiter, simulation_id)
     rows, total, task_count = await repository.page_with_progress(
         session, simulation.id, limit=limit, after=decode_cursor(cursor)
     )
     return Page[CandidateRow](
-        items=[_candidate_row(cs, submitted, task_count) for cs, submitted in rows],
+        items=[
+            _candidate_row(cs, submitted, task_count, settings, cipher) for cs, submitted in rows
+        ],
         total=total,
         next_cursor=next_cursor(rows, limit, lambda row: (row[0].invited_at, row[0].id)),
     )
 
 
-async def candidate_row(session: AsyncSession, cs: CandidateSession) -> CandidateRow:
+async def candidate_row(
+    session: AsyncSession, cs: CandidateSession, settings: Settings, cipher: TokenCipher
+) -> CandidateRow:
     submitted, task_count = await repository.progress_of(session, cs)
-    return _candidate_row(cs, submitted, task_count)
+    return _candidate_row(cs, submitted, task_count, settings, cipher)
 
 
-def _candidate_row(cs: CandidateSession, submitted: int, task_count: int) -> CandidateRow:
+def _candidate_row(
+    cs: CandidateSession, submitted: int, task_count: int, settings: Settings, cipher: TokenCipher
+) -> CandidateRow:
+    # The recruiter can copy the link of an invite that can still be opened.
+    link = invite_url(settings.app, cipher.decrypt(cs.token_ciphertext)) if _is_open(cs) else None
     return CandidateRow(
         candidate_session_id=cs.id,
         candidate_name=cs.candidate_name,
         invite_email=cs.invite_email,
-        status=cs.status,
+        status=public_session_status(cs.status),
+        state=cs.status,
         invited_at=cs.invited_at,
         claimed_at=cs.claimed_at,
         started_at=cs.started_at,
         completed_at=cs.completed_at,
         expires_at=cs.expires_at,
-        progress=Progress(completed=submitted, total=task_count),
+        progress=Progress.of(
+            completed=submitted, total=task_count, started=cs.started_at is not None
+        ),
+        invite_url=link,
+        invite_email_status=cs.email_status,
+        invite_email_sent_at=cs.email_sent_at,
+        invite_email_error=cs.email_error,
         invite_email_delivery=EmailDelivery(
             status=cs.email_status,
             provider=cs.email_provider,
@@ -280,7 +306,8 @@ async def timeline_of(session: AsyncSession, cs_id: uuid.UUID) -> list[EventOut]
 def _view(cs: CandidateSession, simulation: Simulation, company: Company) -> InviteView:
     return InviteView(
         candidate_session_id=cs.id,
-        status=cs.status,
+        status=public_session_status(cs.status),
+        state=cs.status,
         claimed_at=cs.claimed_at,
         started_at=cs.started_at,
         completed_at=cs.completed_at,
@@ -303,11 +330,6 @@ async def _by_token(
     return found
 
 
-async def view_invite(session: AsyncSession, token: str, now: datetime) -> InviteView:
-    """The invite behind a link; reading it changes nothing."""
-    return _view(*await _by_token(session, token, now))
-
-
 async def claim(
     session: AsyncSession, principal: Principal, token: str, now: datetime
 ) -> InviteView:
@@ -318,7 +340,9 @@ async def claim(
     email = principal.verified_email
     if email is None:
         raise ForbiddenError(
-            "Your email address must be verified to accept an invite.", code="EMAIL_NOT_VERIFIED"
+            # "verify" is the word the portal looks for to ask for verification.
+            "Please verify your email address, then open the invite again.",
+            code="EMAIL_NOT_VERIFIED",
         )
     if email != cs.invite_email.lower():
         raise ForbiddenError(
@@ -345,13 +369,41 @@ async def claim(
     return _view(cs, simulation, company)
 
 
-async def invites_for(session: AsyncSession, principal: Principal) -> list[InviteView]:
-    """Every invite sent to the caller's verified email."""
+async def invites_for(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    now: datetime,
+    settings: Settings,
+    cipher: TokenCipher,
+) -> list[CandidateInvite]:
+    """Every invite sent to the caller's verified email; the link only for those bound
+    to the caller."""
     email = principal.verified_email
     if email is None:
         return []
-    found = await repository.with_simulations_for_email(session, email)
-    return [_view(cs, simulation, company) for cs, simulation, company in found]
+    invites = []
+    for found in await repository.with_simulations_for_email(session, email):
+        cs, simulation = found.session, found.simulation
+        token = cipher.decrypt(cs.token_ciphertext) if cs.auth0_sub == principal.subject else None
+        view = _view(cs, simulation, found.company)
+        invites.append(
+            CandidateInvite(
+                **dict(view),
+                title=simulation.title,
+                role=simulation.role,
+                company=found.company.name,
+                token=token,
+                invite_url=invite_url(settings.app, token) if token else None,
+                progress=Progress.of(
+                    completed=found.submitted,
+                    total=found.task_count,
+                    started=cs.started_at is not None,
+                ),
+                is_expired=is_expired(cs, now),
+            )
+        )
+    return invites
 
 
 async def owned_session(

@@ -211,6 +211,13 @@ def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     ]
 
 
+def _validation_detail(errors: Sequence[Mapping[str, Any]]) -> str:
+    """A sentence naming the fields at fault, e.g. `body.githubUsername: Field required`."""
+    named = [f"{'.'.join(error['loc'])}: {error['msg']}" for error in errors[:3]]
+    more = f" (and {len(errors) - 3} more)" if len(errors) > 3 else ""
+    return f"The request is invalid: {'; '.join(named)}{more}." if named else "The request is invalid."
+
+
 async def _handle_app_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, AppError)
     return problem_response(exc, request.scope)
@@ -237,7 +244,8 @@ async def _handle_http_exception(request: Request, exc: Exception) -> JSONRespon
 
 async def _handle_validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    error = UnprocessableError("The request is invalid.", errors=_validation_errors(exc))
+    errors = _validation_errors(exc)
+    error = UnprocessableError(_validation_detail(errors), errors=errors)
     return problem_response(error, request.scope)
 
 

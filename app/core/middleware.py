@@ -21,7 +21,6 @@ from app.core.errors import (
     BadRequestError,
     PayloadTooLargeError,
     problem_response,
-    request_id_of,
 )
 from app.core.metrics import Metrics
 from app.core.settings import AppSettings, Network
@@ -241,7 +240,7 @@ def install_middleware(app: FastAPI, settings: AppSettings, metrics: Metrics) ->
             allow_headers=["*"],
             # Auth is a bearer token, never a cookie.
             allow_credentials=False,
-            expose_headers=["X-Request-ID", "Retry-After"],
+            expose_headers=["X-Request-ID", "Retry-After", "X-Total-Count", "Link"],
         )
     app.add_middleware(RequestContextMiddleware, debug_perf=settings.debug_perf, metrics=metrics)
     app.add_middleware(ProxyHeadersMiddleware, trusted=settings.trusted_proxy_cidrs)

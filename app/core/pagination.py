@@ -1,4 +1,9 @@
-"""List responses: `{items, total, nextCursor}` with keyset cursors."""
+"""List responses: `{items, total, nextCursor}` with keyset cursors.
+
+Some lists are also served as a bare JSON array when the request names no paging
+parameter (the original front end reads arrays there): the array is capped at
+`MAX_LIMIT`, and the total and the next page travel in `X-Total-Count` and `Link`.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Annotated, Generic, TypeVar
 
-from fastapi import Query
+from fastapi import Query, Request, Response
 
 from app.core.errors import UnprocessableError
 from app.core.openapi import ErrorSpec
@@ -64,3 +69,39 @@ def _invalid_cursor() -> UnprocessableError:
         code="CURSOR_INVALID",
         errors=[{"loc": ["query", "cursor"], "msg": "invalid cursor", "type": "cursor"}],
     )
+
+
+PAGING_PARAMETERS = ("limit", "cursor")
+BARE_LIST_DESCRIPTION = (
+    "Without `limit` or `cursor`: a bare array of at most "
+    f"{MAX_LIMIT} items, the total in `X-Total-Count` and the next page in `Link`. "
+    "With either: a page `{items, total, nextCursor}`."
+)
+BARE_LIST_HEADERS = {
+    "X-Total-Count": {"description": "Items in the whole list.", "schema": {"type": "integer"}},
+    "Link": {
+        "description": 'The next page, as `<url>; rel="next"`, when there is one.',
+        "schema": {"type": "string"},
+    },
+}
+
+
+def wants_page(request: Request) -> bool:
+    return any(name in request.query_params for name in PAGING_PARAMETERS)
+
+
+def bare_limit(request: Request, limit: int) -> int:
+    """The page size to fetch: the cap for a bare array, else what was asked."""
+    return limit if wants_page(request) else MAX_LIMIT
+
+
+def page_or_bare(page: Page[T], request: Request, response: Response) -> Page[T] | list[T]:
+    """The page as asked for: a page, or its items with the paging in headers."""
+    if wants_page(request):
+        return page
+    response.headers["X-Total-Count"] = str(page.total)
+    # A bare array is always the first page, so the total tells whether more follow.
+    if page.next_cursor is not None and page.total > len(page.items):
+        url = request.url.include_query_params(limit=MAX_LIMIT, cursor=page.next_cursor)
+        response.headers["Link"] = f'<{url}>; rel="next"'
+    return page.items

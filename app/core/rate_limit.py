@@ -88,6 +88,8 @@ class RateLimiter:
         raise RateLimitedError(
             f"Too many requests; try again in {seconds} seconds.",
             headers={"Retry-After": str(seconds)},
+            # The recruiter front end reads the wait from the body to show a cooldown.
+            extensions={"retryAfterSeconds": seconds},
         )
 
     async def close(self) -> None:

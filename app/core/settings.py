@@ -65,6 +65,8 @@ class AppSettings(BaseSettings):
     env: Environment = "local"
     api_prefix: str = "/api"
     candidate_portal_base_url: str = "http://localhost:3000"
+    # Where the portal serves an invite; `{token}` is replaced by the invite's token.
+    invite_path: str = "/candidate/session/{token}"
     # How long an invite stays open; recruiters can extend a session.
     invite_ttl_days: int = Field(default=14, gt=0)
     # Encrypts invite tokens at rest; required outside local/test (the default is public).
@@ -100,6 +102,15 @@ class AppSettings(BaseSettings):
     @classmethod
     def _parse_origins(cls, value: object) -> object:
         return _split_csv(value)
+
+    @field_validator("invite_path")
+    @classmethod
+    def _check_invite_path(cls, value: str) -> str:
+        if not value.startswith("/") or value.count("{token}") != 1:
+            raise ValueError("must start with / and contain {token} once")
+        if value.replace("{token}", "").count("{") or value.count("}") != 1:
+            raise ValueError("may hold no placeholder but {token}")
+        return value
 
     @field_validator("api_prefix")
     @classmethod

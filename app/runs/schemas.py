@@ -3,18 +3,32 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, StringConstraints
+from typing_extensions import TypeAliasType
 
 from app.core.schemas import ApiModel, example
 from app.runs.models import TestCaseStatus, TestRunStatus
+
+# A run's status as clients see it. `dispatching` (Tenon is asking GitHub to start the
+# workflow) is reported as `queued`: clients built for the original system stop polling on
+# a status they do not know. The finer state travels in `phase`.
+PublicRunStatus = TypeAliasType(
+    "PublicRunStatus", Literal["queued", "running", "passed", "failed", "error"]
+)
+
+
+def public_run_status(phase: TestRunStatus) -> PublicRunStatus:
+    return "queued" if phase == "dispatching" else phase
+
 
 POLL_AFTER_MS = 2000
 # Also the example of a submission's final run.
 RUN_EXAMPLE: dict[str, Any] = {
     "runId": "8d7c6b5a-4f3e-4d2c-9b1a-0f9e8d7c6b5a",
     "status": "failed",
+    "phase": "failed",
     "conclusion": "failure",
     "passed": 13,
     "failed": 2,
@@ -65,7 +79,8 @@ class RunOut(ApiModel):
     model_config = example(RUN_EXAMPLE)
 
     run_id: uuid.UUID
-    status: TestRunStatus
+    status: PublicRunStatus
+    phase: TestRunStatus = Field(description="Tenon's finer state, `dispatching` included.")
     conclusion: str | None
     passed: int | None
     failed: int | None

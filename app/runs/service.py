@@ -20,7 +20,7 @@ from app.runs import repository
 from app.runs.flows import DISPATCH_RUN, RunRef
 from app.runs.live import RunEventHub, notify_run_changed
 from app.runs.models import ACTIVE_TEST_RUN_STATUSES, TestCaseResult, TestRun
-from app.runs.schemas import POLL_AFTER_MS, RunOut, TestOut
+from app.runs.schemas import POLL_AFTER_MS, RunOut, TestOut, public_run_status
 from app.simulations.models import Task
 from app.workspaces import service as workspaces
 from app.workspaces.models import Workspace
@@ -36,7 +36,8 @@ def present(run: TestRun, tests: Sequence[TestCaseResult]) -> RunOut:
     active = run.status in ACTIVE_TEST_RUN_STATUSES
     return RunOut(
         run_id=run.id,
-        status=run.status,
+        status=public_run_status(run.status),
+        phase=run.status,
         conclusion=run.conclusion,
         passed=run.passed,
         failed=run.failed,

@@ -5,17 +5,26 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Request, Response, status
 
 from app.auth.dependencies import RecruiterUser
 from app.core.clock import CurrentClock
 from app.core.db import DbSession
 from app.core.errors import UnprocessableError
 from app.core.openapi import raises
-from app.core.pagination import DEFAULT_LIMIT, INVALID_CURSOR, Limit, Page
+from app.core.pagination import (
+    BARE_LIST_DESCRIPTION,
+    BARE_LIST_HEADERS,
+    DEFAULT_LIMIT,
+    INVALID_CURSOR,
+    Limit,
+    Page,
+    bare_limit,
+    page_or_bare,
+)
 from app.integrations.github.template_catalog import Catalog
 from app.simulations import service
-from app.simulations.schemas import SimulationCreate, SimulationOut, SimulationSummary
+from app.simulations.schemas import SimulationCreate, SimulationListItem, SimulationOut
 from app.simulations.service import SIMULATION_NOT_FOUND
 
 router = APIRouter(prefix="/simulations", tags=["simulations"])
@@ -34,16 +43,25 @@ async def create_simulation(
     return await service.create_simulation(session, recruiter, body, catalog, now=clock.now())
 
 
-@router.get("", response_model=Page[SimulationSummary])
+@router.get(
+    "",
+    response_model=Page[SimulationListItem] | list[SimulationListItem],
+    responses={200: {"description": BARE_LIST_DESCRIPTION, "headers": BARE_LIST_HEADERS}},
+)
 @raises(INVALID_CURSOR)
 async def list_simulations(
     recruiter: RecruiterUser,
     session: DbSession,
+    request: Request,
+    response: Response,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Annotated[str | None, Query(description="nextCursor of the previous page.")] = None,
-) -> Page[SimulationSummary]:
+) -> Page[SimulationListItem] | list[SimulationListItem]:
     """List the company's simulations, newest first."""
-    return await service.list_simulations(session, recruiter, limit=limit, cursor=cursor)
+    page = await service.list_simulations(
+        session, recruiter, limit=bare_limit(request, limit), cursor=cursor
+    )
+    return page_or_bare(page, request, response)
 
 
 @router.get("/{simulation_id}", response_model=SimulationOut)

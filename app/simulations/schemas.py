@@ -68,6 +68,10 @@ class SimulationSummary(ApiModel):
     created_at: datetime
 
 
+class SimulationListItem(SimulationSummary):
+    candidate_count: int = Field(description="Candidates invited, in any status.")
+
+
 class SimulationOut(SimulationSummary):
     model_config = example(
         {

@@ -18,7 +18,13 @@ from app.integrations.github.template_catalog import Template, TemplateCatalog
 from app.simulations import repository
 from app.simulations.blueprint import TaskBlueprint, default_plan
 from app.simulations.models import Simulation, Task
-from app.simulations.schemas import SimulationCreate, SimulationOut, SimulationSummary, TaskCreate
+from app.simulations.schemas import (
+    SimulationCreate,
+    SimulationListItem,
+    SimulationOut,
+    SimulationSummary,
+    TaskCreate,
+)
 
 log = structlog.get_logger(__name__)
 
@@ -109,14 +115,20 @@ async def create_simulation(
 
 async def list_simulations(
     session: AsyncSession, recruiter: Recruiter, *, limit: int, cursor: str | None
-) -> Page[SimulationSummary]:
-    simulations, total = await repository.page_of_simulations(
+) -> Page[SimulationListItem]:
+    rows, total = await repository.page_of_simulations(
         session, recruiter.company.id, limit=limit, after=decode_cursor(cursor)
     )
-    return Page[SimulationSummary](
-        items=[SimulationSummary.model_validate(simulation) for simulation in simulations],
+    return Page[SimulationListItem](
+        items=[
+            SimulationListItem.model_validate(
+                SimulationSummary.model_validate(simulation).model_dump()
+                | {"candidate_count": candidates}
+            )
+            for simulation, candidates in rows
+        ],
         total=total,
-        next_cursor=next_cursor(simulations, limit, lambda s: (s.created_at, s.id)),
+        next_cursor=next_cursor(rows, limit, lambda row: (row[0].created_at, row[0].id)),
     )
 
 

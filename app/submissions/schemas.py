@@ -11,8 +11,7 @@ from pydantic import Field, StringConstraints, field_validator
 from app.candidate_sessions.schemas import Progress
 from app.core.schemas import ApiModel, example
 from app.events.schemas import EventOut
-from app.runs.models import TestRunStatus
-from app.runs.schemas import RUN_EXAMPLE, RunOut
+from app.runs.schemas import RUN_EXAMPLE, PublicRunStatus, RunOut
 from app.simulations.models import TaskType
 
 MAX_CONTENT_LENGTH = 100_000
@@ -57,7 +56,7 @@ class SubmitResult(ApiModel):
             "candidateSessionId": "6f1c2b9e-4d0a-4c8e-9a57-3f2d1e0b7a64",
             "submittedAt": "2026-12-02T16:00:00Z",
             "cutoffSha": "b7e3c1d9a5f2e8c4b6a0d2f4e6c8a1b3d5f7e9c2",
-            "progress": {"completed": 2, "total": 5},
+            "progress": {"completed": 2, "current": 3, "total": 5},
             "isComplete": False,
         }
     )
@@ -72,7 +71,7 @@ class SubmitResult(ApiModel):
 
 
 class TestSummary(ApiModel):
-    status: TestRunStatus
+    status: PublicRunStatus
     passed: int | None
     failed: int | None
     skipped: int | None

@@ -19,7 +19,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth.principals import Principal
 from app.candidate_sessions import service as candidate_sessions
 from app.candidate_sessions.models import CandidateSession
-from app.candidate_sessions.schemas import CurrentTask, CurrentTaskRef, Progress
+from app.candidate_sessions.schemas import (
+    CurrentTask,
+    CurrentTaskRef,
+    Progress,
+    public_session_status,
+)
 from app.companies.service import Recruiter
 from app.core.errors import (
     ConflictError,
@@ -35,6 +40,7 @@ from app.integrations.github.client import GitHubClient
 from app.jobs.queue import enqueue
 from app.runs import service as runs
 from app.runs.models import TestRun
+from app.runs.schemas import public_run_status
 from app.simulations import service as simulations
 from app.simulations.models import CODE_TASK_TYPES, Task
 from app.submissions import repository
@@ -89,11 +95,14 @@ async def current_task(
     task = _current(tasks, submitted)
     return CurrentTask(
         candidate_session_id=cs.id,
-        status=cs.status,
+        status=public_session_status(cs.status),
+        state=cs.status,
         current_day_index=task.day_index if task else None,
         current_task=CurrentTaskRef.model_validate(task) if task else None,
         completed_task_ids=[t.id for t in tasks if t.id in submitted],
-        progress=Progress(completed=len(submitted), total=len(tasks)),
+        progress=Progress.of(
+            completed=len(submitted), total=len(tasks), started=cs.started_at is not None
+        ),
         is_complete=task is None,
     )
 
@@ -244,7 +253,7 @@ async def submit(
         candidate_session_id=cs.id,
         submitted_at=created.submitted_at,
         cutoff_sha=created.cutoff_sha,
-        progress=Progress(completed=completed, total=total),
+        progress=Progress.of(completed=completed, total=total, started=True),
         is_complete=completed == total,
     )
 
@@ -282,7 +291,7 @@ def _test_summary(run: TestRun | None) -> TestSummary | None:
     if run is None:
         return None
     return TestSummary(
-        status=run.status,
+        status=public_run_status(run.status),
         passed=run.passed,
         failed=run.failed,
         skipped=run.skipped,
@@ -429,7 +438,7 @@ async def results_csv(session: AsyncSession, recruiter: Recruiter, simulation_id
                 cs.id,
                 cs.candidate_name,
                 cs.invite_email,
-                cs.status,
+                public_session_status(cs.status),
                 cs.invited_at,
                 cs.completed_at,
                 *(s.submitted_at if s else None for s in days),
