@@ -19,7 +19,7 @@ const invitePath: Invite["parameters"]["path"] = {
 const created: JsonBody<Invite["responses"][201]> = {
   candidateSessionId: "6f1c2b9e-4d0a-4c8e-9a57-3f2d1e0b7a64",
   token: "q8Jx3vT0bWm2Yp5Nc7Rk1Lh9Ds4Fg6Za",
-  inviteUrl: "http://localhost:3000/invite/q8Jx3vT0bWm2Yp5Nc7Rk1Lh9Ds4Fg6Za",
+  inviteUrl: "http://localhost:3000/candidate/session/q8Jx3vT0bWm2Yp5Nc7Rk1Lh9Ds4Fg6Za",
   outcome: "created",
   expiresAt: "2026-12-15T09:00:00Z",
   inviteEmailStatus: "queued",
@@ -27,11 +27,18 @@ const created: JsonBody<Invite["responses"][201]> = {
 const existing: JsonBody<Invite["responses"][200]> = {
   ...created,
   token: null,
-  inviteUrl: null,
   outcome: "existing",
 };
 // @ts-expect-error an outcome outside created | existing | resent
 const unknownOutcome: Schemas["InviteOutcome"] = "pending";
+
+// ---- Lists: a bare array without paging parameters, a page with them ---------------------
+type SimulationList = JsonBody<operations["listSimulations"]["responses"][200]>;
+
+function simulationTitles(list: SimulationList): string[] {
+  const items = Array.isArray(list) ? list : list.items;
+  return items.map((simulation) => `${simulation.title} (${simulation.candidateCount})`);
+}
 
 // ---- A submission's review: typed objects, not records ------------------------------------
 type SubmissionDetail = JsonBody<operations["getSubmission"]["responses"][200]>;
