@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import uuid
-
 from app.core.schemas import ApiModel
 
 
 class CompanyRef(ApiModel):
-    id: uuid.UUID
+    id: int
     name: str
 
 
 class RecruiterProfile(ApiModel):
-    id: uuid.UUID
+    id: int
     email: str
     name: str
     company: CompanyRef

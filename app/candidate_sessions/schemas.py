@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 from typing import Annotated, Literal
 
@@ -36,7 +35,7 @@ class ExtendRequest(ApiModel):
 class InviteResult(ApiModel):
     model_config = example(
         {
-            "candidateSessionId": "6f1c2b9e-4d0a-4c8e-9a57-3f2d1e0b7a64",
+            "candidateSessionId": 42,
             "token": "q8Jx3vT0bWm2Yp5Nc7Rk1Lh9Ds4Fg6Za",
             "inviteUrl": "http://localhost:3000/invite/q8Jx3vT0bWm2Yp5Nc7Rk1Lh9Ds4Fg6Za",
             "outcome": "created",
@@ -45,7 +44,7 @@ class InviteResult(ApiModel):
         }
     )
 
-    candidate_session_id: uuid.UUID
+    candidate_session_id: int
     token: str | None = Field(description="Shown once, when created or rotated; else null.")
     invite_url: str | None
     outcome: InviteOutcome
@@ -70,7 +69,7 @@ class EmailDelivery(ApiModel):
 class CandidateRow(ApiModel):
     model_config = example(
         {
-            "candidateSessionId": "6f1c2b9e-4d0a-4c8e-9a57-3f2d1e0b7a64",
+            "candidateSessionId": 42,
             "candidateName": "Ada Lovelace",
             "inviteEmail": "ada@example.com",
             "status": "in_progress",
@@ -91,7 +90,7 @@ class CandidateRow(ApiModel):
         }
     )
 
-    candidate_session_id: uuid.UUID
+    candidate_session_id: int
     candidate_name: str
     invite_email: str
     status: SessionStatus
@@ -105,7 +104,7 @@ class CandidateRow(ApiModel):
 
 
 class SimulationRef(ApiModel):
-    id: uuid.UUID
+    id: int
     title: str
     role: str
     company: str
@@ -114,7 +113,7 @@ class SimulationRef(ApiModel):
 class InviteView(ApiModel):
     model_config = example(
         {
-            "candidateSessionId": "6f1c2b9e-4d0a-4c8e-9a57-3f2d1e0b7a64",
+            "candidateSessionId": 42,
             "status": "in_progress",
             "claimedAt": "2026-12-01T10:12:00Z",
             "startedAt": "2026-12-01T10:12:00Z",
@@ -122,7 +121,7 @@ class InviteView(ApiModel):
             "expiresAt": "2026-12-15T09:00:00Z",
             "candidateName": "Ada Lovelace",
             "simulation": {
-                "id": "4b0d8e2a-7c1f-4e6b-9a3d-5f2e8c1b0a97",
+                "id": 17,
                 "title": "Backend engineer, payments team",
                 "role": "Backend Engineer",
                 "company": "Acme Robotics",
@@ -130,7 +129,7 @@ class InviteView(ApiModel):
         }
     )
 
-    candidate_session_id: uuid.UUID
+    candidate_session_id: int
     status: SessionStatus
     claimed_at: datetime | None
     started_at: datetime | None
@@ -141,7 +140,7 @@ class InviteView(ApiModel):
 
 
 class CurrentTaskRef(ApiModel):
-    id: uuid.UUID
+    id: int
     day_index: int
     title: str
     type: TaskType
@@ -151,26 +150,26 @@ class CurrentTaskRef(ApiModel):
 class CurrentTask(ApiModel):
     model_config = example(
         {
-            "candidateSessionId": "6f1c2b9e-4d0a-4c8e-9a57-3f2d1e0b7a64",
+            "candidateSessionId": 42,
             "status": "in_progress",
             "currentDayIndex": 2,
             "currentTask": {
-                "id": "2b3c4d5e-6f7a-4b8c-9d0e-1f2a3b4c5d6e",
+                "id": 82,
                 "dayIndex": 2,
                 "title": "Implement partial refunds",
                 "type": "code",
                 "description": "Make the refund tests pass.",
             },
-            "completedTaskIds": ["1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d"],
+            "completedTaskIds": [81],
             "progress": {"completed": 1, "total": 5},
             "isComplete": False,
         }
     )
 
-    candidate_session_id: uuid.UUID
+    candidate_session_id: int
     status: SessionStatus
     current_day_index: int | None
     current_task: CurrentTaskRef | None
-    completed_task_ids: list[uuid.UUID]
+    completed_task_ids: list[int]
     progress: Progress
     is_complete: bool

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Annotated, Any
 
 from pydantic import Field, StringConstraints
@@ -13,7 +12,7 @@ from app.runs.models import TestCaseStatus, TestRunStatus
 POLL_AFTER_MS = 2000
 # Also the example of a submission's final run.
 RUN_EXAMPLE: dict[str, Any] = {
-    "runId": "8d7c6b5a-4f3e-4d2c-9b1a-0f9e8d7c6b5a",
+    "runId": 913,
     "status": "failed",
     "conclusion": "failure",
     "passed": 13,
@@ -64,7 +63,7 @@ class TestOut(ApiModel):
 class RunOut(ApiModel):
     model_config = example(RUN_EXAMPLE)
 
-    run_id: uuid.UUID
+    run_id: int
     status: TestRunStatus
     conclusion: str | None
     passed: int | None
