@@ -155,7 +155,7 @@ async def _seed_with(url: str, settings: Settings) -> None:
         log.info(
             "db.seeded",
             company=company.name,
-            company_id=str(company.id),
+            company_id=company.id,
             recruiters=[user.email for user in users],
         )
     finally:

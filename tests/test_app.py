@@ -227,7 +227,7 @@ async def test_admin_recruiter_for_unknown_company_is_404_and_bad_email_422(
     unknown = await client.post(
         "/api/admin/recruiters",
         json={
-            "companyId": "00000000-0000-0000-0000-000000000000",
+            "companyId": 9223372036854775807,
             "email": "a@b.example",
             "name": "A",
         },
@@ -236,7 +236,7 @@ async def test_admin_recruiter_for_unknown_company_is_404_and_bad_email_422(
     _problem_with_request_id(unknown, 404, "COMPANY_NOT_FOUND")
     bad = await client.post(
         "/api/admin/recruiters",
-        json={"companyId": "not-a-uuid", "email": "nope", "name": ""},
+        json={"companyId": "not-a-number", "email": "nope", "name": ""},
         headers=headers,
     )
     body = _problem_with_request_id(bad, 422, "VALIDATION_FAILED")

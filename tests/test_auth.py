@@ -84,7 +84,7 @@ async def test_registered_recruiter_sees_company_and_subject_is_bound(
     token = idp.token(subject="auth0|jane", email="jane@acme.example")
     response = await _me(client, token)
     assert response.status_code == 200, response.text
-    assert response.json()["recruiter"]["company"] == {"id": str(company.id), "name": "Acme"}
+    assert response.json()["recruiter"]["company"] == {"id": company.id, "name": "Acme"}
     await db_session.refresh(user)
     assert user.auth0_sub == "auth0|jane"
 

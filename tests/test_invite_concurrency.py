@@ -28,7 +28,7 @@ async def _recruiter_headers(database: Database, idp: IdentityProvider) -> dict[
 
 async def _simulation(client: httpx.AsyncClient, headers: dict[str, str]) -> str:
     simulation = await create_simulation(client, headers, tasks=TEXT_TASKS[:1])
-    simulation_id: str = simulation["id"]
+    simulation_id: int = simulation["id"]
     return simulation_id
 
 
@@ -56,7 +56,7 @@ async def test_concurrent_invites_of_one_email_create_one_session(
         sessions = await session.scalar(
             select(func.count())
             .select_from(CandidateSession)
-            .where(CandidateSession.simulation_id == uuid.UUID(simulation_id))
+            .where(CandidateSession.simulation_id == simulation_id)
         )
         emails = await session.scalar(
             select(func.count()).select_from(Job).where(Job.type == "invites.send_email")
@@ -95,9 +95,7 @@ async def test_concurrent_claims_by_two_accounts_one_wins(
     loser = next(r for r in responses if r.status_code == 409)
     assert loser.json()["code"] == "INVITE_ALREADY_CLAIMED"
     async with jobs_db.session_scope() as session:
-        claimed = await session.get(
-            CandidateSession, uuid.UUID(invite.json()["candidateSessionId"])
-        )
+        claimed = await session.get(CandidateSession, invite.json()["candidateSessionId"])
     assert claimed is not None
     winner = 0 if responses[0].status_code == 200 else 1
     assert claimed.auth0_sub == f"auth0|pat-{winner}"

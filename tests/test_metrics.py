@@ -107,7 +107,8 @@ async def test_a_scrape_without_the_right_bearer_token_is_401(
 async def test_requests_are_counted_by_route_template_never_by_raw_path(
     settings: Settings, database: Database
 ) -> None:
-    first, second = uuid.uuid4(), uuid.uuid4()
+    # Ids long enough that no counter or timing value could contain them by chance.
+    first, second = 9223372036854775806, 9223372036854775807
     async with _client(_with_token(settings), database) as (_, client):
         for simulation_id in (first, second):
             response = await client.get(f"/api/simulations/{simulation_id}")
@@ -181,7 +182,7 @@ async def test_job_gauges_read_the_queue_at_scrape_time(
     async with _client(_with_token(settings), database, clock) as (_, client):
         async with database.session_scope() as session:
             job_type = SEND_INVITE_EMAIL
-            ref = InviteEmailRef(candidate_session_id=uuid.uuid4())
+            ref = InviteEmailRef(candidate_session_id=1)
             await enqueue(session, job_type, ref, run_at=clock.now() - timedelta(seconds=90))
             await enqueue(session, job_type, ref, run_at=clock.now() + timedelta(hours=1))
             await create_job(session, type="tests.other", state="dead")

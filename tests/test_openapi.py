@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import re
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import get_args
@@ -99,7 +98,7 @@ def test_operation_ids_are_unique_camel_case_names(document: Document) -> None:
 
 
 def test_summaries_are_the_endpoint_docstrings(document: Document) -> None:
-    invite = operation_for(document, "POST", f"/api/simulations/{uuid.uuid4()}/invite")
+    invite = operation_for(document, "POST", "/api/simulations/1/invite")
     assert invite is not None
     assert invite["summary"] == (
         "Invite a candidate (201), or return the open invite for that email (200)."
@@ -145,7 +144,7 @@ MISSING_CREDENTIAL_CODE = {
 
 
 def _concrete(path: str) -> str:
-    return re.sub(r"\{[^}]+\}", lambda _: str(uuid.uuid4()), path)
+    return re.sub(r"\{[^}]+\}", lambda _: "1", path)
 
 
 async def test_each_operation_requires_exactly_the_credential_it_documents(
@@ -196,7 +195,7 @@ def test_statuses_come_from_the_route(document: Document) -> None:
     # Optional plain-string headers cannot fail validation; oversized bodies can.
     assert "422" not in webhook["responses"]
     assert documented_codes(webhook, 413) == ["PAYLOAD_TOO_LARGE"]
-    invite = operation_for(document, "POST", f"/api/simulations/{uuid.uuid4()}/invite")
+    invite = operation_for(document, "POST", "/api/simulations/1/invite")
     assert invite is not None
     assert documented_codes(invite, 429) == ["RATE_LIMITED"]
     assert invite["responses"]["429"]["headers"]["Retry-After"]["schema"] == {"type": "integer"}
@@ -223,7 +222,7 @@ def _problem_errors(document: Document, body: Document) -> list[str]:
 async def test_problems_as_rendered_match_the_problem_schema(
     client: httpx.AsyncClient, document: Document, idp: IdentityProvider
 ) -> None:
-    unauthenticated = await client.get(f"/api/submissions/{uuid.uuid4()}")
+    unauthenticated = await client.get("/api/submissions/1")
     not_a_recruiter = await client.get("/api/simulations", headers=bearer(idp.token()))
     invalid = await client.get("/api/admin/jobs?limit=0", headers={"X-Admin-Key": ADMIN_KEY})
     bodies = [
@@ -254,7 +253,7 @@ async def test_the_test_client_fails_an_undocumented_problem(
 def test_the_invite_documents_201_for_a_new_invite_and_200_for_the_open_one(
     document: Document,
 ) -> None:
-    invite = operation_for(document, "POST", f"/api/simulations/{uuid.uuid4()}/invite")
+    invite = operation_for(document, "POST", "/api/simulations/1/invite")
     assert invite is not None
     for status in ("200", "201"):
         content = invite["responses"][status]["content"]

@@ -111,7 +111,7 @@ async def test_without_run_details_the_unclaimed_dispatched_run_is_linked(
         )
     )
     async with httpx.AsyncClient() as http:
-        await DISPATCH_RUN.run(_context(database, http), {"runId": str(run.id)})
+        await DISPATCH_RUN.run(_context(database, http), {"runId": run.id})
 
     params = listing.calls.last.request.url.params
     assert (params["event"], params["branch"]) == ("workflow_dispatch", "main")
@@ -120,7 +120,7 @@ async def test_without_run_details_the_unclaimed_dispatched_run_is_linked(
     assert (run.status, run.github_run_id) == ("running", 502)
     assert run.github_run_url == f"{API}/{REPO}/actions/runs/502"
     polls = (await db_session.scalars(select(Job).where(Job.type == "runs.poll"))).all()
-    assert [job.payload["runId"] for job in polls] == [str(run.id)]
+    assert [job.payload["runId"] for job in polls] == [run.id]
 
 
 @respx.mock
@@ -135,7 +135,7 @@ async def test_a_refused_dispatch_ends_the_run_as_an_error(
     )
     async with httpx.AsyncClient() as http:
         with pytest.raises(PermanentJobError) as dead:
-            await DISPATCH_RUN.run(_context(database, http), {"runId": str(run.id)})
+            await DISPATCH_RUN.run(_context(database, http), {"runId": run.id})
     await db_session.refresh(run)
     # The candidate gets a code and words; GitHub's answer is the job's error.
     assert (run.status, run.result_code) == ("error", "DISPATCH_FAILED")

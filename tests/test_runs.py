@@ -48,11 +48,11 @@ async def _push_fix(s: Stack, repo: str) -> str:
     return sha
 
 
-async def _stream(s: Stack, task_id: str, run_id: str) -> list[dict[str, Any]]:
+async def _stream(s: Stack, task_id: int, run_id: int) -> list[dict[str, Any]]:
     return await asyncio.wait_for(_read_stream(s, task_id, run_id), 60)
 
 
-async def _read_stream(s: Stack, task_id: str, run_id: str) -> list[dict[str, Any]]:
+async def _read_stream(s: Stack, task_id: int, run_id: int) -> list[dict[str, Any]]:
     events = []
     async with s.tenon.stream(
         "GET", f"/api/tasks/{task_id}/run/{run_id}/events", headers=candidate_headers(s)
@@ -200,7 +200,7 @@ async def test_a_client_leaving_the_stream_early_is_let_go(
     assert final["status"] == "passed"  # the run itself carried on
 
 
-async def _final_run(s: Stack, task_id: str, run_id: str) -> dict[str, Any] | None:
+async def _final_run(s: Stack, task_id: int, run_id: int) -> dict[str, Any] | None:
     run: dict[str, Any] = (
         await s.tenon.get(f"/api/tasks/{task_id}/run/{run_id}", headers=candidate_headers(s))
     ).json()
@@ -225,7 +225,7 @@ async def _commit(s: Stack, repo: str, path: str, rewrite: Any) -> str:
     return sha
 
 
-async def _reviewed(s: Stack, submission_id: str) -> dict[str, Any]:
+async def _reviewed(s: Stack, submission_id: int) -> dict[str, Any]:
     async def done() -> dict[str, Any] | None:
         detail: dict[str, Any] = (
             await s.tenon.get(f"/api/submissions/{submission_id}", headers=s.recruiter)

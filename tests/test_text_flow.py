@@ -5,6 +5,7 @@ and the CSV."""
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
 from dataclasses import dataclass, field
@@ -24,7 +25,14 @@ from app.jobs.worker import Worker
 from app.notifications.email import EmailMessage, SendResult
 from app.simulations.models import Simulation
 from tests.factories import create_candidate_session, create_company, create_recruiter
-from tests.support.api import SIMULATION, TEXT_TASKS, assert_problem, bearer, create_simulation
+from tests.support.api import (
+    SIMULATION,
+    TEXT_TASKS,
+    assert_ids,
+    assert_problem,
+    bearer,
+    create_simulation,
+)
 from tests.support.identity import IdentityProvider
 from tests.support.jobs import job_services
 
@@ -96,6 +104,7 @@ async def test_simulation_is_created_with_the_default_five_day_plan(world: World
     simulation = await _simulation(world)
     tasks = simulation["tasks"]
     assert isinstance(tasks, list)
+    assert_ids(simulation["id"], *(t["id"] for t in tasks))
     assert [(t["dayIndex"], t["type"]) for t in tasks] == [
         (1, "design"),
         (2, "code"),
@@ -149,6 +158,37 @@ async def test_simulations_are_listed_newest_first_with_cursor_pagination(world:
     assert [item["id"] for item in rest.json()["items"]] == [created[0]["id"]]
     bad = await world.client.get("/api/simulations?cursor=garbage", headers=world.recruiter)
     assert_problem(bad, 422, "CURSOR_INVALID")
+    # A well-formed cursor whose id no BIGINT can hold is refused the same way.
+    moment = "2026-12-01T00:00:00+00:00"
+    for item_id in ("0", "9223372036854775808"):
+        cursor = base64.urlsafe_b64encode(f"{moment}|{item_id}".encode()).decode().rstrip("=")
+        out_of_range = await world.client.get(
+            f"/api/simulations?cursor={cursor}", headers=world.recruiter
+        )
+        assert_problem(out_of_range, 422, "CURSOR_INVALID")
+
+
+@pytest.mark.parametrize("bad_id", ["abc", "0", "-3", "9223372036854775808"])
+async def test_an_id_that_is_not_a_positive_bigint_is_422_naming_the_parameter(
+    world: World, bad_id: str
+) -> None:
+    in_path = await world.client.get(f"/api/submissions/{bad_id}", headers=world.recruiter)
+    body = assert_problem(in_path, 422, "VALIDATION_FAILED")
+    assert [error["loc"] for error in body["errors"]] == [["path", "submission_id"]]
+
+    in_query = await world.client.get(
+        f"/api/submissions?simulationId={bad_id}", headers=world.recruiter
+    )
+    body = assert_problem(in_query, 422, "VALIDATION_FAILED")
+    assert [error["loc"] for error in body["errors"]] == [["query", "simulationId"]]
+
+    in_header = await world.client.post(
+        "/api/tasks/1/submit",
+        json={"contentText": "x"},
+        headers=world.candidate | {"x-candidate-session-id": bad_id},
+    )
+    body = assert_problem(in_header, 422, "VALIDATION_FAILED")
+    assert [error["loc"] for error in body["errors"]] == [["header", "x-candidate-session-id"]]
 
 
 async def test_without_paging_parameters_lists_are_capped_arrays_with_paging_headers(
@@ -201,6 +241,7 @@ async def test_the_whole_text_task_flow(world: World, database: Database) -> Non
     assert invite["inviteEmailStatus"] == "queued"
     assert invite["inviteUrl"] == f"http://localhost:3000/candidate/session/{invite['token']}"
     cs_id = invite["candidateSessionId"]
+    assert_ids(cs_id)
 
     again = await _invite(world, sim_id, email=CANDIDATE_EMAIL.upper())
     assert again.status_code == 200
@@ -257,7 +298,7 @@ async def test_the_whole_text_task_flow(world: World, database: Database) -> Non
     assert mine["progress"] == {"completed": 0, "current": 1, "total": 3}
     assert mine["isExpired"] is False
 
-    session_header = world.candidate | {"x-candidate-session-id": cs_id}
+    session_header = world.candidate | {"x-candidate-session-id": str(cs_id)}
     current = await client.get(
         f"/api/candidate/session/{cs_id}/current_task", headers=world.candidate
     )
@@ -292,6 +333,9 @@ async def test_the_whole_text_task_flow(world: World, database: Database) -> Non
         results.append(response.json())
     assert [r["progress"]["completed"] for r in results] == [1, 2, 3]
     assert [r["isComplete"] for r in results] == [False, False, True]
+    assert_ids(*(r["submissionId"] for r in results))
+    assert [r["taskId"] for r in results] == task_ids
+    assert {r["candidateSessionId"] for r in results} == {cs_id}
 
     twice = await client.post(
         f"/api/tasks/{task_ids[0]}/submit", json={"contentText": "again"}, headers=session_header
@@ -308,6 +352,10 @@ async def test_the_whole_text_task_flow(world: World, database: Database) -> Non
     assert listing.json()["total"] == 3
     assert [item["dayIndex"] for item in listing.json()["items"]] == [3, 2, 1]
     assert listing.json()["items"][0]["candidateName"] == "Ada <b>Lovelace</b>"
+    assert [
+        (item["submissionId"], item["candidateSessionId"], item["taskId"])
+        for item in listing.json()["items"]
+    ] == [(r["submissionId"], cs_id, r["taskId"]) for r in reversed(results)]
     by_task = await client.get(f"/api/submissions?taskId={task_ids[1]}", headers=world.recruiter)
     assert [item["dayIndex"] for item in by_task.json()["items"]] == [2]
     paged = await client.get(
@@ -324,6 +372,10 @@ async def test_the_whole_text_task_flow(world: World, database: Database) -> Non
     assert detail.status_code == 200, detail.text
     assert detail.json()["contentText"] == "  Day 1: my answer.\n"
     assert detail.json()["task"]["prompt"] == "Design it."
+    assert (detail.json()["submissionId"], detail.json()["task"]["id"]) == (
+        results[0]["submissionId"],
+        task_ids[0],
+    )
     timeline = [event["type"] for event in detail.json()["timeline"]]
     assert timeline == [
         "candidate.invited",
@@ -433,7 +485,7 @@ async def test_other_candidates_cannot_claim_or_act_on_a_session(world: World) -
     submit = await world.client.post(
         f"/api/tasks/{task_id}/submit",
         json={"contentText": "mine now"},
-        headers=stranger | {"x-candidate-session-id": cs_id},
+        headers=stranger | {"x-candidate-session-id": str(cs_id)},
     )
     assert_problem(submit, 404, "CANDIDATE_SESSION_NOT_FOUND")
     other_simulation = await _simulation(world, tasks=TEXT_TASKS)
@@ -441,7 +493,7 @@ async def test_other_candidates_cannot_claim_or_act_on_a_session(world: World) -
     wrong_task = await world.client.post(
         f"/api/tasks/{foreign_task}/submit",
         json={"contentText": "x"},
-        headers=world.candidate | {"x-candidate-session-id": cs_id},
+        headers=world.candidate | {"x-candidate-session-id": str(cs_id)},
     )
     assert_problem(wrong_task, 404, "TASK_NOT_FOUND")
     as_recruiter = await world.client.get(

@@ -54,7 +54,7 @@ def _push(work: Path, path: str, branch: str = "main") -> str:
     return git_client("rev-parse", "HEAD", cwd=work).stdout.strip()
 
 
-async def _latest(s: Stack, task_id: str) -> str:
+async def _latest(s: Stack, task_id: int) -> str:
     sha: str = (await codespace_status(s, task_id)).json()["latestCommitSha"]
     return sha
 

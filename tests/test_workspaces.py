@@ -131,11 +131,11 @@ async def _claimed_session(
     return cs_id, [task["id"] for task in simulation["tasks"]]
 
 
-def _headers(scene: Scene, cs_id: str) -> dict[str, str]:
-    return scene.candidate | {"x-candidate-session-id": cs_id}
+def _headers(scene: Scene, cs_id: int) -> dict[str, str]:
+    return scene.candidate | {"x-candidate-session-id": str(cs_id)}
 
 
-async def _init(scene: Scene, cs_id: str, task_id: str, username: str) -> httpx.Response:
+async def _init(scene: Scene, cs_id: int, task_id: int, username: str) -> httpx.Response:
     return await scene.client.post(
         f"/api/tasks/{task_id}/codespace/init",
         json={"githubUsername": username},
@@ -224,7 +224,7 @@ async def test_status_before_init_is_404_and_other_sessions_are_404(scene: Scene
     foreign = await scene.client.post(
         f"/api/tasks/{task_ids[0]}/codespace/init",
         json={"githubUsername": "octocat"},
-        headers=stranger | {"x-candidate-session-id": cs_id},
+        headers=stranger | {"x-candidate-session-id": str(cs_id)},
     )
     assert_problem(foreign, 404, "CANDIDATE_SESSION_NOT_FOUND")
 
@@ -303,7 +303,7 @@ async def test_a_missing_template_repository_fails_with_a_code_and_words_not_exc
     assert "tenon-templates/python-fastapi was not found" in (job.last_error or "")
 
 
-async def _expected_name(database: Database, workspace_id: str) -> str:
+async def _expected_name(database: Database, workspace_id: int) -> str:
     async with database.sessionmaker() as session:
         workspace = await session.get(Workspace, workspace_id)
         assert workspace is not None
@@ -327,9 +327,7 @@ async def test_concurrent_inits_make_one_repository(
     assert _generates(stats) == 1
     async with jobs_db.session_scope() as session:
         workspaces = (
-            await session.scalars(
-                select(Workspace).where(Workspace.candidate_session_id == uuid.UUID(cs_id))
-            )
+            await session.scalars(select(Workspace).where(Workspace.candidate_session_id == cs_id))
         ).all()
         jobs = await session.scalar(
             select(func.count()).select_from(Job).where(Job.type == "workspaces.provision")
@@ -405,7 +403,7 @@ async def test_expiry_revokes_access_refuses_submissions_and_an_extension_reopen
     )
     repo = status.json()["repoFullName"]
 
-    cs = await db_session.get(CandidateSession, uuid.UUID(cs_id))
+    cs = await db_session.get(CandidateSession, cs_id)
     assert cs is not None
     cs.expires_at = clock.now() - timedelta(minutes=1)
     await db_session.flush()
@@ -477,7 +475,7 @@ async def test_retention_archives_or_deletes_repositories_of_long_ended_sessions
         await _run_jobs(scene, database, clock=clock)
         workspace = (await db_session.scalars(select(Workspace))).one()
         await db_session.refresh(workspace)
-        cs = await db_session.get(CandidateSession, uuid.UUID(cs_id))
+        cs = await db_session.get(CandidateSession, cs_id)
         assert cs is not None
         cs.status, cs.completed_at = "completed", clock.now() - timedelta(days=31)
         await db_session.flush()

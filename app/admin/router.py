@@ -15,6 +15,7 @@ from app.core.db import DbSession
 from app.core.errors import ConflictError, NotFoundError
 from app.core.openapi import raises
 from app.core.pagination import DEFAULT_LIMIT, Limit, Page
+from app.core.schemas import EntityId
 from app.integrations.github import template_health
 from app.integrations.github.template_catalog import Catalog
 from app.jobs import service as jobs
@@ -65,7 +66,7 @@ async def list_jobs(
     (ConflictError, "JOB_NOT_RETRYABLE"),
     (ConflictError, "JOB_DUPLICATE_PENDING"),
 )
-async def retry_job(job_id: int, session: DbSession, clock: CurrentClock) -> JobOut:
+async def retry_job(job_id: EntityId, session: DbSession, clock: CurrentClock) -> JobOut:
     """Run a failed or dead job again now."""
     return await jobs.retry_job(session, job_id, clock)
 

@@ -2,27 +2,25 @@
 
 from __future__ import annotations
 
-import uuid
-
 from pydantic import Field
 
 from app.core.schemas import ApiModel
 
 
 class CompanyRef(ApiModel):
-    id: uuid.UUID
+    id: int
     name: str
 
 
 class RecruiterProfile(ApiModel):
-    id: uuid.UUID
+    id: int
     email: str
     name: str
     company: CompanyRef
 
 
 class Me(ApiModel):
-    id: uuid.UUID | None = Field(description="The recruiter's user id; null for others.")
+    id: int | None = Field(description="The recruiter's user id; null for others.")
     name: str | None = Field(description="The recruiter's name; null for others.")
     role: str | None = Field(
         description="The caller's main role: `recruiter` before `candidate`; null for neither."

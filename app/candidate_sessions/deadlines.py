@@ -3,7 +3,6 @@ is then revoked and the last commit recorded), and recruiters' extensions."""
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime, timedelta
 
 import structlog
@@ -59,8 +58,8 @@ EXPIRY_SWEEP = PeriodicJob(EXPIRE_LAPSED_SESSIONS, SWEEP_EVERY)
 async def extend(
     session: AsyncSession,
     recruiter: Recruiter,
-    simulation_id: uuid.UUID,
-    cs_id: uuid.UUID,
+    simulation_id: int,
+    cs_id: int,
     expires_at: datetime,
     *,
     now: datetime,

@@ -7,8 +7,6 @@ session stays `queued` until the last attempt fails.
 
 from __future__ import annotations
 
-import uuid
-
 import structlog
 
 from app.candidate_sessions.models import OPEN_SESSION_STATUSES, CandidateSession
@@ -25,7 +23,7 @@ log = structlog.get_logger(__name__)
 
 
 class InviteEmailRef(ApiModel):
-    candidate_session_id: uuid.UUID
+    candidate_session_id: int
 
 
 def invite_url(app: AppSettings, token: str) -> str:
@@ -41,7 +39,7 @@ async def _send_invite_email(context: JobContext, ref: InviteEmailRef) -> None:
         if cs is None:
             raise PermanentJobError(f"No candidate session {ref.candidate_session_id}.")
         if cs.status not in OPEN_SESSION_STATUSES:
-            log.info("invites.email_skipped", candidate_session_id=str(cs.id), status=cs.status)
+            log.info("invites.email_skipped", candidate_session_id=cs.id, status=cs.status)
             return
         simulation = await session.get(Simulation, cs.simulation_id)
         assert simulation is not None  # foreign key

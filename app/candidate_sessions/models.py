@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 from typing import Any, Literal, get_args
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, LargeBinary, Text, column, func, text
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    Text,
+    column,
+    func,
+    text,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 from typing_extensions import TypeAliasType
 
-from app.core.db import Base, TimestampMixin
+from app.core.db import Base, IdPrimaryKey, TimestampMixin
 
 SessionStatus = TypeAliasType(
     "SessionStatus", Literal["invited", "in_progress", "completed", "expired", "revoked"]
@@ -32,10 +41,10 @@ class CandidateSession(TimestampMixin, Base):
         CheckConstraint(column("email_attempts") >= 0, name="email_attempts_non_negative"),
     )
 
-    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    id: Mapped[IdPrimaryKey]
     # RESTRICT: candidate data must not disappear along with a simulation.
-    simulation_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("simulations.id", ondelete="RESTRICT")
+    simulation_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("simulations.id", ondelete="RESTRICT")
     )
     candidate_name: Mapped[str] = mapped_column(Text)
     invite_email: Mapped[str] = mapped_column(Text)
@@ -83,8 +92,8 @@ class FitProfile(TimestampMixin, Base):
 
     __tablename__ = "fit_profiles"
 
-    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
-    candidate_session_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("candidate_sessions.id", ondelete="CASCADE"), unique=True
+    id: Mapped[IdPrimaryKey]
+    candidate_session_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("candidate_sessions.id", ondelete="CASCADE"), unique=True
     )
     data: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))

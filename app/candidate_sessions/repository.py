@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,7 +20,7 @@ from app.submissions.models import Submission
 _is_open = CandidateSession.status.in_(OPEN_SESSION_STATUSES)
 
 
-async def insert_open_session(session: AsyncSession, values: dict[str, Any]) -> uuid.UUID | None:
+async def insert_open_session(session: AsyncSession, values: dict[str, Any]) -> int | None:
     """Insert an invite; None when the simulation already has an open one for this email
     (any case). Concurrent inserts for one email wait on each other: one wins."""
     statement = (
@@ -40,7 +39,7 @@ async def insert_open_session(session: AsyncSession, values: dict[str, Any]) -> 
 
 
 async def by_email(
-    session: AsyncSession, simulation_id: uuid.UUID, email: str
+    session: AsyncSession, simulation_id: int, email: str
 ) -> Sequence[CandidateSession]:
     statement = (
         select(CandidateSession)
@@ -54,13 +53,13 @@ async def by_email(
 
 
 async def by_id(
-    session: AsyncSession, candidate_session_id: uuid.UUID, *, for_update: bool = False
+    session: AsyncSession, candidate_session_id: int, *, for_update: bool = False
 ) -> CandidateSession | None:
     return await session.get(CandidateSession, candidate_session_id, with_for_update=for_update)
 
 
 async def in_simulation(
-    session: AsyncSession, simulation_id: uuid.UUID, candidate_session_id: uuid.UUID
+    session: AsyncSession, simulation_id: int, candidate_session_id: int
 ) -> CandidateSession | None:
     statement = select(CandidateSession).where(
         CandidateSession.id == candidate_session_id,
@@ -83,7 +82,7 @@ async def with_simulation_by_token_hash(
 
 
 async def with_simulation_by_id(
-    session: AsyncSession, candidate_session_id: uuid.UUID
+    session: AsyncSession, candidate_session_id: int
 ) -> tuple[CandidateSession, Simulation, Company] | None:
     statement = (
         select(CandidateSession, Simulation, Company)
@@ -96,7 +95,7 @@ async def with_simulation_by_id(
 
 
 async def claim(
-    session: AsyncSession, candidate_session_id: uuid.UUID, *, subject: str, now: datetime
+    session: AsyncSession, candidate_session_id: int, *, subject: str, now: datetime
 ) -> bool:
     """Bind an unclaimed session to `subject`; False if someone already holds it. Two
     concurrent claims serialise on the row: the second sees it bound and gets False."""
@@ -149,10 +148,10 @@ async def with_simulations_for_email(
 
 async def page_with_progress(
     session: AsyncSession,
-    simulation_id: uuid.UUID,
+    simulation_id: int,
     *,
     limit: int,
-    after: tuple[datetime, uuid.UUID] | None,
+    after: tuple[datetime, int] | None,
 ) -> tuple[Sequence[tuple[CandidateSession, int]], int, int]:
     """Sessions in invitation order with their submission counts, the total number of
     sessions and the simulation's number of tasks."""
@@ -188,7 +187,7 @@ async def page_with_progress(
 
 
 async def all_of_simulation(
-    session: AsyncSession, simulation_id: uuid.UUID
+    session: AsyncSession, simulation_id: int
 ) -> Sequence[CandidateSession]:
     statement = (
         select(CandidateSession)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
@@ -35,6 +34,7 @@ from app.core.pagination import (
     page_or_bare,
 )
 from app.core.rate_limit import Limiter
+from app.core.schemas import EntityId
 from app.core.settings import CurrentSettings
 from app.events.schemas import EventOut
 from app.jobs.registry import CurrentServices
@@ -63,7 +63,7 @@ candidate_router = APIRouter(prefix="/candidate", tags=["candidate"])
     ConflictError,  # a concurrent change to the same invite; retryable
 )
 async def invite_candidate(
-    simulation_id: uuid.UUID,
+    simulation_id: EntityId,
     body: InviteCreate,
     recruiter: RecruiterUser,
     session: DbSession,
@@ -93,8 +93,8 @@ async def invite_candidate(
 @recruiter_router.post("/candidates/{cs_id}/invite/resend", response_model=InviteResult)
 @raises(SIMULATION_NOT_FOUND, CANDIDATE_SESSION_NOT_FOUND, (ConflictError, "INVITE_NOT_OPEN"))
 async def resend_invite(
-    simulation_id: uuid.UUID,
-    cs_id: uuid.UUID,
+    simulation_id: EntityId,
+    cs_id: EntityId,
     recruiter: RecruiterUser,
     session: DbSession,
     clock: CurrentClock,
@@ -125,8 +125,8 @@ async def resend_invite(
     (ConflictError, "SESSION_CLOSED"),
 )
 async def extend_deadline(
-    simulation_id: uuid.UUID,
-    cs_id: uuid.UUID,
+    simulation_id: EntityId,
+    cs_id: EntityId,
     body: ExtendRequest,
     recruiter: RecruiterUser,
     session: DbSession,
@@ -148,7 +148,7 @@ async def extend_deadline(
 )
 @raises(SIMULATION_NOT_FOUND, INVALID_CURSOR)
 async def list_candidates(
-    simulation_id: uuid.UUID,
+    simulation_id: EntityId,
     recruiter: RecruiterUser,
     session: DbSession,
     request: Request,
@@ -174,7 +174,7 @@ async def list_candidates(
 @recruiter_router.get("/candidates/{cs_id}/events", response_model=list[EventOut])
 @raises(SIMULATION_NOT_FOUND, CANDIDATE_SESSION_NOT_FOUND)
 async def list_candidate_events(
-    simulation_id: uuid.UUID, cs_id: uuid.UUID, recruiter: RecruiterUser, session: DbSession
+    simulation_id: EntityId, cs_id: EntityId, recruiter: RecruiterUser, session: DbSession
 ) -> list[EventOut]:
     """A candidate session's timeline, oldest first."""
     return await service.candidate_timeline(session, recruiter, simulation_id, cs_id)
@@ -197,7 +197,7 @@ async def list_my_invites(
 @candidate_router.get("/session/{cs_id}/current_task", response_model=CurrentTask)
 @raises(CANDIDATE_SESSION_NOT_FOUND)
 async def get_current_task(
-    cs_id: uuid.UUID, candidate: CandidateUser, session: DbSession
+    cs_id: EntityId, candidate: CandidateUser, session: DbSession
 ) -> CurrentTask:
     """The first task without a submission, and progress."""
     return await submissions.current_task(session, candidate, cs_id)

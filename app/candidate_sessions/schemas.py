@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 from typing import Annotated, Literal
 
@@ -47,7 +46,7 @@ class ExtendRequest(ApiModel):
 class InviteResult(ApiModel):
     model_config = example(
         {
-            "candidateSessionId": "6f1c2b9e-4d0a-4c8e-9a57-3f2d1e0b7a64",
+            "candidateSessionId": 42,
             "token": "q8Jx3vT0bWm2Yp5Nc7Rk1Lh9Ds4Fg6Za",
             "inviteUrl": "http://localhost:3000/candidate/session/q8Jx3vT0bWm2Yp5Nc7Rk1Lh9Ds4Fg6Za",
             "outcome": "created",
@@ -56,7 +55,7 @@ class InviteResult(ApiModel):
         }
     )
 
-    candidate_session_id: uuid.UUID
+    candidate_session_id: int
     token: str | None = Field(description="Shown once, when created or rotated; else null.")
     invite_url: str
     outcome: InviteOutcome
@@ -90,7 +89,7 @@ class EmailDelivery(ApiModel):
 class CandidateRow(ApiModel):
     model_config = example(
         {
-            "candidateSessionId": "6f1c2b9e-4d0a-4c8e-9a57-3f2d1e0b7a64",
+            "candidateSessionId": 42,
             "candidateName": "Ada Lovelace",
             "inviteEmail": "ada@example.com",
             "status": "in_progress",
@@ -116,7 +115,7 @@ class CandidateRow(ApiModel):
         }
     )
 
-    candidate_session_id: uuid.UUID
+    candidate_session_id: int
     candidate_name: str
     invite_email: str
     status: PublicSessionStatus
@@ -136,7 +135,7 @@ class CandidateRow(ApiModel):
 
 
 class SimulationRef(ApiModel):
-    id: uuid.UUID
+    id: int
     title: str
     role: str
     company: str
@@ -145,7 +144,7 @@ class SimulationRef(ApiModel):
 class InviteView(ApiModel):
     model_config = example(
         {
-            "candidateSessionId": "6f1c2b9e-4d0a-4c8e-9a57-3f2d1e0b7a64",
+            "candidateSessionId": 42,
             "status": "in_progress",
             "state": "in_progress",
             "claimedAt": "2026-12-01T10:12:00Z",
@@ -154,7 +153,7 @@ class InviteView(ApiModel):
             "expiresAt": "2026-12-15T09:00:00Z",
             "candidateName": "Ada Lovelace",
             "simulation": {
-                "id": "4b0d8e2a-7c1f-4e6b-9a3d-5f2e8c1b0a97",
+                "id": 17,
                 "title": "Backend engineer, payments team",
                 "role": "Backend Engineer",
                 "company": "Acme Robotics",
@@ -162,7 +161,7 @@ class InviteView(ApiModel):
         }
     )
 
-    candidate_session_id: uuid.UUID
+    candidate_session_id: int
     status: PublicSessionStatus
     state: SessionStatus = Field(description=_STATE_DESCRIPTION)
     claimed_at: datetime | None
@@ -178,7 +177,7 @@ class CandidateInvite(InviteView):
 
     model_config = example(
         {
-            "candidateSessionId": "6f1c2b9e-4d0a-4c8e-9a57-3f2d1e0b7a64",
+            "candidateSessionId": 42,
             "status": "in_progress",
             "state": "in_progress",
             "claimedAt": "2026-12-01T10:12:00Z",
@@ -187,7 +186,7 @@ class CandidateInvite(InviteView):
             "expiresAt": "2026-12-15T09:00:00Z",
             "candidateName": "Ada Lovelace",
             "simulation": {
-                "id": "4b0d8e2a-7c1f-4e6b-9a3d-5f2e8c1b0a97",
+                "id": 17,
                 "title": "Backend engineer, payments team",
                 "role": "Backend Engineer",
                 "company": "Acme Robotics",
@@ -214,7 +213,7 @@ class CandidateInvite(InviteView):
 
 
 class CurrentTaskRef(ApiModel):
-    id: uuid.UUID
+    id: int
     day_index: int
     title: str
     type: TaskType
@@ -224,28 +223,28 @@ class CurrentTaskRef(ApiModel):
 class CurrentTask(ApiModel):
     model_config = example(
         {
-            "candidateSessionId": "6f1c2b9e-4d0a-4c8e-9a57-3f2d1e0b7a64",
+            "candidateSessionId": 42,
             "status": "in_progress",
             "state": "in_progress",
             "currentDayIndex": 2,
             "currentTask": {
-                "id": "2b3c4d5e-6f7a-4b8c-9d0e-1f2a3b4c5d6e",
+                "id": 82,
                 "dayIndex": 2,
                 "title": "Implement partial refunds",
                 "type": "code",
                 "description": "Make the refund tests pass.",
             },
-            "completedTaskIds": ["1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d"],
+            "completedTaskIds": [81],
             "progress": {"completed": 1, "current": 2, "total": 5},
             "isComplete": False,
         }
     )
 
-    candidate_session_id: uuid.UUID
+    candidate_session_id: int
     status: PublicSessionStatus
     state: SessionStatus = Field(description=_STATE_DESCRIPTION)
     current_day_index: int | None
     current_task: CurrentTaskRef | None
-    completed_task_ids: list[uuid.UUID]
+    completed_task_ids: list[int]
     progress: Progress
     is_complete: bool

@@ -6,7 +6,6 @@ look-up) and encrypted (so the email job can build the link; see app.core.securi
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
@@ -106,7 +105,7 @@ def _result(
 async def invite(
     session: AsyncSession,
     recruiter: Recruiter,
-    simulation_id: uuid.UUID,
+    simulation_id: int,
     body: InviteCreate,
     *,
     now: datetime,
@@ -132,7 +131,6 @@ async def invite(
     inserted = await repository.insert_open_session(
         session,
         {
-            "id": uuid.uuid4(),
             "simulation_id": simulation.id,
             "candidate_name": body.candidate_name,
             "invite_email": email,
@@ -150,7 +148,7 @@ async def invite(
         )
         if existing is None:  # closed between our insert and our look-up: rare, retryable
             raise ConflictError("The invite changed meanwhile; try again.", retryable=True)
-        log.info("invites.existing", candidate_session_id=str(existing.id))
+        log.info("invites.existing", candidate_session_id=existing.id)
         return _result(existing, "existing", settings, cipher)
 
     candidate_session = await repository.by_id(session, inserted)
@@ -174,7 +172,7 @@ async def invite(
         data={"candidateName": body.candidate_name},
         occurred_at=now,
     )
-    log.info("invites.created", candidate_session_id=str(candidate_session.id))
+    log.info("invites.created", candidate_session_id=candidate_session.id)
     return _result(candidate_session, "created", settings, cipher, fresh_token=token)
 
 
@@ -183,7 +181,7 @@ def _is_open(candidate_session: CandidateSession) -> bool:
 
 
 async def session_of_simulation(
-    session: AsyncSession, recruiter: Recruiter, simulation_id: uuid.UUID, cs_id: uuid.UUID
+    session: AsyncSession, recruiter: Recruiter, simulation_id: int, cs_id: int
 ) -> CandidateSession:
     simulation = await simulations.simulation_for(session, recruiter, simulation_id)
     candidate_session = await repository.in_simulation(session, simulation.id, cs_id)
@@ -195,8 +193,8 @@ async def session_of_simulation(
 async def resend(
     session: AsyncSession,
     recruiter: Recruiter,
-    simulation_id: uuid.UUID,
-    cs_id: uuid.UUID,
+    simulation_id: int,
+    cs_id: int,
     *,
     rotate_token: bool,
     now: datetime,
@@ -231,7 +229,7 @@ async def resend(
 async def list_candidates(
     session: AsyncSession,
     recruiter: Recruiter,
-    simulation_id: uuid.UUID,
+    simulation_id: int,
     *,
     limit: int,
     cursor: str | None,
@@ -293,13 +291,13 @@ def _candidate_row(
 
 
 async def candidate_timeline(
-    session: AsyncSession, recruiter: Recruiter, simulation_id: uuid.UUID, cs_id: uuid.UUID
+    session: AsyncSession, recruiter: Recruiter, simulation_id: int, cs_id: int
 ) -> list[EventOut]:
     candidate_session = await session_of_simulation(session, recruiter, simulation_id, cs_id)
     return await timeline_of(session, candidate_session.id)
 
 
-async def timeline_of(session: AsyncSession, cs_id: uuid.UUID) -> list[EventOut]:
+async def timeline_of(session: AsyncSession, cs_id: int) -> list[EventOut]:
     return [EventOut.model_validate(event) for event in await events.timeline(session, cs_id)]
 
 
@@ -365,7 +363,7 @@ async def claim(
         actor_id=principal.subject,
         occurred_at=now,
     )
-    log.info("invites.claimed", candidate_session_id=str(cs.id))
+    log.info("invites.claimed", candidate_session_id=cs.id)
     return _view(cs, simulation, company)
 
 
@@ -407,7 +405,7 @@ async def invites_for(
 
 
 async def owned_session(
-    session: AsyncSession, principal: Principal, cs_id: uuid.UUID, *, for_update: bool = False
+    session: AsyncSession, principal: Principal, cs_id: int, *, for_update: bool = False
 ) -> CandidateSession:
     """The caller's own claimed session; anyone else's is answered as missing."""
     candidate_session = await repository.by_id(session, cs_id, for_update=for_update)
@@ -417,7 +415,7 @@ async def owned_session(
 
 
 async def all_of_simulation(
-    session: AsyncSession, simulation_id: uuid.UUID
+    session: AsyncSession, simulation_id: int
 ) -> Sequence[CandidateSession]:
     return await repository.all_of_simulation(session, simulation_id)
 

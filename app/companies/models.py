@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Text, func
+from sqlalchemy import BigInteger, ForeignKey, Index, Text, func
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.core.db import Base, TimestampMixin
+from app.core.db import Base, IdPrimaryKey, TimestampMixin
 
 
 class Company(Base):
     __tablename__ = "companies"
 
-    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    id: Mapped[IdPrimaryKey]
     name: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
@@ -27,9 +26,9 @@ class User(TimestampMixin, Base):
 
     __tablename__ = "users"
 
-    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
-    company_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("companies.id", ondelete="RESTRICT"), index=True
+    id: Mapped[IdPrimaryKey]
+    company_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("companies.id", ondelete="RESTRICT"), index=True
     )
     email: Mapped[str] = mapped_column(Text)
     name: Mapped[str] = mapped_column(Text)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
-
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,7 +13,7 @@ async def insert_company(session: AsyncSession, name: str) -> Company | None:
     """Insert a company; None when one with that name (any case) exists."""
     statement = (
         insert(Company)
-        .values(id=uuid.uuid4(), name=name)
+        .values(name=name)
         .on_conflict_do_nothing(index_elements=[func.lower(Company.name)])
         .returning(Company)
     )
@@ -27,17 +25,17 @@ async def company_by_name(session: AsyncSession, name: str) -> Company | None:
     return (await session.scalars(statement)).one_or_none()
 
 
-async def company_by_id(session: AsyncSession, company_id: uuid.UUID) -> Company | None:
+async def company_by_id(session: AsyncSession, company_id: int) -> Company | None:
     return await session.get(Company, company_id)
 
 
 async def insert_recruiter(
-    session: AsyncSession, *, company_id: uuid.UUID, email: str, name: str
+    session: AsyncSession, *, company_id: int, email: str, name: str
 ) -> User | None:
     """Insert a recruiter; None when that email (any case) is already registered."""
     statement = (
         insert(User)
-        .values(id=uuid.uuid4(), company_id=company_id, email=email, name=name)
+        .values(company_id=company_id, email=email, name=name)
         .on_conflict_do_nothing(index_elements=[func.lower(User.email)])
         .returning(User)
     )

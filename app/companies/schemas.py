@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 from typing import Annotated
 
 from pydantic import EmailStr, Field, StringConstraints
 
-from app.core.schemas import ApiModel
+from app.core.schemas import ApiModel, EntityId
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 
@@ -18,20 +17,20 @@ class CompanyCreate(ApiModel):
 
 
 class CompanyOut(ApiModel):
-    id: uuid.UUID
+    id: int
     name: str
     created_at: datetime
 
 
 class RecruiterCreate(ApiModel):
-    company_id: uuid.UUID
+    company_id: EntityId
     email: EmailStr = Field(examples=["jane@acme.example"])
     name: Name = Field(examples=["Jane Doe"])
 
 
 class RecruiterOut(ApiModel):
-    id: uuid.UUID
-    company_id: uuid.UUID
+    id: int
+    company_id: int
     email: str
     name: str
     created_at: datetime

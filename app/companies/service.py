@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 
 import structlog
@@ -35,12 +34,12 @@ async def create_company(session: AsyncSession, name: str) -> Company:
     company = await repository.insert_company(session, name)
     if company is None:
         raise ConflictError(f"A company named {name!r} already exists.", code="COMPANY_EXISTS")
-    log.info("companies.company.created", company_id=str(company.id))
+    log.info("companies.company.created", company_id=company.id)
     return company
 
 
 async def create_recruiter(
-    session: AsyncSession, *, company_id: uuid.UUID, email: str, name: str
+    session: AsyncSession, *, company_id: int, email: str, name: str
 ) -> User:
     company = await repository.company_by_id(session, company_id)
     if company is None:
@@ -48,7 +47,7 @@ async def create_recruiter(
     user = await repository.insert_recruiter(session, company_id=company.id, email=email, name=name)
     if user is None:
         raise ConflictError("A recruiter with this email already exists.", code="RECRUITER_EXISTS")
-    log.info("companies.recruiter.created", user_id=str(user.id), company_id=str(company.id))
+    log.info("companies.recruiter.created", user_id=user.id, company_id=company.id)
     return user
 
 

@@ -14,7 +14,16 @@ from datetime import datetime
 from typing import Annotated, Any, ClassVar
 
 from fastapi import Depends, Request
-from sqlalchemy import ColumnElement, DateTime, MetaData, TextClause, func, text
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    DateTime,
+    Identity,
+    MetaData,
+    TextClause,
+    func,
+    text,
+)
 from sqlalchemy.dialects.postgresql.base import PGDialect
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError
@@ -35,6 +44,11 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+# Every table's primary key: a positive BIGINT the database assigns (SPEC §4: ids are
+# positive integers). Columns referring to one are `BigInteger` too.
+IdPrimaryKey = Annotated[int, mapped_column(BigInteger, Identity(), primary_key=True)]
 
 
 class Base(DeclarativeBase):

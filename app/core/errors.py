@@ -215,7 +215,9 @@ def _validation_detail(errors: Sequence[Mapping[str, Any]]) -> str:
     """A sentence naming the fields at fault, e.g. `body.githubUsername: Field required`."""
     named = [f"{'.'.join(error['loc'])}: {error['msg']}" for error in errors[:3]]
     more = f" (and {len(errors) - 3} more)" if len(errors) > 3 else ""
-    return f"The request is invalid: {'; '.join(named)}{more}." if named else "The request is invalid."
+    return (
+        f"The request is invalid: {'; '.join(named)}{more}." if named else "The request is invalid."
+    )
 
 
 async def _handle_app_error(request: Request, exc: Exception) -> JSONResponse:

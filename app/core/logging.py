@@ -31,7 +31,6 @@ _SENSITIVE_KEY_PARTS = (
     "credential",
 )
 
-_UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 _SEGMENT_END = r"(?=[/?#\s\"']|$)"
 # Invite tokens are long URL-safe strings; short route words such as "resend" are not.
 _TOKEN = rf"[A-Za-z0-9_-]{{20,}}{_SEGMENT_END}"
@@ -51,11 +50,9 @@ _STRING_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
     ),
     (re.compile(rf"(/invite/){_TOKEN}"), rf"\1{REDACTED}"),
     # /candidate/session/{token} and …/{token}/claim carry the invite token; the
-    # …/{uuid}/current_task route carries a session id, which stays readable.
-    (
-        re.compile(rf"(/candidate/session/)(?!{_UUID}{_SEGMENT_END}){_TOKEN}"),
-        rf"\1{REDACTED}",
-    ),
+    # …/{id}/current_task route carries a session id (at most 19 digits, shorter than any
+    # token), which stays readable.
+    (re.compile(rf"(/candidate/session/){_TOKEN}"), rf"\1{REDACTED}"),
 )
 
 _HANDLER_MARK = "_tenon_handler"

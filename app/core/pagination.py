@@ -8,7 +8,6 @@ parameter (the original front end reads arrays there): the array is capped at
 from __future__ import annotations
 
 import base64
-import uuid
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Annotated, Generic, TypeVar
@@ -17,13 +16,13 @@ from fastapi import Query, Request, Response
 
 from app.core.errors import UnprocessableError
 from app.core.openapi import ErrorSpec
-from app.core.schemas import ApiModel
+from app.core.schemas import MAX_ID, ApiModel
 
 T = TypeVar("T")
 R = TypeVar("R")
 
 # Lists are ordered by a timestamp, with the id breaking ties.
-SortKey = tuple[datetime, uuid.UUID]
+SortKey = tuple[datetime, int]
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
@@ -53,9 +52,12 @@ def decode_cursor(cursor: str | None) -> SortKey | None:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         moment, item_id = base64.urlsafe_b64decode(padded.encode()).decode().split("|")
-        return datetime.fromisoformat(moment), uuid.UUID(item_id)
+        key = datetime.fromisoformat(moment), int(item_id)
     except (ValueError, UnicodeDecodeError) as exc:
         raise _invalid_cursor() from exc
+    if not 0 < key[1] <= MAX_ID:
+        raise _invalid_cursor()
+    return key
 
 
 def next_cursor(rows: Sequence[R], limit: int, key: Callable[[R], SortKey]) -> str | None:

@@ -1,9 +1,16 @@
 """Base for API request/response models: camelCase on the wire, snake_case in Python."""
 
-from typing import Any
+from typing import Annotated, Any
 
+from annotated_types import Interval
 from pydantic import BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
+
+# The largest PostgreSQL BIGINT.
+MAX_ID = 2**63 - 1
+# An entity id in a path, query or header: a positive integer (SPEC §4). Anything else is a
+# 422 naming the parameter, before a query could fail on it.
+EntityId = Annotated[int, Interval(gt=0, le=MAX_ID)]
 
 
 class ApiModel(BaseModel):

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 from typing import Any, Literal, get_args
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Identity, Index, Text, column, func
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, Text, column, func
 from sqlalchemy import text as sql_text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 from typing_extensions import TypeAliasType
 
-from app.core.db import Base
+from app.core.db import Base, IdPrimaryKey
 
 ActorType = TypeAliasType(
     "ActorType", Literal["recruiter", "candidate", "system", "github", "admin"]
@@ -24,12 +23,12 @@ class Event(Base):
     __tablename__ = "events"
     __table_args__ = (CheckConstraint(column("actor_type").in_(ACTOR_TYPES), name="actor_type"),)
 
-    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
-    simulation_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("simulations.id", ondelete="CASCADE")
+    id: Mapped[IdPrimaryKey]
+    simulation_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("simulations.id", ondelete="CASCADE")
     )
-    candidate_session_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("candidate_sessions.id", ondelete="CASCADE")
+    candidate_session_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("candidate_sessions.id", ondelete="CASCADE")
     )
     type: Mapped[str] = mapped_column(Text)
     actor_type: Mapped[ActorType] = mapped_column(Text)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Protocol
@@ -16,11 +15,11 @@ from app.events.models import ActorType, Event
 async def record(
     session: AsyncSession,
     *,
-    simulation_id: uuid.UUID,
+    simulation_id: int,
     type: str,
     actor_type: ActorType,
     actor_id: str | None = None,
-    candidate_session_id: uuid.UUID | None = None,
+    candidate_session_id: int | None = None,
     data: dict[str, Any] | None = None,
     occurred_at: datetime | None = None,
 ) -> None:
@@ -40,10 +39,10 @@ async def record(
 
 class SessionRef(Protocol):
     @property
-    def id(self) -> uuid.UUID: ...
+    def id(self) -> int: ...
 
     @property
-    def simulation_id(self) -> uuid.UUID: ...
+    def simulation_id(self) -> int: ...
 
 
 async def record_for_session(
@@ -69,7 +68,7 @@ async def record_for_session(
     )
 
 
-async def timeline(session: AsyncSession, candidate_session_id: uuid.UUID) -> Sequence[Event]:
+async def timeline(session: AsyncSession, candidate_session_id: int) -> Sequence[Event]:
     statement = (
         select(Event).where(Event.candidate_session_id == candidate_session_id).order_by(Event.id)
     )

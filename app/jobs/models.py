@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal, get_args
 
-from sqlalchemy import BigInteger, CheckConstraint, Identity, Index, Text, column, func, text
+from sqlalchemy import CheckConstraint, Index, Text, column, func, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 from typing_extensions import TypeAliasType
 
-from app.core.db import Base, TimestampMixin
+from app.core.db import Base, IdPrimaryKey, TimestampMixin
 
 # 'failed' means the last attempt failed and a retry is scheduled at run_at;
 # 'dead' means attempts are exhausted (or the error was not retryable).
@@ -28,7 +28,7 @@ class Job(TimestampMixin, Base):
         CheckConstraint(column("max_attempts") > 0, name="max_attempts_positive"),
     )
 
-    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    id: Mapped[IdPrimaryKey]
     type: Mapped[str] = mapped_column(Text)
     payload: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
     state: Mapped[JobState] = mapped_column(Text, server_default=text("'pending'"))

@@ -13,7 +13,6 @@
 from __future__ import annotations
 
 import tempfile
-import uuid
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -49,11 +48,11 @@ RUN_DEADLINE = timedelta(hours=2)
 
 
 class RunRef(ApiModel):
-    run_id: uuid.UUID
+    run_id: int
 
 
 class PollRef(ApiModel):
-    run_id: uuid.UUID
+    run_id: int
     polls: int = 0
 
 
@@ -66,7 +65,7 @@ def _github(context: JobContext) -> GitHubClient:
     return context.services.github
 
 
-async def _run_and_repo(context: JobContext, run_id: uuid.UUID) -> tuple[TestRun, str, str]:
+async def _run_and_repo(context: JobContext, run_id: int) -> tuple[TestRun, str, str]:
     """The run, its repository's full name and default branch."""
     async with context.database.session_scope() as session:
         run = await repository.by_id(session, run_id)
@@ -79,7 +78,7 @@ async def _run_and_repo(context: JobContext, run_id: uuid.UUID) -> tuple[TestRun
         return run, workspace.repo_full_name, workspace.default_branch or "main"
 
 
-async def _fail_run(context: JobContext, run_id: uuid.UUID, code: str, detail: str) -> None:
+async def _fail_run(context: JobContext, run_id: int, code: str, detail: str) -> None:
     async with context.database.session_scope() as session:
         run = await repository.by_id(session, run_id, for_update=True)
         if run is None or run.status not in ACTIVE_TEST_RUN_STATUSES:
@@ -89,7 +88,7 @@ async def _fail_run(context: JobContext, run_id: uuid.UUID, code: str, detail: s
         run.stderr = detail
         run.completed_at = context.clock.now()
         await notify_run_changed(session, run.id)
-    log.warning("runs.error", run_id=str(run_id), code=code)
+    log.warning("runs.error", run_id=run_id, code=code)
 
 
 def _failing_the_run(
@@ -112,7 +111,7 @@ def _failing_the_run(
                 raise
             log.warning(
                 "runs.step_failed",
-                run_id=str(ref.run_id),
+                run_id=ref.run_id,
                 code=code,
                 error=redact_text(f"{type(exc).__name__}: {exc}"),
             )
@@ -163,7 +162,7 @@ async def _dispatch(context: JobContext, ref: RunRef) -> None:
     await _link(context, run.id, github_run_id, run_url)
 
 
-async def _back_to_queued(context: JobContext, run_id: uuid.UUID) -> None:
+async def _back_to_queued(context: JobContext, run_id: int) -> None:
     async with context.database.session_scope() as session:
         run = await repository.by_id(session, run_id, for_update=True)
         if run is not None and run.status == "dispatching":
@@ -193,9 +192,7 @@ async def _find_dispatched_run(
     return unclaimed[0]
 
 
-async def _link(
-    context: JobContext, run_id: uuid.UUID, github_run_id: int, url: str | None
-) -> None:
+async def _link(context: JobContext, run_id: int, github_run_id: int, url: str | None) -> None:
     async with context.database.session_scope() as session:
         if not await repository.claim_github_run(session, run_id, github_run_id, url):
             raise GitHubUnavailableError(f"GitHub run {github_run_id} is another run's; retrying.")
@@ -207,7 +204,7 @@ async def _link(
             run_at=context.clock.now() + _poll_delay(context, polls=0),
             dedupe_key=f"poll:{run_id}",
         )
-    log.info("runs.dispatched", run_id=str(run_id), github_run_id=github_run_id)
+    log.info("runs.dispatched", run_id=run_id, github_run_id=github_run_id)
 
 
 # -- tracking -------------------------------------------------------------------------------
@@ -317,7 +314,7 @@ def _final_status(conclusion: str | None, parsed: ParsedResults) -> TestRunStatu
 
 
 async def _store_results(
-    context: JobContext, run_id: uuid.UUID, github_run: WorkflowRun, parsed: ParsedResults
+    context: JobContext, run_id: int, github_run: WorkflowRun, parsed: ParsedResults
 ) -> None:
     now = context.clock.now()
     async with context.database.session_scope() as session:
@@ -360,7 +357,7 @@ async def _store_results(
         # The run's head is not taken as the latest commit: the branch may have moved since
         # the run was dispatched (workspaces.commits follows the branch itself).
         workspace.last_run_summary = {
-            "runId": str(run.id),
+            "runId": run.id,
             "status": run.status,
             "conclusion": run.conclusion,
             "passed": run.passed,
@@ -369,7 +366,7 @@ async def _store_results(
             "completedAt": now.isoformat(),
         }
         await notify_run_changed(session, run.id)
-    log.info("runs.completed", run_id=str(run_id), result_code=parsed.result_code)
+    log.info("runs.completed", run_id=run_id, result_code=parsed.result_code)
 
 
 DISPATCH_RUN = JobType(

@@ -7,7 +7,6 @@ hub hears it at commit and wakes the SSE streams watching that run.
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections import defaultdict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -22,7 +21,7 @@ from app.core.pg_listen import PgListener
 RUN_EVENTS_CHANNEL = "tenon_run_events"
 
 
-async def notify_run_changed(session: AsyncSession, run_id: uuid.UUID) -> None:
+async def notify_run_changed(session: AsyncSession, run_id: int) -> None:
     await session.execute(select(func.pg_notify(RUN_EVENTS_CHANNEL, str(run_id))))
 
 
@@ -38,7 +37,7 @@ class RunEventHub:
             changed.set()
 
     @asynccontextmanager
-    async def watch(self, run_id: uuid.UUID) -> AsyncIterator[asyncio.Event]:
+    async def watch(self, run_id: int) -> AsyncIterator[asyncio.Event]:
         """An event set whenever the run changes (clear it after reading the run)."""
         await self._listener.ensure()
         changed = asyncio.Event()

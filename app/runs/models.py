@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 from typing import Literal, get_args
 
@@ -10,7 +9,6 @@ from sqlalchemy import (
     BigInteger,
     CheckConstraint,
     ForeignKey,
-    Identity,
     Index,
     Text,
     UniqueConstraint,
@@ -22,7 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from typing_extensions import TypeAliasType
 
-from app.core.db import Base, TimestampMixin
+from app.core.db import Base, IdPrimaryKey, TimestampMixin
 
 TestRunStatus = TypeAliasType(
     "TestRunStatus", Literal["queued", "dispatching", "running", "passed", "failed", "error"]
@@ -48,10 +46,12 @@ class TestRun(TimestampMixin, Base):
         ),
     )
 
-    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
-    workspace_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
-    task_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("tasks.id", ondelete="CASCADE"), index=True
+    id: Mapped[IdPrimaryKey]
+    workspace_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("workspaces.id", ondelete="CASCADE")
+    )
+    task_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("tasks.id", ondelete="CASCADE"), index=True
     )
     requested_ref: Mapped[str | None] = mapped_column(Text)
     status: Mapped[TestRunStatus] = mapped_column(Text, server_default=text("'queued'"))
@@ -105,8 +105,10 @@ class TestCaseResult(Base):
         CheckConstraint(column("duration_ms") >= 0, name="duration_ms_non_negative"),
     )
 
-    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
-    test_run_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("test_runs.id", ondelete="CASCADE"))
+    id: Mapped[IdPrimaryKey]
+    test_run_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("test_runs.id", ondelete="CASCADE")
+    )
     position: Mapped[int]
     name: Mapped[str] = mapped_column(Text)
     classname: Mapped[str | None] = mapped_column(Text)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterable, Sequence
 
 from sqlalchemy import delete, select, update
@@ -13,9 +12,7 @@ from sqlalchemy.orm import selectinload
 from app.runs.models import TestCaseResult, TestRun
 
 
-async def in_workspace(
-    session: AsyncSession, workspace_id: uuid.UUID, run_id: uuid.UUID
-) -> TestRun | None:
+async def in_workspace(session: AsyncSession, workspace_id: int, run_id: int) -> TestRun | None:
     statement = (
         select(TestRun)
         .where(TestRun.id == run_id, TestRun.workspace_id == workspace_id)
@@ -24,19 +21,17 @@ async def in_workspace(
     return (await session.scalars(statement)).one_or_none()
 
 
-async def with_tests(session: AsyncSession, run_id: uuid.UUID) -> TestRun | None:
+async def with_tests(session: AsyncSession, run_id: int) -> TestRun | None:
     """The run with its per-test results loaded."""
     statement = select(TestRun).where(TestRun.id == run_id).options(selectinload(TestRun.tests))
     return (await session.scalars(statement)).one_or_none()
 
 
-async def by_ids(session: AsyncSession, run_ids: Sequence[uuid.UUID]) -> Sequence[TestRun]:
+async def by_ids(session: AsyncSession, run_ids: Sequence[int]) -> Sequence[TestRun]:
     return (await session.scalars(select(TestRun).where(TestRun.id.in_(run_ids)))).all()
 
 
-async def by_id(
-    session: AsyncSession, run_id: uuid.UUID, *, for_update: bool = False
-) -> TestRun | None:
+async def by_id(session: AsyncSession, run_id: int, *, for_update: bool = False) -> TestRun | None:
     return await session.get(TestRun, run_id, with_for_update=for_update)
 
 
@@ -51,7 +46,7 @@ async def claimed_among(session: AsyncSession, github_run_ids: Iterable[int]) ->
 
 
 async def claim_github_run(
-    session: AsyncSession, run_id: uuid.UUID, github_run_id: int, url: str | None
+    session: AsyncSession, run_id: int, github_run_id: int, url: str | None
 ) -> bool:
     """Link our run to a GitHub run; False if that GitHub run belongs to another of ours."""
     try:
@@ -68,7 +63,7 @@ async def claim_github_run(
 
 
 async def replace_tests(
-    session: AsyncSession, run_id: uuid.UUID, tests: Sequence[TestCaseResult]
+    session: AsyncSession, run_id: int, tests: Sequence[TestCaseResult]
 ) -> None:
     await session.execute(delete(TestCaseResult).where(TestCaseResult.test_run_id == run_id))
     session.add_all(tests)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
-
 from fastapi import APIRouter, Request, status
 from sse_starlette import EventSourceResponse
 
@@ -12,6 +10,7 @@ from app.core.clock import CurrentClock
 from app.core.db import DbSession, database_of
 from app.core.openapi import raises
 from app.core.rate_limit import Limiter
+from app.core.schemas import EntityId
 from app.core.settings import CurrentSettings
 from app.runs import service
 from app.runs.schemas import RunCreate, RunOut
@@ -29,7 +28,7 @@ RUN_LOOKUP_ERRORS = (*SESSION_TASK_ERRORS, *READY_WORKSPACE_ERRORS, service.RUN_
 @router.post("", response_model=RunOut, status_code=status.HTTP_202_ACCEPTED)
 @raises(*CURRENT_TASK_ERRORS, *READY_WORKSPACE_ERRORS)
 async def request_run(
-    task_id: uuid.UUID,
+    task_id: EntityId,
     candidate: CandidateUser,
     cs_id: CandidateSessionHeader,
     session: DbSession,
@@ -49,8 +48,8 @@ async def request_run(
 @router.get("/{run_id}", response_model=RunOut)
 @raises(*RUN_LOOKUP_ERRORS)
 async def get_run(
-    task_id: uuid.UUID,
-    run_id: uuid.UUID,
+    task_id: EntityId,
+    run_id: EntityId,
     candidate: CandidateUser,
     cs_id: CandidateSessionHeader,
     session: DbSession,
@@ -74,8 +73,8 @@ async def get_run(
 )
 @raises(*RUN_LOOKUP_ERRORS)
 async def stream_run_events(
-    task_id: uuid.UUID,
-    run_id: uuid.UUID,
+    task_id: EntityId,
+    run_id: EntityId,
     candidate: CandidateUser,
     cs_id: CandidateSessionHeader,
     session: DbSession,

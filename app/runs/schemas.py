@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, StringConstraints
@@ -26,7 +25,7 @@ def public_run_status(phase: TestRunStatus) -> PublicRunStatus:
 POLL_AFTER_MS = 2000
 # Also the example of a submission's final run.
 RUN_EXAMPLE: dict[str, Any] = {
-    "runId": "8d7c6b5a-4f3e-4d2c-9b1a-0f9e8d7c6b5a",
+    "runId": 913,
     "status": "failed",
     "phase": "failed",
     "conclusion": "failure",
@@ -78,7 +77,7 @@ class TestOut(ApiModel):
 class RunOut(ApiModel):
     model_config = example(RUN_EXAMPLE)
 
-    run_id: uuid.UUID
+    run_id: int
     status: PublicRunStatus
     phase: TestRunStatus = Field(description="Tenon's finer state, `dispatching` included.")
     conclusion: str | None

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import uuid
 from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 
@@ -64,7 +63,6 @@ async def queue_run(
 ) -> TestRun:
     """A new run of the workspace's tests, dispatched by a job after the caller commits."""
     run = TestRun(
-        id=uuid.uuid4(),
         workspace_id=workspace.id,
         task_id=task.id,
         requested_ref=ref or workspace.default_branch,
@@ -75,7 +73,7 @@ async def queue_run(
     await session.flush()
     await enqueue(session, DISPATCH_RUN, RunRef(run_id=run.id), dedupe_key=f"dispatch:{run.id}")
     await notify_run_changed(session, run.id)
-    log.info("runs.requested", run_id=str(run.id), workspace_id=str(workspace.id))
+    log.info("runs.requested", run_id=run.id, workspace_id=workspace.id)
     return run
 
 
@@ -87,9 +85,7 @@ async def request_run(
     return present(await queue_run(session, workspace, task, ref, now=now), tests=())
 
 
-async def get_run(
-    session: AsyncSession, cs: CandidateSession, task: Task, run_id: uuid.UUID
-) -> TestRun:
+async def get_run(session: AsyncSession, cs: CandidateSession, task: Task, run_id: int) -> TestRun:
     workspace = await workspaces.ready_workspace(session, cs, task)
     run = await repository.in_workspace(session, workspace.id, run_id)
     if run is None or run.task_id != task.id:
@@ -98,7 +94,7 @@ async def get_run(
 
 
 async def run_stream(
-    database: Database, hub: RunEventHub, workspace_id: uuid.UUID, run_id: uuid.UUID
+    database: Database, hub: RunEventHub, workspace_id: int, run_id: int
 ) -> AsyncIterator[dict[str, str]]:
     """Server-Sent Events for one run: its state now and after every change, until final.
 
@@ -122,12 +118,10 @@ async def run_stream(
                 await asyncio.wait_for(changed.wait(), STREAM_RECHECK_SECONDS)
 
 
-async def tests_of(session: AsyncSession, run_id: uuid.UUID) -> Sequence[TestCaseResult]:
+async def tests_of(session: AsyncSession, run_id: int) -> Sequence[TestCaseResult]:
     run = await repository.with_tests(session, run_id)
     return run.tests if run else ()
 
 
-async def runs_by_id(
-    session: AsyncSession, run_ids: Sequence[uuid.UUID]
-) -> dict[uuid.UUID, TestRun]:
+async def runs_by_id(session: AsyncSession, run_ids: Sequence[int]) -> dict[int, TestRun]:
     return {run.id: run for run in await repository.by_ids(session, run_ids)}

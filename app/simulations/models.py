@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Literal, get_args
 
 from sqlalchemy import (
+    BigInteger,
     CheckConstraint,
     ForeignKey,
     Index,
@@ -19,7 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from typing_extensions import TypeAliasType
 
-from app.core.db import Base, TimestampMixin
+from app.core.db import Base, IdPrimaryKey, TimestampMixin
 
 SimulationStatus = TypeAliasType("SimulationStatus", Literal["draft", "active", "archived"])
 SIMULATION_STATUSES: tuple[SimulationStatus, ...] = get_args(SimulationStatus.__value__)
@@ -37,10 +37,12 @@ class Simulation(TimestampMixin, Base):
     __tablename__ = "simulations"
     __table_args__ = (CheckConstraint(column("status").in_(SIMULATION_STATUSES), name="status"),)
 
-    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
-    company_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("companies.id", ondelete="RESTRICT"))
-    created_by_user_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("users.id", ondelete="SET NULL")
+    id: Mapped[IdPrimaryKey]
+    company_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("companies.id", ondelete="RESTRICT")
+    )
+    created_by_user_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("users.id", ondelete="SET NULL")
     )
     title: Mapped[str] = mapped_column(Text)
     role: Mapped[str] = mapped_column(Text)
@@ -79,9 +81,9 @@ class Task(TimestampMixin, Base):
         ),
     )
 
-    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
-    simulation_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("simulations.id", ondelete="CASCADE")
+    id: Mapped[IdPrimaryKey]
+    simulation_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("simulations.id", ondelete="CASCADE")
     )
     day_index: Mapped[int] = mapped_column(SmallInteger)
     type: Mapped[TaskType] = mapped_column(Text)

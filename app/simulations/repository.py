@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -15,7 +14,7 @@ from app.simulations.models import Simulation, Task
 
 
 async def simulation_in_company(
-    session: AsyncSession, company_id: uuid.UUID, simulation_id: uuid.UUID, *, with_tasks: bool
+    session: AsyncSession, company_id: int, simulation_id: int, *, with_tasks: bool
 ) -> Simulation | None:
     statement = select(Simulation).where(
         Simulation.id == simulation_id, Simulation.company_id == company_id
@@ -27,10 +26,10 @@ async def simulation_in_company(
 
 async def page_of_simulations(
     session: AsyncSession,
-    company_id: uuid.UUID,
+    company_id: int,
     *,
     limit: int,
-    after: tuple[datetime, uuid.UUID] | None,
+    after: tuple[datetime, int] | None,
 ) -> tuple[Sequence[tuple[Simulation, int]], int]:
     """Newest first, each with its number of candidate sessions; `after` is the
     (created_at, id) of the previous page's last item."""
@@ -56,10 +55,10 @@ async def page_of_simulations(
     return [(row[0], int(row[1])) for row in rows], total
 
 
-async def tasks_of(session: AsyncSession, simulation_id: uuid.UUID) -> Sequence[Task]:
+async def tasks_of(session: AsyncSession, simulation_id: int) -> Sequence[Task]:
     statement = select(Task).where(Task.simulation_id == simulation_id).order_by(Task.day_index)
     return (await session.scalars(statement)).all()
 
 
-async def task_by_id(session: AsyncSession, task_id: uuid.UUID) -> Task | None:
+async def task_by_id(session: AsyncSession, task_id: int) -> Task | None:
     return await session.get(Task, task_id)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
@@ -22,6 +21,7 @@ from app.core.pagination import (
     bare_limit,
     page_or_bare,
 )
+from app.core.schemas import EntityId
 from app.integrations.github.template_catalog import Catalog
 from app.simulations import service
 from app.simulations.schemas import SimulationCreate, SimulationListItem, SimulationOut
@@ -67,7 +67,7 @@ async def list_simulations(
 @router.get("/{simulation_id}", response_model=SimulationOut)
 @raises(SIMULATION_NOT_FOUND)
 async def get_simulation(
-    simulation_id: uuid.UUID, recruiter: RecruiterUser, session: DbSession
+    simulation_id: EntityId, recruiter: RecruiterUser, session: DbSession
 ) -> SimulationOut:
     """One simulation with its tasks."""
     return await service.get_simulation(session, recruiter, simulation_id)

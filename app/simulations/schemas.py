@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 from typing import Annotated, Self
 
@@ -47,7 +46,7 @@ class SimulationCreate(ApiModel):
 
 
 class TaskOut(ApiModel):
-    id: uuid.UUID
+    id: int
     day_index: int
     type: TaskType
     title: str
@@ -57,7 +56,7 @@ class TaskOut(ApiModel):
 
 
 class SimulationSummary(ApiModel):
-    id: uuid.UUID
+    id: int
     title: str
     role: str
     tech_stack: str
@@ -75,7 +74,7 @@ class SimulationListItem(SimulationSummary):
 class SimulationOut(SimulationSummary):
     model_config = example(
         {
-            "id": "4b0d8e2a-7c1f-4e6b-9a3d-5f2e8c1b0a97",
+            "id": 17,
             "title": "Backend engineer, payments team",
             "role": "Backend Engineer",
             "techStack": "Python, FastAPI, PostgreSQL",
@@ -86,7 +85,7 @@ class SimulationOut(SimulationSummary):
             "createdAt": "2026-12-01T09:00:00Z",
             "tasks": [
                 {
-                    "id": "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d",
+                    "id": 81,
                     "dayIndex": 1,
                     "type": "design",
                     "title": "Design the refunds API",
@@ -95,7 +94,7 @@ class SimulationOut(SimulationSummary):
                     "templateRepo": None,
                 },
                 {
-                    "id": "2b3c4d5e-6f7a-4b8c-9d0e-1f2a3b4c5d6e",
+                    "id": 82,
                     "dayIndex": 2,
                     "type": "code",
                     "title": "Implement partial refunds",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -72,7 +71,6 @@ async def create_simulation(
         role=body.role, tech_stack=body.tech_stack
     )
     simulation = Simulation(
-        id=uuid.uuid4(),
         company_id=recruiter.company.id,
         created_by_user_id=recruiter.user.id,
         title=body.title,
@@ -86,8 +84,6 @@ async def create_simulation(
     )
     tasks = [
         Task(
-            id=uuid.uuid4(),
-            simulation_id=simulation.id,
             day_index=item.day_index,
             type=item.type,
             title=item.title,
@@ -109,7 +105,7 @@ async def create_simulation(
         data={"templateKey": template.key, "tasks": len(tasks)},
         occurred_at=now,
     )
-    log.info("simulations.created", simulation_id=str(simulation.id), tasks=len(tasks))
+    log.info("simulations.created", simulation_id=simulation.id, tasks=len(tasks))
     return SimulationOut.model_validate(simulation)
 
 
@@ -133,7 +129,7 @@ async def list_simulations(
 
 
 async def simulation_for(
-    session: AsyncSession, recruiter: Recruiter, simulation_id: uuid.UUID
+    session: AsyncSession, recruiter: Recruiter, simulation_id: int
 ) -> Simulation:
     """The recruiter's company's simulation; another company's is answered as missing."""
     simulation = await repository.simulation_in_company(
@@ -145,7 +141,7 @@ async def simulation_for(
 
 
 async def get_simulation(
-    session: AsyncSession, recruiter: Recruiter, simulation_id: uuid.UUID
+    session: AsyncSession, recruiter: Recruiter, simulation_id: int
 ) -> SimulationOut:
     simulation = await repository.simulation_in_company(
         session, recruiter.company.id, simulation_id, with_tasks=True
@@ -155,9 +151,9 @@ async def get_simulation(
     return SimulationOut.model_validate(simulation)
 
 
-async def tasks_of(session: AsyncSession, simulation_id: uuid.UUID) -> Sequence[Task]:
+async def tasks_of(session: AsyncSession, simulation_id: int) -> Sequence[Task]:
     return await repository.tasks_of(session, simulation_id)
 
 
-async def task_by_id(session: AsyncSession, task_id: uuid.UUID) -> Task | None:
+async def task_by_id(session: AsyncSession, task_id: int) -> Task | None:
     return await repository.task_by_id(session, task_id)

@@ -3,8 +3,6 @@ cutoff and store the diff summary and the integrity findings on the submission."
 
 from __future__ import annotations
 
-import uuid
-
 import structlog
 
 from app.core.schemas import ApiModel
@@ -18,7 +16,7 @@ log = structlog.get_logger(__name__)
 
 
 class SubmissionRef(ApiModel):
-    submission_id: uuid.UUID
+    submission_id: int
 
 
 def _protected_paths(context: JobContext, template_repo: str) -> tuple[str, ...]:
@@ -54,7 +52,7 @@ async def _review(context: JobContext, ref: SubmissionRef) -> None:
         submission.integrity_findings = [
             finding.model_dump(mode="json", by_alias=True) for finding in findings
         ]
-    log.info("submissions.reviewed", submission_id=str(ref.submission_id), findings=len(findings))
+    log.info("submissions.reviewed", submission_id=ref.submission_id, findings=len(findings))
 
 
 REVIEW_CODE = JobType(

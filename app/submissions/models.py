@@ -2,33 +2,32 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Text, UniqueConstraint, false, func
+from sqlalchemy import BigInteger, ForeignKey, Index, Text, UniqueConstraint, false, func
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.core.db import Base, TimestampMixin
+from app.core.db import Base, IdPrimaryKey, TimestampMixin
 
 
 class Submission(TimestampMixin, Base):
     __tablename__ = "submissions"
     __table_args__ = (UniqueConstraint("candidate_session_id", "task_id"),)
 
-    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
-    candidate_session_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("candidate_sessions.id", ondelete="CASCADE")
+    id: Mapped[IdPrimaryKey]
+    candidate_session_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("candidate_sessions.id", ondelete="CASCADE")
     )
-    task_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"))
+    task_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("tasks.id", ondelete="CASCADE"))
     content_text: Mapped[str | None] = mapped_column(Text)
-    workspace_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("workspaces.id", ondelete="SET NULL")
+    workspace_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("workspaces.id", ondelete="SET NULL")
     )
     cutoff_sha: Mapped[str | None] = mapped_column(Text)
-    test_run_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("test_runs.id", ondelete="SET NULL")
+    test_run_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("test_runs.id", ondelete="SET NULL")
     )
     diff_summary: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     integrity_findings: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONB)

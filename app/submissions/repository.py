@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -35,7 +34,7 @@ async def insert_once(session: AsyncSession, values: dict[str, Any]) -> Submissi
 
 
 async def for_session_and_task(
-    session: AsyncSession, cs_id: uuid.UUID, task_id: uuid.UUID
+    session: AsyncSession, cs_id: int, task_id: int
 ) -> Submission | None:
     statement = select(Submission).where(
         Submission.candidate_session_id == cs_id, Submission.task_id == task_id
@@ -43,13 +42,13 @@ async def for_session_and_task(
     return (await session.scalars(statement)).one_or_none()
 
 
-async def of_sessions(session: AsyncSession, cs_ids: Sequence[uuid.UUID]) -> Sequence[Submission]:
+async def of_sessions(session: AsyncSession, cs_ids: Sequence[int]) -> Sequence[Submission]:
     statement = select(Submission).where(Submission.candidate_session_id.in_(cs_ids))
     return (await session.scalars(statement)).all()
 
 
 def _company_rows(
-    company_id: uuid.UUID,
+    company_id: int,
 ) -> Select[Submission, CandidateSession, Task, Workspace, TestRun]:
     return (
         select(Submission, CandidateSession, Task, Workspace, TestRun)
@@ -64,13 +63,13 @@ def _company_rows(
 
 async def page_in_company(
     session: AsyncSession,
-    company_id: uuid.UUID,
+    company_id: int,
     *,
-    simulation_id: uuid.UUID | None,
-    cs_id: uuid.UUID | None,
-    task_id: uuid.UUID | None,
+    simulation_id: int | None,
+    cs_id: int | None,
+    task_id: int | None,
     limit: int,
-    before: tuple[datetime, uuid.UUID] | None,
+    before: tuple[datetime, int] | None,
 ) -> tuple[list[SubmissionRow], int]:
     """Newest first; `before` is the (submitted_at, id) of the previous page's last item."""
     statement = _company_rows(company_id)
@@ -93,7 +92,7 @@ async def page_in_company(
 
 
 async def one_in_company(
-    session: AsyncSession, company_id: uuid.UUID, submission_id: uuid.UUID
+    session: AsyncSession, company_id: int, submission_id: int
 ) -> SubmissionRow | None:
     statement = _company_rows(company_id).where(Submission.id == submission_id)
     row = (await session.execute(statement)).one_or_none()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Response, status
@@ -14,6 +13,7 @@ from app.core.errors import NotFoundError, UnprocessableError
 from app.core.openapi import raises
 from app.core.pagination import DEFAULT_LIMIT, INVALID_CURSOR, Limit, Page
 from app.core.rate_limit import Limiter
+from app.core.schemas import EntityId
 from app.core.settings import CurrentSettings
 from app.integrations.github.errors import GITHUB_CALL_ERRORS
 from app.jobs.registry import CurrentServices
@@ -26,7 +26,7 @@ from app.workspaces.service import GITHUB_NOT_CONFIGURED, READY_WORKSPACE_ERRORS
 router = APIRouter(tags=["submissions"])
 
 CandidateSessionHeader = Annotated[
-    uuid.UUID, Header(alias="x-candidate-session-id", description="The caller's session.")
+    EntityId, Header(alias="x-candidate-session-id", description="The caller's session.")
 ]
 
 
@@ -41,7 +41,7 @@ CandidateSessionHeader = Annotated[
     *GITHUB_CALL_ERRORS,
 )
 async def submit_task(
-    task_id: uuid.UUID,
+    task_id: EntityId,
     body: SubmissionCreate,
     candidate: CandidateUser,
     cs_id: CandidateSessionHeader,
@@ -63,9 +63,9 @@ async def submit_task(
 async def list_submissions(
     recruiter: RecruiterUser,
     session: DbSession,
-    simulation_id: Annotated[uuid.UUID | None, Query(alias="simulationId")] = None,
-    candidate_session_id: Annotated[uuid.UUID | None, Query(alias="candidateSessionId")] = None,
-    task_id: Annotated[uuid.UUID | None, Query(alias="taskId")] = None,
+    simulation_id: Annotated[EntityId | None, Query(alias="simulationId")] = None,
+    candidate_session_id: Annotated[EntityId | None, Query(alias="candidateSessionId")] = None,
+    task_id: Annotated[EntityId | None, Query(alias="taskId")] = None,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Annotated[str | None, Query(description="nextCursor of the previous page.")] = None,
 ) -> Page[SubmissionItem]:
@@ -84,7 +84,7 @@ async def list_submissions(
 @router.get("/submissions/{submission_id}", response_model=SubmissionDetail)
 @raises((NotFoundError, "SUBMISSION_NOT_FOUND"))
 async def get_submission(
-    submission_id: uuid.UUID, recruiter: RecruiterUser, session: DbSession
+    submission_id: EntityId, recruiter: RecruiterUser, session: DbSession
 ) -> SubmissionDetail:
     """One submission with its task, content and the session's timeline."""
     return await service.get_submission(session, recruiter, submission_id)
@@ -102,7 +102,7 @@ async def get_submission(
 )
 @raises(SIMULATION_NOT_FOUND)
 async def export_results_csv(
-    simulation_id: uuid.UUID, recruiter: RecruiterUser, session: DbSession
+    simulation_id: EntityId, recruiter: RecruiterUser, session: DbSession
 ) -> Response:
     """Results of every candidate session as CSV."""
     body = await service.results_csv(session, recruiter, simulation_id)

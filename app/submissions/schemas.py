@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -16,10 +15,10 @@ from app.simulations.models import TaskType
 
 MAX_CONTENT_LENGTH = 100_000
 SUBMISSION_ITEM_EXAMPLE: dict[str, Any] = {
-    "submissionId": "3c4d5e6f-7a8b-4c9d-8e1f-2a3b4c5d6e7f",
-    "candidateSessionId": "6f1c2b9e-4d0a-4c8e-9a57-3f2d1e0b7a64",
+    "submissionId": 305,
+    "candidateSessionId": 42,
     "candidateName": "Ada Lovelace",
-    "taskId": "2b3c4d5e-6f7a-4b8c-9d0e-1f2a3b4c5d6e",
+    "taskId": 82,
     "dayIndex": 2,
     "type": "code",
     "submittedAt": "2026-12-02T16:00:00Z",
@@ -51,9 +50,9 @@ class SubmissionCreate(ApiModel):
 class SubmitResult(ApiModel):
     model_config = example(
         {
-            "submissionId": "3c4d5e6f-7a8b-4c9d-8e1f-2a3b4c5d6e7f",
-            "taskId": "2b3c4d5e-6f7a-4b8c-9d0e-1f2a3b4c5d6e",
-            "candidateSessionId": "6f1c2b9e-4d0a-4c8e-9a57-3f2d1e0b7a64",
+            "submissionId": 305,
+            "taskId": 82,
+            "candidateSessionId": 42,
             "submittedAt": "2026-12-02T16:00:00Z",
             "cutoffSha": "b7e3c1d9a5f2e8c4b6a0d2f4e6c8a1b3d5f7e9c2",
             "progress": {"completed": 2, "current": 3, "total": 5},
@@ -61,9 +60,9 @@ class SubmitResult(ApiModel):
         }
     )
 
-    submission_id: uuid.UUID
-    task_id: uuid.UUID
-    candidate_session_id: uuid.UUID
+    submission_id: int
+    task_id: int
+    candidate_session_id: int
     submitted_at: datetime
     cutoff_sha: str | None
     progress: Progress
@@ -81,10 +80,10 @@ class TestSummary(ApiModel):
 class SubmissionItem(ApiModel):
     model_config = example(SUBMISSION_ITEM_EXAMPLE)
 
-    submission_id: uuid.UUID
-    candidate_session_id: uuid.UUID
+    submission_id: int
+    candidate_session_id: int
     candidate_name: str
-    task_id: uuid.UUID
+    task_id: int
     day_index: int
     type: TaskType
     submitted_at: datetime
@@ -99,7 +98,7 @@ class SubmissionItem(ApiModel):
 
 
 class TaskRef(ApiModel):
-    id: uuid.UUID
+    id: int
     day_index: int
     type: TaskType
     title: str
@@ -159,7 +158,7 @@ class SubmissionDetail(SubmissionItem):
         SUBMISSION_ITEM_EXAMPLE
         | {
             "task": {
-                "id": "2b3c4d5e-6f7a-4b8c-9d0e-1f2a3b4c5d6e",
+                "id": 82,
                 "dayIndex": 2,
                 "type": "code",
                 "title": "Implement partial refunds",
@@ -215,7 +214,7 @@ class SubmissionDetail(SubmissionItem):
                     "actorType": "candidate",
                     "actorId": "auth0|65f0c1d2e3a4b5c6d7e8f901",
                     "data": {
-                        "taskId": "2b3c4d5e-6f7a-4b8c-9d0e-1f2a3b4c5d6e",
+                        "taskId": 82,
                         "dayIndex": 2,
                         "type": "code",
                     },

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import io
-import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -77,19 +76,17 @@ CURRENT_TASK_ERRORS: tuple[ErrorSpec, ...] = (
 
 async def _plan(
     session: AsyncSession, cs: CandidateSession
-) -> tuple[Sequence[Task], dict[uuid.UUID, Submission]]:
+) -> tuple[Sequence[Task], dict[int, Submission]]:
     tasks = await simulations.tasks_of(session, cs.simulation_id)
     submitted = {s.task_id: s for s in await repository.of_sessions(session, [cs.id])}
     return tasks, submitted
 
 
-def _current(tasks: Sequence[Task], submitted: dict[uuid.UUID, Submission]) -> Task | None:
+def _current(tasks: Sequence[Task], submitted: dict[int, Submission]) -> Task | None:
     return next((task for task in tasks if task.id not in submitted), None)
 
 
-async def current_task(
-    session: AsyncSession, principal: Principal, cs_id: uuid.UUID
-) -> CurrentTask:
+async def current_task(session: AsyncSession, principal: Principal, cs_id: int) -> CurrentTask:
     cs = await candidate_sessions.owned_session(session, principal, cs_id)
     tasks, submitted = await _plan(session, cs)
     task = _current(tasks, submitted)
@@ -113,8 +110,8 @@ def _submission_exists(existing: Submission) -> ConflictError:
         code="SUBMISSION_EXISTS",
         extensions={
             "submission": {
-                "submissionId": str(existing.id),
-                "taskId": str(existing.task_id),
+                "submissionId": existing.id,
+                "taskId": existing.task_id,
                 "submittedAt": existing.submitted_at.isoformat(),
             }
         },
@@ -122,7 +119,7 @@ def _submission_exists(existing: Submission) -> ConflictError:
 
 
 async def task_of_session(
-    session: AsyncSession, principal: Principal, cs_id: uuid.UUID, task_id: uuid.UUID
+    session: AsyncSession, principal: Principal, cs_id: int, task_id: int
 ) -> tuple[CandidateSession, Task]:
     """The caller's session and any task of it (for the read routes)."""
     cs = await candidate_sessions.owned_session(session, principal, cs_id)
@@ -135,8 +132,8 @@ async def task_of_session(
 async def current_task_for_action(
     session: AsyncSession,
     principal: Principal,
-    cs_id: uuid.UUID,
-    task_id: uuid.UUID,
+    cs_id: int,
+    task_id: int,
     *,
     now: datetime,
 ) -> tuple[CandidateSession, Task, int, int]:
@@ -179,8 +176,8 @@ async def _cutoff(workspace: Workspace, github: GitHubClient | None) -> str:
 async def submit(
     session: AsyncSession,
     principal: Principal,
-    cs_id: uuid.UUID,
-    task_id: uuid.UUID,
+    cs_id: int,
+    task_id: int,
     body: SubmissionCreate,
     *,
     now: datetime,
@@ -203,7 +200,6 @@ async def submit(
     created = await repository.insert_once(
         session,
         {
-            "id": uuid.uuid4(),
             "candidate_session_id": cs.id,
             "task_id": task.id,
             "content_text": body.content_text,
@@ -239,14 +235,14 @@ async def submit(
         type="task.submitted",
         actor_type="candidate",
         actor_id=principal.subject,
-        data={"taskId": str(task.id), "dayIndex": task.day_index, "type": task.type},
+        data={"taskId": task.id, "dayIndex": task.day_index, "type": task.type},
         occurred_at=now,
     )
     completed = already + 1
     if completed == total:
         await candidate_sessions.complete(session, cs, now=now)
         await workspaces.revoke_access_later(session, cs.id)
-    log.info("submissions.created", submission_id=str(created.id), day=task.day_index)
+    log.info("submissions.created", submission_id=created.id, day=task.day_index)
     return SubmitResult(
         submission_id=created.id,
         task_id=task.id,
@@ -317,9 +313,9 @@ async def list_submissions(
     session: AsyncSession,
     recruiter: Recruiter,
     *,
-    simulation_id: uuid.UUID | None,
-    cs_id: uuid.UUID | None,
-    task_id: uuid.UUID | None,
+    simulation_id: int | None,
+    cs_id: int | None,
+    task_id: int | None,
     limit: int,
     cursor: str | None,
 ) -> Page[SubmissionItem]:
@@ -340,7 +336,7 @@ async def list_submissions(
 
 
 async def get_submission(
-    session: AsyncSession, recruiter: Recruiter, submission_id: uuid.UUID
+    session: AsyncSession, recruiter: Recruiter, submission_id: int
 ) -> SubmissionDetail:
     row = await repository.one_in_company(session, recruiter.company.id, submission_id)
     if row is None:
@@ -388,12 +384,12 @@ def _cell(value: object) -> str:
     return f"'{text}" if text.startswith(_FORMULA_PREFIXES) else text
 
 
-async def results_csv(session: AsyncSession, recruiter: Recruiter, simulation_id: uuid.UUID) -> str:
+async def results_csv(session: AsyncSession, recruiter: Recruiter, simulation_id: int) -> str:
     """One row per candidate session: who, status, and when each day was submitted."""
     simulation = await simulations.simulation_for(session, recruiter, simulation_id)
     tasks = await simulations.tasks_of(session, simulation.id)
     sessions = await candidate_sessions.all_of_simulation(session, simulation.id)
-    submissions: dict[tuple[uuid.UUID, uuid.UUID], Submission] = {
+    submissions: dict[tuple[int, int], Submission] = {
         (s.candidate_session_id, s.task_id): s
         for s in await repository.of_sessions(session, [cs.id for cs in sessions])
     }

@@ -3,8 +3,6 @@ noting the commit each repository held at that moment."""
 
 from __future__ import annotations
 
-import uuid
-
 import structlog
 from sqlalchemy import select
 
@@ -18,7 +16,7 @@ log = structlog.get_logger(__name__)
 
 
 class SessionRef(ApiModel):
-    candidate_session_id: uuid.UUID
+    candidate_session_id: int
 
 
 async def _revoke(context: JobContext, ref: SessionRef) -> None:
@@ -56,7 +54,7 @@ async def _revoke(context: JobContext, ref: SessionRef) -> None:
                 data={"repoFullName": full_name, "login": login, "lastCommit": last_commit},
                 occurred_at=context.clock.now(),
             )
-    log.info("workspaces.access_revoked", candidate_session_id=str(ref.candidate_session_id))
+    log.info("workspaces.access_revoked", candidate_session_id=ref.candidate_session_id)
 
 
 REVOKE_ACCESS = JobType(

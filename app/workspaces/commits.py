@@ -63,7 +63,7 @@ async def track_push(context: JobContext, event: WebhookEvent) -> None:
         head = await _head(github, workspace)
     except GitHubNotFoundError:
         # The repository or its branch is gone (retention): nothing is left to follow.
-        log.info("workspaces.push.branch_gone", workspace_id=str(workspace.id))
+        log.info("workspaces.push.branch_gone", workspace_id=workspace.id)
         return
     async with context.database.session_scope() as session:
         stored = await repository.record_latest_commit(
@@ -72,7 +72,7 @@ async def track_push(context: JobContext, event: WebhookEvent) -> None:
     log.info(
         "workspaces.push.tracked",
         delivery_id=event.delivery_id,
-        workspace_id=str(workspace.id),
+        workspace_id=workspace.id,
         after=push.after,
         head=head,
         stored=stored,
@@ -95,7 +95,7 @@ async def refresh_if_stale(
     except (GitHubError, TimeoutError) as exc:
         log.warning(
             "workspaces.latest_commit.refresh_failed",
-            workspace_id=str(workspace.id),
+            workspace_id=workspace.id,
             error=f"{type(exc).__name__}: {exc}",
         )
         return

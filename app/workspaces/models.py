@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 from typing import Any, Literal, get_args
 
@@ -11,7 +10,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 from typing_extensions import TypeAliasType
 
-from app.core.db import Base, TimestampMixin
+from app.core.db import Base, IdPrimaryKey, TimestampMixin
 
 WorkspaceStatus = TypeAliasType(
     "WorkspaceStatus", Literal["pending", "provisioning", "ready", "failed"]
@@ -27,9 +26,9 @@ class Workspace(TimestampMixin, Base):
         CheckConstraint(column("status").in_(WORKSPACE_STATUSES), name="status"),
     )
 
-    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
-    candidate_session_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("candidate_sessions.id", ondelete="CASCADE")
+    id: Mapped[IdPrimaryKey]
+    candidate_session_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("candidate_sessions.id", ondelete="CASCADE")
     )
     template_repo: Mapped[str] = mapped_column(Text)
     template_key: Mapped[str] = mapped_column(Text)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import uuid
 from dataclasses import dataclass
 
 import structlog
@@ -41,7 +40,7 @@ BRANCH_WAIT_DELAYS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0)
 
 
 class WorkspaceRef(ApiModel):
-    workspace_id: uuid.UUID
+    workspace_id: int
 
 
 @dataclass(frozen=True)
@@ -92,8 +91,8 @@ def failure_of(exc: Exception) -> Failure:
     return PROVISIONING_FAILED
 
 
-def repository_name(prefix: str, simulation_id: uuid.UUID, cs_id: uuid.UUID, key: str) -> str:
-    raw = f"{prefix}{simulation_id.hex[:8]}-{cs_id.hex[:8]}-{key}"
+def repository_name(prefix: str, simulation_id: int, cs_id: int, key: str) -> str:
+    raw = f"{prefix}{simulation_id}-{cs_id}-{key}"
     return re.sub(r"[^A-Za-z0-9._-]", "-", raw)[:MAX_REPO_NAME]
 
 
@@ -141,9 +140,7 @@ async def _wait_for_branch(github: GitHubClient, full_name: str, branch: str) ->
     raise GitHubUnavailableError(f"{full_name} still has no {branch} branch; will retry.")
 
 
-async def _workspace(
-    session: AsyncSession, workspace_id: uuid.UUID, *, lock: bool = False
-) -> Workspace:
+async def _workspace(session: AsyncSession, workspace_id: int, *, lock: bool = False) -> Workspace:
     workspace = await session.get(Workspace, workspace_id, with_for_update=lock)
     if workspace is None:
         raise PermanentJobError(f"No workspace {workspace_id}.")
@@ -168,9 +165,7 @@ async def _provision(context: JobContext, ref: WorkspaceRef) -> None:
         raise
 
 
-async def _provision_steps(
-    context: JobContext, github: GitHubClient, workspace_id: uuid.UUID
-) -> None:
+async def _provision_steps(context: JobContext, github: GitHubClient, workspace_id: int) -> None:
     settings = context.services.settings.github
     async with context.database.session_scope() as session:
         workspace = await _workspace(session, workspace_id)
@@ -213,16 +208,16 @@ async def _provision_steps(
             data={"repoFullName": full_name, "collaborator": workspace.collaborator_login},
             occurred_at=context.clock.now(),
         )
-    log.info("workspaces.provisioned", workspace_id=str(workspace_id), repo=full_name)
+    log.info("workspaces.provisioned", workspace_id=workspace_id, repo=full_name)
 
 
 async def _record_failure(
-    context: JobContext, workspace_id: uuid.UUID, exc: Exception, *, final: bool
+    context: JobContext, workspace_id: int, exc: Exception, *, final: bool
 ) -> None:
     failure = failure_of(exc)
     log.warning(
         "workspaces.provisioning_failed",
-        workspace_id=str(workspace_id),
+        workspace_id=workspace_id,
         code=failure.code,
         final=final,
         error=redact_text(f"{type(exc).__name__}: {exc}"),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -14,14 +13,13 @@ from app.workspaces.models import Workspace
 
 
 async def get_or_create(
-    session: AsyncSession, *, cs_id: uuid.UUID, template_repo: str, template_key: str
+    session: AsyncSession, *, cs_id: int, template_repo: str, template_key: str
 ) -> Workspace:
     """The session's workspace for this template, created on first use. The unique
     constraint makes concurrent callers (and pre-provisioning) share one row."""
     await session.execute(
         insert(Workspace)
         .values(
-            id=uuid.uuid4(),
             candidate_session_id=cs_id,
             template_repo=template_repo,
             template_key=template_key,
@@ -36,7 +34,7 @@ async def get_or_create(
 
 
 async def for_session_and_template(
-    session: AsyncSession, cs_id: uuid.UUID, template_repo: str
+    session: AsyncSession, cs_id: int, template_repo: str
 ) -> Workspace | None:
     statement = select(Workspace).where(
         Workspace.candidate_session_id == cs_id, Workspace.template_repo == template_repo
@@ -45,17 +43,17 @@ async def for_session_and_template(
 
 
 async def by_id(
-    session: AsyncSession, workspace_id: uuid.UUID, *, for_update: bool = False
+    session: AsyncSession, workspace_id: int, *, for_update: bool = False
 ) -> Workspace | None:
     return await session.get(Workspace, workspace_id, with_for_update=for_update)
 
 
-async def exists_for_session(session: AsyncSession, cs_id: uuid.UUID) -> bool:
+async def exists_for_session(session: AsyncSession, cs_id: int) -> bool:
     statement = select(Workspace.id).where(Workspace.candidate_session_id == cs_id).limit(1)
     return (await session.execute(statement)).first() is not None
 
 
-async def of_session(session: AsyncSession, cs_id: uuid.UUID) -> Sequence[Workspace]:
+async def of_session(session: AsyncSession, cs_id: int) -> Sequence[Workspace]:
     statement = select(Workspace).where(Workspace.candidate_session_id == cs_id)
     return (await session.scalars(statement)).all()
 
@@ -66,7 +64,7 @@ async def by_repo_full_name(session: AsyncSession, full_name: str) -> Workspace 
 
 
 async def record_latest_commit(
-    session: AsyncSession, workspace_id: uuid.UUID, sha: str, *, observed_at: datetime
+    session: AsyncSession, workspace_id: int, sha: str, *, observed_at: datetime
 ) -> bool:
     """Store the branch head read at `observed_at`, unless a read that started later is
     stored already; whether it was stored. Concurrent writers queue on the row and each

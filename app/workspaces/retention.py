@@ -4,7 +4,6 @@ spaces the GitHub calls out."""
 
 from __future__ import annotations
 
-import uuid
 from datetime import timedelta
 
 import structlog
@@ -32,7 +31,7 @@ class Sweep(BaseModel):
 
 
 class WorkspaceRef(ApiModel):
-    workspace_id: uuid.UUID
+    workspace_id: int
 
 
 async def _sweep(context: JobContext, _: Sweep) -> None:

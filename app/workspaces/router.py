@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
-
 from fastapi import APIRouter, Response, status
 
 from app.auth.dependencies import CandidateUser
@@ -11,6 +9,7 @@ from app.core.clock import CurrentClock
 from app.core.db import DbSession
 from app.core.errors import ConflictError, NotFoundError, UnprocessableError
 from app.core.openapi import raises
+from app.core.schemas import EntityId
 from app.integrations.github.errors import GITHUB_CALL_ERRORS
 from app.jobs.registry import CurrentServices
 from app.submissions import service as submissions
@@ -40,7 +39,7 @@ router = APIRouter(prefix="/tasks/{task_id}/codespace", tags=["workspaces"])
     *GITHUB_CALL_ERRORS,
 )
 async def init_codespace(
-    task_id: uuid.UUID,
+    task_id: EntityId,
     body: CodespaceInit,
     candidate: CandidateUser,
     cs_id: CandidateSessionHeader,
@@ -64,7 +63,7 @@ async def init_codespace(
 @router.get("/status", response_model=WorkspaceOut)
 @raises(*SESSION_TASK_ERRORS, NOT_A_CODE_TASK, (NotFoundError, "WORKSPACE_NOT_FOUND"))
 async def get_codespace_status(
-    task_id: uuid.UUID,
+    task_id: EntityId,
     candidate: CandidateUser,
     cs_id: CandidateSessionHeader,
     session: DbSession,

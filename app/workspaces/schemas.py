@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 from typing import Annotated
 
@@ -34,7 +33,7 @@ class CodespaceInit(ApiModel):
 
 
 class LastRun(ApiModel):
-    run_id: uuid.UUID
+    run_id: int
     status: TestRunStatus
     conclusion: str | None
     passed: int | None
@@ -46,7 +45,7 @@ class LastRun(ApiModel):
 class WorkspaceOut(ApiModel):
     model_config = example(
         {
-            "workspaceId": "9e8d7c6b-5a4f-4e3d-8c2b-1a0f9e8d7c6b",
+            "workspaceId": 57,
             "status": "ready",
             "error": None,
             "repoFullName": "tenon-workspaces/tenon-python-fastapi-6f1c2b9e",
@@ -56,7 +55,7 @@ class WorkspaceOut(ApiModel):
             "baseTemplateSha": "0a1b2c3d4e5f60718293a4b5c6d7e8f901234567",
             "latestCommitSha": "b7e3c1d9a5f2e8c4b6a0d2f4e6c8a1b3d5f7e9c2",
             "lastRun": {
-                "runId": "8d7c6b5a-4f3e-4d2c-9b1a-0f9e8d7c6b5a",
+                "runId": 913,
                 "status": "failed",
                 "conclusion": "failure",
                 "passed": 13,
@@ -67,7 +66,7 @@ class WorkspaceOut(ApiModel):
         }
     )
 
-    workspace_id: uuid.UUID
+    workspace_id: int
     status: WorkspaceStatus
     # Why provisioning failed: a stable code (e.g. TEMPLATE_REPO_NOT_FOUND) and a message
     # to show the candidate.

@@ -6,7 +6,6 @@ itself runs in a job, so the call answers at once (ready, or provisioning to pol
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
@@ -123,7 +122,7 @@ async def init_workspace(
             WorkspaceRef(workspace_id=workspace.id),
             dedupe_key=f"workspace:{workspace.id}",
         )
-        log.info("workspaces.provisioning", workspace_id=str(workspace.id))
+        log.info("workspaces.provisioning", workspace_id=workspace.id)
     return present(workspace)
 
 
@@ -187,11 +186,11 @@ async def ready_workspace(session: AsyncSession, cs: CandidateSession, task: Tas
     return workspace
 
 
-async def workspace_by_id(session: AsyncSession, workspace_id: uuid.UUID) -> Workspace | None:
+async def workspace_by_id(session: AsyncSession, workspace_id: int) -> Workspace | None:
     return await repository.by_id(session, workspace_id)
 
 
-async def revoke_access_later(session: AsyncSession, cs_id: uuid.UUID) -> None:
+async def revoke_access_later(session: AsyncSession, cs_id: int) -> None:
     """Queue the removal of the candidate's push access (the session is over)."""
     if await repository.exists_for_session(session, cs_id):
         await enqueue(

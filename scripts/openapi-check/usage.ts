@@ -14,10 +14,14 @@ const inviteRequest: JsonBody<Invite["requestBody"]> = {
   inviteEmail: "ada@example.com",
 };
 const invitePath: Invite["parameters"]["path"] = {
-  simulation_id: "4b0d8e2a-7c1f-4e6b-9a3d-5f2e8c1b0a97",
+  simulation_id: 17,
+};
+const stringIdPath: Invite["parameters"]["path"] = {
+  // @ts-expect-error ids are integers, not strings
+  simulation_id: "17",
 };
 const created: JsonBody<Invite["responses"][201]> = {
-  candidateSessionId: "6f1c2b9e-4d0a-4c8e-9a57-3f2d1e0b7a64",
+  candidateSessionId: 42,
   token: "q8Jx3vT0bWm2Yp5Nc7Rk1Lh9Ds4Fg6Za",
   inviteUrl: "http://localhost:3000/candidate/session/q8Jx3vT0bWm2Yp5Nc7Rk1Lh9Ds4Fg6Za",
   outcome: "created",
@@ -112,7 +116,7 @@ const notARunStatus: Schemas["TestRunStatus"] = "done";
 // ---- Operations are reachable by path too ------------------------------------------------
 type RequestRun = paths["/api/tasks/{task_id}/run"]["post"];
 const runHeader: RequestRun["parameters"]["header"] = {
-  "x-candidate-session-id": "6f1c2b9e-4d0a-4c8e-9a57-3f2d1e0b7a64",
+  "x-candidate-session-id": 42,
 };
 
 export {
@@ -133,6 +137,7 @@ export {
   runHeader,
   runStatus,
   sessionStatus,
+  stringIdPath,
   unknownOutcome,
   workspaceStatus,
 };

@@ -14,7 +14,7 @@ GHP = "ghp_" + "A1b2C3d4E5f6G7h8I9j0K1l2"
 GHS = "ghs_" + "Z9y8X7w6V5u4T3s2R1q0P9o8"
 PAT = "github_pat_" + "11ABCDEFG0_abcdefghijklmnopqrstuvwxyz"
 JWT = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhdXRoMHwxMjMifQ.c2lnbmF0dXJlLXBhcnQ"
-SESSION_ID = "3f2b8c1e-9a4d-4e6f-8b7a-1c2d3e4f5a6b"
+SESSION_ID = "9223372036854775807"  # the longest id there is
 INVITE_TOKEN = "Zq3_xK9-vT2mPq8LwR4nYb7cDe1FgH5jKl0MnOp6QrS"  # shaped like token_urlsafe(32)
 
 

@@ -21,7 +21,7 @@ from tests.support.logs import json_lines
 
 PEER = ("10.0.0.5", 1234)
 INVITE_TOKEN = "Zq3_xK9-vT2mPq8LwR4nYb7cDe1FgH5jKl0MnOp6QrS"  # shaped like token_urlsafe(32)
-SESSION_ID = "3f2b8c1e-9a4d-4e6f-8b7a-1c2d3e4f5a6b"
+SESSION_ID = "9223372036854775807"  # the longest id there is
 
 
 class Harness:
@@ -132,11 +132,11 @@ async def test_invite_token_paths_are_redacted_in_logs(log_stream: StringIO) -> 
     # httpx logs the client side of the exchange too; keep the server's lines.
     lines = [line for line in json_lines(log_stream) if line["logger"] != "httpx"]
     assert all(line["request_id"] for line in lines)
-    lookup, token_access, _, uuid_access = lines
+    lookup, token_access, _, id_access = lines
     assert lookup == lookup | {"logger": "tenon.repository", "request_id": "r1"}
     assert lookup["event"] == f"lookup /api/candidate/session/{REDACTED}"
     assert token_access["path"] == f"/api/candidate/session/{REDACTED}"
-    assert uuid_access["path"] == f"/api/candidate/session/{SESSION_ID}"
+    assert id_access["path"] == f"/api/candidate/session/{SESSION_ID}"
 
 
 async def test_debug_perf_adds_server_timing() -> None:

@@ -39,6 +39,13 @@ def assert_problem(response: httpx.Response, status: int, code: str) -> dict[str
     return body
 
 
+def assert_ids(*values: object) -> None:
+    """Each value is an entity id as the API gives it out: a positive integer (SPEC §4)."""
+    for value in values:
+        assert type(value) is int, value
+        assert value > 0, value
+
+
 async def create_simulation(
     client: httpx.AsyncClient, headers: dict[str, str], **overrides: Any
 ) -> dict[str, Any]:

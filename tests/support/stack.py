@@ -48,8 +48,8 @@ class Stack:
     github: httpx.AsyncClient
     recruiter: dict[str, str]
     candidate: dict[str, str]
-    cs_id: str = ""
-    simulation_id: str = ""
+    cs_id: int = 0
+    simulation_id: int = 0
 
 
 @asynccontextmanager
@@ -129,7 +129,7 @@ async def claimed_simulation(s: Stack, tasks: list[dict[str, Any]] | None = None
     return {task["dayIndex"]: task["id"] for task in simulation["tasks"]}
 
 
-async def workspace_for(s: Stack, task_id: str) -> dict[str, Any]:
+async def workspace_for(s: Stack, task_id: int) -> dict[str, Any]:
     """Initialise the task's repository and wait until it is ready."""
     init = await s.tenon.post(
         f"/api/tasks/{task_id}/codespace/init",
@@ -145,7 +145,7 @@ async def workspace_for(s: Stack, task_id: str) -> dict[str, Any]:
     return await eventually(ready, within=30, interval=0.2)
 
 
-async def codespace_status(s: Stack, task_id: str) -> httpx.Response:
+async def codespace_status(s: Stack, task_id: int) -> httpx.Response:
     return await s.tenon.get(f"/api/tasks/{task_id}/codespace/status", headers=candidate_headers(s))
 
 
@@ -160,4 +160,4 @@ async def ready_workspace(s: Stack, task_type: str) -> tuple[str, dict[str, Any]
 
 
 def candidate_headers(s: Stack) -> dict[str, str]:
-    return s.candidate | {"x-candidate-session-id": s.cs_id}
+    return s.candidate | {"x-candidate-session-id": str(s.cs_id)}

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal, get_args
 
-from sqlalchemy import BigInteger, CheckConstraint, Identity, Text, column, func, text
+from sqlalchemy import CheckConstraint, Text, column, func, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.core.db import Base
+from app.core.db import Base, IdPrimaryKey
 
 WebhookDeliveryStatus = Literal["received", "processed", "ignored", "failed"]
 WEBHOOK_DELIVERY_STATUSES: tuple[WebhookDeliveryStatus, ...] = get_args(WebhookDeliveryStatus)
@@ -21,7 +21,7 @@ class WebhookDelivery(Base):
         CheckConstraint(column("status").in_(WEBHOOK_DELIVERY_STATUSES), name="status"),
     )
 
-    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    id: Mapped[IdPrimaryKey]
     delivery_id: Mapped[str] = mapped_column(Text, unique=True)
     event: Mapped[str] = mapped_column(Text)
     action: Mapped[str | None] = mapped_column(Text)
