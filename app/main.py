@@ -32,7 +32,7 @@ from app.core.settings import Settings, load_settings
 from app.health.router import metrics_router
 from app.health.router import router as health_router
 from app.integrations.github.router import router as github_router
-from app.integrations.github.template_catalog import TemplateCatalog
+from app.integrations.github.template_catalog import catalog_from
 from app.jobs.catalog import job_registry, webhook_handlers
 from app.jobs.registry import build_job_services
 from app.jobs.worker import Worker
@@ -79,10 +79,7 @@ def create_app(
             app.state.auth_provider = build_auth_provider(settings, http)
             app.state.rate_limiter = RateLimiter(settings.rate_limit)
             stack.push_async_callback(app.state.rate_limiter.close)
-            app.state.template_catalog = TemplateCatalog(
-                owner=settings.github.template_owner,
-                workflow_file=settings.github.actions_workflow_file,
-            )
+            app.state.template_catalog = catalog_from(settings.github)
             app.state.job_services = build_job_services(settings, http, metrics, webhook_handlers())
             app.state.run_events = RunEventHub(app.state.db.engine.url, metrics)
             stack.push_async_callback(app.state.run_events.close)

@@ -148,7 +148,9 @@ async def test_github_emulator_command_serves_templates_from_a_relative_data_dir
     )
     try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
-            for _ in range(100):
+            # Up to 30 s to start: importing the CLI and seeding every shipped template
+            # take a few seconds, more on a machine busy running the rest of the suite.
+            for _ in range(300):
                 try:
                     templates = (await client.get("/_emulator/templates")).json()
                     break

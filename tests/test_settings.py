@@ -15,12 +15,14 @@ from app.core.settings import (
     LOCAL_EMULATOR_TOKEN,
     LOCAL_SECRET_KEY,
     LOCAL_WEBHOOK_SECRET,
+    REPO_NAME_PATTERN,
     AppSettings,
     AuthSettings,
     Settings,
     SettingsError,
     load_settings,
 )
+from app.integrations.github.template_catalog import TEMPLATE_KEYS, catalog_from
 from tests.support.cli import DEPLOYED, run_tenon
 from tests.support.paths import REPOSITORY_ROOT
 from tests.support.settings import documented_env_names
@@ -118,6 +120,75 @@ def test_invalid_proxy_cidr_is_refused(workdir: Path, monkeypatch: pytest.Monkey
     monkeypatch.setenv("TENON_TRUSTED_PROXY_CIDRS", "10.0.0.0/8,not-an-ip")
     with pytest.raises(SettingsError, match=r"^TENON_TRUSTED_PROXY_CIDRS: 'not-an-ip' does not"):
         load_settings()
+
+
+def test_template_repositories_can_be_renamed_per_key(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(
+        "TENON_GITHUB_TEMPLATE_REPOS",
+        '{"go-gin": {"code": "acme-go", "debug": "other-org/acme-go-broken"}}',
+    )
+    monkeypatch.setenv("TENON_GITHUB_TEMPLATE_OWNER", "acme-templates")
+    catalog = catalog_from(load_settings().github)
+
+    go = catalog.get("go-gin")
+    assert go is not None
+    assert (go.code_repo, go.debug_repo) == ("acme-templates/acme-go", "other-org/acme-go-broken")
+    assert catalog.for_repository("Other-Org/acme-go-broken") == go
+    # Keys not named keep their default names.
+    python = catalog.get("python-fastapi")
+    assert python is not None
+    assert (python.code_repo, python.debug_repo) == (
+        "acme-templates/python-fastapi",
+        "acme-templates/python-fastapi-debug",
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        (
+            '{"cobol": {"code": "c", "debug": "d"}}',
+            "TENON_GITHUB_TEMPLATE_REPOS: unknown template keys: cobol (known: "
+            + ", ".join(TEMPLATE_KEYS)
+            + """) (got '{"cobol": {"code": "c", "debug": "d"}}')""",
+        ),
+        (
+            "go-gin=acme",
+            (
+                "TENON_GITHUB_TEMPLATE_REPOS: not a JSON object (Expecting value) "
+                "(got 'go-gin=acme')"
+            ),
+        ),
+        ('["go-gin"]', "TENON_GITHUB_TEMPLATE_REPOS: Input should be a valid dictionary"),
+        (
+            '{"go-gin": "acme-go"}',
+            "TENON_GITHUB_TEMPLATE_REPOS: go-gin: Input should be a valid dictionary or instance "
+            "of TemplateRepos (got 'acme-go')",
+        ),
+        (
+            '{"go-gin": {"code": "acme-go"}}',
+            "TENON_GITHUB_TEMPLATE_REPOS: go-gin.debug: Field required",
+        ),
+        (
+            '{"go-gin": {"code": "acme go", "debug": "d"}}',
+            "TENON_GITHUB_TEMPLATE_REPOS: go-gin.code: String should match pattern "
+            f"'{REPO_NAME_PATTERN}' (got 'acme go')",
+        ),
+        (
+            '{"go-gin": {"code": "c", "debug": "d", "grader": "g"}}',
+            "TENON_GITHUB_TEMPLATE_REPOS: go-gin.grader: Extra inputs are not permitted (got 'g')",
+        ),
+    ],
+)
+def test_malformed_template_repositories_are_refused_naming_the_variable(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch, value: str, problem: str
+) -> None:
+    monkeypatch.setenv("TENON_GITHUB_TEMPLATE_REPOS", value)
+    with pytest.raises(SettingsError) as caught:
+        load_settings()
+    assert caught.value.problems == [problem]
 
 
 def test_the_env_example_as_copied_is_valid_and_its_empty_values_are_unset(

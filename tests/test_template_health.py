@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -15,8 +14,10 @@ import yaml
 from app.core.db import Database
 from app.github_emulator.config import DEFAULT_TEMPLATES_DIR
 from app.github_emulator.faults import FaultRule
+from app.github_emulator.template_layers import compose
 from app.integrations.github.client import GitHubClient
 from app.integrations.github.schemas import DispatchResult
+from app.integrations.github.template_catalog import TEMPLATE_KEYS
 from app.integrations.github.template_health import (
     declares_dispatch,
     lists_results_file,
@@ -83,6 +84,30 @@ jobs:
 """
 
 
+# Catalogued, not shipped by the emulator: the JVM, Go and .NET stacks need registries
+# (Maven Central, Go proxies, NuGet) the emulator's machines cannot reach; the Nest, monorepo
+# and Expo ones are not built yet.
+UNSHIPPED = (
+    "dotnet-webapi",
+    "go-gin",
+    "java-springboot",
+    "mobile-fullstack-expo-fastapi",
+    "monorepo-nextjs-fastapi",
+    "monorepo-nextjs-nest",
+    "monorepo-react-express",
+    "monorepo-react-springboot",
+    "node-nest-ts",
+)
+SHIPPED = tuple(key for key in TEMPLATE_KEYS if key not in UNSHIPPED)
+
+
+def not_installed(name: str) -> str:
+    return (
+        f"TEMPLATE_NOT_INSTALLED: repository {name} not found (not installed on this GitHub, "
+        "or not visible to Tenon's credentials)"
+    )
+
+
 class Scene(NamedTuple):
     client: httpx.AsyncClient
     github: RunningEmulator
@@ -119,7 +144,9 @@ def by_repo(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def copy_template(templates_dir: Path, name: str) -> Path:
-    return Path(shutil.copytree(DEFAULT_TEMPLATES_DIR / name, templates_dir / name))
+    """A shipped template, composed from its layers into a folder of its own."""
+    compose(DEFAULT_TEMPLATES_DIR / name, templates_dir / name)
+    return templates_dir / name
 
 
 @pytest.fixture
@@ -135,10 +162,11 @@ def shipped(scene: Scene) -> httpx.AsyncClient:
     return scene.client
 
 
-async def test_out_of_the_box_health_is_green_checking_the_offered_python_template(
+async def test_out_of_the_box_health_checks_every_catalog_template(
     shipped: httpx.AsyncClient,
 ) -> None:
-    # No keys: every offered template; node-express-ts is not offered until it ships.
+    # No keys: the whole catalog. What the emulator ships is ok; the rest is not installed,
+    # which does not make the report fail.
     response = await shipped.get(HEALTH, params={"mode": "static"}, headers=ADMIN)
 
     assert response.status_code == 200, response.text
@@ -146,19 +174,27 @@ async def test_out_of_the_box_health_is_green_checking_the_offered_python_templa
     assert report["ok"] is True
     assert report["mode"] == "static"
     assert [(t["templateKey"], t["variant"]) for t in report["templates"]] == [
-        ("python-fastapi", "code"),
-        ("python-fastapi", "debug"),
+        (key, variant) for key in TEMPLATE_KEYS for variant in ("code", "debug")
     ]
+    statuses = {entry["templateKey"]: entry["status"] for entry in report["templates"]}
+    assert statuses == {key: "ok" for key in SHIPPED} | {key: "not_installed" for key in UNSHIPPED}
     for entry in report["templates"]:
-        assert entry["ok"] is True, entry
-        assert entry["errors"] == []
-        assert entry["checks"] == STATIC_CHECKS | {"producesResultsJson": None}
-        assert entry["defaultBranch"] == "main"
         assert entry["workflowFile"] == "tenon-ci.yml"
         assert entry["workflowRunId"] is None
+        if entry["status"] == "ok":
+            assert entry["ok"] is True, entry
+            assert entry["errors"] == []
+            assert entry["checks"] == STATIC_CHECKS | {"producesResultsJson": None}
+            assert entry["defaultBranch"] == "main"
+        else:
+            name = entry["repoFullName"]
+            assert entry["ok"] is False
+            assert entry["checks"] == NOT_FOUND_CHECKS
+            assert entry["errors"] == [not_installed(name)]
+            assert entry["defaultBranch"] is None
 
 
-async def test_broken_templates_fail_precise_checks_and_missing_ones_do_not_break_the_report(
+async def test_broken_templates_fail_precise_checks_and_missing_ones_are_not_installed(
     tmp_path: Path, database_url: str, database: Database, idp: IdentityProvider
 ) -> None:
     templates = tmp_path / "templates"
@@ -166,24 +202,40 @@ async def test_broken_templates_fail_precise_checks_and_missing_ones_do_not_brea
     (code / WORKFLOW).write_text(BROKEN_WORKFLOW)
     debug = copy_template(templates, "python-fastapi-debug")
     (debug / WORKFLOW).unlink()
+    copy_template(templates, "mobile-backend-fastapi")
+    copy_template(templates, "mobile-backend-fastapi-debug")
 
     async with health_scene(
         tmp_path, database_url, database, idp, templates_dir=templates, template_owner="broken"
     ) as scene:
-        response = await scene.client.get(HEALTH, headers=ADMIN)
-        # A template not offered yet is still checked when asked for by key.
-        not_offered = await scene.client.get(
-            HEALTH, params={"templateKeys": "node-express-ts"}, headers=ADMIN
+        response = await scene.client.get(
+            HEALTH,
+            params={"templateKeys": ["python-fastapi", "mobile-backend-fastapi", "go-gin"]},
+            headers=ADMIN,
+        )
+        only_installed = await scene.client.get(
+            HEALTH, params={"templateKeys": ["mobile-backend-fastapi", "go-gin"]}, headers=ADMIN
+        )
+        nothing_installed = await scene.client.get(
+            HEALTH, params={"templateKeys": "go-gin"}, headers=ADMIN
         )
 
     assert response.status_code == 200, response.text
     report = response.json()
+    # One broken template fails the report.
     assert report["ok"] is False
     entries = by_repo(report)
-    assert set(entries) == {"broken/python-fastapi", "broken/python-fastapi-debug"}
-    assert all(entry["ok"] is False for entry in entries.values())
+    assert {name: entry["status"] for name, entry in entries.items()} == {
+        "broken/python-fastapi": "broken",
+        "broken/python-fastapi-debug": "broken",
+        "broken/mobile-backend-fastapi": "ok",
+        "broken/mobile-backend-fastapi-debug": "ok",
+        "broken/go-gin": "not_installed",
+        "broken/go-gin-debug": "not_installed",
+    }
 
     code_entry = entries["broken/python-fastapi"]
+    assert code_entry["ok"] is False
     assert code_entry["checks"] == {
         "repoReachable": True,
         "defaultBranchUsable": True,
@@ -208,13 +260,15 @@ async def test_broken_templates_fail_precise_checks_and_missing_ones_do_not_brea
     }
     assert debug_entry["errors"] == [f"workflow file {WORKFLOW} not found on main"]
 
-    assert not_offered.status_code == 200, not_offered.text
-    missing = by_repo(not_offered.json())
-    assert set(missing) == {"broken/node-express-ts", "broken/node-express-ts-debug"}
-    for name, entry in missing.items():
-        assert entry["checks"] == NOT_FOUND_CHECKS
-        assert entry["errors"] == [f"repository {name} not found"]
-        assert entry["defaultBranch"] is None
+    for name in ("broken/go-gin", "broken/go-gin-debug"):
+        assert entries[name]["checks"] == NOT_FOUND_CHECKS
+        assert entries[name]["errors"] == [not_installed(name)]
+
+    # Installed templates all fine, the others not installed: ok.
+    assert only_installed.json()["ok"] is True
+    # Nothing usable at all (a wrong owner, say) is not ok, though nothing is broken.
+    assert {entry["status"] for entry in nothing_installed.json()["templates"]} == {"not_installed"}
+    assert nothing_installed.json()["ok"] is False
 
 
 async def test_a_github_failure_is_reported_on_its_template_alone(
@@ -231,17 +285,21 @@ async def test_a_github_failure_is_reported_on_its_template_alone(
     assert entries["tenon-templates/python-fastapi"]["ok"] is True
     failed = entries["tenon-templates/python-fastapi-debug"]
     assert failed["ok"] is False
+    # GitHub could not say whether it is installed: broken, not not_installed.
+    assert failed["status"] == "broken"
     assert failed["checks"]["repoReachable"] is False
     [error] = failed["errors"]
     assert error.startswith("GITHUB_UNAVAILABLE: GitHub answered 503")
 
 
-async def test_a_live_run_parses_the_results_of_both_python_templates(
+async def test_a_live_run_of_every_shipped_template_passes_its_code_and_fails_its_debug(
     shipped: httpx.AsyncClient,
 ) -> None:
+    # One request runs them all, two at a time (the emulator's runners): each Python
+    # template takes a few seconds, the TypeScript one about 12 s (npm ci, tsc).
     response = await shipped.post(
         f"{HEALTH}/run",
-        json={"templateKeys": ["python-fastapi"], "timeoutSeconds": 120, "concurrency": 2},
+        json={"templateKeys": list(SHIPPED), "timeoutSeconds": 300, "concurrency": 2},
         headers=ADMIN,
     )
 
@@ -250,20 +308,25 @@ async def test_a_live_run_parses_the_results_of_both_python_templates(
     assert report["mode"] == "live"
     assert report["ok"] is True, report
     entries = by_repo(report)
-    code = entries["tenon-templates/python-fastapi"]
-    assert code["checks"] == STATIC_CHECKS | {"producesResultsJson": True}
-    assert code["workflowConclusion"] == "success"
-    assert isinstance(code["workflowRunId"], int)
-    assert code["results"]["resultCode"] == "OK"
-    assert code["results"]["failed"] == 0
-    assert code["results"]["passed"] > 0
-    # The debug day starts from failing tests: the run fails, yet its results parse.
-    debug = entries["tenon-templates/python-fastapi-debug"]
-    assert debug["ok"] is True
-    assert debug["checks"]["producesResultsJson"] is True
-    assert debug["workflowConclusion"] == "failure"
-    assert debug["results"]["failed"] > 0
-    assert debug["errors"] == []
+    assert len(entries) == 2 * len(SHIPPED)
+    for key in SHIPPED:
+        code = entries[f"tenon-templates/{key}"]
+        assert code["status"] == "ok", code
+        assert code["checks"] == STATIC_CHECKS | {"producesResultsJson": True}
+        assert code["workflowConclusion"] == "success", code
+        assert isinstance(code["workflowRunId"], int)
+        assert code["results"]["resultCode"] == "OK"
+        assert code["results"]["failed"] == 0
+        assert code["results"]["passed"] >= 10, code
+        # The debug day starts from failing tests: the run fails, yet its results parse.
+        debug = entries[f"tenon-templates/{key}-debug"]
+        assert debug["status"] == "ok", debug
+        assert debug["checks"]["producesResultsJson"] is True
+        assert debug["workflowConclusion"] == "failure"
+        assert debug["results"]["failed"] >= 3, debug
+        assert debug["results"]["passed"] > 0, debug
+        assert debug["results"]["total"] == code["results"]["total"], key
+        assert debug["errors"] == []
 
 
 async def test_live_runs_beyond_the_concurrency_wait_for_a_free_slot(scene: Scene) -> None:
@@ -330,7 +393,7 @@ async def test_a_live_run_past_the_timeout_is_reported_as_timed_out(
         f"timed out after 2 s waiting for workflow run {slow['workflowRunId']}"
     ]
     assert entries["slow/python-fastapi-debug"]["errors"] == [
-        "repository slow/python-fastapi-debug not found"
+        not_installed("slow/python-fastapi-debug")
     ]
 
 

@@ -274,7 +274,7 @@ async def test_a_foreign_repository_with_the_name_fails_the_workspace_with_the_r
     assert (retried.json()["errorCode"], retried.json()["error"]) == (None, None)
 
 
-async def test_a_missing_template_repository_fails_with_a_code_and_words_not_exception_text(
+async def test_a_template_not_installed_fails_with_a_code_naming_it_not_exception_text(
     tmp_path: Path, database_url: str, database: Database, idp: IdentityProvider
 ) -> None:
     # An emulator with no templates at all: generating from tenon-templates/... is a 404.
@@ -289,12 +289,13 @@ async def test_a_missing_template_repository_fails_with_a_code_and_words_not_exc
         )
     workspace = status.json()
     assert workspace["status"] == "failed"
-    assert workspace["errorCode"] == "TEMPLATE_REPO_NOT_FOUND"
+    assert workspace["errorCode"] == "TEMPLATE_NOT_INSTALLED"
+    # Naming the repository tells the hiring team what to install.
     assert workspace["error"] == (
-        "The starter repository for this task is missing on GitHub. "
-        "Ask the hiring team to fix it, then try again."
+        "The starter repository for this task, tenon-templates/python-fastapi, is not "
+        "installed on GitHub. Ask the hiring team to install it, then try again."
     )
-    for leak in ("Error", "GitHub answered", "404", "/repos/", "tenon-templates"):
+    for leak in ("Error", "GitHub answered", "404", "/repos/"):
         assert leak not in workspace["error"]
     # The detail is kept for operators: in the dead job's last error.
     async with database.sessionmaker() as session:

@@ -81,7 +81,7 @@ async def check_template_health(
         list[str] | None,
         Query(
             alias="templateKeys",
-            description="Repeat to check several; none: every offered template.",
+            description="Repeat to check several; none: every catalog template.",
         ),
     ] = None,
 ) -> TemplateHealthReport:

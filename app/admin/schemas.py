@@ -12,11 +12,14 @@ from app.core.schemas import ApiModel
 HealthMode = TypeAliasType("HealthMode", Literal["static", "live"])
 # A catalog template has two repositories: the code day's and the debug day's.
 TemplateVariant = TypeAliasType("TemplateVariant", Literal["code", "debug"])
+# ok: usable. not_installed: GitHub has no such repository (404): the catalog knows the
+# template but nobody installed it here. broken: it exists but fails a check, or GitHub
+# could not be asked.
+TemplateStatus = TypeAliasType("TemplateStatus", Literal["ok", "not_installed", "broken"])
 
 
 class TemplateHealthRun(ApiModel):
-    """Live check request; no template keys means every template offered for new
-    simulations."""
+    """Live check request; no template keys means every template in the catalog."""
 
     template_keys: list[str] | None = None
     timeout_seconds: int = Field(default=180, ge=1, le=600)
@@ -58,6 +61,7 @@ class TemplateHealth(ApiModel):
     workflow_file: str
     default_branch: str | None = None
     ok: bool = False
+    status: TemplateStatus = "broken"
     errors: list[str] = Field(default_factory=list)
     checks: TemplateHealthChecks = Field(default_factory=TemplateHealthChecks)
     workflow_run_id: int | None = None
@@ -66,6 +70,9 @@ class TemplateHealth(ApiModel):
 
 
 class TemplateHealthReport(ApiModel):
+    """`ok`: some repository checked is usable and none is broken; repositories not installed
+    do not count against it (optional templates need not be installed)."""
+
     ok: bool
     mode: HealthMode
     templates: list[TemplateHealth]

@@ -8,6 +8,7 @@ An empty value means unset, in the environment and in `.env` alike.
 from __future__ import annotations
 
 import io
+import json
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,8 +21,10 @@ from fastapi import Depends, Request
 from pydantic import (
     AliasChoices,
     BaseModel,
+    ConfigDict,
     Field,
     SecretStr,
+    StringConstraints,
     ValidationError,
     field_validator,
     model_validator,
@@ -29,6 +32,8 @@ from pydantic import (
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
+
+from app.integrations.github.template_catalog import TEMPLATE_KEYS
 
 Environment = Literal["local", "test", "staging", "production"]
 Network = IPv4Network | IPv6Network
@@ -202,6 +207,17 @@ class JobSettings(BaseSettings):
     heartbeat_file: Path | None = None
 
 
+# A repository name as GitHub allows it, optionally after its owner.
+REPO_NAME_PATTERN = r"^([A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/)?[A-Za-z0-9._-]{1,100}$"
+
+
+class TemplateRepos(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    code: Annotated[str, StringConstraints(pattern=REPO_NAME_PATTERN)]
+    debug: Annotated[str, StringConstraints(pattern=REPO_NAME_PATTERN)]
+
+
 class GitHubSettings(BaseSettings):
     model_config = _config("TENON_GITHUB_")
 
@@ -235,8 +251,32 @@ class GitHubSettings(BaseSettings):
     webhook_secret: SecretStr | None = None
     # Owner of the template repositories named in the template catalog.
     template_owner: str = "tenon-templates"
+    # Renames some templates' repositories: a JSON object of template key →
+    # {"code": name, "debug": name}; a name is bare (under template_owner) or owner/name.
+    # Unnamed keys keep `<key>` and `<key>-debug`.
+    template_repos: Annotated[dict[str, TemplateRepos], NoDecode] = {}
     # Workflow that runs a workspace's tests (must declare workflow_dispatch).
     actions_workflow_file: str = "tenon-ci.yml"
+
+    @field_validator("template_repos", mode="before")
+    @classmethod
+    def _parse_template_repos(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"not a JSON object ({exc.msg})") from None
+
+    @field_validator("template_repos")
+    @classmethod
+    def _known_template_keys(cls, value: dict[str, TemplateRepos]) -> dict[str, TemplateRepos]:
+        unknown = sorted(set(value) - set(TEMPLATE_KEYS))
+        if unknown:
+            raise ValueError(
+                f"unknown template keys: {', '.join(unknown)} (known: {', '.join(TEMPLATE_KEYS)})"
+            )
+        return value
 
     @model_validator(mode="after")
     def _app_auth_is_complete(self) -> Self:
@@ -427,9 +467,11 @@ def _describe(group: type[BaseSettings], exc: ValidationError) -> list[str]:
             problems += message.splitlines()
             continue
         variable, secret = _variable(group, str(error["loc"][0]))
+        # Inside a structured value (a JSON object), where: e.g. `go-gin.debug: `.
+        within = ".".join(str(part) for part in error["loc"][1:])
         value = error.get("input")
         shown = f" (got {_shorten(value)!r})" if isinstance(value, str) and not secret else ""
-        problems.append(f"{variable}: {message}{shown}")
+        problems.append(f"{variable}: {within + ': ' if within else ''}{message}{shown}")
     return problems
 
 

@@ -9,6 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import re
+import shutil
+import tempfile
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
@@ -17,6 +21,7 @@ import structlog
 from pydantic import BaseModel, Field
 
 from app.github_emulator import git
+from app.github_emulator.template_layers import compose, template_folders
 
 log = structlog.get_logger(__name__)
 
@@ -287,16 +292,16 @@ class Store:
         template folder changed since the last start gets a new commit."""
         owner = self.account(owner_login, "Organization")
         loaded = []
-        for template_dir in await asyncio.to_thread(_sub_folders, folder):
+        for template_dir in await asyncio.to_thread(template_folders, folder):
             repo = self.repo(owner.login, template_dir.name) or await self.create_repo(
                 owner, template_dir.name, creator=creator, is_template=True
             )
-            async with self.lock(repo):
+            async with self.lock(repo), _composed(template_dir) as files:
                 path = self.path(repo)
                 existed = await git.has_branch(path, repo.default_branch)
                 head = await git.commit_directory(
                     path,
-                    template_dir,
+                    files,
                     branch=repo.default_branch,
                     message="Update template" if existed else "Initial commit",
                     author=self.author(creator),
@@ -362,7 +367,12 @@ class Store:
             log.exception("emulator.repo.generate_failed", repo=repo.full_name)
 
 
-def _sub_folders(folder: Path) -> list[Path]:
-    if not folder.is_dir():
-        return []
-    return sorted(child for child in folder.iterdir() if child.is_dir())
+@asynccontextmanager
+async def _composed(template_dir: Path) -> AsyncIterator[Path]:
+    """The template's files with its layers' (template_layers), in a scratch folder."""
+    scratch = Path(await asyncio.to_thread(tempfile.mkdtemp, prefix="tenon-emu-template-"))
+    try:
+        await asyncio.to_thread(compose, template_dir, scratch / "files")
+        yield scratch / "files"
+    finally:
+        await asyncio.to_thread(shutil.rmtree, scratch, True)

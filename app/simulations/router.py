@@ -31,7 +31,7 @@ router = APIRouter(prefix="/simulations", tags=["simulations"])
 
 
 @router.post("", response_model=SimulationOut, status_code=status.HTTP_201_CREATED)
-@raises((UnprocessableError, "TEMPLATE_KEY_UNKNOWN"), (UnprocessableError, "TEMPLATE_UNAVAILABLE"))
+@raises((UnprocessableError, "TEMPLATE_KEY_UNKNOWN"))
 async def create_simulation(
     body: SimulationCreate,
     recruiter: RecruiterUser,

@@ -33,21 +33,16 @@ SIMULATION_NOT_FOUND: ErrorSpec = (NotFoundError, "SIMULATION_NOT_FOUND")
 
 def _template(catalog: TemplateCatalog, key: str) -> Template:
     template = catalog.get(key)
-    if template is not None and template.offered:
+    if template is not None:
         return template
-    offered = ", ".join(catalog.offered_keys)
-    if template is None:
-        detail, code = f"Unknown templateKey {key!r}; available: {offered}.", "TEMPLATE_KEY_UNKNOWN"
-    else:
-        detail = f"Template {key!r} is not available yet; available: {offered}."
-        code = "TEMPLATE_UNAVAILABLE"
+    known = ", ".join(catalog.keys)
     raise UnprocessableError(
-        detail,
-        code=code,
+        f"Unknown templateKey {key!r}; available: {known}.",
+        code="TEMPLATE_KEY_UNKNOWN",
         errors=[
             {
                 "loc": ["body", "templateKey"],
-                "msg": f"must be one of: {offered}",
+                "msg": f"must be one of: {known}",
                 "type": "template_key",
             }
         ],

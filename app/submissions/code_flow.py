@@ -6,7 +6,7 @@ from __future__ import annotations
 import structlog
 
 from app.core.schemas import ApiModel
-from app.integrations.github.template_catalog import WORKFLOWS_GLOB, TemplateCatalog
+from app.integrations.github.template_catalog import WORKFLOWS_GLOB, catalog_from
 from app.jobs.registry import JobContext, JobType, PermanentJobError
 from app.submissions.code_review import diff_summary, integrity_findings
 from app.submissions.models import Submission
@@ -20,11 +20,7 @@ class SubmissionRef(ApiModel):
 
 
 def _protected_paths(context: JobContext, template_repo: str) -> tuple[str, ...]:
-    settings = context.services.settings.github
-    catalog = TemplateCatalog(
-        owner=settings.template_owner, workflow_file=settings.actions_workflow_file
-    )
-    template = catalog.for_repository(template_repo)
+    template = catalog_from(context.services.settings.github).for_repository(template_repo)
     return template.protected_paths if template else (WORKFLOWS_GLOB,)
 
 

@@ -29,6 +29,7 @@ from app.integrations.github.errors import (
     GitHubValidationFailedError,
 )
 from app.integrations.github.schemas import Repository
+from app.integrations.github.template_catalog import TEMPLATE_NOT_INSTALLED
 from app.jobs.registry import JobContext, JobType, PermanentJobError
 from app.workspaces.models import Workspace
 
@@ -51,11 +52,6 @@ class Failure:
     message: str
 
 
-TEMPLATE_MISSING = Failure(
-    "TEMPLATE_REPO_NOT_FOUND",
-    "The starter repository for this task is missing on GitHub. "
-    "Ask the hiring team to fix it, then try again.",
-)
 NAME_TAKEN = Failure(
     "REPO_NAME_TAKEN",
     "A repository with this workspace's name already exists and was not made for this task. "
@@ -73,6 +69,15 @@ PROVISIONING_FAILED = Failure(
     "PROVISIONING_FAILED",
     "Your repository could not be prepared. Try again in a few minutes.",
 )
+
+
+def template_not_installed(template_repo: str) -> Failure:
+    # Named, so that the candidate can pass it on and the hiring team knows what to install.
+    return Failure(
+        TEMPLATE_NOT_INSTALLED,
+        f"The starter repository for this task, {template_repo}, is not installed on GitHub. "
+        "Ask the hiring team to install it, then try again.",
+    )
 
 
 class ProvisioningError(PermanentJobError):
@@ -113,7 +118,8 @@ async def _generate(
         )
     except GitHubNotFoundError as exc:
         raise ProvisioningError(
-            TEMPLATE_MISSING, f"The template repository {workspace.template_repo} was not found."
+            template_not_installed(workspace.template_repo),
+            f"The template repository {workspace.template_repo} was not found.",
         ) from exc
     except GitHubValidationFailedError as exc:
         if not exc.mentions("already exists"):

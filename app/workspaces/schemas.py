@@ -68,7 +68,7 @@ class WorkspaceOut(ApiModel):
 
     workspace_id: int
     status: WorkspaceStatus
-    # Why provisioning failed: a stable code (e.g. TEMPLATE_REPO_NOT_FOUND) and a message
+    # Why provisioning failed: a stable code (e.g. TEMPLATE_NOT_INSTALLED) and a message
     # to show the candidate.
     error_code: str | None
     error: str | None

@@ -1,43 +1,73 @@
 """The template catalog: which repositories a simulation's code and debug days start from.
 
-The source of truth is this module; the owner of the template repositories and the
-workflow file come from settings (`TENON_GITHUB_TEMPLATE_OWNER`,
-`TENON_GITHUB_ACTIONS_WORKFLOW_FILE`). A template is *offered* (simulations can be created
-from it, template health checks it by default) once its repositories ship; the others stay
-in the catalog so existing simulations keep their protected paths.
+The keys and each stack's protected test paths are fixed here; where the repositories live
+comes from settings: `TENON_GITHUB_TEMPLATE_OWNER` owns them, named `<key>` and
+`<key>-debug` unless `TENON_GITHUB_TEMPLATE_REPOS` renames them. Every key can be chosen
+for a simulation; whether its repositories are installed on this GitHub is for template
+health to report and for provisioning to refuse clearly (TEMPLATE_NOT_INSTALLED).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Depends, Request
 
+if TYPE_CHECKING:
+    # Settings validate `TENON_GITHUB_TEMPLATE_REPOS` against TEMPLATE_KEYS from here.
+    from app.core.settings import GitHubSettings
+
 WORKFLOWS_GLOB = ".github/workflows/**"
+# GitHub has no repository by a template's name: reported by template health and by
+# provisioning a workspace from it.
+TEMPLATE_NOT_INSTALLED = "TEMPLATE_NOT_INSTALLED"
+
+# Protected test paths per stack; a monorepo's are the union of its parts'.
+PYTHON_TESTS = ("tests/**",)
+JS_TESTS = ("test/**", "**/*.test.ts", "**/*.spec.ts", "**/*.test.js", "**/*.spec.js")
+JS_APP_TESTS = (*JS_TESTS, "**/*.test.tsx", "**/*.spec.tsx", "**/__tests__/**")
+JAVA_TESTS = ("src/test/**",)
+GO_TESTS = ("**/*_test.go", "**/testdata/**")
+DOTNET_TESTS = ("*Tests/**", "**/*Tests/**", "**/*.Tests/**")
+
+
+def _union(*parts: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(path for part in parts for path in part))
+
+
+# Every key a recruiter can pick, with the test paths its stack keeps them in.
+TEMPLATE_TEST_PATHS: dict[str, tuple[str, ...]] = {
+    "python-fastapi": PYTHON_TESTS,
+    "node-express-ts": JS_TESTS,
+    "node-nest-ts": JS_TESTS,
+    "java-springboot": JAVA_TESTS,
+    "go-gin": GO_TESTS,
+    "dotnet-webapi": DOTNET_TESTS,
+    "monorepo-nextjs-nest": JS_APP_TESTS,
+    "monorepo-nextjs-fastapi": _union(JS_APP_TESTS, PYTHON_TESTS),
+    "monorepo-react-express": JS_APP_TESTS,
+    "monorepo-react-springboot": _union(JS_APP_TESTS, JAVA_TESTS),
+    "mobile-fullstack-expo-fastapi": _union(JS_APP_TESTS, PYTHON_TESTS),
+    "mobile-backend-fastapi": PYTHON_TESTS,
+    "ml-backend-fastapi": PYTHON_TESTS,
+    "ml-infra-mlops": PYTHON_TESTS,
+}
+TEMPLATE_KEYS: tuple[str, ...] = tuple(sorted(TEMPLATE_TEST_PATHS))
 
 
 @dataclass(frozen=True)
-class TemplateSpec:
-    key: str
-    code_repo_name: str
+class RepoNames:
+    """A template's two repositories: bare names (under the template owner) or owner/name."""
+
+    code: str
     # The same service with planted bugs: the debug day starts from failing tests.
-    debug_repo_name: str
-    test_paths: tuple[str, ...]
-    offered: bool = True
+    debug: str
 
 
-TEMPLATES: tuple[TemplateSpec, ...] = (
-    TemplateSpec("python-fastapi", "python-fastapi", "python-fastapi-debug", ("tests/**",)),
-    TemplateSpec(
-        "node-express-ts",
-        "node-express-ts",
-        "node-express-ts-debug",
-        ("test/**", "**/*.test.ts", "**/*.spec.ts"),
-        # Its repositories (and the emulator's copy) come with the trusted-grading work.
-        offered=False,
-    ),
-)
+def default_repo_names(key: str) -> RepoNames:
+    return RepoNames(code=key, debug=f"{key}-debug")
 
 
 @dataclass(frozen=True)
@@ -47,41 +77,62 @@ class Template:
     debug_repo: str
     workflow_file: str
     protected_paths: tuple[str, ...]
-    offered: bool
 
 
 class TemplateCatalog:
-    def __init__(self, *, owner: str, workflow_file: str) -> None:
-        self._templates = {
-            spec.key: Template(
-                key=spec.key,
-                code_repo=f"{owner}/{spec.code_repo_name}",
-                debug_repo=f"{owner}/{spec.debug_repo_name}",
+    def __init__(
+        self,
+        *,
+        owner: str,
+        workflow_file: str,
+        repo_names: Mapping[str, RepoNames] | None = None,
+    ) -> None:
+        """`repo_names` overrides the default names of some keys (settings validate them)."""
+        overrides = repo_names or {}
+
+        def full_name(name: str) -> str:
+            return name if "/" in name else f"{owner}/{name}"
+
+        self._templates: dict[str, Template] = {}
+        for key in TEMPLATE_KEYS:
+            names = overrides.get(key) or default_repo_names(key)
+            self._templates[key] = Template(
+                key=key,
+                code_repo=full_name(names.code),
+                debug_repo=full_name(names.debug),
                 workflow_file=workflow_file,
-                protected_paths=(WORKFLOWS_GLOB, *spec.test_paths),
-                offered=spec.offered,
+                protected_paths=(WORKFLOWS_GLOB, *TEMPLATE_TEST_PATHS[key]),
             )
-            for spec in TEMPLATES
-        }
 
     @property
     def keys(self) -> list[str]:
-        """Every template's key, offered or not."""
-        return sorted(self._templates)
-
-    @property
-    def offered_keys(self) -> list[str]:
-        return sorted(key for key, template in self._templates.items() if template.offered)
+        return list(TEMPLATE_KEYS)
 
     def get(self, key: str) -> Template | None:
         return self._templates.get(key)
 
     def for_repository(self, full_name: str) -> Template | None:
         """The template whose code or debug repository this is."""
+        name = full_name.lower()
         return next(
-            (t for t in self._templates.values() if full_name in (t.code_repo, t.debug_repo)),
+            (
+                t
+                for t in self._templates.values()
+                if name in (t.code_repo.lower(), t.debug_repo.lower())
+            ),
             None,
         )
+
+
+def catalog_from(settings: GitHubSettings) -> TemplateCatalog:
+    return TemplateCatalog(
+        owner=settings.template_owner,
+        workflow_file=settings.actions_workflow_file,
+        repo_names={
+            key: RepoNames(code=repos.code, debug=repos.debug)
+            for key, repos in settings.template_repos.items()
+        },
+    )
 
 
 def template_catalog_of(request: Request) -> TemplateCatalog:

@@ -3,6 +3,8 @@
 Static mode reads every code and debug template repository and its workflow file. Live mode
 then dispatches the workflow on the template repository itself and parses the artifact the
 run uploads. A GitHub failure is recorded on its template's entry; the report still answers.
+A repository GitHub does not have is `not_installed`, not `broken`: the catalog names more
+templates than a given GitHub needs to carry.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from app.core.openapi import ErrorSpec
 from app.integrations.github.client import GitHubClient
 from app.integrations.github.errors import GitHubError, GitHubNotFoundError
 from app.integrations.github.schemas import Artifact, WorkflowRun
-from app.integrations.github.template_catalog import TemplateCatalog
+from app.integrations.github.template_catalog import TEMPLATE_NOT_INSTALLED, TemplateCatalog
 from app.runs.results import PREFERRED_ARTIFACT, PREFERRED_FILE, parse_artifacts
 
 T = TypeVar("T")
@@ -67,8 +69,8 @@ class _Target:
 async def check_static(
     github: GitHubClient | None, catalog: TemplateCatalog, template_keys: list[str]
 ) -> TemplateHealthReport:
-    """Check the repositories and workflows of the templates (every offered one when no keys
-    are given; a template not offered yet is checked only when asked for by key)."""
+    """Check the repositories and workflows of the templates (every catalog template when no
+    keys are given)."""
     client = _require(github)
     targets = _targets(catalog, template_keys)
     entries = await asyncio.gather(*(_check_static(client, target) for target in targets))
@@ -122,7 +124,7 @@ def _targets(catalog: TemplateCatalog, template_keys: list[str]) -> list[_Target
             ],
         )
     targets: list[_Target] = []
-    for key in dict.fromkeys(template_keys) or catalog.offered_keys:
+    for key in dict.fromkeys(template_keys) or catalog.keys:
         template = catalog.get(key)
         assert template is not None
         targets.append(_Target(key, "code", template.code_repo, template.workflow_file))
@@ -131,9 +133,17 @@ def _targets(catalog: TemplateCatalog, template_keys: list[str]) -> list[_Target
 
 
 def _report(mode: HealthMode, entries: list[TemplateHealth]) -> TemplateHealthReport:
-    return TemplateHealthReport(
-        ok=bool(entries) and all(entry.ok for entry in entries), mode=mode, templates=entries
-    )
+    # Nothing installed at all (say, a wrong template owner) is not ok either.
+    usable = any(entry.status == "ok" for entry in entries)
+    broken = any(entry.status == "broken" for entry in entries)
+    return TemplateHealthReport(ok=usable and not broken, mode=mode, templates=entries)
+
+
+def _conclude(entry: TemplateHealth, *, ok: bool) -> TemplateHealth:
+    entry.ok = ok
+    if entry.status != "not_installed":
+        entry.status = "ok" if ok else "broken"
+    return entry
 
 
 def _new_entry(target: _Target) -> TemplateHealth:
@@ -169,8 +179,7 @@ def _github_error(exc: GitHubError) -> str:
 async def _check_static(github: GitHubClient, target: _Target) -> TemplateHealth:
     entry = _new_entry(target)
     await _inspect(github, target, entry)
-    entry.ok = _static_checks_pass(entry)
-    return entry
+    return _conclude(entry, ok=_static_checks_pass(entry))
 
 
 async def _fetch(entry: TemplateHealth, call: Awaitable[T], not_found: str) -> T | None:
@@ -187,10 +196,21 @@ async def _fetch(entry: TemplateHealth, call: Awaitable[T], not_found: str) -> T
 async def _inspect(github: GitHubClient, target: _Target, entry: TemplateHealth) -> None:
     checks = entry.checks
     name = target.repo_full_name
-    repo = await _fetch(entry, github.get_repository(name), f"repository {name} not found")
-    checks.repo_reachable = repo is not None
-    if repo is None:
+    try:
+        repo = await github.get_repository(name)
+    except GitHubNotFoundError:
+        checks.repo_reachable = False
+        entry.status = "not_installed"
+        entry.errors.append(
+            f"{TEMPLATE_NOT_INSTALLED}: repository {name} not found (not installed on this GitHub, "
+            "or not visible to Tenon's credentials)"
+        )
         return
+    except GitHubError as exc:
+        checks.repo_reachable = False
+        entry.errors.append(_github_error(exc))
+        return
+    checks.repo_reachable = True
     branch = entry.default_branch = repo.default_branch
     found = await _fetch(
         entry, github.get_branch(name, branch), f"default branch {branch} not found"
@@ -321,8 +341,9 @@ async def _check_live(
         run_id = entry.workflow_run_id
         waiting = f" waiting for workflow run {run_id}" if run_id is not None else ""
         entry.errors.append(f"timed out after {timeout_seconds} s{waiting}")
-    entry.ok = _static_checks_pass(entry) and entry.checks.produces_results_json is True
-    return entry
+    return _conclude(
+        entry, ok=_static_checks_pass(entry) and entry.checks.produces_results_json is True
+    )
 
 
 async def _run_workflow(

@@ -1,0 +1,1 @@
+"""Review Sentiment API: a small text classifier served over HTTP."""

@@ -1,0 +1,1 @@
+"""Model Registry: versions, promotion gates and drift checks for deployed models."""

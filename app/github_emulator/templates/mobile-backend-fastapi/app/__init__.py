@@ -1,0 +1,1 @@
+"""Notes Sync API: the backend of an offline-first notes app."""

@@ -1,1 +1,0 @@
-"""Taskboard: a small task-tracking API."""

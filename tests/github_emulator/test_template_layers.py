@@ -1,0 +1,90 @@
+"""Template folders composed from layers (app/github_emulator/template_layers.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from app.github_emulator.config import DEFAULT_TEMPLATES_DIR
+from app.github_emulator.template_layers import (
+    LAYERS_FILE,
+    TemplateLayerError,
+    compose,
+    template_folders,
+)
+from tests.support.emulator import write_template
+
+
+def _files(folder: Path) -> dict[str, str]:
+    return {
+        str(path.relative_to(folder)): path.read_text()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+    }
+
+
+def test_a_template_gets_its_layers_files_under_its_own(tmp_path: Path) -> None:
+    templates = tmp_path / "templates"
+    write_template(templates, "_ci", {"ci.yml": "ci", "shared.txt": "layer"})
+    write_template(templates, "code", {LAYERS_FILE: "_ci\n", "app.py": "good", "shared.txt": "own"})
+    write_template(templates, "code-debug", {LAYERS_FILE: "code", "app.py": "buggy"})
+
+    compose(templates / "code-debug", tmp_path / "out")
+
+    assert _files(tmp_path / "out") == {"ci.yml": "ci", "shared.txt": "own", "app.py": "buggy"}
+    # Layer-only folders are not repositories.
+    assert [folder.name for folder in template_folders(templates)] == ["code", "code-debug"]
+
+
+def test_executable_bits_survive_composition(tmp_path: Path) -> None:
+    templates = tmp_path / "templates"
+    write_template(templates, "_ci", {"run.sh": "#!/bin/sh\n"}, executable=("run.sh",))
+    write_template(templates, "code", {LAYERS_FILE: "_ci"})
+
+    compose(templates / "code", tmp_path / "out")
+
+    assert (tmp_path / "out" / "run.sh").stat().st_mode & 0o111
+
+
+@pytest.mark.parametrize(
+    ("layers", "message"),
+    [
+        ({"a": "b", "b": "a"}, "layer cycle: a -> b -> a"),
+        ({"a": "missing"}, "a: no layer folder 'missing' beside it"),
+        ({"a": "../elsewhere"}, "a: no layer folder '../elsewhere' beside it"),
+    ],
+)
+def test_cycles_and_missing_layers_are_refused(
+    tmp_path: Path, layers: dict[str, str], message: str
+) -> None:
+    templates = tmp_path / "templates"
+    for name, names in layers.items():
+        write_template(templates, name, {LAYERS_FILE: names})
+
+    with pytest.raises(TemplateLayerError) as caught:
+        compose(templates / "a", tmp_path / "out")
+    assert str(caught.value) == message
+
+
+def test_every_shipped_debug_variant_is_its_code_variant_with_other_files(
+    tmp_path: Path,
+) -> None:
+    names = {folder.name for folder in template_folders(DEFAULT_TEMPLATES_DIR)}
+    debug_variants = sorted(name for name in names if name.endswith("-debug"))
+    assert debug_variants, "no debug templates shipped"
+    for debug in debug_variants:
+        code = debug.removesuffix("-debug")
+        assert code in names
+        compose(DEFAULT_TEMPLATES_DIR / code, tmp_path / code)
+        compose(DEFAULT_TEMPLATES_DIR / debug, tmp_path / debug)
+        code_files, debug_files = _files(tmp_path / code), _files(tmp_path / debug)
+        # Same files, so the protected tests and the workflow are the code day's own…
+        assert code_files.keys() == debug_files.keys(), debug
+        assert {path for path in code_files if path.startswith(("tests/", "test/", ".github/"))}
+        for path in code_files:
+            if path.startswith(("tests/", "test/", ".github/", "scripts/")):
+                assert code_files[path] == debug_files[path], (debug, path)
+        # …and the service code differs: the planted bugs.
+        changed = {path for path in code_files if code_files[path] != debug_files[path]}
+        assert changed - {"README.md"}, debug
