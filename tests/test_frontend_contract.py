@@ -310,6 +310,8 @@ async def test_the_front_ends_calls_in_user_order_get_the_fields_they_read(
         ledger = Ledger()
         portal = Portal(s, ledger)
         http, recruiter = s.tenon, s.recruiter
+        # Neither the BFF nor the portal sets Accept: fetch sends its default.
+        http.headers["Accept"] = "*/*"
         base = s.app.state.settings.app.candidate_portal_base_url.rstrip("/")
 
         # -- recruiter SPA (through the BFF) ------------------------------------------------
