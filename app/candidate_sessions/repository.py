@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, tuple_, update
+from sqlalchemy import ScalarSelect, func, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -117,16 +117,21 @@ class InviteOfCandidate:
     task_count: int
 
 
-async def with_simulations_for_email(
-    session: AsyncSession, email: str
-) -> Sequence[InviteOfCandidate]:
-    """Every session invited at this email, newest first, with its progress counts."""
-    submitted = (
+def _submitted_count() -> ScalarSelect[int]:
+    """The number of submissions of the session in the enclosing query's row."""
+    return (
         select(func.count())
         .select_from(Submission)
         .where(Submission.candidate_session_id == CandidateSession.id)
         .scalar_subquery()
     )
+
+
+async def with_simulations_for_email(
+    session: AsyncSession, email: str
+) -> Sequence[InviteOfCandidate]:
+    """Every session invited at this email, newest first, with its progress counts."""
+    submitted = _submitted_count()
     task_count = (
         select(func.count())
         .select_from(Task)
@@ -166,12 +171,7 @@ async def page_with_progress(
             select(func.count()).select_from(Task).where(Task.simulation_id == simulation_id)
         )
     ).scalar_one()
-    submitted = (
-        select(func.count())
-        .select_from(Submission)
-        .where(Submission.candidate_session_id == CandidateSession.id)
-        .scalar_subquery()
-    )
+    submitted = _submitted_count()
     statement = (
         select(CandidateSession, submitted)
         .where(in_simulation)

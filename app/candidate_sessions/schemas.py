@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, EmailStr, Field, StringConstraints
 from typing_extensions import TypeAliasType
@@ -141,25 +141,26 @@ class SimulationRef(ApiModel):
     company: str
 
 
+INVITE_VIEW_EXAMPLE: dict[str, Any] = {
+    "candidateSessionId": 42,
+    "status": "in_progress",
+    "state": "in_progress",
+    "claimedAt": "2026-12-01T10:12:00Z",
+    "startedAt": "2026-12-01T10:12:00Z",
+    "completedAt": None,
+    "expiresAt": "2026-12-15T09:00:00Z",
+    "candidateName": "Ada Lovelace",
+    "simulation": {
+        "id": 17,
+        "title": "Backend engineer, payments team",
+        "role": "Backend Engineer",
+        "company": "Acme Robotics",
+    },
+}
+
+
 class InviteView(ApiModel):
-    model_config = example(
-        {
-            "candidateSessionId": 42,
-            "status": "in_progress",
-            "state": "in_progress",
-            "claimedAt": "2026-12-01T10:12:00Z",
-            "startedAt": "2026-12-01T10:12:00Z",
-            "completedAt": None,
-            "expiresAt": "2026-12-15T09:00:00Z",
-            "candidateName": "Ada Lovelace",
-            "simulation": {
-                "id": 17,
-                "title": "Backend engineer, payments team",
-                "role": "Backend Engineer",
-                "company": "Acme Robotics",
-            },
-        }
-    )
+    model_config = example(INVITE_VIEW_EXAMPLE)
 
     candidate_session_id: int
     status: PublicSessionStatus
@@ -176,21 +177,8 @@ class CandidateInvite(InviteView):
     """An invite in the candidate's own list, flat as the portal's cards read it."""
 
     model_config = example(
-        {
-            "candidateSessionId": 42,
-            "status": "in_progress",
-            "state": "in_progress",
-            "claimedAt": "2026-12-01T10:12:00Z",
-            "startedAt": "2026-12-01T10:12:00Z",
-            "completedAt": None,
-            "expiresAt": "2026-12-15T09:00:00Z",
-            "candidateName": "Ada Lovelace",
-            "simulation": {
-                "id": 17,
-                "title": "Backend engineer, payments team",
-                "role": "Backend Engineer",
-                "company": "Acme Robotics",
-            },
+        INVITE_VIEW_EXAMPLE
+        | {
             "title": "Backend engineer, payments team",
             "role": "Backend Engineer",
             "company": "Acme Robotics",
