@@ -1,8 +1,9 @@
 // Build the project, run its tests with Node's test runner and write
 // tenon-test-results.json for Tenon. Node 20+, no dependencies.
 //
-// The tests are the files under package.json's `config.testDir` (default `test`); a
-// `build` script, when there is one, runs first (TypeScript compiles into dist/ there).
+// The tests are the files under package.json's `config.testDir` (default `test`; a list
+// names several folders, as in a monorepo); a `build` script, when there is one, runs
+// first (TypeScript compiles into dist/ there).
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 
@@ -42,14 +43,14 @@ function main() {
     if (result.code !== 0) summary = `the build failed with exit code ${result.code}`;
   }
   if (summary === undefined) {
-    const testDir = pkg.config?.testDir ?? "test";
+    const testDirs = [pkg.config?.testDir ?? "test"].flat();
     result = run(process.execPath, [
       "--test",
       "--test-reporter=junit",
       `--test-reporter-destination=${JUNIT_PATH}`,
       "--test-reporter=spec",
       "--test-reporter-destination=stdout",
-      testDir,
+      ...testDirs,
     ]);
   }
   const counts = existsSync(JUNIT_PATH)
