@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,8 @@ from app.github_emulator.template_layers import (
     compose,
     template_folders,
 )
+from app.integrations.github.template_catalog import TemplateCatalog
+from app.submissions.code_review import matching_rule
 from tests.support.emulator import write_template
 
 
@@ -67,6 +70,17 @@ def test_cycles_and_missing_layers_are_refused(
     assert str(caught.value) == message
 
 
+CATALOG = TemplateCatalog(owner="o", workflow_file="tenon-ci.yml")
+# What a test file is called in the stacks the templates use.
+TEST_FILE = re.compile(r"(^|/)(test_[^/]*\.py|conftest\.py|[^/]*\.(test|spec)\.[jt]sx?)$")
+
+
+def _protected_paths(template_folder: str) -> tuple[str, ...]:
+    template = CATALOG.for_repository(f"o/{template_folder}")
+    assert template is not None, f"{template_folder} is not a catalog template"
+    return template.protected_paths
+
+
 def test_every_shipped_debug_variant_is_its_code_variant_with_other_files(
     tmp_path: Path,
 ) -> None:
@@ -81,10 +95,22 @@ def test_every_shipped_debug_variant_is_its_code_variant_with_other_files(
         code_files, debug_files = _files(tmp_path / code), _files(tmp_path / debug)
         # Same files, so the protected tests and the workflow are the code day's own…
         assert code_files.keys() == debug_files.keys(), debug
-        assert {path for path in code_files if path.startswith(("tests/", "test/", ".github/"))}
+        protected = _protected_paths(code)
         for path in code_files:
-            if path.startswith(("tests/", "test/", ".github/", "scripts/")):
+            if matching_rule(path, protected) or path.startswith("scripts/"):
                 assert code_files[path] == debug_files[path], (debug, path)
         # …and the service code differs: the planted bugs.
         changed = {path for path in code_files if code_files[path] != debug_files[path]}
         assert changed - {"README.md"}, debug
+
+
+def test_every_test_file_of_a_shipped_template_is_a_protected_path(tmp_path: Path) -> None:
+    # A candidate who edits a test is flagged only when the test sits under a protected path.
+    for folder in template_folders(DEFAULT_TEMPLATES_DIR):
+        compose(folder, tmp_path / folder.name)
+        paths = list(_files(tmp_path / folder.name))
+        tests = [path for path in paths if TEST_FILE.search(path)]
+        assert len(tests) >= 2, (folder.name, tests)
+        protected = _protected_paths(folder.name)
+        assert [path for path in tests if not matching_rule(path, protected)] == [], folder.name
+        assert matching_rule(".github/workflows/tenon-ci.yml", protected)
