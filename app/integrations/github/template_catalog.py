@@ -26,6 +26,8 @@ TEMPLATE_NOT_INSTALLED = "TEMPLATE_NOT_INSTALLED"
 
 # Protected test paths per stack; a monorepo's are the union of its parts'.
 PYTHON_TESTS = ("tests/**",)
+# A full-stack monorepo keeps its Python service in backend/.
+BACKEND_PYTHON_TESTS = ("backend/tests/**",)
 JS_TESTS = ("test/**", "**/*.test.ts", "**/*.spec.ts", "**/*.test.js", "**/*.spec.js")
 JS_APP_TESTS = (*JS_TESTS, "**/*.test.tsx", "**/*.spec.tsx", "**/__tests__/**")
 JAVA_TESTS = ("src/test/**",)
@@ -46,10 +48,10 @@ TEMPLATE_TEST_PATHS: dict[str, tuple[str, ...]] = {
     "go-gin": GO_TESTS,
     "dotnet-webapi": DOTNET_TESTS,
     "monorepo-nextjs-nest": JS_APP_TESTS,
-    "monorepo-nextjs-fastapi": _union(JS_APP_TESTS, ("backend/tests/**",)),
+    "monorepo-nextjs-fastapi": _union(JS_APP_TESTS, BACKEND_PYTHON_TESTS),
     "monorepo-react-express": JS_APP_TESTS,
     "monorepo-react-springboot": _union(JS_APP_TESTS, JAVA_TESTS),
-    "mobile-fullstack-expo-fastapi": _union(JS_APP_TESTS, ("backend/tests/**",)),
+    "mobile-fullstack-expo-fastapi": _union(JS_APP_TESTS, BACKEND_PYTHON_TESTS),
     "mobile-backend-fastapi": PYTHON_TESTS,
     "ml-backend-fastapi": PYTHON_TESTS,
     "ml-infra-mlops": PYTHON_TESTS,
