@@ -176,10 +176,6 @@ async def ready_workspace(session: AsyncSession, cs: CandidateSession, task: Tas
     return workspace
 
 
-async def workspace_by_id(session: AsyncSession, workspace_id: int) -> Workspace | None:
-    return await repository.by_id(session, workspace_id)
-
-
 async def revoke_access_later(session: AsyncSession, cs_id: int) -> None:
     """Queue the removal of the candidate's push access (the session is over)."""
     if await repository.exists_for_session(session, cs_id):
