@@ -20,6 +20,7 @@ from fastapi import FastAPI
 from pydantic import SecretStr
 from sqlalchemy.exc import DBAPIError
 
+from app.assembly import build_services, job_registry
 from app.companies import service as companies
 from app.core.db import Database, DatabaseUnreachableError, check_connection
 from app.core.metrics import Metrics
@@ -27,8 +28,6 @@ from app.core.migrations import database_url_for_cli, upgrade_to_head
 from app.core.settings import JobSettings, Settings
 from app.github_emulator.config import EmulatorConfig
 from app.github_emulator.server import create_emulator_app
-from app.jobs.catalog import job_registry, webhook_handlers
-from app.jobs.registry import build_job_services
 from app.jobs.worker import Worker
 from app.local_dev import github_emulator, with_local_defaults
 from app.main import OUTBOUND_TIMEOUT, create_app
@@ -179,8 +178,8 @@ async def _work_with(url: str, settings: Settings, jobs: JobSettings) -> None:
     metrics = Metrics()
     try:
         async with httpx.AsyncClient(timeout=OUTBOUND_TIMEOUT) as http:
-            services = build_job_services(settings, http, metrics, webhook_handlers())
-            worker = Worker(database, job_registry(), jobs, services=services)
+            services = build_services(settings, http, metrics)
+            worker = Worker(database, job_registry(), jobs, services=services, metrics=metrics)
             loop = asyncio.get_running_loop()
             for signum in (signal.SIGINT, signal.SIGTERM):
                 loop.add_signal_handler(signum, worker.request_stop)

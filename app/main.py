@@ -1,7 +1,7 @@
 """The application factory. The lifespan owns the database, the HTTP client, the
-authentication provider and the in-process job worker; tests hand in a `Database` bound
-to their own transaction. The process's metrics are made here, before the middleware that
-records into them."""
+authentication provider, the runtime services (`app.assembly`) and the in-process job
+worker; tests hand in a `Database` bound to their own transaction. The process's metrics
+are made here, before the middleware that records into them."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 
 from app.admin.router import router as admin_router
+from app.assembly import build_services, job_registry
 from app.auth.providers import build_auth_provider
 from app.auth.router import router as auth_router
 from app.candidate_sessions.router import candidate_router
@@ -33,8 +34,6 @@ from app.health.router import metrics_router
 from app.health.router import router as health_router
 from app.integrations.github.router import router as github_router
 from app.integrations.github.template_catalog import catalog_from
-from app.jobs.catalog import job_registry, webhook_handlers
-from app.jobs.registry import build_job_services
 from app.jobs.worker import Worker
 from app.runs.live import RunEventHub
 from app.runs.router import router as runs_router
@@ -80,7 +79,7 @@ def create_app(
             app.state.rate_limiter = RateLimiter(settings.rate_limit)
             stack.push_async_callback(app.state.rate_limiter.close)
             app.state.template_catalog = catalog_from(settings.github)
-            app.state.job_services = build_job_services(settings, http, metrics, webhook_handlers())
+            app.state.services = build_services(settings, http, metrics)
             app.state.run_events = RunEventHub(app.state.db.engine.url, metrics)
             stack.push_async_callback(app.state.run_events.close)
             if settings.jobs.in_process:
@@ -88,7 +87,8 @@ def create_app(
                     app.state.db,
                     job_registry(),
                     settings.jobs,
-                    services=app.state.job_services,
+                    services=app.state.services,
+                    metrics=metrics,
                     clock=app.state.clock,
                 )
                 await stack.enter_async_context(worker.running())

@@ -29,12 +29,10 @@ from app.core.embedded_postgres import EmbeddedPostgres
 from app.core.logging import configure_logging
 from app.core.metrics import Metrics
 from app.core.migrations import upgrade_to_head
-from app.core.security import TokenCipher
-from app.core.settings import AppSettings, DatabaseSettings, JobSettings, Settings
+from app.core.settings import DatabaseSettings, JobSettings
 from app.jobs.queue import enqueue
-from app.jobs.registry import JobContext, JobRegistry, JobServices, JobType
+from app.jobs.registry import JobContext, JobRegistry, JobType
 from app.jobs.worker import Worker
-from app.notifications.email import ConsoleEmailSender
 
 REPOSITORY_ROOT = Path(__file__).resolve().parents[1]
 WORKER_CONCURRENCY = 8
@@ -44,22 +42,16 @@ class Empty(BaseModel):
     pass
 
 
-async def _nothing(context: JobContext, payload: Empty) -> None:
+async def _nothing(context: JobContext[None], payload: Empty) -> None:
     return None
 
 
 NOOP = JobType(name="bench.noop", payload=Empty, handler=_nothing)
 
 
-def _worker(database: Database, registry: JobRegistry) -> Worker:
-    settings = Settings(app=AppSettings(_env_file=None, env="test"))
-    services = JobServices(
-        settings=settings,
-        email=ConsoleEmailSender(),
-        token_cipher=TokenCipher(settings.app.secret_key.get_secret_value()),
-        metrics=Metrics(),
-    )
-    return Worker(database, registry, _job_settings(), services=services)
+def _worker(database: Database, registry: JobRegistry[None]) -> Worker[None]:
+    # The queue's own cost: the job needs no services.
+    return Worker(database, registry, _job_settings(), services=None, metrics=Metrics())
 
 
 def _job_settings() -> JobSettings:
@@ -138,7 +130,7 @@ async def latency(url: str, samples: int) -> list[float]:
     started_at: dict[int, float] = {}
     started: dict[int, asyncio.Event] = {}
 
-    async def record(context: JobContext, payload: Empty) -> None:
+    async def record(context: JobContext[None], payload: Empty) -> None:
         started_at[context.job_id] = time.perf_counter()
         started[context.job_id].set()
 

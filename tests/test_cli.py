@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from app.assembly import webhook_handlers
 from app.companies.models import Company, User
 from app.core.db import Database
 from app.core.settings import (
@@ -28,7 +29,6 @@ from app.core.settings import (
 )
 from app.integrations.github.models import WebhookDelivery
 from app.integrations.github.webhooks import receive_delivery
-from app.jobs.catalog import webhook_handlers
 from app.local_dev import with_local_defaults
 from app.main import create_app
 from tests.support.app import ADMIN_KEY, make_settings

@@ -10,10 +10,10 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.assembly import job_registry
 from app.candidate_sessions.models import CandidateSession
 from app.core.db import Database
 from app.core.settings import JobSettings
-from app.jobs.catalog import job_registry
 from app.jobs.models import Job
 from app.jobs.worker import Worker
 from app.notifications.email import (
@@ -22,6 +22,7 @@ from app.notifications.email import (
     EmailTemporaryError,
     SendResult,
 )
+from app.services import Services
 from tests.factories import create_company, create_recruiter
 from tests.support.api import TEXT_TASKS, create_simulation
 from tests.support.app import make_settings, serving
@@ -62,12 +63,14 @@ async def _headers(db_session: AsyncSession, idp: IdentityProvider) -> dict[str,
     return {"Authorization": f"Bearer {idp.token(subject='auth0|mia', email='mia@mail.example')}"}
 
 
-def _worker(database: Database, sender: ScriptedSender, clock: FakeClock) -> Worker:
+def _worker(database: Database, sender: ScriptedSender, clock: FakeClock) -> Worker[Services]:
+    services = job_services(email=sender)
     return Worker(
         database,
         job_registry(),
         JobSettings(_env_file=None, concurrency=1),
-        services=job_services(email=sender),
+        services=services,
+        metrics=services.metrics,
         clock=clock,
         jitter=lambda: 1.0,
     )

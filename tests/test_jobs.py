@@ -28,10 +28,12 @@ class Nothing(BaseModel):
     pass
 
 
-Handler = Callable[[JobContext, Nothing], Awaitable[None]]
+Handler = Callable[[JobContext[object], Nothing], Awaitable[None]]
 
 
-def _job_type(handler: Handler, name: str = "test.job", **policy: object) -> JobType[Nothing]:
+def _job_type(
+    handler: Handler, name: str = "test.job", **policy: object
+) -> JobType[object, Nothing]:
     return JobType(name=name, payload=Nothing, handler=handler, **policy)  # type: ignore[arg-type]
 
 
@@ -40,7 +42,9 @@ def _settings(**overrides: float) -> JobSettings:
     return JobSettings(_env_file=None, **(values | overrides))
 
 
-async def _enqueue(database: Database, job_type: JobType[Nothing], **options: object) -> int:
+async def _enqueue(
+    database: Database, job_type: JobType[object, Nothing], **options: object
+) -> int:
     async with database.session_scope() as session:
         return await enqueue(session, job_type, Nothing(), **options)  # type: ignore[arg-type]
 
@@ -64,7 +68,7 @@ async def _wait_for(condition: Callable[[], Awaitable[bool]], within: float = 10
         await asyncio.sleep(0.05)
 
 
-async def _noop(context: JobContext, payload: Nothing) -> None:
+async def _noop(context: JobContext[object], payload: Nothing) -> None:
     return None
 
 
@@ -77,7 +81,7 @@ async def test_enqueue_commits_with_the_callers_transaction(jobs_db: Database) -
     assert await _count_jobs(jobs_db) == 1
 
 
-async def _enqueue_then_fail(database: Database, job_type: JobType[Nothing]) -> None:
+async def _enqueue_then_fail(database: Database, job_type: JobType[object, Nothing]) -> None:
     async with database.session_scope() as session:
         await enqueue(session, job_type, Nothing())
         raise RuntimeError("the caller's work failed")
@@ -144,7 +148,7 @@ async def test_failing_job_backs_off_exponentially_then_dies_with_its_last_error
     clock = FakeClock()
     calls: list[int] = []
 
-    async def flaky(context: JobContext, payload: Nothing) -> None:
+    async def flaky(context: JobContext[object], payload: Nothing) -> None:
         calls.append(context.attempt)
         raise ConnectionError(f"GitHub said no (attempt {context.attempt})")
 
@@ -197,13 +201,13 @@ def test_retry_delay_is_exponential_capped_and_jittered_in_its_upper_half() -> N
 
 
 async def test_permanent_error_and_bad_payload_go_straight_to_dead(jobs_db: Database) -> None:
-    async def refuse(context: JobContext, payload: Nothing) -> None:
+    async def refuse(context: JobContext[object], payload: Nothing) -> None:
         raise PermanentJobError("the address bounced")
 
     class Strict(BaseModel):
         count: int
 
-    async def strict(context: JobContext, payload: Strict) -> None:
+    async def strict(context: JobContext[object], payload: Strict) -> None:
         return None
 
     refusing = _job_type(refuse, name="test.refuse")
@@ -249,7 +253,7 @@ async def test_job_of_an_unknown_type_is_dead_not_lost(jobs_db: Database) -> Non
 
 
 async def test_error_text_is_redacted_before_it_is_stored(jobs_db: Database) -> None:
-    async def leaky(context: JobContext, payload: Nothing) -> None:
+    async def leaky(context: JobContext[object], payload: Nothing) -> None:
         raise RuntimeError("push failed with ghp_abcdefghijklmnopqrstuvwxyz0123456789")
 
     job_type = _job_type(leaky)
@@ -310,7 +314,7 @@ async def test_lease_lost_on_the_last_attempt_makes_the_job_dead(jobs_db: Databa
 async def test_renewed_lease_keeps_a_long_job_from_running_twice(jobs_db: Database) -> None:
     started: list[int] = []
 
-    async def slow(context: JobContext, payload: Nothing) -> None:
+    async def slow(context: JobContext[object], payload: Nothing) -> None:
         started.append(context.attempt)
         await asyncio.sleep(2.0)
 
@@ -331,7 +335,9 @@ async def _job_in_state(database: Database, job_id: int, state: str) -> bool:
     return (await _job(database, job_id)).state == state
 
 
-async def _enqueue_effect(database: Database, job_type: JobType[Effect], clock: FakeClock) -> int:
+async def _enqueue_effect(
+    database: Database, job_type: JobType[object, Effect], clock: FakeClock
+) -> int:
     async with database.session_scope() as session:
         return await enqueue(session, job_type, Effect(marker="m"), run_at=clock.now())
 
@@ -368,14 +374,14 @@ async def test_shutdown_lets_short_jobs_finish_and_releases_long_ones(jobs_db: D
     started = asyncio.Event()
     running = 0
 
-    async def short(context: JobContext, payload: Nothing) -> None:
+    async def short(context: JobContext[object], payload: Nothing) -> None:
         nonlocal running
         running += 1
         if running == 2:
             started.set()
         await asyncio.sleep(0.2)
 
-    async def long(context: JobContext, payload: Nothing) -> None:
+    async def long(context: JobContext[object], payload: Nothing) -> None:
         nonlocal running
         running += 1
         if running == 2:
@@ -402,7 +408,7 @@ async def test_periodic_job_runs_once_per_tick_with_three_workers(jobs_db: Datab
     clock = FakeClock()
     ticks: list[str] = []
 
-    async def sweep(context: JobContext, payload: Nothing) -> None:
+    async def sweep(context: JobContext[object], payload: Nothing) -> None:
         ticks.append(context.clock.now().isoformat())
 
     registry = JobRegistry.of(

@@ -202,7 +202,7 @@ async def test_job_gauges_read_the_queue_at_scrape_time(
 
 
 async def test_job_attempts_are_counted_by_type_and_outcome(jobs_db: Database) -> None:
-    async def fails(context: JobContext, payload: Effect) -> None:
+    async def fails(context: JobContext[object], payload: Effect) -> None:
         raise ConnectionError("no")
 
     failing = JobType(name="tests.fails", payload=Effect, handler=fails, max_attempts=2)
@@ -216,7 +216,7 @@ async def test_job_attempts_are_counted_by_type_and_outcome(jobs_db: Database) -
     clock.advance(timedelta(hours=1))
     await worker.run_until_idle()
 
-    metrics = worker.services.metrics
+    metrics = worker.metrics
     attempts = "tenon_job_attempts_total"
     assert sample(metrics, attempts, type="tests.fails", outcome="failed") == 1
     assert sample(metrics, attempts, type="tests.fails", outcome="dead") == 1
@@ -242,7 +242,7 @@ async def test_the_apps_email_sends_are_counted_by_provider_and_outcome(
     settings: Settings, database: Database
 ) -> None:
     async with _client(_with_token(settings), database) as (app, client):
-        await app.state.job_services.email.send(MESSAGE)  # the console provider
+        await app.state.services.email.send(MESSAGE)  # the console provider
         text = await _scrape(client)
     assert scraped(text, "tenon_email_sends_total", provider="console", outcome="sent") == 1
 

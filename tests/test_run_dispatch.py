@@ -20,9 +20,10 @@ from app.core.settings import GitHubSettings
 from app.integrations.github.auth import TokenAuth
 from app.integrations.github.client import GitHubClient
 from app.jobs.models import Job
-from app.jobs.registry import JobContext, JobServices, PermanentJobError
+from app.jobs.registry import JobContext, PermanentJobError
 from app.runs.flows import DISPATCH_RUN
 from app.runs.models import TestRun
+from app.services import Services
 from tests.factories import (
     create_candidate_session,
     create_company,
@@ -37,13 +38,15 @@ API = "https://github.test"
 REPO = "acme-workspaces/tenon-ws"
 
 
-def _context(database: Database, http: httpx.AsyncClient, *, attempt: int = 1) -> JobContext:
+def _context(
+    database: Database, http: httpx.AsyncClient, *, attempt: int = 1
+) -> JobContext[Services]:
     base = job_services()
     settings = GitHubSettings(
         _env_file=None, api_base=API, token=SecretStr("t"), mutation_interval_seconds=0
     )
     github = GitHubClient(http, settings, TokenAuth(SecretStr("t")), base.metrics)
-    services = JobServices(
+    services = Services(
         settings=base.settings,
         email=base.email,
         token_cipher=base.token_cipher,

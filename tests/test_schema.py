@@ -367,3 +367,18 @@ async def test_migrated_schema_equals_schema_created_from_models(
     for kind in SCHEMA_QUERIES:
         assert migrated[kind] - from_models[kind] == set(), f"{kind} only in the migration"
         assert from_models[kind] - migrated[kind] == set(), f"{kind} only in the models"
+
+
+async def test_the_unused_fit_profiles_table_is_dropped_and_its_downgrade_restores_it(
+    scratch_database_url: str,
+) -> None:
+    config = alembic_config(scratch_database_url)
+    await asyncio.to_thread(command.upgrade, config, "c4d8a2e61f37")
+    before = await _schema(scratch_database_url)
+    assert "fit_profiles" in await _public_tables(scratch_database_url)
+
+    await asyncio.to_thread(command.upgrade, config, "d986488e4f51")
+    assert "fit_profiles" not in await _public_tables(scratch_database_url)
+
+    await asyncio.to_thread(command.downgrade, config, "c4d8a2e61f37")
+    assert await _schema(scratch_database_url) == before

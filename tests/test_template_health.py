@@ -11,6 +11,11 @@ import httpx
 import pytest
 import yaml
 
+from app.admin.template_health import (
+    declares_dispatch,
+    lists_results_file,
+    upload_steps,
+)
 from app.core.db import Database
 from app.github_emulator.config import DEFAULT_TEMPLATES_DIR
 from app.github_emulator.faults import FaultRule
@@ -18,11 +23,6 @@ from app.github_emulator.template_layers import compose
 from app.integrations.github.client import GitHubClient
 from app.integrations.github.schemas import DispatchResult
 from app.integrations.github.template_catalog import TEMPLATE_KEYS
-from app.integrations.github.template_health import (
-    declares_dispatch,
-    lists_results_file,
-    upload_steps,
-)
 from tests.support.api import assert_problem
 from tests.support.app import ADMIN_KEY, client_for, make_settings, running_app
 from tests.support.emulator import TOKEN, RunningEmulator, emulator_config, running_emulator
@@ -127,6 +127,8 @@ async def health_scene(
                 "template_owner": config.template_owner,
                 "mutation_interval_seconds": 0,
                 "max_retries": 0,
+                # Live checks poll as test runs do: 0.5 s, 1 s, then every 2 s.
+                "run_poll_seconds": 0.5,
             },
         )
         async with running_app(settings, database) as app, client_for(app) as client:

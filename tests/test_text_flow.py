@@ -16,12 +16,12 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.assembly import job_registry
 from app.candidate_sessions.models import CandidateSession
 from app.core import pagination
 from app.core.db import Database
 from app.core.settings import JobSettings
 from app.integrations.github.template_catalog import TEMPLATE_KEYS
-from app.jobs.catalog import job_registry
 from app.jobs.worker import Worker
 from app.notifications.email import EmailMessage, SendResult
 from app.simulations.models import Simulation
@@ -97,7 +97,8 @@ async def _invite(
 
 async def _run_jobs(database: Database, sender: RecordingSender) -> None:
     settings = JobSettings(_env_file=None, concurrency=1)
-    worker = Worker(database, job_registry(), settings, services=job_services(email=sender))
+    services = job_services(email=sender)
+    worker = Worker(database, job_registry(), settings, services=services, metrics=services.metrics)
     await worker.run_until_idle()
 
 

@@ -20,6 +20,7 @@ import pytest
 from sqlalchemy import func, select
 from structlog.testing import capture_logs
 
+from app.assembly import webhook_handlers
 from app.core.clock import SystemClock
 from app.core.db import Database
 from app.core.errors import UnauthorizedError
@@ -30,9 +31,9 @@ from app.integrations.github.webhooks import (
     WebhookHandler,
     verify_signature,
 )
-from app.jobs.catalog import webhook_handlers
 from app.jobs.models import Job
 from app.jobs.registry import JobContext, PermanentJobError
+from app.services import Services
 from tests.support.api import assert_problem
 from tests.support.app import WEBHOOK_SECRET, make_settings, serving
 from tests.support.corpora import WEBHOOKS
@@ -98,7 +99,7 @@ async def _webhook_jobs(database: Database) -> list[Job]:
 
 def _context(
     database: Database, *, attempt: int = 1, handlers: dict[str, WebhookHandler] | None = None
-) -> JobContext:
+) -> JobContext[Services]:
     """A job context whose services carry `handlers` (the application's by default)."""
     services = job_services()
     return JobContext(
@@ -117,7 +118,7 @@ class _Recorder:
     def __init__(self) -> None:
         self.events: list[WebhookEvent] = []
 
-    async def __call__(self, context: JobContext, event: WebhookEvent) -> None:
+    async def __call__(self, context: JobContext[Services], event: WebhookEvent) -> None:
         self.events.append(event)
 
 
@@ -368,7 +369,7 @@ async def test_failing_handler_records_the_error_and_the_retry_processes_it(
 ) -> None:
     delivery_id, job = queued_run
 
-    async def failing(context: JobContext, event: WebhookEvent) -> None:
+    async def failing(context: JobContext[Services], event: WebhookEvent) -> None:
         raise RuntimeError("GitHub is down")
 
     with pytest.raises(RuntimeError, match="GitHub is down"):
@@ -408,7 +409,7 @@ async def test_failure_that_will_not_be_retried_marks_the_delivery_failed(
 ) -> None:
     delivery_id, job = queued_run
 
-    async def failing(context: JobContext, event: WebhookEvent) -> None:
+    async def failing(context: JobContext[Services], event: WebhookEvent) -> None:
         raise error
 
     with pytest.raises(type(error)):

@@ -136,7 +136,7 @@ async def test_a_missed_push_is_caught_up_by_a_status_read_once_the_value_is_sta
         github={"max_retries": 0},
     ) as s:
         task_id, workspace = await ready_workspace(s, "code")
-        metrics = s.app.state.job_services.metrics
+        metrics = s.app.state.services.metrics
         await _candidate_clone(s, workspace, tmp_path / "candidate")
         head = _push(tmp_path / "candidate", "feature.py")
 

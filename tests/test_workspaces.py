@@ -18,10 +18,10 @@ from fastapi import FastAPI
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.assembly import job_registry
 from app.candidate_sessions.models import CandidateSession
 from app.core.db import Database
 from app.core.settings import JobSettings
-from app.jobs.catalog import job_registry
 from app.jobs.models import Job
 from app.jobs.worker import Worker
 from app.workspaces.models import Workspace
@@ -107,7 +107,8 @@ async def _run_jobs(scene: Scene, database: Database, clock: FakeClock | None = 
         database,
         job_registry(),
         JobSettings(_env_file=None, concurrency=1),
-        services=scene.app.state.job_services,
+        services=scene.app.state.services,
+        metrics=scene.app.state.metrics,
         clock=clock,
     )
     await worker.run_until_idle()
@@ -412,7 +413,8 @@ async def test_expiry_revokes_access_refuses_submissions_and_an_extension_reopen
         database,
         job_registry(),
         JobSettings(_env_file=None, concurrency=1),
-        services=scene.app.state.job_services,
+        services=scene.app.state.services,
+        metrics=scene.app.state.metrics,
         clock=clock,
     )
     await sweeper.schedule_periodic()
@@ -485,7 +487,8 @@ async def test_retention_archives_or_deletes_repositories_of_long_ended_sessions
             database,
             job_registry(),
             JobSettings(_env_file=None, concurrency=1),
-            services=scene.app.state.job_services,
+            services=scene.app.state.services,
+            metrics=scene.app.state.metrics,
             clock=clock,
         )
         await sweeper.schedule_periodic()

@@ -56,7 +56,7 @@ REFERENCES = {
     },
     "events": {"simulation_id": "simulations", "candidate_session_id": "candidate_sessions"},
 }
-# Job payload keys holding an id (see the *Ref payloads of app.jobs.catalog's job types).
+# Job payload keys holding an id (see the *Ref payloads of the job types in app.assembly).
 PAYLOAD_IDS = {
     "candidateSessionId": "candidate_sessions",
     "workspaceId": "workspaces",

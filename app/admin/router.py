@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, status
 
+from app.admin import template_health
 from app.admin.schemas import TemplateHealthReport, TemplateHealthRun
 from app.auth.dependencies import require_admin_key
 from app.companies import service as companies
@@ -16,12 +17,12 @@ from app.core.errors import ConflictError, NotFoundError
 from app.core.openapi import raises
 from app.core.pagination import DEFAULT_LIMIT, Limit, Page
 from app.core.schemas import EntityId
-from app.integrations.github import template_health
+from app.core.settings import CurrentSettings
 from app.integrations.github.template_catalog import Catalog
 from app.jobs import service as jobs
 from app.jobs.models import JobState
-from app.jobs.registry import CurrentServices
 from app.jobs.schemas import JobOut
+from app.services import GitHub
 
 router = APIRouter(prefix="/admin", tags=["admin"], dependencies=[Depends(require_admin_key)])
 
@@ -74,7 +75,7 @@ async def retry_job(job_id: EntityId, session: DbSession, clock: CurrentClock) -
 @router.get("/templates/health", response_model=TemplateHealthReport)
 @raises(*template_health.CHECK_ERRORS)
 async def check_template_health(
-    services: CurrentServices,
+    github: GitHub,
     catalog: Catalog,
     mode: Annotated[Literal["static"], Query(description="Live checks: POST /run.")] = "static",
     template_keys: Annotated[
@@ -86,24 +87,26 @@ async def check_template_health(
     ] = None,
 ) -> TemplateHealthReport:
     """Check the template repositories and their workflows without running them."""
-    return await template_health.check_static(services.github, catalog, template_keys or [])
+    return await template_health.check_static(github, catalog, template_keys or [])
 
 
 @router.post("/templates/health/run", response_model=TemplateHealthReport)
 @raises(*template_health.CHECK_ERRORS)
 async def run_template_health(
-    services: CurrentServices,
+    github: GitHub,
     catalog: Catalog,
     clock: CurrentClock,
+    settings: CurrentSettings,
     body: TemplateHealthRun | None = None,
 ) -> TemplateHealthReport:
     """Run each template's workflow on the template itself and check the results it uploads."""
     request = body or TemplateHealthRun()
     return await template_health.check_live(
-        services.github,
+        github,
         catalog,
         clock,
         template_keys=request.template_keys or [],
         timeout_seconds=request.timeout_seconds,
         concurrency=request.concurrency,
+        poll_seconds=settings.github.run_poll_seconds,
     )

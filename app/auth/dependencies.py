@@ -96,5 +96,4 @@ async def require_metrics_token(
 
 RecruiterUser = Annotated[Recruiter, Depends(current_recruiter)]
 CandidateUser = Annotated[Principal, Depends(current_candidate)]
-AdminKey = Annotated[None, Depends(require_admin_key)]
 MetricsScraper = Annotated[None, Depends(require_metrics_token)]

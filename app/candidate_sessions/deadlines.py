@@ -16,6 +16,7 @@ from app.companies.service import Recruiter
 from app.core.errors import ConflictError, UnprocessableError
 from app.events import service as events
 from app.jobs.registry import JobContext, JobType, PeriodicJob
+from app.services import Services
 from app.workspaces import service as workspaces
 
 log = structlog.get_logger(__name__)
@@ -28,7 +29,7 @@ class Sweep(BaseModel):
     pass
 
 
-async def _expire_lapsed(context: JobContext, _: Sweep) -> None:
+async def _expire_lapsed(context: JobContext[Services], _: Sweep) -> None:
     now = context.clock.now()
     async with context.database.session_scope() as session:
         statement = (

@@ -17,6 +17,7 @@ from app.events import service as events
 from app.jobs.registry import JobContext, JobType, PermanentJobError
 from app.notifications.email import EmailRejectedError, EmailTemporaryError
 from app.notifications.templates import invite_email
+from app.services import Services
 from app.simulations.models import Simulation
 
 log = structlog.get_logger(__name__)
@@ -32,7 +33,7 @@ def invite_url(app: AppSettings, token: str) -> str:
     return f"{portal}{app.invite_path.format(token=token)}"
 
 
-async def _send_invite_email(context: JobContext, ref: InviteEmailRef) -> None:
+async def _send_invite_email(context: JobContext[Services], ref: InviteEmailRef) -> None:
     services = context.services
     async with context.database.session_scope() as session:
         cs = await session.get(CandidateSession, ref.candidate_session_id)
@@ -76,7 +77,7 @@ async def _send_invite_email(context: JobContext, ref: InviteEmailRef) -> None:
 
 
 async def _record(
-    context: JobContext,
+    context: JobContext[Services],
     ref: InviteEmailRef,
     *,
     status: str,

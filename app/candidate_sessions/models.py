@@ -1,9 +1,9 @@
-"""Candidate sessions (one invite of one person to one simulation) and fit profiles."""
+"""Candidate sessions: one invite of one person to one simulation."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal, get_args
+from typing import Literal, get_args
 
 from sqlalchemy import (
     BigInteger,
@@ -16,7 +16,6 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 from typing_extensions import TypeAliasType
 
@@ -85,15 +84,3 @@ Index(
 )
 Index("ix_candidate_sessions_lower_invite_email", func.lower(CandidateSession.invite_email))
 Index("ix_candidate_sessions_open_expires_at", CandidateSession.expires_at, postgresql_where=_open)
-
-
-class FitProfile(TimestampMixin, Base):
-    """Placeholder for a future AI evaluation; nothing generates it yet."""
-
-    __tablename__ = "fit_profiles"
-
-    id: Mapped[IdPrimaryKey]
-    candidate_session_id: Mapped[int] = mapped_column(
-        BigInteger, ForeignKey("candidate_sessions.id", ondelete="CASCADE"), unique=True
-    )
-    data: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))

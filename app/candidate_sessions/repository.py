@@ -81,19 +81,6 @@ async def with_simulation_by_token_hash(
     return None if row is None else (row[0], row[1], row[2])
 
 
-async def with_simulation_by_id(
-    session: AsyncSession, candidate_session_id: int
-) -> tuple[CandidateSession, Simulation, Company] | None:
-    statement = (
-        select(CandidateSession, Simulation, Company)
-        .join(Simulation, Simulation.id == CandidateSession.simulation_id)
-        .join(Company, Company.id == Simulation.company_id)
-        .where(CandidateSession.id == candidate_session_id)
-    )
-    row = (await session.execute(statement)).one_or_none()
-    return None if row is None else (row[0], row[1], row[2])
-
-
 async def claim(
     session: AsyncSession, candidate_session_id: int, *, subject: str, now: datetime
 ) -> bool:

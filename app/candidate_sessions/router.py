@@ -37,7 +37,7 @@ from app.core.rate_limit import Limiter
 from app.core.schemas import EntityId
 from app.core.settings import CurrentSettings
 from app.events.schemas import EventOut
-from app.jobs.registry import CurrentServices
+from app.services import CurrentServices
 from app.simulations.service import SIMULATION_NOT_FOUND
 from app.submissions import service as submissions
 

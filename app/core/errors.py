@@ -128,12 +128,6 @@ class RateLimitedError(AppError):
     retryable = True
 
 
-class BadGatewayError(AppError):
-    status = 502
-    code = "UPSTREAM_FAILED"
-    retryable = True
-
-
 class ServiceUnavailableError(AppError):
     status = 503
     code = "SERVICE_UNAVAILABLE"

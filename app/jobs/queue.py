@@ -29,7 +29,7 @@ log = structlog.get_logger(__name__)
 
 async def enqueue(
     session: AsyncSession,
-    job_type: JobType[P],
+    job_type: JobType[Any, P],
     payload: P,
     *,
     run_at: datetime | None = None,
@@ -81,7 +81,9 @@ async def notify_workers(session: AsyncSession) -> None:
     await session.execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))
 
 
-async def latest_waiting_run_at(session: AsyncSession, job_type: JobType[Any]) -> datetime | None:
+async def latest_waiting_run_at(
+    session: AsyncSession, job_type: JobType[Any, Any]
+) -> datetime | None:
     """When the last waiting job of this type is due (for spacing out bulk work)."""
     statement = select(func.max(Job.run_at)).where(
         Job.type == job_type.name, Job.state.in_(CLAIMABLE_JOB_STATES)

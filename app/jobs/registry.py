@@ -1,53 +1,38 @@
 """Job types: a name, a typed payload, a handler and its retry policy; and the registry a
-worker runs from."""
+worker runs from.
+
+The queue knows no domain and no integration: what a handler gets besides its payload is
+generic in the services the application hands the worker (`JobContext[Services]` in the
+domains' handlers, assembled in `app.assembly`)."""
 
 from __future__ import annotations
 
 import random
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import TYPE_CHECKING, Annotated, Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
-import httpx
-from fastapi import Depends, Request
 from pydantic import BaseModel
 
 from app.core.clock import Clock
 from app.core.db import Database
-from app.core.metrics import Metrics
-from app.core.security import TokenCipher
-from app.core.settings import Settings
-from app.integrations.github.client import GitHubClient, build_github_client
-from app.notifications.email import CountedEmailSender, EmailSender, build_email_sender
-
-if TYPE_CHECKING:
-    from app.integrations.github.webhooks import WebhookHandler
 
 P = TypeVar("P", bound=BaseModel)
+S = TypeVar("S")
+# A context carrying richer services can stand in for one that needs fewer; a job type
+# whose handler needs fewer services runs in a registry that provides more.
+S_co = TypeVar("S_co", covariant=True)
+S_contra = TypeVar("S_contra", contravariant=True)
 
 
 @dataclass(frozen=True)
-class JobServices:
-    """The application's external systems and settings, as handlers need them."""
-
-    settings: Settings
-    email: EmailSender
-    token_cipher: TokenCipher
-    metrics: Metrics
-    # None when no GitHub credentials are configured.
-    github: GitHubClient | None = None
-    # GitHub webhook event name -> the handler its domain registered (see app.jobs.catalog).
-    webhook_handlers: Mapping[str, WebhookHandler] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class JobContext:
+class JobContext(Generic[S_co]):
     """What a handler gets besides its payload."""
 
     database: Database
     clock: Clock
-    services: JobServices
+    services: S_co
     job_id: int
     attempt: int
     max_attempts: int
@@ -58,10 +43,12 @@ class PermanentJobError(Exception):
 
 
 @dataclass(frozen=True)
-class JobType(Generic[P]):
+class JobType(Generic[S_contra, P]):
+    """A job type whose handler needs services of type `S_contra`."""
+
     name: str
     payload: type[P]
-    handler: Callable[[JobContext, P], Awaitable[None]]
+    handler: Callable[[JobContext[S_contra], P], Awaitable[None]]
     max_attempts: int = 5
     backoff_base: timedelta = timedelta(seconds=5)
     backoff_cap: timedelta = timedelta(hours=1)
@@ -72,27 +59,29 @@ class JobType(Generic[P]):
         ceiling = min(self.backoff_cap, self.backoff_base * (1 << max(attempt - 1, 0)))
         return ceiling / 2 + ceiling / 2 * jitter()
 
-    async def run(self, context: JobContext, payload: dict[str, Any]) -> None:
+    async def run(self, context: JobContext[S_contra], payload: dict[str, Any]) -> None:
         await self.handler(context, self.payload.model_validate(payload))
 
 
 @dataclass(frozen=True)
-class PeriodicJob:
+class PeriodicJob(Generic[S_contra]):
     """A job type enqueued every `every`, once per tick across all workers."""
 
-    job_type: JobType[Any]
+    job_type: JobType[S_contra, Any]
     every: timedelta
 
 
 @dataclass
-class JobRegistry:
-    job_types: dict[str, JobType[Any]] = field(default_factory=dict)
-    periodic: list[PeriodicJob] = field(default_factory=list)
+class JobRegistry(Generic[S]):
+    """The job types a worker runs, each handed services of type `S`."""
+
+    job_types: dict[str, JobType[S, Any]] = field(default_factory=dict)
+    periodic: list[PeriodicJob[S]] = field(default_factory=list)
 
     @classmethod
     def of(
-        cls, job_types: Iterable[JobType[Any]], periodic: Iterable[PeriodicJob] = ()
-    ) -> JobRegistry:
+        cls, job_types: Iterable[JobType[S, Any]], periodic: Iterable[PeriodicJob[S]] = ()
+    ) -> JobRegistry[S]:
         registry = cls()
         for job_type in job_types:
             registry.add(job_type)
@@ -101,35 +90,11 @@ class JobRegistry:
             registry.periodic.append(schedule)
         return registry
 
-    def add(self, job_type: JobType[Any]) -> None:
+    def add(self, job_type: JobType[S, Any]) -> None:
         existing = self.job_types.get(job_type.name)
         if existing is not None and existing is not job_type:
             raise ValueError(f"Job type {job_type.name!r} is registered twice")
         self.job_types[job_type.name] = job_type
 
-    def get(self, name: str) -> JobType[Any] | None:
+    def get(self, name: str) -> JobType[S, Any] | None:
         return self.job_types.get(name)
-
-
-def build_job_services(
-    settings: Settings,
-    http: httpx.AsyncClient,
-    metrics: Metrics,
-    webhook_handlers: Mapping[str, WebhookHandler],
-) -> JobServices:
-    return JobServices(
-        settings=settings,
-        email=CountedEmailSender(build_email_sender(settings.email, http), metrics),
-        token_cipher=TokenCipher(settings.app.secret_key.get_secret_value()),
-        metrics=metrics,
-        github=build_github_client(http, settings.github, metrics),
-        webhook_handlers=webhook_handlers,
-    )
-
-
-def job_services_of(request: Request) -> JobServices:
-    services: JobServices = request.app.state.job_services
-    return services
-
-
-CurrentServices = Annotated[JobServices, Depends(job_services_of)]

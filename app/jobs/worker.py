@@ -19,7 +19,7 @@ import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Generic, Literal, TypeVar
 
 import structlog
 from pydantic import ValidationError
@@ -27,17 +27,19 @@ from pydantic import ValidationError
 from app.core.clock import Clock, SystemClock
 from app.core.db import Database
 from app.core.logging import redact_text
+from app.core.metrics import Metrics
 from app.core.pg_listen import PgListener
 from app.core.settings import JobSettings
 from app.jobs import repository
 from app.jobs.heartbeat import Heartbeat
 from app.jobs.models import Job
 from app.jobs.queue import NOTIFY_CHANNEL, enqueue
-from app.jobs.registry import JobContext, JobRegistry, JobServices, PermanentJobError
+from app.jobs.registry import JobContext, JobRegistry, PermanentJobError
 
 log = structlog.get_logger(__name__)
 
 Outcome = Literal["succeeded", "failed", "dead"]
+S = TypeVar("S")
 
 MAX_ERROR_LENGTH = 4000
 PERIODIC_CHECK_SECONDS = 1.0
@@ -47,14 +49,17 @@ def _error_text(exc: BaseException) -> str:
     return redact_text(f"{type(exc).__name__}: {exc}")[:MAX_ERROR_LENGTH]
 
 
-class Worker:
+class Worker(Generic[S]):
+    """Runs the jobs of `registry`, handing each handler `services`."""
+
     def __init__(
         self,
         database: Database,
-        registry: JobRegistry,
+        registry: JobRegistry[S],
         settings: JobSettings,
         *,
-        services: JobServices,
+        services: S,
+        metrics: Metrics,
         clock: Clock | None = None,
         worker_id: str | None = None,
         jitter: Callable[[], float] = random.random,
@@ -63,6 +68,7 @@ class Worker:
         self.registry = registry
         self.settings = settings
         self.services = services
+        self.metrics = metrics
         self.clock = clock or SystemClock()
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self._jitter = jitter
@@ -177,7 +183,7 @@ class Worker:
             started = time.perf_counter()
             outcome, error = await self._attempt(job)
             await self._record(job, outcome, error)
-            self.services.metrics.job_attempts.labels(job.type, outcome).inc()
+            self.metrics.job_attempts.labels(job.type, outcome).inc()
             emit = {"succeeded": log.info, "failed": log.warning, "dead": log.error}[outcome]
             emit(
                 "job.finished",

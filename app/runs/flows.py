@@ -8,14 +8,15 @@
   with conditional GETs and growing delays.
 - COLLECT_RUN downloads and parses the artifacts once, only after the run completed, so a
   run that is still going is never recorded as "artifact missing".
+
+Dispatching, finding the run, the poll delays and reading the artifacts follow the rules in
+`runs.workflow`, which template health uses too.
 """
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import TypeVar
 
 import structlog
@@ -32,17 +33,15 @@ from app.integrations.github.schemas import WorkflowRun
 from app.integrations.github.webhooks import WebhookEvent
 from app.jobs.queue import enqueue
 from app.jobs.registry import JobContext, JobType, PermanentJobError
-from app.runs import repository
+from app.runs import repository, workflow
 from app.runs.live import notify_run_changed
 from app.runs.models import ACTIVE_TEST_RUN_STATUSES, TestCaseResult, TestRun, TestRunStatus
-from app.runs.results import ParsedResults, parse_artifacts
+from app.runs.results import ParsedResults
+from app.services import Services
 from app.workspaces.models import Workspace
 
 log = structlog.get_logger(__name__)
 
-# A dispatch and the run GitHub creates for it can disagree by a few seconds of clock.
-CORRELATION_SKEW = timedelta(seconds=30)
-POLL_BACKOFF_CAP = 4
 # A run with no news for this long is given up on.
 RUN_DEADLINE = timedelta(hours=2)
 
@@ -59,13 +58,7 @@ class PollRef(ApiModel):
 RefT = TypeVar("RefT", RunRef, PollRef)
 
 
-def _github(context: JobContext) -> GitHubClient:
-    if context.services.github is None:
-        raise PermanentJobError("No GitHub credentials are configured.")
-    return context.services.github
-
-
-async def _run_and_repo(context: JobContext, run_id: int) -> tuple[TestRun, str, str]:
+async def _run_and_repo(context: JobContext[Services], run_id: int) -> tuple[TestRun, str, str]:
     """The run, its repository's full name and default branch."""
     async with context.database.session_scope() as session:
         run = await repository.by_id(session, run_id)
@@ -78,7 +71,7 @@ async def _run_and_repo(context: JobContext, run_id: int) -> tuple[TestRun, str,
         return run, workspace.repo_full_name, workspace.default_branch or "main"
 
 
-async def _fail_run(context: JobContext, run_id: int, code: str, detail: str) -> None:
+async def _fail_run(context: JobContext[Services], run_id: int, code: str, detail: str) -> None:
     async with context.database.session_scope() as session:
         run = await repository.by_id(session, run_id, for_update=True)
         if run is None or run.status not in ACTIVE_TEST_RUN_STATUSES:
@@ -92,13 +85,13 @@ async def _fail_run(context: JobContext, run_id: int, code: str, detail: str) ->
 
 
 def _failing_the_run(
-    code: str, message: str, step: Callable[[JobContext, RefT], Awaitable[None]]
-) -> Callable[[JobContext, RefT], Awaitable[None]]:
+    code: str, message: str, step: Callable[[JobContext[Services], RefT], Awaitable[None]]
+) -> Callable[[JobContext[Services], RefT], Awaitable[None]]:
     """Run a step; when its job gives up, the run ends as `error` with `code` and `message`
     (for the candidate; the exception goes to the log and the job) instead of staying
     active forever."""
 
-    async def handler(context: JobContext, ref: RefT) -> None:
+    async def handler(context: JobContext[Services], ref: RefT) -> None:
         try:
             await step(context, ref)
         except Exception as exc:
@@ -126,10 +119,10 @@ def _failing_the_run(
 # -- dispatch -------------------------------------------------------------------------------
 
 
-async def _dispatch(context: JobContext, ref: RunRef) -> None:
-    github = _github(context)
+async def _dispatch(context: JobContext[Services], ref: RunRef) -> None:
+    github = context.services.require_github()
     run, repo, default_branch = await _run_and_repo(context, ref.run_id)
-    workflow = context.services.settings.github.actions_workflow_file
+    workflow_file = context.services.settings.github.actions_workflow_file
     branch = run.requested_ref or default_branch
     if run.status == "queued":
         now = context.clock.now()
@@ -140,8 +133,8 @@ async def _dispatch(context: JobContext, ref: RunRef) -> None:
             claimed.dispatched_at = now
             await notify_run_changed(session, run.id)
         try:
-            result = await github.dispatch_workflow(
-                repo, workflow, ref=branch, inputs={"tenon_run_id": str(run.id)}
+            result = await workflow.dispatch(
+                github, repo, workflow_file, ref=branch, run_input=str(run.id)
             )
         except GitHubError as exc:
             if exc.retryable:
@@ -162,7 +155,7 @@ async def _dispatch(context: JobContext, ref: RunRef) -> None:
     await _link(context, run.id, github_run_id, run_url)
 
 
-async def _back_to_queued(context: JobContext, run_id: int) -> None:
+async def _back_to_queued(context: JobContext[Services], run_id: int) -> None:
     async with context.database.session_scope() as session:
         run = await repository.by_id(session, run_id, for_update=True)
         if run is not None and run.status == "dispatching":
@@ -170,29 +163,30 @@ async def _back_to_queued(context: JobContext, run_id: int) -> None:
 
 
 async def _find_dispatched_run(
-    context: JobContext,
+    context: JobContext[Services],
     github: GitHubClient,
     repo: str,
     branch: str,
     dispatched_at: datetime,
 ) -> WorkflowRun:
-    since = (dispatched_at - CORRELATION_SKEW).strftime("%Y-%m-%dT%H:%M:%SZ")
-    candidates = await github.list_workflow_runs(
+    candidates = await workflow.dispatched_runs(
+        github,
         repo,
         context.services.settings.github.actions_workflow_file,
         branch=branch,
-        event="workflow_dispatch",
-        created=f">={since}",
+        dispatched_at=dispatched_at,
     )
     async with context.database.session_scope() as session:
         claimed = await repository.claimed_among(session, [c.id for c in candidates])
-    unclaimed = sorted((c for c in candidates if c.id not in claimed), key=lambda c: c.id)
+    unclaimed = [c for c in candidates if c.id not in claimed]
     if not unclaimed:
         raise GitHubUnavailableError("The dispatched workflow run is not listed yet; will retry.")
     return unclaimed[0]
 
 
-async def _link(context: JobContext, run_id: int, github_run_id: int, url: str | None) -> None:
+async def _link(
+    context: JobContext[Services], run_id: int, github_run_id: int, url: str | None
+) -> None:
     async with context.database.session_scope() as session:
         if not await repository.claim_github_run(session, run_id, github_run_id, url):
             raise GitHubUnavailableError(f"GitHub run {github_run_id} is another run's; retrying.")
@@ -210,12 +204,11 @@ async def _link(context: JobContext, run_id: int, github_run_id: int, url: str |
 # -- tracking -------------------------------------------------------------------------------
 
 
-def _poll_delay(context: JobContext, *, polls: int) -> timedelta:
-    first = context.services.settings.github.run_poll_seconds
-    return timedelta(seconds=first * min(POLL_BACKOFF_CAP, 2**polls))
+def _poll_delay(context: JobContext[Services], *, polls: int) -> timedelta:
+    return workflow.poll_delay(context.services.settings.github.run_poll_seconds, polls=polls)
 
 
-async def record_progress(context: JobContext, github_run: WorkflowRun) -> bool:
+async def record_progress(context: JobContext[Services], github_run: WorkflowRun) -> bool:
     """Apply what GitHub says about a run of ours; True when it has completed (and its
     results are now being collected). Used by the webhook handler and the poller."""
     async with context.database.session_scope() as session:
@@ -241,7 +234,7 @@ async def record_progress(context: JobContext, github_run: WorkflowRun) -> bool:
         return True
 
 
-async def track_workflow_run(context: JobContext, event: WebhookEvent) -> None:
+async def track_workflow_run(context: JobContext[Services], event: WebhookEvent) -> None:
     """The `workflow_run` webhook handler: a run's progress, as it happens."""
     run = WorkflowRun.model_validate(event.payload.get("workflow_run") or {})
     ours = await record_progress(context, run)
@@ -256,8 +249,8 @@ async def track_workflow_run(context: JobContext, event: WebhookEvent) -> None:
     )
 
 
-async def _poll(context: JobContext, ref: PollRef) -> None:
-    github = _github(context)
+async def _poll(context: JobContext[Services], ref: PollRef) -> None:
+    github = context.services.require_github()
     run, repo, _ = await _run_and_repo(context, ref.run_id)
     if run.status not in ACTIVE_TEST_RUN_STATUSES or run.github_run_id is None:
         return
@@ -282,23 +275,15 @@ async def _poll(context: JobContext, ref: PollRef) -> None:
 # -- collecting results -----------------------------------------------------------------------
 
 
-async def _collect(context: JobContext, ref: RunRef) -> None:
-    github = _github(context)
+async def _collect(context: JobContext[Services], ref: RunRef) -> None:
+    github = context.services.require_github()
     run, repo, _ = await _run_and_repo(context, ref.run_id)
     if run.status not in ACTIVE_TEST_RUN_STATUSES or run.github_run_id is None:
         return  # collected already: results are parsed exactly once
     github_run = await github.get_workflow_run(repo, run.github_run_id)
-    artifacts = [
-        a for a in await github.list_run_artifacts(repo, run.github_run_id) if not a.expired
-    ]
+    artifacts = await workflow.unexpired_artifacts(github, repo, run.github_run_id)
     try:
-        with tempfile.TemporaryDirectory(prefix="tenon-artifacts-") as scratch:
-            downloaded = []
-            for artifact in artifacts:
-                path = Path(scratch) / f"{artifact.id}.zip"
-                await github.download_artifact(repo, artifact.id, path)
-                downloaded.append((artifact.name, path))
-            parsed = parse_artifacts(downloaded)
+        parsed = await workflow.download_and_parse(github, repo, artifacts)
     except ArtifactTooLargeError as exc:
         await _fail_run(context, run.id, "ARTIFACT_TOO_LARGE", str(exc))
         return
@@ -314,7 +299,7 @@ def _final_status(conclusion: str | None, parsed: ParsedResults) -> TestRunStatu
 
 
 async def _store_results(
-    context: JobContext, run_id: int, github_run: WorkflowRun, parsed: ParsedResults
+    context: JobContext[Services], run_id: int, github_run: WorkflowRun, parsed: ParsedResults
 ) -> None:
     now = context.clock.now()
     async with context.database.session_scope() as session:

@@ -8,6 +8,7 @@ import structlog
 from app.core.schemas import ApiModel
 from app.integrations.github.template_catalog import WORKFLOWS_GLOB, catalog_from
 from app.jobs.registry import JobContext, JobType, PermanentJobError
+from app.services import Services
 from app.submissions.code_review import diff_summary, integrity_findings
 from app.submissions.models import Submission
 from app.workspaces.models import Workspace
@@ -19,15 +20,13 @@ class SubmissionRef(ApiModel):
     submission_id: int
 
 
-def _protected_paths(context: JobContext, template_repo: str) -> tuple[str, ...]:
+def _protected_paths(context: JobContext[Services], template_repo: str) -> tuple[str, ...]:
     template = catalog_from(context.services.settings.github).for_repository(template_repo)
     return template.protected_paths if template else (WORKFLOWS_GLOB,)
 
 
-async def _review(context: JobContext, ref: SubmissionRef) -> None:
-    github = context.services.github
-    if github is None:
-        raise PermanentJobError("No GitHub credentials are configured.")
+async def _review(context: JobContext[Services], ref: SubmissionRef) -> None:
+    github = context.services.require_github()
     async with context.database.session_scope() as session:
         submission = await session.get(Submission, ref.submission_id)
         if submission is None or submission.workspace_id is None or submission.cutoff_sha is None:

@@ -16,12 +16,12 @@ from app.core.rate_limit import Limiter
 from app.core.schemas import EntityId
 from app.core.settings import CurrentSettings
 from app.integrations.github.errors import GITHUB_CALL_ERRORS
-from app.jobs.registry import CurrentServices
+from app.services import GITHUB_NOT_CONFIGURED, CurrentServices
 from app.simulations.service import SIMULATION_NOT_FOUND
 from app.submissions import service
 from app.submissions.schemas import SubmissionCreate, SubmissionDetail, SubmissionItem, SubmitResult
 from app.submissions.service import CURRENT_TASK_ERRORS
-from app.workspaces.service import GITHUB_NOT_CONFIGURED, READY_WORKSPACE_ERRORS
+from app.workspaces.service import READY_WORKSPACE_ERRORS
 
 router = APIRouter(tags=["submissions"])
 

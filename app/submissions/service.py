@@ -29,7 +29,6 @@ from app.core.errors import (
     ConflictError,
     GoneError,
     NotFoundError,
-    ServiceUnavailableError,
     UnprocessableError,
 )
 from app.core.openapi import ErrorSpec
@@ -40,6 +39,7 @@ from app.jobs.queue import enqueue
 from app.runs import service as runs
 from app.runs.models import TestRun
 from app.runs.schemas import public_run_status
+from app.services import require_github
 from app.simulations import service as simulations
 from app.simulations.models import CODE_TASK_TYPES, Task
 from app.submissions import repository
@@ -164,12 +164,9 @@ async def current_task_for_action(
 
 async def _cutoff(workspace: Workspace, github: GitHubClient | None) -> str:
     """The head of the workspace's default branch now: what is submitted."""
-    if github is None:
-        raise ServiceUnavailableError(
-            "GitHub is not configured on this server.", code="GITHUB_NOT_CONFIGURED"
-        )
+    client = require_github(github)
     assert workspace.repo_full_name is not None  # a ready workspace has its repository
-    branch = await github.get_branch(workspace.repo_full_name, workspace.default_branch or "main")
+    branch = await client.get_branch(workspace.repo_full_name, workspace.default_branch or "main")
     return branch.commit.sha
 
 

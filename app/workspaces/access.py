@@ -9,7 +9,8 @@ from sqlalchemy import select
 from app.candidate_sessions.models import CandidateSession
 from app.core.schemas import ApiModel
 from app.events import service as events
-from app.jobs.registry import JobContext, JobType, PermanentJobError
+from app.jobs.registry import JobContext, JobType
+from app.services import Services
 from app.workspaces.models import Workspace
 
 log = structlog.get_logger(__name__)
@@ -19,10 +20,8 @@ class SessionRef(ApiModel):
     candidate_session_id: int
 
 
-async def _revoke(context: JobContext, ref: SessionRef) -> None:
-    github = context.services.github
-    if github is None:
-        raise PermanentJobError("No GitHub credentials are configured.")
+async def _revoke(context: JobContext[Services], ref: SessionRef) -> None:
+    github = context.services.require_github()
     async with context.database.session_scope() as session:
         statement = select(Workspace).where(
             Workspace.candidate_session_id == ref.candidate_session_id,

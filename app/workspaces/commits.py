@@ -23,6 +23,7 @@ from app.integrations.github.errors import GitHubError, GitHubNotFoundError
 from app.integrations.github.schemas import PushEvent
 from app.integrations.github.webhooks import WebhookEvent
 from app.jobs.registry import JobContext, PermanentJobError
+from app.services import Services
 from app.workspaces import repository
 from app.workspaces.models import Workspace
 
@@ -33,7 +34,7 @@ LATEST_COMMIT_MAX_AGE = timedelta(seconds=30)
 REFRESH_TIMEOUT_SECONDS = 5.0
 
 
-async def track_push(context: JobContext, event: WebhookEvent) -> None:
+async def track_push(context: JobContext[Services], event: WebhookEvent) -> None:
     """The `push` webhook handler: a push to a workspace's default branch refreshes its
     latest commit; pushes to other branches and other repositories are ignored."""
     try:
@@ -55,9 +56,7 @@ async def track_push(context: JobContext, event: WebhookEvent) -> None:
             ref=push.ref,
         )
         return
-    github = context.services.github
-    if github is None:
-        raise PermanentJobError("No GitHub credentials are configured.")
+    github = context.services.require_github()
     observed_at = context.clock.now()
     try:
         head = await _head(github, workspace)

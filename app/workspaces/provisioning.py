@@ -31,6 +31,7 @@ from app.integrations.github.errors import (
 from app.integrations.github.schemas import Repository
 from app.integrations.github.template_catalog import TEMPLATE_NOT_INSTALLED
 from app.jobs.registry import JobContext, JobType, PermanentJobError
+from app.services import Services
 from app.workspaces.models import Workspace
 
 log = structlog.get_logger(__name__)
@@ -153,10 +154,8 @@ async def _workspace(session: AsyncSession, workspace_id: int, *, lock: bool = F
     return workspace
 
 
-async def _provision(context: JobContext, ref: WorkspaceRef) -> None:
-    github = context.services.github
-    if github is None:
-        raise PermanentJobError("No GitHub credentials are configured.")
+async def _provision(context: JobContext[Services], ref: WorkspaceRef) -> None:
+    github = context.services.require_github()
     try:
         await _provision_steps(context, github, ref.workspace_id)
     except Exception as exc:
@@ -171,7 +170,9 @@ async def _provision(context: JobContext, ref: WorkspaceRef) -> None:
         raise
 
 
-async def _provision_steps(context: JobContext, github: GitHubClient, workspace_id: int) -> None:
+async def _provision_steps(
+    context: JobContext[Services], github: GitHubClient, workspace_id: int
+) -> None:
     settings = context.services.settings.github
     async with context.database.session_scope() as session:
         workspace = await _workspace(session, workspace_id)
@@ -218,7 +219,7 @@ async def _provision_steps(context: JobContext, github: GitHubClient, workspace_
 
 
 async def _record_failure(
-    context: JobContext, workspace_id: int, exc: Exception, *, final: bool
+    context: JobContext[Services], workspace_id: int, exc: Exception, *, final: bool
 ) -> None:
     failure = failure_of(exc)
     log.warning(

@@ -42,12 +42,6 @@ async def for_session_and_template(
     return (await session.scalars(statement)).one_or_none()
 
 
-async def by_id(
-    session: AsyncSession, workspace_id: int, *, for_update: bool = False
-) -> Workspace | None:
-    return await session.get(Workspace, workspace_id, with_for_update=for_update)
-
-
 async def exists_for_session(session: AsyncSession, cs_id: int) -> bool:
     statement = select(Workspace.id).where(Workspace.candidate_session_id == cs_id).limit(1)
     return (await session.execute(statement)).first() is not None

@@ -15,7 +15,8 @@ from app.core.schemas import ApiModel
 from app.events import service as events
 from app.integrations.github.errors import GitHubNotFoundError
 from app.jobs.queue import enqueue
-from app.jobs.registry import JobContext, JobType, PeriodicJob, PermanentJobError
+from app.jobs.registry import JobContext, JobType, PeriodicJob
+from app.services import Services
 from app.workspaces.models import Workspace
 
 log = structlog.get_logger(__name__)
@@ -34,7 +35,7 @@ class WorkspaceRef(ApiModel):
     workspace_id: int
 
 
-async def _sweep(context: JobContext, _: Sweep) -> None:
+async def _sweep(context: JobContext[Services], _: Sweep) -> None:
     now = context.clock.now()
     cutoff = now - timedelta(days=context.services.settings.github.retention_days)
     ended_at = func.coalesce(CandidateSession.completed_at, CandidateSession.expires_at)
@@ -64,10 +65,8 @@ async def _sweep(context: JobContext, _: Sweep) -> None:
         log.info("retention.queued", repositories=len(due))
 
 
-async def _retire(context: JobContext, ref: WorkspaceRef) -> None:
-    github = context.services.github
-    if github is None:
-        raise PermanentJobError("No GitHub credentials are configured.")
+async def _retire(context: JobContext[Services], ref: WorkspaceRef) -> None:
+    github = context.services.require_github()
     delete = context.services.settings.github.cleanup_enabled
     async with context.database.session_scope() as session:
         workspace = await session.get(Workspace, ref.workspace_id)

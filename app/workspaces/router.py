@@ -11,13 +11,13 @@ from app.core.errors import ConflictError, NotFoundError, UnprocessableError
 from app.core.openapi import raises
 from app.core.schemas import EntityId
 from app.integrations.github.errors import GITHUB_CALL_ERRORS
-from app.jobs.registry import CurrentServices
+from app.services import GITHUB_NOT_CONFIGURED, CurrentServices, GitHub
 from app.submissions import service as submissions
 from app.submissions.router import CandidateSessionHeader
 from app.submissions.service import CURRENT_TASK_ERRORS, SESSION_TASK_ERRORS
 from app.workspaces import service
 from app.workspaces.schemas import CodespaceInit, WorkspaceOut
-from app.workspaces.service import GITHUB_NOT_CONFIGURED, NOT_A_CODE_TASK
+from app.workspaces.service import NOT_A_CODE_TASK
 
 router = APIRouter(prefix="/tasks/{task_id}/codespace", tags=["workspaces"])
 
@@ -45,16 +45,14 @@ async def init_codespace(
     cs_id: CandidateSessionHeader,
     session: DbSession,
     clock: CurrentClock,
-    services: CurrentServices,
+    github: GitHub,
     response: Response,
 ) -> WorkspaceOut:
     """Provision (or return) the repository for the current task: 200 ready, 202 provisioning."""
     cs, task, _, _ = await submissions.current_task_for_action(
         session, candidate, cs_id, task_id, now=clock.now()
     )
-    workspace = await service.init_workspace(
-        session, cs, task, body.github_username, services.github
-    )
+    workspace = await service.init_workspace(session, cs, task, body.github_username, github)
     if workspace.status != "ready":
         response.status_code = status.HTTP_202_ACCEPTED
     return workspace

@@ -13,7 +13,7 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.candidate_sessions.models import CandidateSession
-from app.core.errors import ConflictError, ServiceUnavailableError, UnprocessableError
+from app.core.errors import ConflictError, UnprocessableError
 from app.core.openapi import ErrorSpec
 from app.integrations.github.client import GitHubClient
 from app.integrations.github.errors import GitHubNotFoundError
@@ -29,7 +29,6 @@ log = structlog.get_logger(__name__)
 
 # For routes' `@raises`.
 NOT_A_CODE_TASK: ErrorSpec = (ConflictError, "NOT_A_CODE_TASK")
-GITHUB_NOT_CONFIGURED: ErrorSpec = (ServiceUnavailableError, "GITHUB_NOT_CONFIGURED")
 READY_WORKSPACE_ERRORS: tuple[ErrorSpec, ...] = (
     NOT_A_CODE_TASK,
     (ConflictError, "WORKSPACE_NOT_READY"),
@@ -46,14 +45,6 @@ def _workspace_key(template_repo: str) -> str:
     # The template repository's name, not the simulation's template key: a session's code
     # and debug workspaces come from different repositories and need different names.
     return template_repo.rsplit("/", 1)[-1]
-
-
-def _github(github: GitHubClient | None) -> GitHubClient:
-    if github is None:
-        raise ServiceUnavailableError(
-            "GitHub is not configured on this server.", code="GITHUB_NOT_CONFIGURED"
-        )
-    return github
 
 
 async def _bind_username(cs: CandidateSession, username: str, github: GitHubClient) -> None:
@@ -96,12 +87,11 @@ async def init_workspace(
     cs: CandidateSession,
     task: Task,
     github_username: str,
-    github: GitHubClient | None,
+    github: GitHubClient,
 ) -> WorkspaceOut:
     """Provision (or return) the session's workspace for the task's template."""
     template_repo = _template_repo(task)
-    client = _github(github)
-    await _bind_username(cs, github_username, client)
+    await _bind_username(cs, github_username, github)
     workspace = await repository.get_or_create(
         session,
         cs_id=cs.id,
@@ -184,10 +174,6 @@ async def ready_workspace(session: AsyncSession, cs: CandidateSession, task: Tas
             "The task's repository is not ready; initialise it first.", code="WORKSPACE_NOT_READY"
         )
     return workspace
-
-
-async def workspace_by_id(session: AsyncSession, workspace_id: int) -> Workspace | None:
-    return await repository.by_id(session, workspace_id)
 
 
 async def revoke_access_later(session: AsyncSession, cs_id: int) -> None:

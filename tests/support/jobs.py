@@ -19,9 +19,10 @@ from app.core.db import Database
 from app.core.metrics import Metrics
 from app.core.security import TokenCipher
 from app.core.settings import AppSettings, JobSettings, Settings
-from app.jobs.registry import JobContext, JobRegistry, JobServices, JobType
+from app.jobs.registry import JobContext, JobRegistry, JobType
 from app.jobs.worker import Worker
 from app.notifications.email import ConsoleEmailSender, EmailSender
+from app.services import Services
 
 EFFECTS_TABLE = """
 CREATE TABLE IF NOT EXISTS test_job_effects (
@@ -52,10 +53,10 @@ class Effect(BaseModel):
     hang_first_attempt: bool = False
 
 
-def recording_job(worker_id: str) -> JobType[Effect]:
+def recording_job(worker_id: str) -> JobType[object, Effect]:
     """A job that records each attempt in test_job_effects (committed before it sleeps)."""
 
-    async def record(context: JobContext, payload: Effect) -> None:
+    async def record(context: JobContext[object], payload: Effect) -> None:
         async with context.database.session_scope() as session:
             await session.execute(
                 text(
@@ -76,7 +77,7 @@ def recording_job(worker_id: str) -> JobType[Effect]:
     return JobType(name="test.record", payload=Effect, handler=record, max_attempts=3)
 
 
-def recording_registry(worker_id: str) -> JobRegistry:
+def recording_registry(worker_id: str) -> JobRegistry[object]:
     return JobRegistry.of([recording_job(worker_id)])
 
 
@@ -92,9 +93,9 @@ async def reset_queue(database: Database) -> None:
         )
 
 
-def job_services(email: EmailSender | None = None) -> JobServices:
+def job_services(email: EmailSender | None = None) -> Services:
     settings = Settings(app=AppSettings(_env_file=None, env="test"))
-    return JobServices(
+    return Services(
         settings=settings,
         email=email or ConsoleEmailSender(),
         token_cipher=TokenCipher(settings.app.secret_key.get_secret_value()),
@@ -103,7 +104,10 @@ def job_services(email: EmailSender | None = None) -> JobServices:
 
 
 def make_worker(
-    database: Database, registry: JobRegistry, settings: JobSettings, **options: Any
-) -> Worker:
+    database: Database, registry: JobRegistry[Any], settings: JobSettings, **options: Any
+) -> Worker[Any]:
     """A worker with test services (console email, the local token key)."""
-    return Worker(database, registry, settings, services=job_services(), **options)
+    services = job_services()
+    return Worker(
+        database, registry, settings, services=services, metrics=services.metrics, **options
+    )

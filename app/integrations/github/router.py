@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Request, Response, Security, status
+from fastapi import APIRouter, Depends, Header, Request, Response, Security, status
 from fastapi.security import APIKeyHeader
 from pydantic import ConfigDict, SecretStr
 
@@ -13,8 +13,12 @@ from app.core.db import DbSession
 from app.core.errors import BadRequestError, ServiceUnavailableError, UnauthorizedError
 from app.core.openapi import raises
 from app.core.schemas import ApiModel
-from app.integrations.github.webhooks import DeliveryOutcome, receive_delivery, verify_signature
-from app.jobs.registry import CurrentServices
+from app.integrations.github.webhooks import (
+    DeliveryOutcome,
+    WebhookServices,
+    receive_delivery,
+    verify_signature,
+)
 
 router = APIRouter(prefix="/github", tags=["github"])
 
@@ -42,6 +46,13 @@ _ACK_STATUS = {
     DeliveryOutcome.QUEUED: status.HTTP_202_ACCEPTED,
     DeliveryOutcome.IGNORED: status.HTTP_202_ACCEPTED,
 }
+
+
+def _webhook_services(request: Request) -> WebhookServices:
+    # The application's services (`app.services`), seen as what the intake needs of them:
+    # which events the domains registered handlers for.
+    services: WebhookServices = request.app.state.services
+    return services
 
 
 def _webhook_secret(request: Request) -> bytes:
@@ -87,7 +98,7 @@ async def receive_github_webhook(
     request: Request,
     response: Response,
     session: DbSession,
-    services: CurrentServices,
+    services: Annotated[WebhookServices, Depends(_webhook_services)],
     x_hub_signature_256: Annotated[str | None, Security(github_signature)],
     x_github_event: Annotated[
         str | None, Header(description="The event, e.g. workflow_run; required.")

@@ -4,7 +4,8 @@
 The request only records and enqueues, so GitHub gets its answer well inside its 10 second
 limit; the handlers run in the job, where failures are retried. What an event means is
 decided by the domain that cares: the handlers are registered where the application is
-assembled (`app.jobs.catalog.webhook_handlers`) and reach the job through its services.
+assembled (`app.assembly.webhook_handlers`) and reach the job through its services. This
+module writes only its own table (the deliveries).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
 import structlog
 from sqlalchemy import func, select
@@ -57,11 +58,20 @@ class WebhookEvent:
 
 
 # Handlers run at least once per delivery (a retry after a failure to record the outcome
-# runs them again), so they must be idempotent.
-WebhookHandler = Callable[[JobContext, WebhookEvent], Awaitable[None]]
+# runs them again), so they must be idempotent. They get the delivery job's own context,
+# whose services are the application's: a handler types it as the domains do
+# (`JobContext[Services]`), which this layer cannot name.
+WebhookHandler = Callable[[JobContext[Any], WebhookEvent], Awaitable[None]]
 
 
-async def log_installation(context: JobContext, event: WebhookEvent) -> None:
+class WebhookServices(Protocol):
+    """What the delivery job needs of the application's services."""
+
+    @property
+    def webhook_handlers(self) -> Mapping[str, WebhookHandler]: ...
+
+
+async def log_installation(context: JobContext[object], event: WebhookEvent) -> None:
     installation = event.payload.get("installation") or {}
     account = installation.get("account") or {}
     log.info(
@@ -141,7 +151,7 @@ async def _delivery_by_id(session: AsyncSession, delivery_id: str) -> WebhookDel
     return (await session.scalars(statement)).one_or_none()
 
 
-async def _load_event(context: JobContext, delivery_id: str) -> WebhookEvent | None:
+async def _load_event(context: JobContext[object], delivery_id: str) -> WebhookEvent | None:
     """The delivery as an event to handle; None when it needs no (more) processing."""
     async with context.database.session_scope() as session:
         delivery = await _delivery_by_id(session, delivery_id)
@@ -159,7 +169,11 @@ async def _load_event(context: JobContext, delivery_id: str) -> WebhookEvent | N
 
 
 async def _record_outcome(
-    context: JobContext, delivery_id: str, *, status: WebhookDeliveryStatus, error: str | None
+    context: JobContext[object],
+    delivery_id: str,
+    *,
+    status: WebhookDeliveryStatus,
+    error: str | None,
 ) -> None:
     async with context.database.session_scope() as session:
         delivery = await _delivery_by_id(session, delivery_id)
@@ -170,7 +184,7 @@ async def _record_outcome(
             delivery.processed_at = context.clock.now()
 
 
-async def _process_delivery(context: JobContext, ref: DeliveryRef) -> None:
+async def _process_delivery(context: JobContext[WebhookServices], ref: DeliveryRef) -> None:
     # No transaction is held open while the handler runs: handlers may call GitHub for a
     # while, and they open their own sessions.
     event = await _load_event(context, ref.delivery_id)

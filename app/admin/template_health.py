@@ -2,21 +2,21 @@
 
 Static mode reads every code and debug template repository and its workflow file. Live mode
 then dispatches the workflow on the template repository itself and parses the artifact the
-run uploads. A GitHub failure is recorded on its template's entry; the report still answers.
-A repository GitHub does not have is `not_installed`, not `broken`: the catalog names more
-templates than a given GitHub needs to carry.
+run uploads, following the same rules as candidates' test runs (`runs.workflow`). A GitHub
+failure is recorded on its template's entry; the report still answers. A repository GitHub
+does not have is `not_installed`, not `broken`: the catalog names more templates than a
+given GitHub needs to carry.
 """
 
 from __future__ import annotations
 
 import asyncio
-import tempfile
 import uuid
 from collections.abc import Awaitable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from fnmatch import fnmatchcase
-from pathlib import Path, PurePosixPath
+from pathlib import PurePosixPath
 from typing import Any, TypeVar
 
 import yaml
@@ -29,13 +29,15 @@ from app.admin.schemas import (
     TemplateVariant,
 )
 from app.core.clock import Clock
-from app.core.errors import ServiceUnavailableError, UnprocessableError
+from app.core.errors import UnprocessableError
 from app.core.openapi import ErrorSpec
 from app.integrations.github.client import GitHubClient
 from app.integrations.github.errors import GitHubError, GitHubNotFoundError
 from app.integrations.github.schemas import Artifact, WorkflowRun
 from app.integrations.github.template_catalog import TEMPLATE_NOT_INSTALLED, TemplateCatalog
-from app.runs.results import PREFERRED_ARTIFACT, PREFERRED_FILE, parse_artifacts
+from app.runs import workflow
+from app.runs.results import PREFERRED_ARTIFACT, PREFERRED_FILE
+from app.services import GITHUB_NOT_CONFIGURED
 
 T = TypeVar("T")
 
@@ -43,14 +45,11 @@ WORKFLOWS_DIR = ".github/workflows"
 UPLOAD_ACTION = "actions/upload-artifact"
 # upload-artifact's name when the step gives none.
 DEFAULT_ARTIFACT_NAME = "artifact"
-POLL_INTERVAL_SECONDS = 1.0
-# Tolerated difference between our clock and GitHub's when finding a run by its creation time.
-CLOCK_SKEW = timedelta(seconds=10)
 # What the health routes declare with `@raises`; GitHub's own failures are reported per
 # template inside the answer instead.
 CHECK_ERRORS: tuple[ErrorSpec, ...] = (
     (UnprocessableError, "TEMPLATE_UNKNOWN"),
-    (ServiceUnavailableError, "GITHUB_NOT_CONFIGURED"),
+    GITHUB_NOT_CONFIGURED,
 )
 
 
@@ -67,49 +66,54 @@ class _Target:
 
 
 async def check_static(
-    github: GitHubClient | None, catalog: TemplateCatalog, template_keys: list[str]
+    github: GitHubClient, catalog: TemplateCatalog, template_keys: list[str]
 ) -> TemplateHealthReport:
     """Check the repositories and workflows of the templates (every catalog template when no
     keys are given)."""
-    client = _require(github)
     targets = _targets(catalog, template_keys)
-    entries = await asyncio.gather(*(_check_static(client, target) for target in targets))
+    entries = await asyncio.gather(*(_check_static(github, target) for target in targets))
     return _report("static", entries)
 
 
+@dataclass(frozen=True)
+class _LiveRun:
+    """What every live check of one request shares."""
+
+    github: GitHubClient
+    clock: Clock
+    # The first wait before polling a run (`runs.workflow.poll_delay`).
+    poll_seconds: float
+    semaphore: asyncio.Semaphore
+    deadline: float
+    timeout_seconds: int
+
+
 async def check_live(
-    github: GitHubClient | None,
+    github: GitHubClient,
     catalog: TemplateCatalog,
     clock: Clock,
     *,
     template_keys: list[str],
     timeout_seconds: int,
     concurrency: int,
+    poll_seconds: float,
 ) -> TemplateHealthReport:
     """The static checks, then a real run of each passing template's workflow.
 
     This runs inside the admin's request rather than as a job: it is an operator's tool, and
     the request is bounded by `timeout_seconds` overall and by `concurrency` runs at a time.
     """
-    client = _require(github)
     targets = _targets(catalog, template_keys)
-    semaphore = asyncio.Semaphore(concurrency)
-    deadline = asyncio.get_running_loop().time() + timeout_seconds
-    entries = await asyncio.gather(
-        *(
-            _check_live(client, clock, target, semaphore, deadline, timeout_seconds)
-            for target in targets
-        )
+    live = _LiveRun(
+        github,
+        clock,
+        poll_seconds,
+        asyncio.Semaphore(concurrency),
+        asyncio.get_running_loop().time() + timeout_seconds,
+        timeout_seconds,
     )
+    entries = await asyncio.gather(*(_check_live(live, target) for target in targets))
     return _report("live", entries)
-
-
-def _require(github: GitHubClient | None) -> GitHubClient:
-    if github is None:
-        raise ServiceUnavailableError(
-            "GitHub is not configured on this server.", code="GITHUB_NOT_CONFIGURED"
-        )
-    return github
 
 
 def _targets(catalog: TemplateCatalog, template_keys: list[str]) -> list[_Target]:
@@ -323,40 +327,30 @@ def lists_results_file(step: dict[Any, Any]) -> bool:
 # ---- live checks --------------------------------------------------------------------------
 
 
-async def _check_live(
-    github: GitHubClient,
-    clock: Clock,
-    target: _Target,
-    semaphore: asyncio.Semaphore,
-    deadline: float,
-    timeout_seconds: int,
-) -> TemplateHealth:
+async def _check_live(live: _LiveRun, target: _Target) -> TemplateHealth:
     entry = _new_entry(target)
     try:
-        async with asyncio.timeout_at(deadline), semaphore:
-            await _inspect(github, target, entry)
+        async with asyncio.timeout_at(live.deadline), live.semaphore:
+            await _inspect(live.github, target, entry)
             if _static_checks_pass(entry):
-                await _run_workflow(github, clock, target, entry)
+                await _run_workflow(live, target, entry)
     except TimeoutError:
         run_id = entry.workflow_run_id
         waiting = f" waiting for workflow run {run_id}" if run_id is not None else ""
-        entry.errors.append(f"timed out after {timeout_seconds} s{waiting}")
+        entry.errors.append(f"timed out after {live.timeout_seconds} s{waiting}")
     return _conclude(
         entry, ok=_static_checks_pass(entry) and entry.checks.produces_results_json is True
     )
 
 
-async def _run_workflow(
-    github: GitHubClient, clock: Clock, target: _Target, entry: TemplateHealth
-) -> None:
+async def _run_workflow(live: _LiveRun, target: _Target, entry: TemplateHealth) -> None:
     assert entry.default_branch is not None
-    name = target.repo_full_name
+    github, name = live.github, target.repo_full_name
     try:
-        entry.workflow_run_id = await _dispatch(github, clock, target, entry.default_branch)
-        run = await _completed_run(github, name, entry.workflow_run_id)
+        entry.workflow_run_id = await _dispatch(live, target, entry.default_branch)
+        run = await _completed_run(live, name, entry.workflow_run_id)
         entry.workflow_conclusion = run.conclusion
-        artifacts = await github.list_run_artifacts(name, run.id)
-        preferred = _preferred_artifact(artifacts)
+        preferred = _preferred_artifact(await workflow.unexpired_artifacts(github, name, run.id))
         if preferred is None:
             entry.checks.produces_results_json = False
             entry.errors.append(f"workflow run {run.id} uploaded no {PREFERRED_ARTIFACT} artifact")
@@ -366,53 +360,56 @@ async def _run_workflow(
         entry.errors.append(_github_error(exc))
 
 
-async def _dispatch(github: GitHubClient, clock: Clock, target: _Target, branch: str) -> int:
-    dispatched_at = clock.now()
-    result = await github.dispatch_workflow(
+async def _dispatch(live: _LiveRun, target: _Target, branch: str) -> int:
+    dispatched_at = live.clock.now()
+    result = await workflow.dispatch(
+        live.github,
         target.repo_full_name,
         target.workflow_file,
         ref=branch,
-        inputs={"tenon_run_id": f"health-{uuid.uuid4()}"},
+        run_input=f"health-{uuid.uuid4()}",
     )
     if result.workflow_run_id is not None:
         return result.workflow_run_id
-    return await _find_dispatched_run(github, target, branch, dispatched_at - CLOCK_SKEW)
+    return await _find_dispatched_run(live, target, branch, dispatched_at)
 
 
 async def _find_dispatched_run(
-    github: GitHubClient, target: _Target, branch: str, since: datetime
+    live: _LiveRun, target: _Target, branch: str, dispatched_at: datetime
 ) -> int:
-    """For servers that return no run details (GHES): the newest dispatch run since ours.
-
-    A dispatch by someone else on the same template at the same moment could be taken for
-    ours; a health check can live with that.
-    """
+    """For servers that return no run details (GHES): the oldest dispatch run since ours, as
+    for test runs. With no claims to go by, a dispatch by someone else on the same template
+    at the same moment could be taken for ours; a health check can live with that."""
+    polls = 0
     while True:
-        runs = await github.list_workflow_runs(
-            target.repo_full_name, target.workflow_file, branch=branch, event="workflow_dispatch"
+        runs = await workflow.dispatched_runs(
+            live.github,
+            target.repo_full_name,
+            target.workflow_file,
+            branch=branch,
+            dispatched_at=dispatched_at,
         )
-        recent = [run for run in runs if run.created_at >= since]
-        if recent:
-            return max(recent, key=lambda run: run.created_at).id
-        await asyncio.sleep(POLL_INTERVAL_SECONDS)
+        if runs:
+            return runs[0].id
+        await asyncio.sleep(workflow.poll_delay(live.poll_seconds, polls=polls).total_seconds())
+        polls += 1
 
 
-async def _completed_run(github: GitHubClient, full_name: str, run_id: int) -> WorkflowRun:
-    # Conditional GETs: polling an unchanged run costs no rate limit.
+async def _completed_run(live: _LiveRun, full_name: str, run_id: int) -> WorkflowRun:
+    """Polled as test runs are when no webhook reports on them (the first poll after one
+    delay); template repositories send Tenon no webhooks."""
+    polls = 0
     while True:
-        run = await github.get_workflow_run(full_name, run_id)
+        await asyncio.sleep(workflow.poll_delay(live.poll_seconds, polls=polls).total_seconds())
+        run = await live.github.get_workflow_run(full_name, run_id)
         if run.status == "completed":
             return run
-        await asyncio.sleep(POLL_INTERVAL_SECONDS)
+        polls += 1
 
 
 def _preferred_artifact(artifacts: list[Artifact]) -> Artifact | None:
     return next(
-        (
-            artifact
-            for artifact in artifacts
-            if artifact.name.casefold() == PREFERRED_ARTIFACT and not artifact.expired
-        ),
+        (artifact for artifact in artifacts if artifact.name.casefold() == PREFERRED_ARTIFACT),
         None,
     )
 
@@ -420,10 +417,7 @@ def _preferred_artifact(artifacts: list[Artifact]) -> Artifact | None:
 async def _parse_results(
     github: GitHubClient, full_name: str, artifact: Artifact, entry: TemplateHealth
 ) -> None:
-    with tempfile.TemporaryDirectory(prefix="tenon-health-") as scratch:
-        path = Path(scratch) / "artifact.zip"
-        await github.download_artifact(full_name, artifact.id, path)
-        parsed = await asyncio.to_thread(parse_artifacts, [(artifact.name, path)])
+    parsed = await workflow.download_and_parse(github, full_name, [artifact])
     entry.results = TemplateHealthResults(
         result_code=parsed.result_code,
         passed=parsed.passed,

@@ -1,0 +1,79 @@
+"""The application's runtime services, and the FastAPI dependencies domains reach them by.
+
+One `Services` per process, built by `app.assembly.build_services`: the API keeps it on
+`app.state.services`, and the job worker hands it to every handler (`JobContext[Services]`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from app.core.errors import ServiceUnavailableError
+from app.core.metrics import Metrics
+from app.core.openapi import ErrorSpec
+from app.core.security import TokenCipher
+from app.core.settings import Settings
+from app.integrations.github.client import GitHubClient
+from app.integrations.github.webhooks import WebhookHandler
+from app.jobs.registry import PermanentJobError
+from app.notifications.email import EmailSender
+
+
+class GitHubNotConfiguredError(ServiceUnavailableError, PermanentJobError):
+    """No GitHub credentials are configured. A request answers 503; a job that needs GitHub
+    goes straight to `dead`, since no retry can succeed before a restart with credentials."""
+
+    code = "GITHUB_NOT_CONFIGURED"
+
+    def __init__(self) -> None:
+        super().__init__("GitHub is not configured on this server.")
+
+
+# For the `@raises` of routes that need GitHub.
+GITHUB_NOT_CONFIGURED: ErrorSpec = (ServiceUnavailableError, GitHubNotConfiguredError.code)
+
+
+def require_github(github: GitHubClient | None) -> GitHubClient:
+    """The client; `GitHubNotConfiguredError` without one (the one "is GitHub configured?"
+    check, for the paths that need GitHub only sometimes)."""
+    if github is None:
+        raise GitHubNotConfiguredError()
+    return github
+
+
+@dataclass(frozen=True)
+class Services:
+    """The external systems and settings that routes and job handlers use."""
+
+    settings: Settings
+    email: EmailSender
+    token_cipher: TokenCipher
+    metrics: Metrics
+    # None when no GitHub credentials are configured: see `require_github`.
+    github: GitHubClient | None = None
+    # GitHub webhook event name -> the handler its domain registered (see app.assembly).
+    webhook_handlers: Mapping[str, WebhookHandler] = field(default_factory=dict)
+
+    def require_github(self) -> GitHubClient:
+        return require_github(self.github)
+
+
+def services_of(request: Request) -> Services:
+    services: Services = request.app.state.services
+    return services
+
+
+CurrentServices = Annotated[Services, Depends(services_of)]
+
+
+def _github_of(services: CurrentServices) -> GitHubClient:
+    return services.require_github()
+
+
+# A route that always calls GitHub takes this, lists GITHUB_NOT_CONFIGURED in its `@raises`,
+# and answers 503 before doing anything else when GitHub is not configured.
+GitHub = Annotated[GitHubClient, Depends(_github_of)]
