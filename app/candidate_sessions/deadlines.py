@@ -10,6 +10,7 @@ from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.candidate_sessions import repository
 from app.candidate_sessions import service as candidate_sessions
 from app.candidate_sessions.models import OPEN_SESSION_STATUSES, CandidateSession
 from app.companies.service import Recruiter
@@ -42,12 +43,18 @@ async def _expire_lapsed(context: JobContext[Services], _: Sweep) -> None:
             .limit(SWEEP_BATCH)
             .with_for_update(skip_locked=True)
         )
-        lapsed = list(await session.scalars(statement))
-        for cs in lapsed:
+        expired = []
+        for cs in list(await session.scalars(statement)):
+            # A submit of this session is under way (reading GitHub before it locks the
+            # row); it is judged by its own request time, so it goes first and the session
+            # is left to the next sweep.
+            if not await repository.try_submit_lock(session, cs.id):
+                continue
             await candidate_sessions.expire(session, cs, now=now)
             await workspaces.revoke_access_later(session, cs.id)
-    if lapsed:
-        log.info("deadlines.expired", sessions=len(lapsed))
+            expired.append(cs.id)
+    if expired:
+        log.info("deadlines.expired", sessions=len(expired))
 
 
 EXPIRE_LAPSED_SESSIONS = JobType(

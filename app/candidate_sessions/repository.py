@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ScalarSelect, func, select, tuple_, update
+from sqlalchemy import ColumnElement, ScalarSelect, func, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -55,7 +55,31 @@ async def by_email(
 async def by_id(
     session: AsyncSession, candidate_session_id: int, *, for_update: bool = False
 ) -> CandidateSession | None:
-    return await session.get(CandidateSession, candidate_session_id, with_for_update=for_update)
+    # A locked read must see the row as it is now, even when this transaction read it
+    # before without the lock (submit and init check the gate first, then lock).
+    return await session.get(
+        CandidateSession,
+        candidate_session_id,
+        with_for_update=for_update,
+        populate_existing=for_update,
+    )
+
+
+def _submit_lock_key(candidate_session_id: int) -> ColumnElement[int]:
+    # Advisory locks share one key space per database: the name keeps this one apart.
+    return func.hashtextextended(f"candidate-session-submit:{candidate_session_id}", 0)
+
+
+async def hold_submit_lock(session: AsyncSession, candidate_session_id: int) -> None:
+    """Wait for the session's submit lock, then hold it until the transaction ends."""
+    statement = select(func.pg_advisory_xact_lock(_submit_lock_key(candidate_session_id)))
+    await session.execute(statement)
+
+
+async def try_submit_lock(session: AsyncSession, candidate_session_id: int) -> bool:
+    """Take the session's submit lock until the transaction ends, unless a submit holds it."""
+    statement = select(func.pg_try_advisory_xact_lock(_submit_lock_key(candidate_session_id)))
+    return bool((await session.execute(statement)).scalar_one())
 
 
 async def in_simulation(
@@ -182,6 +206,26 @@ async def all_of_simulation(
         .order_by(CandidateSession.invited_at, CandidateSession.id)
     )
     return (await session.scalars(statement)).all()
+
+
+@dataclass(frozen=True)
+class SubmittedTask:
+    """A task the session has turned in: the session's progress is its submissions."""
+
+    task_id: int
+    submission_id: int
+    submitted_at: datetime
+
+
+async def submitted_tasks(session: AsyncSession, cs_id: int) -> dict[int, SubmittedTask]:
+    """The session's submissions by task id."""
+    statement = select(Submission.task_id, Submission.id, Submission.submitted_at).where(
+        Submission.candidate_session_id == cs_id
+    )
+    return {
+        row.task_id: SubmittedTask(row.task_id, row.id, row.submitted_at)
+        for row in (await session.execute(statement)).all()
+    }
 
 
 async def progress_of(session: AsyncSession, cs: CandidateSession) -> tuple[int, int]:

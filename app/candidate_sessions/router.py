@@ -7,7 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response, status
 
 from app.auth.dependencies import CandidateUser, RecruiterUser
-from app.candidate_sessions import deadlines, service
+from app.candidate_sessions import deadlines, progress, service
+from app.candidate_sessions.progress import CANDIDATE_SESSION_NOT_FOUND
 from app.candidate_sessions.schemas import (
     CandidateInvite,
     CandidateRow,
@@ -18,7 +19,7 @@ from app.candidate_sessions.schemas import (
     InviteView,
     ResendRequest,
 )
-from app.candidate_sessions.service import CANDIDATE_SESSION_NOT_FOUND, CLAIM_ERRORS
+from app.candidate_sessions.service import CLAIM_ERRORS
 from app.core.clock import CurrentClock
 from app.core.db import DbSession
 from app.core.errors import ConflictError, UnprocessableError
@@ -39,7 +40,6 @@ from app.core.settings import CurrentSettings
 from app.events.schemas import EventOut
 from app.services import CurrentServices
 from app.simulations.service import SIMULATION_NOT_FOUND
-from app.submissions import service as submissions
 
 recruiter_router = APIRouter(prefix="/simulations/{simulation_id}", tags=["candidates"])
 candidate_router = APIRouter(prefix="/candidate", tags=["candidate"])
@@ -200,7 +200,7 @@ async def get_current_task(
     cs_id: EntityId, candidate: CandidateUser, session: DbSession
 ) -> CurrentTask:
     """The first task without a submission, and progress."""
-    return await submissions.current_task(session, candidate, cs_id)
+    return await progress.current_task(session, candidate, cs_id)
 
 
 @candidate_router.get("/session/{token}", response_model=InviteView)

@@ -16,6 +16,7 @@ from app.auth.principals import Principal
 from app.candidate_sessions import repository
 from app.candidate_sessions.invite_email import SEND_INVITE_EMAIL, InviteEmailRef, invite_url
 from app.candidate_sessions.models import OPEN_SESSION_STATUSES, CandidateSession
+from app.candidate_sessions.progress import is_expired, session_not_found
 from app.candidate_sessions.schemas import (
     CandidateInvite,
     CandidateRow,
@@ -44,8 +45,6 @@ from app.workspaces import service as workspaces
 
 log = structlog.get_logger(__name__)
 
-# How `session_of_simulation` and `owned_session` answer, for routes' `@raises`.
-CANDIDATE_SESSION_NOT_FOUND: ErrorSpec = (NotFoundError, "CANDIDATE_SESSION_NOT_FOUND")
 # How an invite link that cannot be used is answered (`_by_token`).
 INVITE_LINK_ERRORS: tuple[ErrorSpec, ...] = (
     (NotFoundError, "INVITE_TOKEN_INVALID"),
@@ -58,16 +57,6 @@ CLAIM_ERRORS: tuple[ErrorSpec, ...] = (
     (ForbiddenError, "INVITE_EMAIL_MISMATCH"),
     (ConflictError, "INVITE_ALREADY_CLAIMED"),
 )
-
-
-def _not_found() -> NotFoundError:
-    return NotFoundError("No such candidate session.", code="CANDIDATE_SESSION_NOT_FOUND")
-
-
-def is_expired(candidate_session: CandidateSession, now: datetime) -> bool:
-    return candidate_session.status == "expired" or (
-        candidate_session.status in OPEN_SESSION_STATUSES and candidate_session.expires_at <= now
-    )
 
 
 async def _queue_invite_email(session: AsyncSession, candidate_session: CandidateSession) -> None:
@@ -186,7 +175,7 @@ async def session_of_simulation(
     simulation = await simulations.simulation_for(session, recruiter, simulation_id)
     candidate_session = await repository.in_simulation(session, simulation.id, cs_id)
     if candidate_session is None:
-        raise _not_found()
+        raise session_not_found()
     return candidate_session
 
 
@@ -402,16 +391,6 @@ async def invites_for(
             )
         )
     return invites
-
-
-async def owned_session(
-    session: AsyncSession, principal: Principal, cs_id: int, *, for_update: bool = False
-) -> CandidateSession:
-    """The caller's own claimed session; anyone else's is answered as missing."""
-    candidate_session = await repository.by_id(session, cs_id, for_update=for_update)
-    if candidate_session is None or candidate_session.auth0_sub != principal.subject:
-        raise _not_found()
-    return candidate_session
 
 
 async def all_of_simulation(

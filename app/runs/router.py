@@ -6,6 +6,9 @@ from fastapi import APIRouter, Request, status
 from sse_starlette import EventSourceResponse
 
 from app.auth.dependencies import CandidateUser
+from app.candidate_sessions import progress
+from app.candidate_sessions.dependencies import CandidateSessionHeader
+from app.candidate_sessions.progress import CURRENT_TASK_ERRORS, SESSION_TASK_ERRORS
 from app.core.clock import CurrentClock
 from app.core.db import DbSession, database_of
 from app.core.openapi import raises
@@ -14,9 +17,6 @@ from app.core.schemas import EntityId
 from app.core.settings import CurrentSettings
 from app.runs import service
 from app.runs.schemas import RunCreate, RunOut
-from app.submissions import service as submissions
-from app.submissions.router import CandidateSessionHeader
-from app.submissions.service import CURRENT_TASK_ERRORS, SESSION_TASK_ERRORS
 from app.workspaces.service import READY_WORKSPACE_ERRORS
 
 router = APIRouter(prefix="/tasks/{task_id}/run", tags=["runs"])
@@ -39,10 +39,12 @@ async def request_run(
 ) -> RunOut:
     """Queue a test run of the task's repository; answers at once (poll or stream it)."""
     await limiter.hit("run", settings.rate_limit.run, key=str(cs_id))
-    cs, task, _, _ = await submissions.current_task_for_action(
+    action = await progress.current_task_for_action(
         session, candidate, cs_id, task_id, now=clock.now()
     )
-    return await service.request_run(session, cs, task, body.ref if body else None, now=clock.now())
+    return await service.request_run(
+        session, action.candidate_session, action.task, body.ref if body else None, now=clock.now()
+    )
 
 
 @router.get("/{run_id}", response_model=RunOut)
@@ -55,8 +57,8 @@ async def get_run(
     session: DbSession,
 ) -> RunOut:
     """A test run's state and results, from Tenon's database (cheap to poll)."""
-    cs, task = await submissions.task_of_session(session, candidate, cs_id, task_id)
-    run = await service.get_run(session, cs, task, run_id)
+    session_task = await progress.task_of_session(session, candidate, cs_id, task_id)
+    run = await service.get_run(session, session_task.candidate_session, session_task.task, run_id)
     return service.present(run, run.tests)
 
 
@@ -81,8 +83,8 @@ async def stream_run_events(
     request: Request,
 ) -> EventSourceResponse:
     """Server-Sent Events with the run's state at every change, until it is final."""
-    cs, task = await submissions.task_of_session(session, candidate, cs_id, task_id)
-    run = await service.get_run(session, cs, task, run_id)
+    session_task = await progress.task_of_session(session, candidate, cs_id, task_id)
+    run = await service.get_run(session, session_task.candidate_session, session_task.task, run_id)
     stream = service.run_stream(
         database_of(request), request.app.state.run_events, run.workspace_id, run.id
     )

@@ -20,8 +20,8 @@ SubmissionRow = tuple[Submission, CandidateSession, Task, Workspace | None, Test
 
 
 async def insert_once(session: AsyncSession, values: dict[str, Any]) -> Submission | None:
-    """Insert a submission; None when the task already has one from this session (the
-    unique constraint decides between concurrent submits)."""
+    """Insert a submission (with a reserved id or a new one); None when the task already
+    has one from this session (the unique constraint decides between concurrent submits)."""
     statement = (
         insert(Submission)
         .values(**values)
@@ -33,13 +33,11 @@ async def insert_once(session: AsyncSession, values: dict[str, Any]) -> Submissi
     return (await session.scalars(statement)).one_or_none()
 
 
-async def for_session_and_task(
-    session: AsyncSession, cs_id: int, task_id: int
-) -> Submission | None:
-    statement = select(Submission).where(
-        Submission.candidate_session_id == cs_id, Submission.task_id == task_id
-    )
-    return (await session.scalars(statement)).one_or_none()
+async def reserve_id(session: AsyncSession) -> int:
+    """An id from the table's sequence for a submission not inserted yet (a code
+    submission's tag is named after it and created first)."""
+    sequence = func.pg_get_serial_sequence(Submission.__tablename__, "id")
+    return int((await session.execute(select(func.nextval(sequence)))).scalar_one())
 
 
 async def of_sessions(session: AsyncSession, cs_ids: Sequence[int]) -> Sequence[Submission]:

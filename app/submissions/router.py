@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Response, status
+from fastapi import APIRouter, Query, Response, status
 
 from app.auth.dependencies import CandidateUser, RecruiterUser
+from app.candidate_sessions.dependencies import CandidateSessionHeader
+from app.candidate_sessions.progress import CURRENT_TASK_ERRORS
 from app.core.clock import CurrentClock
 from app.core.db import DbSession
 from app.core.errors import NotFoundError, UnprocessableError
@@ -18,16 +20,11 @@ from app.core.settings import CurrentSettings
 from app.integrations.github.errors import GITHUB_CALL_ERRORS
 from app.services import GITHUB_NOT_CONFIGURED, CurrentServices
 from app.simulations.service import SIMULATION_NOT_FOUND
-from app.submissions import service
+from app.submissions import export, review, submit
 from app.submissions.schemas import SubmissionCreate, SubmissionDetail, SubmissionItem, SubmitResult
-from app.submissions.service import CURRENT_TASK_ERRORS
 from app.workspaces.service import READY_WORKSPACE_ERRORS
 
 router = APIRouter(tags=["submissions"])
-
-CandidateSessionHeader = Annotated[
-    EntityId, Header(alias="x-candidate-session-id", description="The caller's session.")
-]
 
 
 @router.post(
@@ -53,7 +50,7 @@ async def submit_task(
 ) -> SubmitResult:
     """Turn in the current task."""
     await limiter.hit("submit", settings.rate_limit.submit, key=str(cs_id))
-    return await service.submit(
+    return await submit.submit(
         session, candidate, cs_id, task_id, body, now=clock.now(), github=services.github
     )
 
@@ -70,7 +67,7 @@ async def list_submissions(
     cursor: Annotated[str | None, Query(description="nextCursor of the previous page.")] = None,
 ) -> Page[SubmissionItem]:
     """The company's submissions, newest first, optionally filtered."""
-    return await service.list_submissions(
+    return await review.list_submissions(
         session,
         recruiter,
         simulation_id=simulation_id,
@@ -87,7 +84,7 @@ async def get_submission(
     submission_id: EntityId, recruiter: RecruiterUser, session: DbSession
 ) -> SubmissionDetail:
     """One submission with its task, content and the session's timeline."""
-    return await service.get_submission(session, recruiter, submission_id)
+    return await review.get_submission(session, recruiter, submission_id)
 
 
 @router.get(
@@ -105,7 +102,7 @@ async def export_results_csv(
     simulation_id: EntityId, recruiter: RecruiterUser, session: DbSession
 ) -> Response:
     """Results of every candidate session as CSV."""
-    body = await service.results_csv(session, recruiter, simulation_id)
+    body = await export.results_csv(session, recruiter, simulation_id)
     return Response(
         body,
         media_type="text/csv; charset=utf-8",

@@ -36,8 +36,12 @@ async def get_or_create(
 async def for_session_and_template(
     session: AsyncSession, cs_id: int, template_repo: str
 ) -> Workspace | None:
-    statement = select(Workspace).where(
-        Workspace.candidate_session_id == cs_id, Workspace.template_repo == template_repo
+    statement = (
+        select(Workspace)
+        .where(Workspace.candidate_session_id == cs_id, Workspace.template_repo == template_repo)
+        # The row as it is now, even when this transaction read it before (a submit checks
+        # the workspace before it reads GitHub and again under the session's lock).
+        .execution_options(populate_existing=True)
     )
     return (await session.scalars(statement)).one_or_none()
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Response, status
 
 from app.auth.dependencies import CandidateUser
+from app.candidate_sessions import progress
+from app.candidate_sessions.dependencies import CandidateSessionHeader
+from app.candidate_sessions.progress import CURRENT_TASK_ERRORS, SESSION_TASK_ERRORS
 from app.core.clock import CurrentClock
 from app.core.db import DbSession
 from app.core.errors import ConflictError, NotFoundError, UnprocessableError
@@ -12,9 +15,6 @@ from app.core.openapi import raises
 from app.core.schemas import EntityId
 from app.integrations.github.errors import GITHUB_CALL_ERRORS
 from app.services import GITHUB_NOT_CONFIGURED, CurrentServices, GitHub
-from app.submissions import service as submissions
-from app.submissions.router import CandidateSessionHeader
-from app.submissions.service import CURRENT_TASK_ERRORS, SESSION_TASK_ERRORS
 from app.workspaces import service
 from app.workspaces.schemas import CodespaceInit, WorkspaceOut
 from app.workspaces.service import NOT_A_CODE_TASK
@@ -49,10 +49,15 @@ async def init_codespace(
     response: Response,
 ) -> WorkspaceOut:
     """Provision (or return) the repository for the current task: 200 ready, 202 provisioning."""
-    cs, task, _, _ = await submissions.current_task_for_action(
-        session, candidate, cs_id, task_id, now=clock.now()
+    workspace = await service.init_workspace(
+        session,
+        candidate,
+        cs_id,
+        task_id,
+        body.github_username,
+        github,
+        now=clock.now(),
     )
-    workspace = await service.init_workspace(session, cs, task, body.github_username, github)
     if workspace.status != "ready":
         response.status_code = status.HTTP_202_ACCEPTED
     return workspace
@@ -69,8 +74,14 @@ async def get_codespace_status(
     services: CurrentServices,
 ) -> WorkspaceOut:
     """The task's repository, latest commit and last test run."""
-    cs, task = await submissions.task_of_session(session, candidate, cs_id, task_id)
-    workspace = await service.workspace_status(session, cs, task, services.github, now=clock.now())
+    session_task = await progress.task_of_session(session, candidate, cs_id, task_id)
+    workspace = await service.workspace_status(
+        session,
+        session_task.candidate_session,
+        session_task.task,
+        services.github,
+        now=clock.now(),
+    )
     if workspace is None:
         raise NotFoundError("This task has no workspace yet.", code="WORKSPACE_NOT_FOUND")
     return workspace

@@ -12,6 +12,8 @@ from datetime import datetime, timedelta
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.auth.principals import Principal
+from app.candidate_sessions import progress
 from app.candidate_sessions.models import CandidateSession
 from app.core.errors import ConflictError, UnprocessableError
 from app.core.openapi import ErrorSpec
@@ -47,14 +49,22 @@ def _workspace_key(template_repo: str) -> str:
     return template_repo.rsplit("/", 1)[-1]
 
 
-async def _bind_username(cs: CandidateSession, username: str, github: GitHubClient) -> None:
-    if cs.github_username is not None:
-        if cs.github_username.lower() != username.lower():
-            raise ConflictError(
-                f"This session works as GitHub user {cs.github_username}.",
-                code="GITHUB_USERNAME_MISMATCH",
-            )
-        return
+def _is_bound(cs: CandidateSession, username: str) -> bool:
+    """Whether the session has its GitHub user already (which must be `username`)."""
+    if cs.github_username is None:
+        return False
+    if cs.github_username.lower() != username.lower():
+        raise ConflictError(
+            f"This session works as GitHub user {cs.github_username}.",
+            code="GITHUB_USERNAME_MISMATCH",
+        )
+    return True
+
+
+async def _login_to_bind(cs: CandidateSession, username: str, github: GitHubClient) -> str | None:
+    """The GitHub login of `username` when the session has none bound yet."""
+    if _is_bound(cs, username):
+        return None
     try:
         user = await github.get_user(username)
     except GitHubNotFoundError as exc:
@@ -63,7 +73,7 @@ async def _bind_username(cs: CandidateSession, username: str, github: GitHubClie
             code="GITHUB_USER_NOT_FOUND",
             errors=[{"loc": ["body", "githubUsername"], "msg": "unknown user", "type": "github"}],
         ) from exc
-    cs.github_username = user.login
+    return user.login
 
 
 def present(workspace: Workspace) -> WorkspaceOut:
@@ -84,14 +94,30 @@ def present(workspace: Workspace) -> WorkspaceOut:
 
 async def init_workspace(
     session: AsyncSession,
-    cs: CandidateSession,
-    task: Task,
+    principal: Principal,
+    cs_id: int,
+    task_id: int,
     github_username: str,
     github: GitHubClient,
+    *,
+    now: datetime,
 ) -> WorkspaceOut:
-    """Provision (or return) the session's workspace for the task's template."""
+    """Provision (or return) the session's workspace for the current task's template.
+
+    The user is looked up on GitHub before the session's row is locked; under the lock the
+    gate is checked again and the first init binds the login (a concurrent one that bound
+    it meanwhile decides: the same user goes on, another is refused)."""
+    checked = await progress.current_task_for_action(
+        session, principal, cs_id, task_id, now=now, lock=False
+    )
+    _template_repo(checked.task)  # NOT_A_CODE_TASK comes before any GitHub call
+    login = await _login_to_bind(checked.candidate_session, github_username, github)
+    action = await progress.current_task_for_action(session, principal, cs_id, task_id, now=now)
+    cs, task = action.candidate_session, action.task
     template_repo = _template_repo(task)
-    await _bind_username(cs, github_username, github)
+    if not _is_bound(cs, github_username):
+        assert login is not None  # unbound now, so unbound before: a binding stays
+        cs.github_username = login
     workspace = await repository.get_or_create(
         session,
         cs_id=cs.id,

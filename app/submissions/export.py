@@ -1,0 +1,90 @@
+"""A simulation's results as CSV: one row per candidate session."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.candidate_sessions import service as candidate_sessions
+from app.candidate_sessions.schemas import public_session_status
+from app.companies.service import Recruiter
+from app.runs import service as runs
+from app.simulations import service as simulations
+from app.simulations.models import CODE_TASK_TYPES
+from app.submissions import repository
+from app.submissions.models import Submission
+from app.submissions.review import integrity_flags
+
+# A spreadsheet would run a cell starting with one of these as a formula.
+_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: object) -> str:
+    text = "" if value is None else value.isoformat() if isinstance(value, datetime) else str(value)
+    return f"'{text}" if text.startswith(_FORMULA_PREFIXES) else text
+
+
+async def results_csv(session: AsyncSession, recruiter: Recruiter, simulation_id: int) -> str:
+    """One row per candidate session: who, status, and when each day was submitted."""
+    simulation = await simulations.simulation_for(session, recruiter, simulation_id)
+    tasks = await simulations.tasks_of(session, simulation.id)
+    sessions = await candidate_sessions.all_of_simulation(session, simulation.id)
+    submissions: dict[tuple[int, int], Submission] = {
+        (s.candidate_session_id, s.task_id): s
+        for s in await repository.of_sessions(session, [cs.id for cs in sessions])
+    }
+    final_runs = await runs.runs_by_id(
+        session, [s.test_run_id for s in submissions.values() if s.test_run_id]
+    )
+    code_tasks = [task for task in tasks if task.type in CODE_TASK_TYPES]
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(
+        [
+            "candidate_session_id",
+            "candidate_name",
+            "invite_email",
+            "status",
+            "invited_at",
+            "completed_at",
+            *(f"day{task.day_index}_{task.type}_submitted_at" for task in tasks),
+            *(
+                f"day{task.day_index}_{task.type}_tests_{count}"
+                for task in code_tasks
+                for count in ("passed", "total")
+            ),
+            "integrity_flags",
+        ]
+    )
+    for cs in sessions:
+        days = [submissions.get((cs.id, task.id)) for task in tasks]
+        code = [submissions.get((cs.id, task.id)) for task in code_tasks]
+        code_runs = [final_runs.get(s.test_run_id) if s and s.test_run_id else None for s in code]
+        flags = [
+            flag
+            for s in days
+            if s is not None
+            for flag in integrity_flags(s, final_runs.get(s.test_run_id) if s.test_run_id else None)
+        ]
+        writer.writerow(
+            _cell(value)
+            for value in (
+                cs.id,
+                cs.candidate_name,
+                cs.invite_email,
+                public_session_status(cs.status),
+                cs.invited_at,
+                cs.completed_at,
+                *(s.submitted_at if s else None for s in days),
+                *(
+                    count
+                    for run in code_runs
+                    for count in ((run.passed, run.total) if run else (None, None))
+                ),
+                " ".join(flags),
+            )
+        )
+    return out.getvalue()

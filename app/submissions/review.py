@@ -1,0 +1,148 @@
+"""What recruiters review: the company's submissions, listed and one by one, with the
+commit, the diff link, the final test run and the integrity flags."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.candidate_sessions import service as candidate_sessions
+from app.candidate_sessions.models import CandidateSession
+from app.companies.service import Recruiter
+from app.core.errors import NotFoundError
+from app.core.pagination import Page, decode_cursor, next_cursor
+from app.runs import service as runs
+from app.runs.models import TestRun
+from app.runs.schemas import public_run_status
+from app.simulations.models import Task
+from app.submissions import repository
+from app.submissions.models import Submission
+from app.submissions.schemas import (
+    CodeRef,
+    SubmissionDetail,
+    SubmissionItem,
+    TaskRef,
+    TestSummary,
+)
+from app.workspaces.models import Workspace
+
+
+def _item(
+    submission: Submission,
+    cs: CandidateSession,
+    task: Task,
+    workspace: Workspace | None,
+    run: TestRun | None,
+) -> SubmissionItem:
+    repo_url = workspace.repo_url if workspace else None
+    cutoff = submission.cutoff_sha
+    base = workspace.base_template_sha if workspace else None
+    return SubmissionItem(
+        submission_id=submission.id,
+        candidate_session_id=cs.id,
+        candidate_name=cs.candidate_name,
+        task_id=task.id,
+        day_index=task.day_index,
+        type=task.type,
+        submitted_at=submission.submitted_at,
+        late=submission.late,
+        repo_full_name=workspace.repo_full_name if workspace else None,
+        repo_url=repo_url,
+        commit_sha=cutoff,
+        commit_url=f"{repo_url}/commit/{cutoff}" if repo_url and cutoff else None,
+        diff_url=f"{repo_url}/compare/{base}...{cutoff}" if repo_url and base and cutoff else None,
+        test_summary=_test_summary(run),
+        integrity_flags=integrity_flags(submission, run),
+    )
+
+
+def _test_summary(run: TestRun | None) -> TestSummary | None:
+    if run is None:
+        return None
+    return TestSummary(
+        status=public_run_status(run.status),
+        passed=run.passed,
+        failed=run.failed,
+        skipped=run.skipped,
+        total=run.total,
+    )
+
+
+def integrity_flags(submission: Submission, run: TestRun | None) -> list[str]:
+    """The review job's findings, and whether the final run tested another commit."""
+    flags = [
+        f"{finding['change']}:{finding['path']}" for finding in submission.integrity_findings or []
+    ]
+    if (
+        run is not None
+        and run.head_sha
+        and submission.cutoff_sha
+        and run.head_sha != submission.cutoff_sha
+    ):
+        flags.append("run-not-at-cutoff")
+    return flags
+
+
+async def list_submissions(
+    session: AsyncSession,
+    recruiter: Recruiter,
+    *,
+    simulation_id: int | None,
+    cs_id: int | None,
+    task_id: int | None,
+    limit: int,
+    cursor: str | None,
+) -> Page[SubmissionItem]:
+    rows, total = await repository.page_in_company(
+        session,
+        recruiter.company.id,
+        simulation_id=simulation_id,
+        cs_id=cs_id,
+        task_id=task_id,
+        limit=limit,
+        before=decode_cursor(cursor),
+    )
+    return Page[SubmissionItem](
+        items=[_item(*row) for row in rows],
+        total=total,
+        next_cursor=next_cursor(rows, limit, lambda row: (row[0].submitted_at, row[0].id)),
+    )
+
+
+async def get_submission(
+    session: AsyncSession, recruiter: Recruiter, submission_id: int
+) -> SubmissionDetail:
+    row = await repository.one_in_company(session, recruiter.company.id, submission_id)
+    if row is None:
+        raise NotFoundError("No such submission.", code="SUBMISSION_NOT_FOUND")
+    submission, cs, task, workspace, run = row
+    tests = await runs.tests_of(session, run.id) if run else []
+    return SubmissionDetail(
+        **_item(submission, cs, task, workspace, run).model_dump(),
+        task=TaskRef(
+            id=task.id,
+            day_index=task.day_index,
+            type=task.type,
+            title=task.title,
+            prompt=task.description,
+        ),
+        content_text=submission.content_text,
+        code=_code(submission, workspace, run),
+        diff_summary=submission.diff_summary,
+        test_results=runs.present(run, tests) if run else None,
+        integrity=submission.integrity_findings or [],
+        timeline=await candidate_sessions.timeline_of(session, cs.id),
+    )
+
+
+def _code(
+    submission: Submission, workspace: Workspace | None, run: TestRun | None
+) -> CodeRef | None:
+    if workspace is None:
+        return None
+    return CodeRef(
+        repo_full_name=workspace.repo_full_name,
+        repo_url=workspace.repo_url,
+        base_template_sha=workspace.base_template_sha,
+        cutoff_sha=submission.cutoff_sha,
+        workflow_url=run.github_run_url if run else None,
+    )
