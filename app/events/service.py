@@ -6,9 +6,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.events import repository
 from app.events.models import ActorType, Event
 
 
@@ -33,8 +33,7 @@ async def record(
     )
     if occurred_at is not None:
         event.occurred_at = occurred_at
-    session.add(event)
-    await session.flush()
+    await repository.add(session, event)
 
 
 class SessionRef(Protocol):
@@ -69,7 +68,4 @@ async def record_for_session(
 
 
 async def timeline(session: AsyncSession, candidate_session_id: int) -> Sequence[Event]:
-    statement = (
-        select(Event).where(Event.candidate_session_id == candidate_session_id).order_by(Event.id)
-    )
-    return (await session.scalars(statement)).all()
+    return await repository.of_session(session, candidate_session_id)
