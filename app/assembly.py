@@ -1,13 +1,16 @@
-"""The application, assembled: the runtime services, every job type the workers run and
-which domain handles which GitHub webhook event. `app.main` (the API) and `app.commands`
-(`tenon worker`) build from here; the domains and `app.jobs` know nothing of each other."""
+"""The application, assembled: the runtime services, every job type the workers run, which
+domain handles which GitHub webhook event, and what a domain asks of the domains above it
+(the candidate-session hooks, the candidate counts of the simulation list). `app.main`
+(the API) and `app.commands` (`tenon worker`) build from here; the domains and `app.jobs`
+know nothing of each other."""
 
 from __future__ import annotations
 
 import httpx
 
-from app.candidate_sessions.deadlines import EXPIRY_SWEEP
-from app.candidate_sessions.invite_email import SEND_INVITE_EMAIL
+from app.candidate_sessions import service as candidate_sessions
+from app.candidate_sessions.jobs import SEND_INVITE_EMAIL, expiry_sweep
+from app.candidate_sessions.lifecycle import SessionHooks
 from app.core.metrics import Metrics
 from app.core.security import TokenCipher
 from app.core.settings import Settings
@@ -19,13 +22,18 @@ from app.integrations.github.webhooks import (
 )
 from app.jobs.registry import JobRegistry
 from app.notifications.email import CountedEmailSender, build_email_sender
-from app.runs.flows import COLLECT_RUN, DISPATCH_RUN, POLL_RUN, track_workflow_run
+from app.runs.jobs import COLLECT_RUN, DISPATCH_RUN, POLL_RUN, track_workflow_run
 from app.services import Services
-from app.submissions.code_flow import REVIEW_CODE
-from app.workspaces.access import REVOKE_ACCESS
-from app.workspaces.commits import track_push
-from app.workspaces.provisioning import PROVISION_WORKSPACE
-from app.workspaces.retention import RETENTION_SWEEP, RETIRE_REPOSITORY
+from app.simulations.candidate_counts import CandidateCounts
+from app.submissions.jobs import REVIEW_CODE
+from app.workspaces import service as workspaces
+from app.workspaces.jobs import (
+    PROVISION_WORKSPACE,
+    RETENTION_SWEEP,
+    RETIRE_REPOSITORY,
+    REVOKE_ACCESS,
+    track_push,
+)
 
 
 def build_services(settings: Settings, http: httpx.AsyncClient, metrics: Metrics) -> Services:
@@ -37,6 +45,20 @@ def build_services(settings: Settings, http: httpx.AsyncClient, metrics: Metrics
         github=build_github_client(http, settings.github, metrics),
         webhook_handlers=webhook_handlers(),
     )
+
+
+def session_hooks() -> SessionHooks:
+    """A candidate session's repositories follow it: prepared at the invite (when
+    configured), push access taken away when it expires, given back when it reopens."""
+    return SessionHooks(
+        invited=workspaces.prepare_for_invite,
+        expired=workspaces.revoke_access_later,
+        reopened=workspaces.restore_access,
+    )
+
+
+def candidate_counts() -> CandidateCounts:
+    return candidate_sessions.count_by_simulation
 
 
 def job_registry() -> JobRegistry[Services]:
@@ -52,7 +74,7 @@ def job_registry() -> JobRegistry[Services]:
             REVOKE_ACCESS,
             RETIRE_REPOSITORY,
         ],
-        periodic=[EXPIRY_SWEEP, RETENTION_SWEEP],
+        periodic=[expiry_sweep(session_hooks()), RETENTION_SWEEP],
     )
 
 

@@ -15,7 +15,7 @@ from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 
 from app.admin.router import router as admin_router
-from app.assembly import build_services, job_registry
+from app.assembly import build_services, candidate_counts, job_registry, session_hooks
 from app.auth.providers import build_auth_provider
 from app.auth.router import router as auth_router
 from app.candidate_sessions.router import candidate_router
@@ -109,6 +109,9 @@ def create_app(
     app.state.settings = settings
     app.state.clock = clock or SystemClock()
     app.state.metrics = metrics
+    # What the domains ask of those above them (see app.assembly).
+    app.state.session_hooks = session_hooks()
+    app.state.candidate_counts = candidate_counts()
     install_error_handlers(app)
     install_middleware(app, settings.app, metrics)
 

@@ -20,10 +20,10 @@ from app.core.settings import LOCAL_SECRET_KEY
 from app.events.models import ActorType, Event
 from app.integrations.github.models import WebhookDelivery
 from app.jobs.models import Job, JobState
-from app.runs.models import TestCaseResult, TestCaseStatus, TestRun, TestRunStatus
+from app.runs.models import TestCaseResult, TestCaseStatus, TestRun
 from app.simulations.models import CODE_TASK_TYPES, Simulation, Task, TaskType
 from app.submissions.models import Submission
-from app.workspaces.models import Workspace
+from app.workspaces.models import TestRunStatus, Workspace
 
 T = TypeVar("T")
 

@@ -26,8 +26,8 @@ from fastapi import FastAPI
 from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import DBAPIError
 
-from app.assembly import job_registry
-from app.candidate_sessions.deadlines import EXPIRE_LAPSED_SESSIONS, Sweep
+from app.assembly import job_registry, session_hooks
+from app.candidate_sessions.jobs import Sweep, expire_lapsed_sessions
 from app.candidate_sessions.models import CandidateSession
 from app.core.db import Database
 from app.core.settings import JobSettings
@@ -334,7 +334,7 @@ async def test_the_deadline_sweep_leaves_a_session_whose_submit_is_under_way(
     submitting = asyncio.create_task(_submit(scene, cs_id, task_id))  # before the deadline
     await asyncio.wait_for(held.entered.wait(), WAIT_SECONDS)
     async with scene.database.session_scope() as session:
-        await enqueue(session, EXPIRE_LAPSED_SESSIONS, Sweep())
+        await enqueue(session, expire_lapsed_sessions(session_hooks()), Sweep())
     await _run_jobs(scene, FakeClock(current=deadline + timedelta(minutes=1)))
     during = await _session_row(scene.database, cs_id)
     held.release()

@@ -16,7 +16,7 @@ import respx
 from fastapi import FastAPI
 from pydantic import SecretStr
 
-from app.candidate_sessions.invite_email import SEND_INVITE_EMAIL, InviteEmailRef
+from app.candidate_sessions.jobs import SEND_INVITE_EMAIL, InviteEmailRef
 from app.core.db import Database
 from app.core.metrics import Metrics
 from app.core.settings import GitHubSettings, JobSettings, Settings

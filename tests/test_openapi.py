@@ -25,10 +25,10 @@ from app.core.schemas import ApiModel
 from app.events.models import ActorType
 from app.jobs.models import JobState
 from app.main import create_app
-from app.runs.models import TestCaseStatus, TestRunStatus
+from app.runs.models import TestCaseStatus
 from app.runs.schemas import PublicRunStatus
 from app.simulations.models import SimulationStatus, TaskType
-from app.workspaces.models import WorkspaceStatus
+from app.workspaces.models import TestRunStatus, WorkspaceStatus
 from tests.support.api import assert_problem, bearer
 from tests.support.app import ADMIN_KEY, make_settings
 from tests.support.identity import IdentityProvider

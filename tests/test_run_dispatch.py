@@ -21,7 +21,7 @@ from app.integrations.github.auth import TokenAuth
 from app.integrations.github.client import GitHubClient
 from app.jobs.models import Job
 from app.jobs.registry import JobContext, PermanentJobError
-from app.runs.flows import DISPATCH_RUN
+from app.runs.jobs import DISPATCH_RUN
 from app.runs.models import TestRun
 from app.services import Services
 from tests.factories import (

@@ -12,7 +12,7 @@ import pytest
 from app.core.clock import SystemClock
 from app.core.db import Database
 from app.jobs.registry import JobContext, PermanentJobError
-from app.workspaces.access import REVOKE_ACCESS
+from app.workspaces.jobs import REVOKE_ACCESS
 from tests.support.api import assert_problem
 from tests.support.identity import IdentityProvider
 from tests.support.jobs import job_services

@@ -11,8 +11,7 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 from app.auth.jwks import AuthProviderUnavailableError
 from app.auth.principals import CANDIDATE_ACCESS, Principal
 from app.auth.providers import AuthProvider
-from app.companies import service as companies
-from app.companies.service import Recruiter
+from app.auth.recruiters import Recruiter, require_recruiter
 from app.core.db import DbSession
 from app.core.errors import ForbiddenError, UnauthorizedError
 from app.core.openapi import raises
@@ -54,7 +53,7 @@ CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 
 @raises((ForbiddenError, "PERMISSION_DENIED"), (ForbiddenError, "RECRUITER_NOT_REGISTERED"))
 async def current_recruiter(principal: CurrentPrincipal, session: DbSession) -> Recruiter:
-    return await companies.require_recruiter(session, principal)
+    return await require_recruiter(session, principal)
 
 
 @raises((ForbiddenError, "PERMISSION_DENIED"))

@@ -6,8 +6,8 @@ import structlog
 from fastapi import APIRouter, Response, status
 
 from app.auth.dependencies import CurrentPrincipal
+from app.auth.recruiters import find_recruiter
 from app.auth.schemas import CompanyRef, Me, RecruiterProfile
-from app.companies import service as companies
 from app.core.db import DbSession
 
 router = APIRouter(prefix="/auth", tags=["auth"])
@@ -17,7 +17,7 @@ log = structlog.get_logger(__name__)
 @router.get("/me", response_model=Me)
 async def get_me(principal: CurrentPrincipal, session: DbSession) -> Me:
     """The caller's identity, permissions, roles and (for recruiters) company."""
-    recruiter = await companies.find_recruiter(session, principal)
+    recruiter = await find_recruiter(session, principal)
     profile = None
     if recruiter is not None:
         profile = RecruiterProfile(

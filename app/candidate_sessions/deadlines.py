@@ -1,66 +1,18 @@
-"""Deadlines: the periodic sweep that closes sessions whose time ran out (their push access
-is then revoked and the last commit recorded), and recruiters' extensions."""
+"""Recruiters' extensions of a session's deadline (the sweep that closes sessions whose
+deadline passed is `jobs.expire_lapsed_sessions`)."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
-import structlog
-from pydantic import BaseModel
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.candidate_sessions import repository
+from app.auth.recruiters import Recruiter
 from app.candidate_sessions import service as candidate_sessions
+from app.candidate_sessions.lifecycle import SessionHooks
 from app.candidate_sessions.models import OPEN_SESSION_STATUSES, CandidateSession
-from app.companies.service import Recruiter
 from app.core.errors import ConflictError, UnprocessableError
 from app.events import service as events
-from app.jobs.registry import JobContext, JobType, PeriodicJob
-from app.services import Services
-from app.workspaces import service as workspaces
-
-log = structlog.get_logger(__name__)
-
-SWEEP_BATCH = 200
-SWEEP_EVERY = timedelta(minutes=1)
-
-
-class Sweep(BaseModel):
-    pass
-
-
-async def _expire_lapsed(context: JobContext[Services], _: Sweep) -> None:
-    now = context.clock.now()
-    async with context.database.session_scope() as session:
-        statement = (
-            select(CandidateSession)
-            .where(
-                CandidateSession.status.in_(OPEN_SESSION_STATUSES),
-                CandidateSession.expires_at <= now,
-            )
-            .order_by(CandidateSession.expires_at)
-            .limit(SWEEP_BATCH)
-            .with_for_update(skip_locked=True)
-        )
-        expired = []
-        for cs in list(await session.scalars(statement)):
-            # A submit of this session is under way (reading GitHub before it locks the
-            # row); it is judged by its own request time, so it goes first and the session
-            # is left to the next sweep.
-            if not await repository.try_submit_lock(session, cs.id):
-                continue
-            await candidate_sessions.expire(session, cs, now=now)
-            await workspaces.revoke_access_later(session, cs.id)
-            expired.append(cs.id)
-    if expired:
-        log.info("deadlines.expired", sessions=len(expired))
-
-
-EXPIRE_LAPSED_SESSIONS = JobType(
-    name="deadlines.expire_sessions", payload=Sweep, handler=_expire_lapsed, max_attempts=3
-)
-EXPIRY_SWEEP = PeriodicJob(EXPIRE_LAPSED_SESSIONS, SWEEP_EVERY)
 
 
 async def extend(
@@ -71,8 +23,10 @@ async def extend(
     expires_at: datetime,
     *,
     now: datetime,
+    hooks: SessionHooks,
 ) -> CandidateSession:
-    """Move a session's deadline; an expired session reopens and gets its access back."""
+    """Move a session's deadline; an expired session reopens (and `hooks.reopened` gives
+    its access back)."""
     cs = await candidate_sessions.session_of_simulation(session, recruiter, simulation_id, cs_id)
     if expires_at <= now:
         raise UnprocessableError(
@@ -86,7 +40,7 @@ async def extend(
     cs.expires_at = expires_at
     if cs.status == "expired":
         cs.status = "in_progress" if cs.auth0_sub else "invited"
-        await workspaces.restore_access(session, cs)
+        await hooks.reopened(session, cs)
     await session.flush()
     await events.record_for_session(
         session,

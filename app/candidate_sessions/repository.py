@@ -82,6 +82,21 @@ async def try_submit_lock(session: AsyncSession, candidate_session_id: int) -> b
     return bool((await session.execute(statement)).scalar_one())
 
 
+async def lapsed_for_update(
+    session: AsyncSession, *, now: datetime, limit: int
+) -> Sequence[CandidateSession]:
+    """Open sessions whose deadline is past, oldest deadline first, locked (rows another
+    transaction has locked are skipped)."""
+    statement = (
+        select(CandidateSession)
+        .where(_is_open, CandidateSession.expires_at <= now)
+        .order_by(CandidateSession.expires_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return (await session.scalars(statement)).all()
+
+
 async def in_simulation(
     session: AsyncSession, simulation_id: int, candidate_session_id: int
 ) -> CandidateSession | None:
@@ -92,17 +107,30 @@ async def in_simulation(
     return (await session.scalars(statement)).one_or_none()
 
 
-async def with_simulation_by_token_hash(
-    session: AsyncSession, token_hash: str
+async def _with_simulation(
+    session: AsyncSession, where: ColumnElement[bool]
 ) -> tuple[CandidateSession, Simulation, Company] | None:
     statement = (
         select(CandidateSession, Simulation, Company)
         .join(Simulation, Simulation.id == CandidateSession.simulation_id)
         .join(Company, Company.id == Simulation.company_id)
-        .where(CandidateSession.token_hash == token_hash)
+        .where(where)
     )
     row = (await session.execute(statement)).one_or_none()
     return None if row is None else (row[0], row[1], row[2])
+
+
+async def with_simulation_by_token_hash(
+    session: AsyncSession, token_hash: str
+) -> tuple[CandidateSession, Simulation, Company] | None:
+    return await _with_simulation(session, CandidateSession.token_hash == token_hash)
+
+
+async def with_simulation_by_id(
+    session: AsyncSession, candidate_session_id: int
+) -> tuple[CandidateSession, Simulation, Company] | None:
+    """The session with its simulation and the simulation's company."""
+    return await _with_simulation(session, CandidateSession.id == candidate_session_id)
 
 
 async def claim(
@@ -195,6 +223,20 @@ async def page_with_progress(
         )
     rows = [(row[0], int(row[1])) for row in (await session.execute(statement)).all()]
     return rows, total, task_count
+
+
+async def count_by_simulation(
+    session: AsyncSession, simulation_ids: Sequence[int]
+) -> dict[int, int]:
+    """The number of sessions of each of these simulations that has any."""
+    if not simulation_ids:
+        return {}
+    statement = (
+        select(CandidateSession.simulation_id, func.count())
+        .where(CandidateSession.simulation_id.in_(simulation_ids))
+        .group_by(CandidateSession.simulation_id)
+    )
+    return {row[0]: int(row[1]) for row in (await session.execute(statement)).all()}
 
 
 async def all_of_simulation(

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, Request, Response, status
 
 from app.auth.dependencies import CandidateUser, RecruiterUser
 from app.candidate_sessions import deadlines, progress, service
+from app.candidate_sessions.lifecycle import CurrentSessionHooks
 from app.candidate_sessions.progress import CANDIDATE_SESSION_NOT_FOUND
 from app.candidate_sessions.schemas import (
     CandidateInvite,
@@ -71,6 +72,7 @@ async def invite_candidate(
     clock: CurrentClock,
     settings: CurrentSettings,
     services: CurrentServices,
+    hooks: CurrentSessionHooks,
     limiter: Limiter,
 ) -> InviteResult:
     """Invite a candidate (201), or return the open invite for that email (200)."""
@@ -83,6 +85,7 @@ async def invite_candidate(
         now=clock.now(),
         settings=settings,
         cipher=services.token_cipher,
+        hooks=hooks,
     )
     response.status_code = (
         status.HTTP_201_CREATED if result.outcome == "created" else status.HTTP_200_OK
@@ -133,10 +136,11 @@ async def extend_deadline(
     clock: CurrentClock,
     settings: CurrentSettings,
     services: CurrentServices,
+    hooks: CurrentSessionHooks,
 ) -> CandidateRow:
     """Move a candidate's deadline; an expired session reopens."""
     cs = await deadlines.extend(
-        session, recruiter, simulation_id, cs_id, body.expires_at, now=clock.now()
+        session, recruiter, simulation_id, cs_id, body.expires_at, now=clock.now(), hooks=hooks
     )
     return await service.candidate_row(session, cs, settings, services.token_cipher)
 

@@ -13,8 +13,11 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principals import Principal
+from app.auth.recruiters import Recruiter
 from app.candidate_sessions import repository
-from app.candidate_sessions.invite_email import SEND_INVITE_EMAIL, InviteEmailRef, invite_url
+from app.candidate_sessions.invite_email import invite_url
+from app.candidate_sessions.jobs import SEND_INVITE_EMAIL, InviteEmailRef
+from app.candidate_sessions.lifecycle import SessionHooks, expire
 from app.candidate_sessions.models import OPEN_SESSION_STATUSES, CandidateSession
 from app.candidate_sessions.progress import is_expired, session_not_found
 from app.candidate_sessions.schemas import (
@@ -30,7 +33,6 @@ from app.candidate_sessions.schemas import (
     public_session_status,
 )
 from app.companies.models import Company
-from app.companies.service import Recruiter
 from app.core.errors import ConflictError, ForbiddenError, GoneError, NotFoundError
 from app.core.openapi import ErrorSpec
 from app.core.pagination import Page, decode_cursor, next_cursor
@@ -41,7 +43,6 @@ from app.events.schemas import EventOut
 from app.jobs.queue import enqueue
 from app.simulations import service as simulations
 from app.simulations.models import Simulation
-from app.workspaces import service as workspaces
 
 log = structlog.get_logger(__name__)
 
@@ -100,8 +101,10 @@ async def invite(
     now: datetime,
     settings: Settings,
     cipher: TokenCipher,
+    hooks: SessionHooks,
 ) -> InviteResult:
-    """Invite a candidate, or return the open invite this email already has."""
+    """Invite a candidate, or return the open invite this email already has; a new one
+    runs `hooks.invited`."""
     simulation = await simulations.simulation_for(session, recruiter, simulation_id)
     email = str(body.invite_email)
     earlier = await repository.by_email(session, simulation.id, email)
@@ -143,15 +146,7 @@ async def invite(
     candidate_session = await repository.by_id(session, inserted)
     assert candidate_session is not None
     await _queue_invite_email(session, candidate_session)
-    if settings.github.preprovision:
-        await workspaces.preprovision(
-            session,
-            candidate_session,
-            await simulations.tasks_of(session, simulation.id),
-            now=now,
-            # Each repository costs a few content-creating requests; GitHub allows ~80/min.
-            spacing=timedelta(seconds=max(1.0, settings.github.mutation_interval_seconds) * 3),
-        )
+    await hooks.invited(session, candidate_session, now=now, settings=settings)
     await events.record_for_session(
         session,
         candidate_session,
@@ -399,30 +394,13 @@ async def all_of_simulation(
     return await repository.all_of_simulation(session, simulation_id)
 
 
-async def expire(
-    session: AsyncSession, candidate_session: CandidateSession, *, now: datetime
-) -> None:
-    candidate_session.status = "expired"
-    await session.flush()
-    await events.record_for_session(
-        session,
-        candidate_session,
-        type="session.expired",
-        actor_type="system",
-        occurred_at=now,
-    )
+async def by_id(session: AsyncSession, cs_id: int) -> CandidateSession | None:
+    return await repository.by_id(session, cs_id)
 
 
-async def complete(
-    session: AsyncSession, candidate_session: CandidateSession, *, now: datetime
-) -> None:
-    candidate_session.status = "completed"
-    candidate_session.completed_at = now
-    await session.flush()
-    await events.record_for_session(
-        session,
-        candidate_session,
-        type="session.completed",
-        actor_type="system",
-        occurred_at=now,
-    )
+async def count_by_simulation(
+    session: AsyncSession, simulation_ids: Sequence[int]
+) -> dict[int, int]:
+    """Candidates per simulation, for the simulation list (see
+    `app.simulations.candidate_counts`)."""
+    return await repository.count_by_simulation(session, simulation_ids)

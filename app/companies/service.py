@@ -1,16 +1,14 @@
-"""Companies and the recruiters who belong to them."""
+"""Companies and the recruiters who belong to them; which recruiter a caller is, is decided
+in `app.auth.recruiters`."""
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.principals import RECRUITER_ACCESS, Principal
 from app.companies import repository
 from app.companies.models import Company, User
-from app.core.errors import ConflictError, ForbiddenError, NotFoundError
+from app.core.errors import ConflictError, NotFoundError
 
 log = structlog.get_logger(__name__)
 
@@ -19,15 +17,6 @@ DEMO_RECRUITERS = (
     ("recruiter@example.com", "Riley Recruiter"),
     ("hiring.manager@example.com", "Harper Hiring-Manager"),
 )
-
-
-@dataclass(frozen=True)
-class Recruiter:
-    """A signed-in recruiter: the user row, their company and the token they came with."""
-
-    user: User
-    company: Company
-    principal: Principal
 
 
 async def create_company(session: AsyncSession, name: str) -> Company:
@@ -49,37 +38,6 @@ async def create_recruiter(
         raise ConflictError("A recruiter with this email already exists.", code="RECRUITER_EXISTS")
     log.info("companies.recruiter.created", user_id=user.id, company_id=company.id)
     return user
-
-
-async def find_recruiter(session: AsyncSession, principal: Principal) -> Recruiter | None:
-    """The registered recruiter this principal is, matched by Auth0 subject and else by
-    verified email (binding the subject on that first sign-in)."""
-    user = await repository.recruiter_by_subject(session, principal.subject)
-    if user is None and principal.verified_email:
-        candidate = await repository.recruiter_by_email(session, principal.verified_email)
-        # A row already bound to another subject is not this principal's.
-        if candidate is not None and candidate.auth0_sub in (None, principal.subject):
-            user = candidate
-            # Dev-bypass identities are never bound, so a real sign-in can bind later.
-            if principal.source == "auth0" and user.auth0_sub is None:
-                user.auth0_sub = principal.subject
-                await session.flush()
-    if user is None:
-        return None
-    company = await repository.company_by_id(session, user.company_id)
-    assert company is not None  # guaranteed by the foreign key
-    return Recruiter(user=user, company=company, principal=principal)
-
-
-async def require_recruiter(session: AsyncSession, principal: Principal) -> Recruiter:
-    if not principal.has(RECRUITER_ACCESS):
-        raise ForbiddenError("This needs recruiter access.", code="PERMISSION_DENIED")
-    recruiter = await find_recruiter(session, principal)
-    if recruiter is None:
-        raise ForbiddenError(
-            "You are not registered as a recruiter.", code="RECRUITER_NOT_REGISTERED"
-        )
-    return recruiter
 
 
 async def seed_demo_data(session: AsyncSession) -> tuple[Company, list[User]]:

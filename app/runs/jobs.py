@@ -1,4 +1,4 @@
-"""The life of a test run: dispatch → track (webhook, poller as fallback) → collect.
+"""The life of a test run in jobs: dispatch → track (webhook, poller as fallback) → collect.
 
 - DISPATCH_RUN dispatches the workflow with our run id as an input and links the GitHub
   run (from `return_run_details`, or by finding the unclaimed `workflow_dispatch` run on
@@ -10,7 +10,8 @@
   run that is still going is never recorded as "artifact missing".
 
 Dispatching, finding the run, the poll delays and reading the artifacts follow the rules in
-`runs.workflow`, which template health uses too.
+`runs.workflow`, which template health uses too; the run's state changes are in
+`runs.transitions`.
 """
 
 from __future__ import annotations
@@ -33,12 +34,10 @@ from app.integrations.github.schemas import WorkflowRun
 from app.integrations.github.webhooks import WebhookEvent
 from app.jobs.queue import enqueue
 from app.jobs.registry import JobContext, JobType, PermanentJobError
-from app.runs import repository, workflow
+from app.runs import repository, transitions, workflow
 from app.runs.live import notify_run_changed
-from app.runs.models import ACTIVE_TEST_RUN_STATUSES, TestCaseResult, TestRun, TestRunStatus
-from app.runs.results import ParsedResults
+from app.runs.models import ACTIVE_TEST_RUN_STATUSES, TestRun
 from app.services import Services
-from app.workspaces.models import Workspace
 
 log = structlog.get_logger(__name__)
 
@@ -59,29 +58,15 @@ RefT = TypeVar("RefT", RunRef, PollRef)
 
 
 async def _run_and_repo(context: JobContext[Services], run_id: int) -> tuple[TestRun, str, str]:
-    """The run, its repository's full name and default branch."""
     async with context.database.session_scope() as session:
-        run = await repository.by_id(session, run_id)
-        if run is None:
-            raise PermanentJobError(f"No test run {run_id}.")
-        workspace = await session.get(Workspace, run.workspace_id)
-        # Runs are only created for ready workspaces.
-        if workspace is None or not workspace.repo_full_name:
-            raise PermanentJobError(f"Test run {run_id} has no repository.")
-        return run, workspace.repo_full_name, workspace.default_branch or "main"
+        return await transitions.run_and_repo(session, run_id)
 
 
 async def _fail_run(context: JobContext[Services], run_id: int, code: str, detail: str) -> None:
     async with context.database.session_scope() as session:
-        run = await repository.by_id(session, run_id, for_update=True)
-        if run is None or run.status not in ACTIVE_TEST_RUN_STATUSES:
-            return
-        run.status = "error"
-        run.result_code = code
-        run.stderr = detail
-        run.completed_at = context.clock.now()
-        await notify_run_changed(session, run.id)
-    log.warning("runs.error", run_id=run_id, code=code)
+        failed = await transitions.fail(session, run_id, code, detail, now=context.clock.now())
+    if failed:
+        log.warning("runs.error", run_id=run_id, code=code)
 
 
 def _failing_the_run(
@@ -127,18 +112,15 @@ async def _dispatch(context: JobContext[Services], ref: RunRef) -> None:
     if run.status == "queued":
         now = context.clock.now()
         async with context.database.session_scope() as session:
-            claimed = await repository.by_id(session, run.id, for_update=True)
-            assert claimed is not None
-            claimed.status = "dispatching"
-            claimed.dispatched_at = now
-            await notify_run_changed(session, run.id)
+            await transitions.start_dispatch(session, run.id, now=now)
         try:
             result = await workflow.dispatch(
                 github, repo, workflow_file, ref=branch, run_input=str(run.id)
             )
         except GitHubError as exc:
             if exc.retryable:
-                await _back_to_queued(context, run.id)
+                async with context.database.session_scope() as session:
+                    await transitions.back_to_queued(session, run.id)
             raise
         run_url = result.html_url
         github_run_id = result.workflow_run_id
@@ -153,13 +135,6 @@ async def _dispatch(context: JobContext[Services], ref: RunRef) -> None:
         found = await _find_dispatched_run(context, github, repo, branch, dispatched_at)
         github_run_id, run_url = found.id, found.html_url
     await _link(context, run.id, github_run_id, run_url)
-
-
-async def _back_to_queued(context: JobContext[Services], run_id: int) -> None:
-    async with context.database.session_scope() as session:
-        run = await repository.by_id(session, run_id, for_update=True)
-        if run is not None and run.status == "dispatching":
-            run.status = "queued"
 
 
 async def _find_dispatched_run(
@@ -188,9 +163,8 @@ async def _link(
     context: JobContext[Services], run_id: int, github_run_id: int, url: str | None
 ) -> None:
     async with context.database.session_scope() as session:
-        if not await repository.claim_github_run(session, run_id, github_run_id, url):
+        if not await transitions.link(session, run_id, github_run_id, url):
             raise GitHubUnavailableError(f"GitHub run {github_run_id} is another run's; retrying.")
-        await notify_run_changed(session, run_id)
         await enqueue(
             session,
             POLL_RUN,
@@ -287,71 +261,12 @@ async def _collect(context: JobContext[Services], ref: RunRef) -> None:
     except ArtifactTooLargeError as exc:
         await _fail_run(context, run.id, "ARTIFACT_TOO_LARGE", str(exc))
         return
-    await _store_results(context, run.id, github_run, parsed)
-
-
-def _final_status(conclusion: str | None, parsed: ParsedResults) -> TestRunStatus:
-    if parsed.result_code != "OK":
-        return "error"
-    if conclusion == "success" and parsed.failed == 0 and parsed.errors == 0:
-        return "passed"
-    return "failed"
-
-
-async def _store_results(
-    context: JobContext[Services], run_id: int, github_run: WorkflowRun, parsed: ParsedResults
-) -> None:
-    now = context.clock.now()
     async with context.database.session_scope() as session:
-        run = await repository.by_id(session, run_id, for_update=True)
-        if run is None or run.status not in ACTIVE_TEST_RUN_STATUSES:
-            return
-        run.status = _final_status(github_run.conclusion, parsed)
-        run.conclusion = github_run.conclusion
-        run.head_sha = github_run.head_sha or run.head_sha
-        run.result_code = parsed.result_code
-        run.artifact_name = parsed.artifact_name
-        run.passed, run.failed = parsed.passed, parsed.failed
-        run.skipped, run.errors, run.total = parsed.skipped, parsed.errors, parsed.total
-        run.stdout, run.stderr = parsed.stdout, parsed.stderr
-        run.stdout_truncated, run.stderr_truncated = (
-            parsed.stdout_truncated,
-            parsed.stderr_truncated,
+        stored = await transitions.store_results(
+            session, run.id, github_run, parsed, now=context.clock.now()
         )
-        run.completed_at = now
-        started = run.started_at or run.dispatched_at
-        run.duration_ms = int((now - started).total_seconds() * 1000) if started else None
-        await repository.replace_tests(
-            session,
-            run.id,
-            [
-                TestCaseResult(
-                    test_run_id=run.id,
-                    position=position,
-                    name=test.name,
-                    classname=test.classname,
-                    status=test.status,
-                    duration_ms=test.duration_ms,
-                    message=test.message,
-                )
-                for position, test in enumerate(parsed.tests)
-            ],
-        )
-        workspace = await session.get(Workspace, run.workspace_id)
-        assert workspace is not None
-        # The run's head is not taken as the latest commit: the branch may have moved since
-        # the run was dispatched (workspaces.commits follows the branch itself).
-        workspace.last_run_summary = {
-            "runId": run.id,
-            "status": run.status,
-            "conclusion": run.conclusion,
-            "passed": run.passed,
-            "failed": run.failed,
-            "total": run.total,
-            "completedAt": now.isoformat(),
-        }
-        await notify_run_changed(session, run.id)
-    log.info("runs.completed", run_id=run_id, result_code=parsed.result_code)
+    if stored:
+        log.info("runs.completed", run_id=run.id, result_code=parsed.result_code)
 
 
 DISPATCH_RUN = JobType(

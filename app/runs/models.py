@@ -21,10 +21,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from typing_extensions import TypeAliasType
 
 from app.core.db import Base, IdPrimaryKey, TimestampMixin
+from app.workspaces.models import TestRunStatus
 
-TestRunStatus = TypeAliasType(
-    "TestRunStatus", Literal["queued", "dispatching", "running", "passed", "failed", "error"]
-)
 TEST_RUN_STATUSES: tuple[TestRunStatus, ...] = get_args(TestRunStatus.__value__)
 ACTIVE_TEST_RUN_STATUSES: tuple[TestRunStatus, ...] = ("queued", "dispatching", "running")
 

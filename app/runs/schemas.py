@@ -8,7 +8,8 @@ from pydantic import Field, StringConstraints
 from typing_extensions import TypeAliasType
 
 from app.core.schemas import ApiModel, example
-from app.runs.models import TestCaseStatus, TestRunStatus
+from app.runs.models import TestCaseStatus
+from app.workspaces.models import TestRunStatus
 
 # A run's status as clients see it. `dispatching` (Tenon is asking GitHub to start the
 # workflow) is reported as `queued`: clients built for the original system stop polling on

@@ -16,7 +16,7 @@ from app.core.errors import NotFoundError
 from app.core.openapi import ErrorSpec
 from app.jobs.queue import enqueue
 from app.runs import repository
-from app.runs.flows import DISPATCH_RUN, RunRef
+from app.runs.jobs import DISPATCH_RUN, RunRef
 from app.runs.live import RunEventHub, notify_run_changed
 from app.runs.models import ACTIVE_TEST_RUN_STATUSES, TestCaseResult, TestRun
 from app.runs.schemas import POLL_AFTER_MS, RunOut, TestOut, public_run_status

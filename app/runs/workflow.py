@@ -1,5 +1,5 @@
 """Running a GitHub Actions workflow and reading what it produced: the rules that test runs
-(`runs.flows`, step by step in jobs) and template health (`admin.template_health`, inside
+(`runs.jobs`, step by step) and template health (`admin.template_health`, inside
 an operator's request) share, so the two cannot drift apart.
 
 - A dispatch names Tenon's run in the `tenon_run_id` input.

@@ -9,7 +9,6 @@ from sqlalchemy import func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from app.candidate_sessions.models import CandidateSession
 from app.simulations.models import Simulation, Task
 
 
@@ -30,29 +29,21 @@ async def page_of_simulations(
     *,
     limit: int,
     after: tuple[datetime, int] | None,
-) -> tuple[Sequence[tuple[Simulation, int]], int]:
-    """Newest first, each with its number of candidate sessions; `after` is the
-    (created_at, id) of the previous page's last item."""
+) -> tuple[Sequence[Simulation], int]:
+    """Newest first; `after` is the (created_at, id) of the previous page's last item."""
     in_company = Simulation.company_id == company_id
     total = (
         await session.execute(select(func.count()).select_from(Simulation).where(in_company))
     ).scalar_one()
-    candidate_count = (
-        select(func.count())
-        .select_from(CandidateSession)
-        .where(CandidateSession.simulation_id == Simulation.id)
-        .scalar_subquery()
-    )
     statement = (
-        select(Simulation, candidate_count)
+        select(Simulation)
         .where(in_company)
         .order_by(Simulation.created_at.desc(), Simulation.id.desc())
         .limit(limit)
     )
     if after is not None:
         statement = statement.where(tuple_(Simulation.created_at, Simulation.id) < after)
-    rows = (await session.execute(statement)).all()
-    return [(row[0], int(row[1])) for row in rows], total
+    return (await session.scalars(statement)).all(), total
 
 
 async def tasks_of(session: AsyncSession, simulation_id: int) -> Sequence[Task]:

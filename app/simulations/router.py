@@ -24,6 +24,7 @@ from app.core.pagination import (
 from app.core.schemas import EntityId
 from app.integrations.github.template_catalog import Catalog
 from app.simulations import service
+from app.simulations.candidate_counts import CurrentCandidateCounts
 from app.simulations.schemas import SimulationCreate, SimulationListItem, SimulationOut
 from app.simulations.service import SIMULATION_NOT_FOUND
 
@@ -54,12 +55,17 @@ async def list_simulations(
     session: DbSession,
     request: Request,
     response: Response,
+    candidate_counts: CurrentCandidateCounts,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Annotated[str | None, Query(description="nextCursor of the previous page.")] = None,
 ) -> Page[SimulationListItem] | list[SimulationListItem]:
     """List the company's simulations, newest first."""
     page = await service.list_simulations(
-        session, recruiter, limit=bare_limit(request, limit), cursor=cursor
+        session,
+        recruiter,
+        limit=bare_limit(request, limit),
+        cursor=cursor,
+        candidate_counts=candidate_counts,
     )
     return page_or_bare(page, request, response)
 

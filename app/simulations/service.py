@@ -8,7 +8,7 @@ from datetime import datetime
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.companies.service import Recruiter
+from app.auth.recruiters import Recruiter
 from app.core.errors import NotFoundError, UnprocessableError
 from app.core.openapi import ErrorSpec
 from app.core.pagination import Page, decode_cursor, next_cursor
@@ -16,6 +16,7 @@ from app.events import service as events
 from app.integrations.github.template_catalog import Template, TemplateCatalog
 from app.simulations import repository
 from app.simulations.blueprint import TaskBlueprint, default_plan
+from app.simulations.candidate_counts import CandidateCounts
 from app.simulations.models import Simulation, Task
 from app.simulations.schemas import (
     SimulationCreate,
@@ -105,21 +106,27 @@ async def create_simulation(
 
 
 async def list_simulations(
-    session: AsyncSession, recruiter: Recruiter, *, limit: int, cursor: str | None
+    session: AsyncSession,
+    recruiter: Recruiter,
+    *,
+    limit: int,
+    cursor: str | None,
+    candidate_counts: CandidateCounts,
 ) -> Page[SimulationListItem]:
-    rows, total = await repository.page_of_simulations(
+    simulations, total = await repository.page_of_simulations(
         session, recruiter.company.id, limit=limit, after=decode_cursor(cursor)
     )
+    counts = await candidate_counts(session, [simulation.id for simulation in simulations])
     return Page[SimulationListItem](
         items=[
             SimulationListItem.model_validate(
                 SimulationSummary.model_validate(simulation).model_dump()
-                | {"candidate_count": candidates}
+                | {"candidate_count": counts.get(simulation.id, 0)}
             )
-            for simulation, candidates in rows
+            for simulation in simulations
         ],
         total=total,
-        next_cursor=next_cursor(rows, limit, lambda row: (row[0].created_at, row[0].id)),
+        next_cursor=next_cursor(simulations, limit, lambda s: (s.created_at, s.id)),
     )
 
 

@@ -8,9 +8,9 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.auth.recruiters import Recruiter
 from app.candidate_sessions import service as candidate_sessions
 from app.candidate_sessions.schemas import public_session_status
-from app.companies.service import Recruiter
 from app.runs import service as runs
 from app.simulations import service as simulations
 from app.simulations.models import CODE_TASK_TYPES

@@ -1,5 +1,6 @@
-"""The background half of a code submission: compare the base template commit with the
-cutoff and store the diff summary and the integrity findings on the submission."""
+"""The submissions' job: the background half of a code submission, which compares the base
+template commit with the cutoff and stores the diff summary and the integrity findings
+(`code_review`) on the submission."""
 
 from __future__ import annotations
 
@@ -9,9 +10,9 @@ from app.core.schemas import ApiModel
 from app.integrations.github.template_catalog import WORKFLOWS_GLOB, catalog_from
 from app.jobs.registry import JobContext, JobType, PermanentJobError
 from app.services import Services
+from app.submissions import repository
 from app.submissions.code_review import diff_summary, integrity_findings
-from app.submissions.models import Submission
-from app.workspaces.models import Workspace
+from app.workspaces import service as workspaces
 
 log = structlog.get_logger(__name__)
 
@@ -28,10 +29,10 @@ def _protected_paths(context: JobContext[Services], template_repo: str) -> tuple
 async def _review(context: JobContext[Services], ref: SubmissionRef) -> None:
     github = context.services.require_github()
     async with context.database.session_scope() as session:
-        submission = await session.get(Submission, ref.submission_id)
+        submission = await repository.by_id(session, ref.submission_id)
         if submission is None or submission.workspace_id is None or submission.cutoff_sha is None:
             raise PermanentJobError(f"Submission {ref.submission_id} has no code to review.")
-        workspace = await session.get(Workspace, submission.workspace_id)
+        workspace = await workspaces.by_id(session, submission.workspace_id)
         assert workspace is not None  # foreign key
         full_name, base = workspace.repo_full_name, workspace.base_template_sha
         cutoff, template_repo = submission.cutoff_sha, workspace.template_repo
@@ -41,7 +42,7 @@ async def _review(context: JobContext[Services], ref: SubmissionRef) -> None:
     summary = diff_summary(comparison)
     findings = integrity_findings(comparison.files, _protected_paths(context, template_repo))
     async with context.database.session_scope() as session:
-        submission = await session.get(Submission, ref.submission_id)
+        submission = await repository.by_id(session, ref.submission_id)
         assert submission is not None
         submission.diff_summary = summary.model_dump(mode="json", by_alias=True)
         submission.integrity_findings = [

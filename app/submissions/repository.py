@@ -33,6 +33,10 @@ async def insert_once(session: AsyncSession, values: dict[str, Any]) -> Submissi
     return (await session.scalars(statement)).one_or_none()
 
 
+async def by_id(session: AsyncSession, submission_id: int) -> Submission | None:
+    return await session.get(Submission, submission_id)
+
+
 async def reserve_id(session: AsyncSession) -> int:
     """An id from the table's sequence for a submission not inserted yet (a code
     submission's tag is named after it and created first)."""

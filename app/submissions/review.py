@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.auth.recruiters import Recruiter
 from app.candidate_sessions import service as candidate_sessions
 from app.candidate_sessions.models import CandidateSession
-from app.companies.service import Recruiter
 from app.core.errors import NotFoundError
 from app.core.pagination import Page, decode_cursor, next_cursor
 from app.runs import service as runs

@@ -17,8 +17,7 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principals import Principal
-from app.candidate_sessions import progress
-from app.candidate_sessions import service as candidate_sessions
+from app.candidate_sessions import lifecycle, progress
 from app.candidate_sessions.schemas import Progress
 from app.core.errors import UnprocessableError
 from app.events import service as events
@@ -28,7 +27,7 @@ from app.runs import service as runs
 from app.services import require_github
 from app.simulations.models import CODE_TASK_TYPES
 from app.submissions import repository
-from app.submissions.code_flow import REVIEW_CODE, SubmissionRef
+from app.submissions.jobs import REVIEW_CODE, SubmissionRef
 from app.submissions.schemas import SubmissionCreate, SubmitResult
 from app.workspaces import service as workspaces
 from app.workspaces.models import Workspace
@@ -134,7 +133,7 @@ async def submit(
     )
     completed = action.submitted + 1
     if completed == action.total:
-        await candidate_sessions.complete(session, cs, now=now)
+        await lifecycle.complete(session, cs, now=now)
         await workspaces.revoke_access_later(session, cs.id)
     log.info("submissions.created", submission_id=created.id, day=task.day_index)
     return SubmitResult(

@@ -1,6 +1,6 @@
 """A workspace's latest commit, kept current: GitHub's `push` webhook for the default branch
-triggers a read of the branch head, and a status read re-reads a head older than
-LATEST_COMMIT_MAX_AGE, so a missed webhook leaves it stale for that long at most.
+(`jobs.track_push`) triggers a read of the branch head, and a status read re-reads a head
+older than LATEST_COMMIT_MAX_AGE, so a missed webhook leaves it stale for that long at most.
 
 The stored sha always comes from a read of the branch (conditional: an unchanged branch
 answers 304, which costs no rate limit), stamped with the moment the read started; a
@@ -15,14 +15,12 @@ import asyncio
 from datetime import datetime, timedelta
 
 import structlog
-from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.integrations.github.client import GitHubClient
 from app.integrations.github.errors import GitHubError, GitHubNotFoundError
 from app.integrations.github.schemas import PushEvent
-from app.integrations.github.webhooks import WebhookEvent
-from app.jobs.registry import JobContext, PermanentJobError
+from app.jobs.registry import JobContext
 from app.services import Services
 from app.workspaces import repository
 from app.workspaces.models import Workspace
@@ -34,13 +32,9 @@ LATEST_COMMIT_MAX_AGE = timedelta(seconds=30)
 REFRESH_TIMEOUT_SECONDS = 5.0
 
 
-async def track_push(context: JobContext[Services], event: WebhookEvent) -> None:
-    """The `push` webhook handler: a push to a workspace's default branch refreshes its
-    latest commit; pushes to other branches and other repositories are ignored."""
-    try:
-        push = PushEvent.model_validate(event.payload)
-    except ValidationError as exc:
-        raise PermanentJobError("The push payload lacks ref, before, after or repository.") from exc
+async def follow_push(context: JobContext[Services], push: PushEvent, *, delivery_id: str) -> None:
+    """Refresh the latest commit of the workspace a push to its default branch went to;
+    a push to another branch or repository changes nothing."""
     async with context.database.session_scope() as session:
         workspace = await repository.by_repo_full_name(session, push.repository.full_name)
     if (
@@ -51,7 +45,7 @@ async def track_push(context: JobContext[Services], event: WebhookEvent) -> None
     ):
         log.info(
             "workspaces.push.ignored",
-            delivery_id=event.delivery_id,
+            delivery_id=delivery_id,
             repo=push.repository.full_name,
             ref=push.ref,
         )
@@ -70,7 +64,7 @@ async def track_push(context: JobContext[Services], event: WebhookEvent) -> None
         )
     log.info(
         "workspaces.push.tracked",
-        delivery_id=event.delivery_id,
+        delivery_id=delivery_id,
         workspace_id=workspace.id,
         after=push.after,
         head=head,

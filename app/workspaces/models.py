@@ -17,6 +17,12 @@ WorkspaceStatus = TypeAliasType(
 )
 WORKSPACE_STATUSES: tuple[WorkspaceStatus, ...] = get_args(WorkspaceStatus.__value__)
 
+# The states of a test run (app.runs). Named here, below runs, because a workspace keeps the
+# result of its last run (`last_run_summary`, written through `service.record_run_result`).
+TestRunStatus = TypeAliasType(
+    "TestRunStatus", Literal["queued", "dispatching", "running", "passed", "failed", "error"]
+)
+
 
 class Workspace(TimestampMixin, Base):
     __tablename__ = "workspaces"

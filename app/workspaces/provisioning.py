@@ -1,4 +1,4 @@
-"""The job that provisions a workspace (SPEC §6.2): generate the repository from the
+"""Provisioning a workspace (SPEC §6.2), in its job: generate the repository from the
 template into the workspace organisation, wait for its default branch, record the base
 commit, give the candidate push access.
 
@@ -17,9 +17,8 @@ from dataclasses import dataclass
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.candidate_sessions.models import CandidateSession
+from app.candidate_sessions import service as candidate_sessions
 from app.core.logging import redact_text
-from app.core.schemas import ApiModel
 from app.events import service as events
 from app.integrations.github.client import GitHubClient
 from app.integrations.github.errors import (
@@ -30,8 +29,9 @@ from app.integrations.github.errors import (
 )
 from app.integrations.github.schemas import Repository
 from app.integrations.github.template_catalog import TEMPLATE_NOT_INSTALLED
-from app.jobs.registry import JobContext, JobType, PermanentJobError
+from app.jobs.registry import JobContext, PermanentJobError
 from app.services import Services
+from app.workspaces import repository
 from app.workspaces.models import Workspace
 
 log = structlog.get_logger(__name__)
@@ -39,10 +39,6 @@ log = structlog.get_logger(__name__)
 MAX_REPO_NAME = 100
 # A freshly generated repository is empty for a few seconds.
 BRANCH_WAIT_DELAYS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0)
-
-
-class WorkspaceRef(ApiModel):
-    workspace_id: int
 
 
 @dataclass(frozen=True)
@@ -148,23 +144,25 @@ async def _wait_for_branch(github: GitHubClient, full_name: str, branch: str) ->
 
 
 async def _workspace(session: AsyncSession, workspace_id: int, *, lock: bool = False) -> Workspace:
-    workspace = await session.get(Workspace, workspace_id, with_for_update=lock)
+    workspace = await repository.by_id(session, workspace_id, for_update=lock)
     if workspace is None:
         raise PermanentJobError(f"No workspace {workspace_id}.")
     return workspace
 
 
-async def _provision(context: JobContext[Services], ref: WorkspaceRef) -> None:
+async def provision(context: JobContext[Services], workspace_id: int) -> None:
+    """Run the steps still to do; a failure is recorded on the workspace (as final when
+    retrying cannot help or this was the last attempt) and raised to the job."""
     github = context.services.require_github()
     try:
-        await _provision_steps(context, github, ref.workspace_id)
+        await _provision_steps(context, github, workspace_id)
     except Exception as exc:
         final = (
             isinstance(exc, PermanentJobError)
             or (isinstance(exc, GitHubError) and not exc.retryable)
             or context.attempt >= context.max_attempts
         )
-        await _record_failure(context, ref.workspace_id, exc, final=final)
+        await _record_failure(context, workspace_id, exc, final=final)
         if final and not isinstance(exc, PermanentJobError):
             raise PermanentJobError(str(exc)) from exc
         raise
@@ -176,7 +174,7 @@ async def _provision_steps(
     settings = context.services.settings.github
     async with context.database.session_scope() as session:
         workspace = await _workspace(session, workspace_id)
-        cs = await session.get(CandidateSession, workspace.candidate_session_id)
+        cs = await candidate_sessions.by_id(session, workspace.candidate_session_id)
         assert cs is not None  # foreign key
         username = cs.github_username
         if workspace.repo_full_name is None or workspace.default_branch is None:
@@ -230,17 +228,9 @@ async def _record_failure(
         error=redact_text(f"{type(exc).__name__}: {exc}"),
     )
     async with context.database.session_scope() as session:
-        workspace = await session.get(Workspace, workspace_id)
+        workspace = await repository.by_id(session, workspace_id)
         if workspace is None:
             return
         workspace.error_code, workspace.error = failure.code, failure.message
         if final:
             workspace.status = "failed"
-
-
-PROVISION_WORKSPACE = JobType(
-    name="workspaces.provision",
-    payload=WorkspaceRef,
-    handler=_provision,
-    max_attempts=8,
-)

@@ -5,11 +5,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.candidate_sessions.models import CandidateSession
 from app.workspaces.models import Workspace
+
+
+async def by_id(
+    session: AsyncSession, workspace_id: int, *, for_update: bool = False
+) -> Workspace | None:
+    return await session.get(Workspace, workspace_id, with_for_update=for_update)
 
 
 async def get_or_create(
@@ -54,6 +61,35 @@ async def exists_for_session(session: AsyncSession, cs_id: int) -> bool:
 async def of_session(session: AsyncSession, cs_id: int) -> Sequence[Workspace]:
     statement = select(Workspace).where(Workspace.candidate_session_id == cs_id)
     return (await session.scalars(statement)).all()
+
+
+async def with_access_of_session(session: AsyncSession, cs_id: int) -> Sequence[Workspace]:
+    """The session's workspaces whose repository the candidate can push to."""
+    statement = select(Workspace).where(
+        Workspace.candidate_session_id == cs_id, Workspace.collaborator_login.is_not(None)
+    )
+    return (await session.scalars(statement)).all()
+
+
+async def due_for_retirement(
+    session: AsyncSession, *, ended_before: datetime, limit: int
+) -> list[int]:
+    """Workspaces with a repository not retired yet whose session ended (completed, else
+    expired) before `ended_before`, the longest-ended first."""
+    ended_at = func.coalesce(CandidateSession.completed_at, CandidateSession.expires_at)
+    statement = (
+        select(Workspace.id)
+        .join(CandidateSession, CandidateSession.id == Workspace.candidate_session_id)
+        .where(
+            Workspace.repo_full_name.is_not(None),
+            Workspace.retired_at.is_(None),
+            CandidateSession.status.in_(("completed", "expired")),
+            ended_at < ended_before,
+        )
+        .order_by(ended_at)
+        .limit(limit)
+    )
+    return list(await session.scalars(statement))
 
 
 async def by_repo_full_name(session: AsyncSession, full_name: str) -> Workspace | None:

@@ -1,75 +1,39 @@
 """Retention: repositories of sessions that ended more than TENON_GITHUB_RETENTION_DAYS
-ago are archived (or deleted with TENON_GITHUB_CLEANUP_ENABLED), by a periodic sweep that
-spaces the GitHub calls out."""
+ago are archived (or deleted with TENON_GITHUB_CLEANUP_ENABLED). A periodic sweep finds
+them and queues one job per repository, spaced out (see `jobs`)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import structlog
-from pydantic import BaseModel
-from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.candidate_sessions.models import CandidateSession
-from app.core.schemas import ApiModel
+from app.candidate_sessions import service as candidate_sessions
+from app.core.settings import GitHubSettings
 from app.events import service as events
 from app.integrations.github.errors import GitHubNotFoundError
-from app.jobs.queue import enqueue
-from app.jobs.registry import JobContext, JobType, PeriodicJob
+from app.jobs.registry import JobContext
 from app.services import Services
-from app.workspaces.models import Workspace
+from app.workspaces import repository
 
 log = structlog.get_logger(__name__)
 
-SWEEP_EVERY = timedelta(hours=1)
 SWEEP_BATCH = 100
-# Archiving is a content-changing request: GitHub allows ~80 a minute.
-SPACING = timedelta(seconds=2)
 
 
-class Sweep(BaseModel):
-    pass
+async def due(session: AsyncSession, settings: GitHubSettings, *, now: datetime) -> list[int]:
+    """The workspaces to retire now, at most SWEEP_BATCH, the longest-ended first."""
+    cutoff = now - timedelta(days=settings.retention_days)
+    return await repository.due_for_retirement(session, ended_before=cutoff, limit=SWEEP_BATCH)
 
 
-class WorkspaceRef(ApiModel):
-    workspace_id: int
-
-
-async def _sweep(context: JobContext[Services], _: Sweep) -> None:
-    now = context.clock.now()
-    cutoff = now - timedelta(days=context.services.settings.github.retention_days)
-    ended_at = func.coalesce(CandidateSession.completed_at, CandidateSession.expires_at)
-    async with context.database.session_scope() as session:
-        statement = (
-            select(Workspace.id)
-            .join(CandidateSession, CandidateSession.id == Workspace.candidate_session_id)
-            .where(
-                Workspace.repo_full_name.is_not(None),
-                Workspace.retired_at.is_(None),
-                CandidateSession.status.in_(("completed", "expired")),
-                ended_at < cutoff,
-            )
-            .order_by(ended_at)
-            .limit(SWEEP_BATCH)
-        )
-        due = list(await session.scalars(statement))
-        for position, workspace_id in enumerate(due):
-            await enqueue(
-                session,
-                RETIRE_REPOSITORY,
-                WorkspaceRef(workspace_id=workspace_id),
-                run_at=now + SPACING * position,
-                dedupe_key=f"retire:{workspace_id}",
-            )
-    if due:
-        log.info("retention.queued", repositories=len(due))
-
-
-async def _retire(context: JobContext[Services], ref: WorkspaceRef) -> None:
+async def retire(context: JobContext[Services], workspace_id: int) -> None:
+    """Archive (or delete) the workspace's repository, once."""
     github = context.services.require_github()
     delete = context.services.settings.github.cleanup_enabled
     async with context.database.session_scope() as session:
-        workspace = await session.get(Workspace, ref.workspace_id)
+        workspace = await repository.by_id(session, workspace_id)
         if workspace is None or workspace.retired_at or not workspace.repo_full_name:
             return
         full_name = workspace.repo_full_name
@@ -81,9 +45,9 @@ async def _retire(context: JobContext[Services], ref: WorkspaceRef) -> None:
     except GitHubNotFoundError:
         log.info("retention.already_gone", repo=full_name)
     async with context.database.session_scope() as session:
-        workspace = await session.get(Workspace, ref.workspace_id)
+        workspace = await repository.by_id(session, workspace_id)
         cs = (
-            await session.get(CandidateSession, workspace.candidate_session_id)
+            await candidate_sessions.by_id(session, workspace.candidate_session_id)
             if workspace
             else None
         )
@@ -98,10 +62,3 @@ async def _retire(context: JobContext[Services], ref: WorkspaceRef) -> None:
             data={"repoFullName": full_name},
             occurred_at=workspace.retired_at,
         )
-
-
-RETENTION_SWEEP_JOB = JobType(name="retention.sweep", payload=Sweep, handler=_sweep, max_attempts=3)
-RETENTION_SWEEP = PeriodicJob(RETENTION_SWEEP_JOB, SWEEP_EVERY)
-RETIRE_REPOSITORY = JobType(
-    name="retention.retire_repository", payload=WorkspaceRef, handler=_retire, max_attempts=8
-)

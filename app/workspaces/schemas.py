@@ -8,8 +8,7 @@ from typing import Annotated
 from pydantic import AfterValidator, Field, StringConstraints
 
 from app.core.schemas import ApiModel, example
-from app.runs.models import TestRunStatus
-from app.workspaces.models import WorkspaceStatus
+from app.workspaces.models import TestRunStatus, WorkspaceStatus
 
 
 def _no_double_hyphen(login: str) -> str:

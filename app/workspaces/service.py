@@ -6,7 +6,6 @@ itself runs in a job, so the call answers at once (ready, or provisioning to pol
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 import structlog
@@ -17,15 +16,16 @@ from app.candidate_sessions import progress
 from app.candidate_sessions.models import CandidateSession
 from app.core.errors import ConflictError, UnprocessableError
 from app.core.openapi import ErrorSpec
+from app.core.settings import Settings
 from app.integrations.github.client import GitHubClient
 from app.integrations.github.errors import GitHubNotFoundError
 from app.jobs.queue import enqueue, latest_waiting_run_at
+from app.simulations import service as simulations
 from app.simulations.models import CODE_TASK_TYPES, Task
 from app.workspaces import commits, repository
-from app.workspaces.access import REVOKE_ACCESS, SessionRef
+from app.workspaces.jobs import PROVISION_WORKSPACE, REVOKE_ACCESS, SessionRef, WorkspaceRef
 from app.workspaces.models import Workspace
-from app.workspaces.provisioning import PROVISION_WORKSPACE, WorkspaceRef
-from app.workspaces.schemas import WorkspaceOut
+from app.workspaces.schemas import LastRun, WorkspaceOut
 
 log = structlog.get_logger(__name__)
 
@@ -142,17 +142,18 @@ async def init_workspace(
     return present(workspace)
 
 
-async def preprovision(
-    session: AsyncSession,
-    cs: CandidateSession,
-    tasks: Sequence[Task],
-    *,
-    now: datetime,
-    spacing: timedelta,
+async def prepare_for_invite(
+    session: AsyncSession, cs: CandidateSession, *, now: datetime, settings: Settings
 ) -> None:
-    """Queue the repositories of an invited session's code and debug tasks, each provisioning
-    job `spacing` after the last one waiting, so a bulk invite stays inside GitHub's limits
-    on content creation (SPEC §6.4)."""
+    """With TENON_GITHUB_PREPROVISION, queue the repositories of a newly invited session's
+    code and debug tasks (the candidate-session hook `invited`), each provisioning job a
+    spacing after the last one waiting, so a bulk invite stays inside GitHub's limits on
+    content creation (SPEC §6.4)."""
+    if not settings.github.preprovision:
+        return
+    # Each repository costs a few content-creating requests; GitHub allows ~80/min.
+    spacing = timedelta(seconds=max(1.0, settings.github.mutation_interval_seconds) * 3)
+    tasks = await simulations.tasks_of(session, cs.simulation_id)
     for template_repo in dict.fromkeys(t.template_repo for t in tasks if t.type in CODE_TASK_TYPES):
         if template_repo is None:
             continue
@@ -202,8 +203,28 @@ async def ready_workspace(session: AsyncSession, cs: CandidateSession, task: Tas
     return workspace
 
 
+async def by_id(session: AsyncSession, workspace_id: int) -> Workspace | None:
+    return await repository.by_id(session, workspace_id)
+
+
+async def record_run_result(session: AsyncSession, workspace_id: int, run: LastRun) -> None:
+    """Keep a finished test run as the workspace's last one (shown with its status)."""
+    workspace = await repository.by_id(session, workspace_id)
+    assert workspace is not None  # a run's workspace outlives it (foreign key)
+    workspace.last_run_summary = {
+        "runId": run.run_id,
+        "status": run.status,
+        "conclusion": run.conclusion,
+        "passed": run.passed,
+        "failed": run.failed,
+        "total": run.total,
+        "completedAt": run.completed_at.isoformat(),
+    }
+
+
 async def revoke_access_later(session: AsyncSession, cs_id: int) -> None:
-    """Queue the removal of the candidate's push access (the session is over)."""
+    """Queue the removal of the candidate's push access (the session is over; also the
+    candidate-session hook `expired`)."""
     if await repository.exists_for_session(session, cs_id):
         await enqueue(
             session,
@@ -214,7 +235,8 @@ async def revoke_access_later(session: AsyncSession, cs_id: int) -> None:
 
 
 async def restore_access(session: AsyncSession, cs: CandidateSession) -> None:
-    """Give push access back (after an extension) to every workspace that had it taken."""
+    """Give push access back (after an extension) to every workspace that had it taken
+    (the candidate-session hook `reopened`)."""
     for workspace in await repository.of_session(session, cs.id):
         if workspace.status == "ready" and workspace.collaborator_login is None:
             workspace.status = "provisioning"
