@@ -21,7 +21,6 @@ from fastapi import FastAPI
 from app.core.clock import Clock
 from app.core.db import Database
 from app.main import create_app
-from tests.factories import create_company, create_recruiter
 from tests.support.api import API_CLIENT_HEADERS, bearer, create_simulation
 from tests.support.app import WEBHOOK_SECRET, make_settings
 from tests.support.emulator import (
@@ -33,6 +32,7 @@ from tests.support.emulator import (
     running_emulator,
     serving,
 )
+from tests.support.factories import create_company, create_recruiter
 from tests.support.identity import IdentityProvider
 
 ORG = "acme-runs"

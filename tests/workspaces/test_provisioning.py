@@ -26,10 +26,10 @@ from app.jobs.models import Job
 from app.jobs.worker import Worker
 from app.workspaces.models import Workspace
 from app.workspaces.provisioning import repository_name
-from tests.factories import create_company, create_recruiter
 from tests.support.api import TEXT_TASKS, assert_problem, bearer, create_simulation
 from tests.support.app import client_for, make_settings, running_app
 from tests.support.emulator import TOKEN, RunningEmulator, emulator_config, running_emulator
+from tests.support.factories import create_company, create_recruiter
 from tests.support.identity import IdentityProvider
 from tests.support.jobs import FakeClock
 

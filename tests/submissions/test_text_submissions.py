@@ -25,7 +25,6 @@ from app.integrations.github.template_catalog import TEMPLATE_KEYS
 from app.jobs.worker import Worker
 from app.notifications.email import EmailMessage, SendResult
 from app.simulations.models import Simulation
-from tests.factories import create_candidate_session, create_company, create_recruiter
 from tests.support.api import (
     SIMULATION,
     TEXT_TASKS,
@@ -34,6 +33,7 @@ from tests.support.api import (
     bearer,
     create_simulation,
 )
+from tests.support.factories import create_candidate_session, create_company, create_recruiter
 from tests.support.identity import IdentityProvider
 from tests.support.jobs import job_services
 
