@@ -38,6 +38,9 @@ from tests.support.identity import IdentityProvider
 ORG = "acme-runs"
 # The GitHub login the candidate names at init.
 CANDIDATE_LOGIN = "rae-dev"
+# The pagination bug planted in the python-fastapi templates' app/store.py, and its fix.
+BROKEN_LINE = "        start = page * page_size\n"
+FIXED_LINE = "        start = (page - 1) * page_size\n"
 
 
 @dataclass
