@@ -1,0 +1,130 @@
+"""GitHub client artifact downloads: credentials dropped at the storage host, the size cap,
+expired artifacts and storage failures; and a run's artifacts listed."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+import respx
+
+from app.integrations.github.client import GitHubClient
+from app.integrations.github.errors import (
+    ArtifactTooLargeError,
+    GitHubNotFoundError,
+    GitHubUnavailableError,
+)
+from tests.support.github_client import REPO, STORAGE, TOKEN, repo_url
+
+
+async def test_artifact_download_drops_credentials_at_the_storage_host(
+    api: respx.MockRouter, github: GitHubClient, tmp_path: Path
+) -> None:
+    location = f"{STORAGE}/artifacts/5.zip?sig=signed-by-github"
+    zip_route = api.get(repo_url("/actions/artifacts/5/zip")).respond(
+        302, headers={"Location": location}
+    )
+    storage_route = api.get(location).respond(200, content=b"PK\x03\x04zip-bytes")
+    destination = tmp_path / "artifact.zip"
+
+    size = await github.download_artifact(REPO, 5, destination)
+
+    assert size == len(b"PK\x03\x04zip-bytes")
+    assert destination.read_bytes() == b"PK\x03\x04zip-bytes"
+    assert zip_route.calls.last.request.headers["Authorization"] == f"Bearer {TOKEN}"
+    storage_headers = storage_route.calls.last.request.headers
+    assert "Authorization" not in storage_headers
+    assert "X-GitHub-Api-Version" not in storage_headers
+    assert TOKEN not in str(storage_headers)
+
+
+async def test_artifact_over_the_cap_by_content_length_is_refused(
+    api: respx.MockRouter, github: GitHubClient, tmp_path: Path
+) -> None:
+    location = f"{STORAGE}/artifacts/5.zip"
+    api.get(repo_url("/actions/artifacts/5/zip")).respond(302, headers={"Location": location})
+    api.get(location).respond(200, content=b"x" * 2048)
+    destination = tmp_path / "artifact.zip"
+
+    with pytest.raises(ArtifactTooLargeError) as caught:
+        await github.download_artifact(REPO, 5, destination)
+
+    assert caught.value.code == "ARTIFACT_TOO_LARGE"
+    assert caught.value.retryable is False
+    assert not destination.exists()
+
+
+async def test_artifact_over_the_cap_while_streaming_is_refused_and_removed(
+    api: respx.MockRouter, github: GitHubClient, tmp_path: Path
+) -> None:
+    location = f"{STORAGE}/artifacts/5.zip"
+
+    async def chunks() -> AsyncIterator[bytes]:
+        for _ in range(10):
+            yield b"y" * 300
+
+    api.get(repo_url("/actions/artifacts/5/zip")).respond(302, headers={"Location": location})
+    storage_route = api.get(location).mock(
+        side_effect=lambda request: httpx.Response(200, content=chunks())
+    )
+    destination = tmp_path / "artifact.zip"
+
+    with pytest.raises(ArtifactTooLargeError):
+        await github.download_artifact(REPO, 5, destination)
+
+    assert "Content-Length" not in storage_route.calls.last.response.headers
+    assert not destination.exists()
+
+
+async def test_expired_artifact_is_not_found(
+    api: respx.MockRouter, github: GitHubClient, tmp_path: Path
+) -> None:
+    api.get(repo_url("/actions/artifacts/5/zip")).respond(410, json={"message": "Gone"})
+
+    with pytest.raises(GitHubNotFoundError, match="expired") as caught:
+        await github.download_artifact(REPO, 5, tmp_path / "artifact.zip")
+
+    assert caught.value.code == "GITHUB_NOT_FOUND"
+    assert caught.value.github_status == 410
+
+
+async def test_storage_failure_is_unavailable(
+    api: respx.MockRouter, github: GitHubClient, tmp_path: Path
+) -> None:
+    location = f"{STORAGE}/artifacts/5.zip"
+    api.get(repo_url("/actions/artifacts/5/zip")).respond(302, headers={"Location": location})
+    api.get(location).respond(503)
+    destination = tmp_path / "artifact.zip"
+
+    with pytest.raises(GitHubUnavailableError):
+        await github.download_artifact(REPO, 5, destination)
+
+    assert not destination.exists()
+
+
+async def test_run_artifacts_are_listed(api: respx.MockRouter, github: GitHubClient) -> None:
+    api.get(repo_url("/actions/runs/99/artifacts")).respond(
+        200,
+        json={
+            "total_count": 1,
+            "artifacts": [
+                {
+                    "id": 5,
+                    "name": "tenon-test-results",
+                    "size_in_bytes": 512,
+                    "archive_download_url": repo_url("/actions/artifacts/5/zip"),
+                    "expired": False,
+                    "expires_at": "2026-04-01T10:00:00Z",
+                    "workflow_run": {"id": 99, "head_sha": "abc123"},
+                }
+            ],
+        },
+    )
+
+    artifacts = await github.list_run_artifacts(REPO, 99)
+
+    assert [(item.id, item.name) for item in artifacts] == [(5, "tenon-test-results")]
+    assert artifacts[0].workflow_run is not None
+    assert artifacts[0].workflow_run.head_sha == "abc123"
