@@ -13,6 +13,7 @@ from app.core.metrics import Metrics
 from app.core.settings import GitHubSettings
 from app.integrations.github.auth import TokenAuth
 from app.integrations.github.client import GitHubClient
+from app.integrations.github.schemas import Repository
 
 API = "https://api.github.test"
 STORAGE = "https://storage.github.test"
@@ -23,6 +24,8 @@ INSTALLATION_ID = 42
 REPO = "tenon-workspaces/tenon-1-2-python"
 START = 1_700_000_000.0
 SECONDARY_MESSAGE = "You have exceeded a secondary rate limit. Please wait a few minutes."
+TEMPLATE = "tenon-templates/python-fastapi"
+GENERATE_URL = f"{API}/repos/{TEMPLATE}/generate"
 
 
 class FakeTime:
@@ -142,3 +145,10 @@ def rate_headers(remaining: int, reset: float) -> dict[str, str]:
 
 def repo_url(suffix: str = "") -> str:
     return f"{API}/repos/{REPO}{suffix}"
+
+
+async def generate(github: GitHubClient) -> Repository:
+    """A POST: the workspace repository generated from the template."""
+    return await github.generate_repository(
+        TEMPLATE, owner="tenon-workspaces", name="tenon-1-2-python"
+    )

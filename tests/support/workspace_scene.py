@@ -24,6 +24,7 @@ from app.assembly import job_registry
 from app.core.db import Database
 from app.core.settings import JobSettings
 from app.jobs.worker import Worker
+from app.services import Services
 from tests.support.api import bearer, create_simulation
 from tests.support.app import client_for, make_settings, running_app
 from tests.support.emulator import TOKEN, RunningEmulator, emulator_config, running_emulator
@@ -90,7 +91,7 @@ async def staged(
             )
 
 
-def _worker(scene: Scene, database: Database, clock: FakeClock | None) -> Worker:
+def _worker(scene: Scene, database: Database, clock: FakeClock | None) -> Worker[Services]:
     return Worker(
         database,
         job_registry(),
@@ -115,7 +116,7 @@ async def run_sweeps(scene: Scene, database: Database, clock: FakeClock) -> None
 
 async def claimed_session(
     scene: Scene, tasks: list[dict[str, Any]] | None = None
-) -> tuple[str, list[str]]:
+) -> tuple[int, list[int]]:
     overrides = {"tasks": tasks} if tasks else {}
     simulation = await create_simulation(scene.client, scene.recruiter, **overrides)
     invite = await scene.client.post(

@@ -3,7 +3,7 @@ expired artifacts and storage failures; and a run's artifacts listed."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import httpx
@@ -18,16 +18,21 @@ from app.integrations.github.errors import (
 )
 from tests.support.github_client import REPO, STORAGE, TOKEN, repo_url
 
+ARTIFACT_URL = repo_url("/actions/artifacts/5/zip")
+STORAGE_URL = f"{STORAGE}/artifacts/5.zip?sig=signed-by-github"
+
+
+@pytest.fixture
+def zip_route(api: respx.MockRouter) -> respx.Route:
+    """GitHub answers the download with a redirect to the artifact on its storage host."""
+    return api.get(ARTIFACT_URL).respond(302, headers={"Location": STORAGE_URL})
+
 
 async def test_artifact_download_drops_credentials_at_the_storage_host(
-    api: respx.MockRouter, github: GitHubClient, tmp_path: Path
+    api: respx.MockRouter, github: GitHubClient, zip_route: respx.Route, tmp_path: Path
 ) -> None:
-    location = f"{STORAGE}/artifacts/5.zip?sig=signed-by-github"
-    zip_route = api.get(repo_url("/actions/artifacts/5/zip")).respond(
-        302, headers={"Location": location}
-    )
-    storage_route = api.get(location).respond(200, content=b"PK\x03\x04zip-bytes")
     destination = tmp_path / "artifact.zip"
+    storage_route = api.get(STORAGE_URL).respond(200, content=b"PK\x03\x04zip-bytes")
 
     size = await github.download_artifact(REPO, 5, destination)
 
@@ -40,48 +45,49 @@ async def test_artifact_download_drops_credentials_at_the_storage_host(
     assert TOKEN not in str(storage_headers)
 
 
-async def test_artifact_over_the_cap_by_content_length_is_refused(
-    api: respx.MockRouter, github: GitHubClient, tmp_path: Path
+def _sized(request: httpx.Request) -> httpx.Response:
+    return httpx.Response(200, content=b"x" * 2048)
+
+
+def _streamed(request: httpx.Request) -> httpx.Response:
+    async def chunks() -> AsyncIterator[bytes]:
+        for _ in range(10):
+            yield b"y" * 300
+
+    return httpx.Response(200, content=chunks())
+
+
+@pytest.mark.usefixtures("zip_route")
+@pytest.mark.parametrize(
+    ("answer", "announces_length"),
+    [
+        pytest.param(_sized, True, id="by-content-length"),
+        pytest.param(_streamed, False, id="while-streaming"),
+    ],
+)
+async def test_artifact_over_the_cap_is_refused_and_nothing_is_kept(
+    api: respx.MockRouter,
+    github: GitHubClient,
+    tmp_path: Path,
+    answer: Callable[[httpx.Request], httpx.Response],
+    announces_length: bool,
 ) -> None:
-    location = f"{STORAGE}/artifacts/5.zip"
-    api.get(repo_url("/actions/artifacts/5/zip")).respond(302, headers={"Location": location})
-    api.get(location).respond(200, content=b"x" * 2048)
     destination = tmp_path / "artifact.zip"
+    storage_route = api.get(STORAGE_URL).mock(side_effect=answer)
 
     with pytest.raises(ArtifactTooLargeError) as caught:
         await github.download_artifact(REPO, 5, destination)
 
     assert caught.value.code == "ARTIFACT_TOO_LARGE"
     assert caught.value.retryable is False
-    assert not destination.exists()
-
-
-async def test_artifact_over_the_cap_while_streaming_is_refused_and_removed(
-    api: respx.MockRouter, github: GitHubClient, tmp_path: Path
-) -> None:
-    location = f"{STORAGE}/artifacts/5.zip"
-
-    async def chunks() -> AsyncIterator[bytes]:
-        for _ in range(10):
-            yield b"y" * 300
-
-    api.get(repo_url("/actions/artifacts/5/zip")).respond(302, headers={"Location": location})
-    storage_route = api.get(location).mock(
-        side_effect=lambda request: httpx.Response(200, content=chunks())
-    )
-    destination = tmp_path / "artifact.zip"
-
-    with pytest.raises(ArtifactTooLargeError):
-        await github.download_artifact(REPO, 5, destination)
-
-    assert "Content-Length" not in storage_route.calls.last.response.headers
+    assert ("Content-Length" in storage_route.calls.last.response.headers) is announces_length
     assert not destination.exists()
 
 
 async def test_expired_artifact_is_not_found(
     api: respx.MockRouter, github: GitHubClient, tmp_path: Path
 ) -> None:
-    api.get(repo_url("/actions/artifacts/5/zip")).respond(410, json={"message": "Gone"})
+    api.get(ARTIFACT_URL).respond(410, json={"message": "Gone"})
 
     with pytest.raises(GitHubNotFoundError, match="expired") as caught:
         await github.download_artifact(REPO, 5, tmp_path / "artifact.zip")
@@ -90,13 +96,12 @@ async def test_expired_artifact_is_not_found(
     assert caught.value.github_status == 410
 
 
+@pytest.mark.usefixtures("zip_route")
 async def test_storage_failure_is_unavailable(
     api: respx.MockRouter, github: GitHubClient, tmp_path: Path
 ) -> None:
-    location = f"{STORAGE}/artifacts/5.zip"
-    api.get(repo_url("/actions/artifacts/5/zip")).respond(302, headers={"Location": location})
-    api.get(location).respond(503)
     destination = tmp_path / "artifact.zip"
+    api.get(STORAGE_URL).respond(503)
 
     with pytest.raises(GitHubUnavailableError):
         await github.download_artifact(REPO, 5, destination)

@@ -19,6 +19,7 @@ from structlog.testing import capture_logs
 
 from app.core.settings import GitHubSettings
 from app.integrations.github.auth import AppAuth, TokenAuth, build_auth
+from app.integrations.github.client import GitHubClient
 from app.integrations.github.errors import GitHubError, GitHubTokenInvalidError
 from tests.support.github_client import (
     API,
@@ -89,13 +90,23 @@ def token_route(api: respx.MockRouter) -> respx.Route:
     return api.post(f"{API}/app/installations/{INSTALLATION_ID}/access_tokens")
 
 
+@pytest.fixture
+def app_auth(http: httpx.AsyncClient, app_settings: GitHubSettings, fake_time: FakeTime) -> AppAuth:
+    return AppAuth(http, app_settings, clock=fake_time)
+
+
+@pytest.fixture
+def app_github(
+    http: httpx.AsyncClient, fake_time: FakeTime, app_settings: GitHubSettings, app_auth: AppAuth
+) -> GitHubClient:
+    """A client that authenticates as the App's installation."""
+    return make_client(http, fake_time, app_settings, app_auth)
+
+
 def test_app_jwt_is_rs256_with_backdated_iat_and_short_exp(
-    http: httpx.AsyncClient,
-    app_settings: GitHubSettings,
-    fake_time: FakeTime,
-    rsa_key: rsa.RSAPrivateKey,
+    app_auth: AppAuth, rsa_key: rsa.RSAPrivateKey
 ) -> None:
-    token = AppAuth(http, app_settings, clock=fake_time).app_jwt()
+    token = app_auth.app_jwt()
 
     assert jwt.get_unverified_header(token)["alg"] == "RS256"
     claims = decode_jwt(token, rsa_key)
@@ -107,19 +118,15 @@ def test_app_jwt_is_rs256_with_backdated_iat_and_short_exp(
 
 async def test_installation_token_is_fetched_with_the_jwt_and_cached(
     api: respx.MockRouter,
-    http: httpx.AsyncClient,
-    app_settings: GitHubSettings,
+    app_github: GitHubClient,
     fake_time: FakeTime,
     rsa_key: rsa.RSAPrivateKey,
 ) -> None:
     tokens = token_route(api).respond(201, json=token_body(fake_time))
     repo = api.get(repo_url()).respond(200, json=repository())
-    github = make_client(
-        http, fake_time, app_settings, AppAuth(http, app_settings, clock=fake_time)
-    )
 
-    await github.get_repository(REPO)
-    await github.get_repository(REPO)
+    await app_github.get_repository(REPO)
+    await app_github.get_repository(REPO)
 
     assert tokens.call_count == 1
     scheme, app_jwt = tokens.calls.last.request.headers["Authorization"].split(" ")
@@ -130,10 +137,7 @@ async def test_installation_token_is_fetched_with_the_jwt_and_cached(
 
 
 async def test_installation_token_is_refreshed_within_five_minutes_of_expiry(
-    api: respx.MockRouter,
-    http: httpx.AsyncClient,
-    app_settings: GitHubSettings,
-    fake_time: FakeTime,
+    api: respx.MockRouter, app_auth: AppAuth, fake_time: FakeTime
 ) -> None:
     tokens = token_route(api).mock(
         side_effect=[
@@ -141,13 +145,12 @@ async def test_installation_token_is_refreshed_within_five_minutes_of_expiry(
             httpx.Response(201, json=token_body(fake_time, "ghs_second")),
         ]
     )
-    auth = AppAuth(http, app_settings, clock=fake_time)
 
-    assert await auth.authorization() == "Bearer ghs_first"
+    assert await app_auth.authorization() == "Bearer ghs_first"
     fake_time.advance(54 * 60)
-    assert await auth.authorization() == "Bearer ghs_first"
+    assert await app_auth.authorization() == "Bearer ghs_first"
     fake_time.advance(2 * 60)
-    assert await auth.authorization() == "Bearer ghs_second"
+    assert await app_auth.authorization() == "Bearer ghs_second"
     assert tokens.call_count == 2
 
 
@@ -171,10 +174,7 @@ async def test_concurrent_first_calls_fetch_one_installation_token(
 
 
 async def test_401_invalidates_the_installation_token_and_retries_once(
-    api: respx.MockRouter,
-    http: httpx.AsyncClient,
-    app_settings: GitHubSettings,
-    fake_time: FakeTime,
+    api: respx.MockRouter, app_github: GitHubClient, fake_time: FakeTime
 ) -> None:
     tokens = token_route(api).mock(
         side_effect=[
@@ -188,11 +188,8 @@ async def test_401_invalidates_the_installation_token_and_retries_once(
             httpx.Response(200, json=repository()),
         ]
     )
-    github = make_client(
-        http, fake_time, app_settings, AppAuth(http, app_settings, clock=fake_time)
-    )
 
-    await github.get_repository(REPO)
+    await app_github.get_repository(REPO)
 
     assert tokens.call_count == 2
     assert [call.request.headers["Authorization"] for call in repo.calls] == [
@@ -201,22 +198,16 @@ async def test_401_invalidates_the_installation_token_and_retries_once(
     ]
 
 
-async def test_rejected_app_jwt_is_token_invalid(
-    api: respx.MockRouter,
-    http: httpx.AsyncClient,
-    app_settings: GitHubSettings,
-    fake_time: FakeTime,
-) -> None:
+async def test_rejected_app_jwt_is_token_invalid(api: respx.MockRouter, app_auth: AppAuth) -> None:
     token_route(api).respond(401, json={"message": "A JSON web token could not be decoded"})
 
     with pytest.raises(GitHubTokenInvalidError):
-        await AppAuth(http, app_settings, clock=fake_time).authorization()
+        await app_auth.authorization()
 
 
 async def test_repo_installation_is_read_with_the_app_jwt(
     api: respx.MockRouter,
-    http: httpx.AsyncClient,
-    app_settings: GitHubSettings,
+    app_github: GitHubClient,
     fake_time: FakeTime,
     rsa_key: rsa.RSAPrivateKey,
 ) -> None:
@@ -224,11 +215,8 @@ async def test_repo_installation_is_read_with_the_app_jwt(
     route = api.get(repo_url("/installation")).respond(
         200, json={"id": INSTALLATION_ID, "account": {"login": "tenon-workspaces"}}
     )
-    github = make_client(
-        http, fake_time, app_settings, AppAuth(http, app_settings, clock=fake_time)
-    )
 
-    installation = await github.get_repo_installation(REPO)
+    installation = await app_github.get_repo_installation(REPO)
 
     assert installation.id == INSTALLATION_ID
     assert installation.account.login == "tenon-workspaces"
@@ -279,10 +267,7 @@ async def test_second_401_is_token_invalid(
 
 
 async def test_tokens_never_appear_in_logs_or_errors(
-    api: respx.MockRouter,
-    http: httpx.AsyncClient,
-    app_settings: GitHubSettings,
-    fake_time: FakeTime,
+    api: respx.MockRouter, http: httpx.AsyncClient, app_github: GitHubClient, fake_time: FakeTime
 ) -> None:
     token_route(api).mock(
         side_effect=[
@@ -297,9 +282,6 @@ async def test_tokens_never_appear_in_logs_or_errors(
             httpx.Response(401, json={"message": "Bad credentials"}),
             httpx.Response(401, json={"message": "Bad credentials"}),
         ]
-    )
-    app_github = make_client(
-        http, fake_time, app_settings, AppAuth(http, app_settings, clock=fake_time)
     )
     token_github = make_client(http, fake_time)
     api.get(f"{API}/users/octocat").mock(side_effect=httpx.ConnectError)

@@ -15,11 +15,12 @@ from app.core.metrics import Metrics
 from app.integrations.github.client import GitHubClient
 from app.integrations.github.errors import GitHubPermissionDeniedError, GitHubRateLimitedError
 from tests.support.github_client import (
-    API,
+    GENERATE_URL,
     REPO,
     SECONDARY_MESSAGE,
     START,
     FakeTime,
+    generate,
     make_client,
     make_settings,
     rate_headers,
@@ -79,40 +80,39 @@ async def test_primary_limit_beyond_the_ceiling_raises_without_sleeping(
     assert caught.value.retryable is True
 
 
-async def test_secondary_limit_waits_retry_after(
-    api: respx.MockRouter, github: GitHubClient, fake_time: FakeTime
+@pytest.mark.parametrize(
+    ("headers", "sleeps"),
+    [
+        pytest.param(
+            {**rate_headers(4000, START + 3600), "retry-after": "7"}, [7.0], id="retry-after"
+        ),
+        pytest.param(rate_headers(0, START + 12), [12.0], id="exhausted-budget-until-reset"),
+        # A short Retry-After is waited, then the rest of the exhausted budget's wait.
+        pytest.param(
+            {**rate_headers(0, START + 20), "retry-after": "3"},
+            [3.0, 17.0],
+            id="retry-after-then-reset",
+        ),
+    ],
+)
+async def test_secondary_limit_waits_what_its_headers_say(
+    api: respx.MockRouter,
+    github: GitHubClient,
+    fake_time: FakeTime,
+    headers: dict[str, str],
+    sleeps: list[float],
 ) -> None:
-    api.get(repo_url()).mock(
+    route = api.get(repo_url()).mock(
         side_effect=[
-            httpx.Response(
-                403,
-                json={"message": SECONDARY_MESSAGE},
-                headers={**rate_headers(4000, START + 3600), "retry-after": "7"},
-            ),
+            httpx.Response(403, json={"message": SECONDARY_MESSAGE}, headers=headers),
             httpx.Response(200, json=repository()),
         ]
     )
 
     await github.get_repository(REPO)
 
-    assert fake_time.sleeps == [7.0]
-
-
-async def test_secondary_limit_with_exhausted_budget_waits_until_reset(
-    api: respx.MockRouter, github: GitHubClient, fake_time: FakeTime
-) -> None:
-    api.get(repo_url()).mock(
-        side_effect=[
-            httpx.Response(
-                403, json={"message": SECONDARY_MESSAGE}, headers=rate_headers(0, START + 12)
-            ),
-            httpx.Response(200, json=repository()),
-        ]
-    )
-
-    await github.get_repository(REPO)
-
-    assert fake_time.sleeps == [12.0]
+    assert fake_time.sleeps == sleeps
+    assert route.call_count == 2
 
 
 async def test_secondary_limit_without_headers_waits_a_minute_then_backs_off(
@@ -139,14 +139,10 @@ async def test_secondary_limit_without_headers_waits_a_minute_then_backs_off(
 async def test_secondary_limit_without_headers_over_the_ceiling_raises(
     api: respx.MockRouter, github: GitHubClient, fake_time: FakeTime
 ) -> None:
-    api.post(f"{API}/repos/tenon-templates/python-fastapi/generate").respond(
-        403, json={"message": SECONDARY_MESSAGE}
-    )
+    api.post(GENERATE_URL).respond(403, json={"message": SECONDARY_MESSAGE})
 
     with pytest.raises(GitHubRateLimitedError) as caught:
-        await github.generate_repository(
-            "tenon-templates/python-fastapi", owner="tenon-workspaces", name="tenon-1-2-python"
-        )
+        await generate(github)
 
     assert caught.value.retry_after_seconds is not None
     assert caught.value.retry_after_seconds >= 60
@@ -156,16 +152,14 @@ async def test_secondary_limit_without_headers_over_the_ceiling_raises(
 async def test_rate_limited_post_is_retried(
     api: respx.MockRouter, github: GitHubClient, fake_time: FakeTime
 ) -> None:
-    route = api.post(f"{API}/repos/tenon-templates/python-fastapi/generate").mock(
+    route = api.post(GENERATE_URL).mock(
         side_effect=[
             httpx.Response(403, json={"message": SECONDARY_MESSAGE}, headers={"retry-after": "3"}),
             httpx.Response(201, json=repository()),
         ]
     )
 
-    await github.generate_repository(
-        "tenon-templates/python-fastapi", owner="tenon-workspaces", name="tenon-1-2-python"
-    )
+    await generate(github)
 
     assert route.call_count == 2
     assert fake_time.sleeps == [3.0]
@@ -193,25 +187,6 @@ async def test_wait_to_reset_is_not_charged_twice_when_sleep_wakes_early(
     await github.get_repository(REPO)
 
     assert fake_time.sleeps == [30.0]
-
-
-async def test_short_secondary_wait_still_respects_an_exhausted_budget(
-    api: respx.MockRouter, github: GitHubClient, fake_time: FakeTime
-) -> None:
-    api.get(repo_url()).mock(
-        side_effect=[
-            httpx.Response(
-                403,
-                json={"message": SECONDARY_MESSAGE},
-                headers={**rate_headers(0, START + 20), "retry-after": "3"},
-            ),
-            httpx.Response(200, json=repository()),
-        ]
-    )
-
-    await github.get_repository(REPO)
-
-    assert fake_time.sleeps == [3.0, 17.0]
 
 
 async def test_exhausted_budget_waits_before_the_next_request(

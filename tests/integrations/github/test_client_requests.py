@@ -18,8 +18,10 @@ from app.integrations.github.errors import (
 )
 from tests.support.github_client import (
     API,
+    GENERATE_URL,
     REPO,
     TOKEN,
+    generate,
     make_settings,
     repo_url,
     repository,
@@ -240,14 +242,12 @@ async def test_validation_failure_keeps_githubs_errors(
             "message": "name already exists on this account",
         }
     ]
-    api.post(f"{API}/repos/tenon-templates/python-fastapi/generate").respond(
+    api.post(GENERATE_URL).respond(
         422, json={"message": "Repository creation failed.", "errors": errors}
     )
 
     with pytest.raises(GitHubValidationFailedError) as caught:
-        await github.generate_repository(
-            "tenon-templates/python-fastapi", owner="tenon-workspaces", name="tenon-1-2-python"
-        )
+        await generate(github)
 
     assert caught.value.code == "GITHUB_VALIDATION_FAILED"
     assert caught.value.status == 502

@@ -15,10 +15,12 @@ from app.integrations.github.auth import TokenAuth
 from app.integrations.github.client import GitHubClient
 from app.integrations.github.errors import GitHubError, GitHubUnavailableError
 from tests.support.github_client import (
-    API,
+    GENERATE_URL,
     REPO,
+    TEMPLATE,
     TOKEN,
     FakeTime,
+    generate,
     make_client,
     make_settings,
     repo_url,
@@ -27,16 +29,25 @@ from tests.support.github_client import (
 from tests.support.metrics import sample
 
 
-async def test_get_is_retried_after_5xx_with_backoff(
-    api: respx.MockRouter, github: GitHubClient, fake_time: FakeTime, metrics: Metrics
+@pytest.mark.parametrize(
+    ("failures", "failed_requests"),
+    [
+        pytest.param((502, 503), {"502": 1, "503": 1}, id="5xx"),
+        pytest.param(
+            (httpx.ReadTimeout, httpx.ConnectTimeout), {"transport_error": 2}, id="timeouts"
+        ),
+    ],
+)
+async def test_get_is_retried_after_transient_failures_with_backoff(
+    api: respx.MockRouter,
+    github: GitHubClient,
+    fake_time: FakeTime,
+    metrics: Metrics,
+    failures: tuple[int | type[httpx.TransportError], ...],
+    failed_requests: dict[str, int],
 ) -> None:
-    route = api.get(repo_url()).mock(
-        side_effect=[
-            httpx.Response(502),
-            httpx.Response(503),
-            httpx.Response(200, json=repository()),
-        ]
-    )
+    answers = [httpx.Response(f) if isinstance(f, int) else f for f in failures]
+    route = api.get(repo_url()).mock(side_effect=[*answers, httpx.Response(200, json=repository())])
 
     repo = await github.get_repository(REPO)
 
@@ -44,7 +55,8 @@ async def test_get_is_retried_after_5xx_with_backoff(
     assert route.call_count == 3
     assert fake_time.sleeps == [0.5, 1.0]
     assert sample(metrics, "tenon_github_retries_total") == 2
-    assert sample(metrics, "tenon_github_requests_total", method="GET", status="502") == 1
+    for status, count in failed_requests.items():
+        assert sample(metrics, "tenon_github_requests_total", method="GET", status=status) == count
 
 
 async def test_get_gives_up_after_max_retries_with_capped_backoff(
@@ -85,17 +97,31 @@ async def test_backoff_jitter_stays_between_half_and_full_delay(
     assert fake_time.sleeps == [0.25]
 
 
-async def test_post_is_not_retried_after_502(
-    api: respx.MockRouter, github: GitHubClient, fake_time: FakeTime
+@pytest.mark.parametrize(
+    ("failure", "reason"),
+    [
+        pytest.param(502, "GitHub answered 502", id="502"),
+        pytest.param(httpx.ReadTimeout, "(ReadTimeout)", id="read-timeout"),
+    ],
+)
+async def test_post_is_not_retried_once_it_may_have_been_received(
+    api: respx.MockRouter,
+    github: GitHubClient,
+    fake_time: FakeTime,
+    failure: int | type[httpx.TransportError],
+    reason: str,
 ) -> None:
-    route = api.post(f"{API}/repos/tenon-templates/python-fastapi/generate").respond(502)
+    route = api.post(GENERATE_URL)
+    if isinstance(failure, int):
+        route.respond(failure)
+    else:
+        route.mock(side_effect=failure)
 
     with pytest.raises(GitHubUnavailableError) as caught:
-        await github.generate_repository(
-            "tenon-templates/python-fastapi", owner="tenon-workspaces", name="tenon-1-2-python"
-        )
+        await generate(github)
 
     assert caught.value.code == "GITHUB_UNAVAILABLE"
+    assert reason in str(caught.value)
     assert route.call_count == 1
     assert fake_time.sleeps == []
 
@@ -103,12 +129,12 @@ async def test_post_is_not_retried_after_502(
 async def test_post_is_retried_after_a_connect_error(
     api: respx.MockRouter, github: GitHubClient
 ) -> None:
-    route = api.post(f"{API}/repos/tenon-templates/python-fastapi/generate").mock(
+    route = api.post(GENERATE_URL).mock(
         side_effect=[httpx.ConnectError, httpx.Response(201, json=repository())]
     )
 
     repo = await github.generate_repository(
-        "tenon-templates/python-fastapi",
+        TEMPLATE,
         owner="tenon-workspaces",
         name="tenon-1-2-python",
         description="Candidate workspace",
@@ -123,39 +149,6 @@ async def test_post_is_retried_after_a_connect_error(
         "include_all_branches": False,
         "description": "Candidate workspace",
     }
-
-
-async def test_post_is_not_retried_after_a_read_timeout(
-    api: respx.MockRouter, github: GitHubClient
-) -> None:
-    route = api.post(f"{API}/repos/tenon-templates/python-fastapi/generate").mock(
-        side_effect=httpx.ReadTimeout
-    )
-
-    with pytest.raises(GitHubUnavailableError) as caught:
-        await github.generate_repository(
-            "tenon-templates/python-fastapi", owner="tenon-workspaces", name="tenon-1-2-python"
-        )
-
-    assert route.call_count == 1
-    assert "ReadTimeout" in str(caught.value)
-
-
-async def test_get_is_retried_after_timeouts(
-    api: respx.MockRouter, github: GitHubClient, fake_time: FakeTime
-) -> None:
-    route = api.get(repo_url()).mock(
-        side_effect=[
-            httpx.ReadTimeout,
-            httpx.ConnectTimeout,
-            httpx.Response(200, json=repository()),
-        ]
-    )
-
-    await github.get_repository(REPO)
-
-    assert route.call_count == 3
-    assert fake_time.sleeps == [0.5, 1.0]
 
 
 async def test_timeouts_outlasting_the_retries_are_unavailable(
