@@ -39,6 +39,7 @@ from app.core.settings import DatabaseSettings, Settings
 from tests.support.app import client_for, make_settings, running_app
 from tests.support.identity import IdentityProvider
 from tests.support.jobs import reset_queue
+from tests.support.recruiting import World, recruiting_world
 
 
 async def _admin_execute(server_url: str, *statements: str) -> None:
@@ -191,3 +192,12 @@ def log_stream() -> Iterator[StringIO]:
     root.handlers[:] = handlers
     root.setLevel(level)
     structlog.reset_defaults()
+
+
+@pytest.fixture
+async def world(
+    client: httpx.AsyncClient, idp: IdentityProvider, db_session: AsyncSession
+) -> World:
+    """Two companies' recruiters and a candidate, for the simulation, invite and submission
+    tests over HTTP."""
+    return await recruiting_world(client, idp, db_session)

@@ -21,7 +21,6 @@ from fastapi import FastAPI
 from app.core.clock import Clock
 from app.core.db import Database
 from app.main import create_app
-from tests.factories import create_company, create_recruiter
 from tests.support.api import API_CLIENT_HEADERS, bearer, create_simulation
 from tests.support.app import WEBHOOK_SECRET, make_settings
 from tests.support.emulator import (
@@ -33,11 +32,15 @@ from tests.support.emulator import (
     running_emulator,
     serving,
 )
+from tests.support.factories import create_company, create_recruiter
 from tests.support.identity import IdentityProvider
 
 ORG = "acme-runs"
 # The GitHub login the candidate names at init.
 CANDIDATE_LOGIN = "rae-dev"
+# The pagination bug planted in the python-fastapi templates' app/store.py, and its fix.
+BROKEN_LINE = "        start = page * page_size\n"
+FIXED_LINE = "        start = (page - 1) * page_size\n"
 
 
 @dataclass

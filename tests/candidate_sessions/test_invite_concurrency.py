@@ -12,9 +12,9 @@ from sqlalchemy import func, select
 from app.candidate_sessions.models import CandidateSession
 from app.core.db import Database
 from app.jobs.models import Job
-from tests.factories import create_company, create_recruiter
 from tests.support.api import TEXT_TASKS, create_simulation
 from tests.support.app import make_settings, serving
+from tests.support.factories import create_company, create_recruiter
 from tests.support.identity import IdentityProvider
 
 

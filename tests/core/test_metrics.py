@@ -32,7 +32,11 @@ from app.notifications.email import (
     EmailTemporaryError,
     SendResult,
 )
-from tests.factories import (
+from tests.support.api import assert_problem, bearer
+from tests.support.app import client_for, make_settings
+from tests.support.cli import TENON, command_env, stop
+from tests.support.emulator import eventually, free_port, serving
+from tests.support.factories import (
     create_candidate_session,
     create_company,
     create_job,
@@ -41,10 +45,6 @@ from tests.factories import (
     create_test_run,
     create_workspace,
 )
-from tests.support.api import assert_problem, bearer
-from tests.support.app import client_for, make_settings
-from tests.support.cli import TENON, command_env, stop
-from tests.support.emulator import eventually, free_port, serving
 from tests.support.identity import IdentityProvider
 from tests.support.jobs import Effect, FakeClock, make_worker
 from tests.support.metrics import sample, scraped

@@ -23,9 +23,9 @@ from app.notifications.email import (
     SendResult,
 )
 from app.services import Services
-from tests.factories import create_company, create_recruiter
 from tests.support.api import TEXT_TASKS, create_simulation
 from tests.support.app import make_settings, serving
+from tests.support.factories import create_company, create_recruiter
 from tests.support.identity import IdentityProvider
 from tests.support.jobs import FakeClock, job_services
 

@@ -18,7 +18,7 @@ from app.companies.models import User
 from app.core.migrations import alembic_config
 from app.models import metadata
 from app.simulations.models import Simulation, Task
-from tests.factories import (
+from tests.support.factories import (
     World,
     create_candidate_session,
     create_company,

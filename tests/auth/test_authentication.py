@@ -20,9 +20,9 @@ from app.auth.jwks import AuthProviderUnavailableError, JwksCache
 from app.companies.models import User
 from app.core.db import Database
 from app.core.errors import UnauthorizedError
-from tests.factories import create_company, create_recruiter
 from tests.support.api import assert_problem, bearer
 from tests.support.app import make_settings, serving
+from tests.support.factories import create_company, create_recruiter
 from tests.support.identity import AUDIENCE, ISSUER, IdentityProvider
 
 

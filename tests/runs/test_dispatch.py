@@ -24,7 +24,7 @@ from app.jobs.registry import JobContext, PermanentJobError
 from app.runs.jobs import DISPATCH_RUN
 from app.runs.models import TestRun
 from app.services import Services
-from tests.factories import (
+from tests.support.factories import (
     create_candidate_session,
     create_company,
     create_simulation,

@@ -21,9 +21,9 @@ from app.core.db import Database
 from app.integrations.github.models import WebhookDelivery
 from app.workspaces import repository
 from app.workspaces.commits import LATEST_COMMIT_MAX_AGE
-from tests.factories import create_world
 from tests.support.app import WEBHOOK_SECRET
 from tests.support.emulator import eventually, git_client, with_credentials
+from tests.support.factories import create_world
 from tests.support.identity import IdentityProvider
 from tests.support.jobs import FakeClock
 from tests.support.metrics import sample

@@ -38,7 +38,6 @@ from app.main import create_app
 from app.runs.models import TestRun
 from app.submissions.models import Submission
 from app.workspaces.models import Workspace
-from tests.factories import create_company, create_recruiter
 from tests.support.api import assert_problem, bearer, create_simulation
 from tests.support.app import client_for, make_settings
 from tests.support.emulator import (
@@ -50,6 +49,7 @@ from tests.support.emulator import (
     run_git,
     running_emulator,
 )
+from tests.support.factories import create_company, create_recruiter
 from tests.support.identity import IdentityProvider
 from tests.support.jobs import FakeClock
 
