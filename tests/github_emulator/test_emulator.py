@@ -806,10 +806,11 @@ async def test_runs_beyond_the_worker_pool_wait_in_the_queue(
         seen: set[tuple[str, str]] = set()
 
         async def both_done() -> bool | None:
-            statuses = []
-            for run_id in (first, second):
-                run = await api.get(f"/repos/acme/pool/actions/runs/{run_id}")
-                statuses.append(run.json()["status"])
+            # One listing is one snapshot; two reads of single runs could see the first run
+            # before it ends and the second after it starts.
+            listing = await api.get("/repos/acme/pool/actions/runs")
+            status = {run["id"]: run["status"] for run in listing.json()["workflow_runs"]}
+            statuses = [status[first], status[second]]
             seen.add((statuses[0], statuses[1]))
             return True if statuses == ["completed", "completed"] else None
 
