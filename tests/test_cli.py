@@ -11,6 +11,7 @@ import socket
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -146,15 +147,17 @@ async def test_github_emulator_command_serves_templates_from_a_relative_data_dir
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )
+    templates: Any = None
     try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
-            # Up to 30 s to start: importing the CLI and seeding every shipped template
-            # take a few seconds, more on a machine busy running the rest of the suite.
-            for _ in range(300):
+            # Importing the CLI and seeding every shipped template take about 3 s, ten times
+            # that on a machine busy running the rest of the suite: wait while it is alive.
+            deadline = asyncio.get_running_loop().time() + 120
+            while templates is None and process.returncode is None:
                 try:
                     templates = (await client.get("/_emulator/templates")).json()
-                    break
                 except httpx.TransportError:
+                    assert asyncio.get_running_loop().time() < deadline, "not up in 120 s"
                     await asyncio.sleep(0.1)
     finally:
         process.send_signal(signal.SIGTERM)
