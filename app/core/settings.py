@@ -257,6 +257,8 @@ class GitHubSettings(BaseSettings):
     template_repos: Annotated[dict[str, TemplateRepos], NoDecode] = {}
     # Workflow that runs a workspace's tests (must declare workflow_dispatch).
     actions_workflow_file: str = "tenon-ci.yml"
+    # Workflow in each grader repository that grades a submission at its cutoff commit.
+    grading_workflow_file: str = "tenon-grade.yml"
 
     @field_validator("template_repos", mode="before")
     @classmethod

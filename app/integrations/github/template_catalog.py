@@ -2,9 +2,12 @@
 
 The keys and each stack's protected test paths are fixed here; where the repositories live
 comes from settings: `TENON_GITHUB_TEMPLATE_OWNER` owns them, named `<key>` and
-`<key>-debug` unless `TENON_GITHUB_TEMPLATE_REPOS` renames them. Every key can be chosen
-for a simulation; whether its repositories are installed on this GitHub is for template
-health to report and for provisioning to refuse clearly (TEMPLATE_NOT_INSTALLED).
+`<key>-debug` unless `TENON_GITHUB_TEMPLATE_REPOS` renames them. A graded key also has one
+private grader repository per variant, `<key>-grader` and `<key>-debug-grader` under the
+same owner, holding the hidden tests that grade a submission at its cutoff (SPEC §11.1).
+Every key can be chosen for a simulation; whether its repositories are installed on this
+GitHub is for template health to report and for provisioning to refuse clearly
+(TEMPLATE_NOT_INSTALLED).
 """
 
 from __future__ import annotations
@@ -57,6 +60,8 @@ TEMPLATE_TEST_PATHS: dict[str, tuple[str, ...]] = {
     "ml-infra-mlops": PYTHON_TESTS,
 }
 TEMPLATE_KEYS: tuple[str, ...] = tuple(sorted(TEMPLATE_TEST_PATHS))
+# The keys whose submissions a grader repository grades.
+GRADED_KEYS: frozenset[str] = frozenset({"python-fastapi", "node-express-ts"})
 
 
 @dataclass(frozen=True)
@@ -79,6 +84,19 @@ class Template:
     debug_repo: str
     workflow_file: str
     protected_paths: tuple[str, ...]
+    # Grader repositories of the code and debug variants; None when the key is not graded.
+    grader_repo: str | None = None
+    debug_grader_repo: str | None = None
+    grading_workflow_file: str = "tenon-grade.yml"
+
+    def grader_for(self, template_repo: str) -> str | None:
+        """The grader of this template's code or debug repository (None: not graded)."""
+        name = template_repo.lower()
+        if name == self.code_repo.lower():
+            return self.grader_repo
+        if name == self.debug_repo.lower():
+            return self.debug_grader_repo
+        return None
 
 
 class TemplateCatalog:
@@ -87,6 +105,7 @@ class TemplateCatalog:
         *,
         owner: str,
         workflow_file: str,
+        grading_workflow_file: str = "tenon-grade.yml",
         repo_names: Mapping[str, RepoNames] | None = None,
     ) -> None:
         """`repo_names` overrides the default names of some keys (settings validate them)."""
@@ -98,12 +117,16 @@ class TemplateCatalog:
         self._templates: dict[str, Template] = {}
         for key in TEMPLATE_KEYS:
             names = overrides.get(key) or default_repo_names(key)
+            graded = key in GRADED_KEYS
             self._templates[key] = Template(
                 key=key,
                 code_repo=full_name(names.code),
                 debug_repo=full_name(names.debug),
                 workflow_file=workflow_file,
                 protected_paths=(WORKFLOWS_GLOB, *TEMPLATE_TEST_PATHS[key]),
+                grader_repo=full_name(f"{key}-grader") if graded else None,
+                debug_grader_repo=full_name(f"{key}-debug-grader") if graded else None,
+                grading_workflow_file=grading_workflow_file,
             )
 
     @property
@@ -130,6 +153,7 @@ def catalog_from(settings: GitHubSettings) -> TemplateCatalog:
     return TemplateCatalog(
         owner=settings.template_owner,
         workflow_file=settings.actions_workflow_file,
+        grading_workflow_file=settings.grading_workflow_file,
         repo_names={
             key: RepoNames(code=repos.code, debug=repos.debug)
             for key, repos in settings.template_repos.items()
