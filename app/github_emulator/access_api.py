@@ -10,7 +10,7 @@ from starlette.responses import Response
 
 from app.github_emulator import payloads
 from app.github_emulator.emulator import Call
-from app.github_emulator.repos_api import repo_of
+from app.github_emulator.repos_api import repo_json, repo_of
 from app.github_emulator.responses import (
     RequestBody,
     empty_response,
@@ -28,6 +28,12 @@ from app.github_emulator.storage import (
     Invitation,
     Repo,
     utcnow,
+)
+from app.github_emulator.tokens import (
+    NOT_ACCESSIBLE,
+    ScopeError,
+    TokenScope,
+    requested_permissions,
 )
 
 
@@ -176,27 +182,60 @@ async def accept_invitation(call: Call) -> Response:
 
 async def repo_installation(call: Call) -> Response:
     repo = repo_of(call)
+    config = call.emulator.config
     installation = payloads.installation(
         call.base,
-        call.emulator.config.installation_id,
+        config.installation_id,
+        config.app_id,
         call.store.account(repo.owner),
         call.emulator.started_at,
     )
     return json_response(call.request, installation)
 
 
+def _selected_repositories(call: Call, body: AccessTokenBody) -> list[Repo]:
+    """The repositories a token request names, in order, once each. The emulator's one
+    installation spans every account, so a name must be that of exactly one repository."""
+    repos = call.store.state.repos.values()
+    selected: dict[int, Repo] = {}
+    for name in body.repositories or []:
+        matches = [repo for repo in repos if repo.name.lower() == name.lower()]
+        if len(matches) != 1:
+            raise validation_failed(NOT_ACCESSIBLE)
+        selected.setdefault(matches[0].id, matches[0])
+    for repo_id in body.repository_ids or []:
+        repo = call.store.repo_by_id(repo_id)
+        if repo is None:
+            raise validation_failed(NOT_ACCESSIBLE)
+        selected.setdefault(repo.id, repo)
+    return list(selected.values())
+
+
 async def create_access_token(call: Call) -> Response:
+    """An installation token, limited to the repositories and permissions asked for (an
+    empty list or map asks for no limit, as on GitHub)."""
     if call.param("installation_id") != str(call.emulator.config.installation_id):
         raise not_found()
     body = await read_body(call.request, AccessTokenBody)
-    token, expires_at = call.emulator.mint_installation_token()
-    selected = body.repositories is not None or body.repository_ids is not None
-    result = {
+    try:
+        permissions = requested_permissions(body.permissions)
+    except ScopeError as exc:
+        raise validation_failed(str(exc)) from exc
+    selected = _selected_repositories(call, body)
+    scoped = bool(selected) or bool(body.permissions)
+    scope = TokenScope(
+        permissions=permissions,
+        repository_ids=frozenset(repo.id for repo in selected) if selected else None,
+    )
+    token, expires_at = call.emulator.installation_tokens.mint(scope if scoped else None)
+    result: dict[str, Any] = {
         "token": token,
         "expires_at": payloads.iso(expires_at),
-        "permissions": body.permissions or payloads.INSTALLATION_PERMISSIONS,
+        "permissions": permissions,
         "repository_selection": "selected" if selected else "all",
     }
+    if selected:
+        result["repositories"] = [repo_json(call, repo) for repo in selected]
     return json_response(call.request, result, 201)
 
 

@@ -41,6 +41,8 @@ class EmulatorConfig:
     # GitHub waits for the invitee to accept; locally nobody will, so accept at once.
     # False keeps invitations pending until PATCH /user/repository_invitations/{id}.
     auto_accept_invitations: bool = True
+    # The GitHub App the emulator plays: workflows name it (`TENON_APP_ID`) to mint tokens.
+    app_id: int = 1
     installation_id: int = 1
     faults: tuple[FaultRule, ...] = ()
     fault_seed: int | None = None

@@ -14,7 +14,6 @@ from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
@@ -25,20 +24,13 @@ from app.github_emulator.faults import FaultInjector, RateBudget
 from app.github_emulator.responses import GitHubError
 from app.github_emulator.runner import Runner
 from app.github_emulator.storage import Repo, Store, utcnow
+from app.github_emulator.tokens import Identity, InstallationTokens
 from app.github_emulator.webhooks import WebhookSender
 
 log = structlog.get_logger(__name__)
 
 _SCHEME = re.compile(r"(?i)(?:bearer|token)\s+(\S+)")
 _JWT = re.compile(r"[A-Za-z0-9_-]+\.([A-Za-z0-9_-]+)\.[A-Za-z0-9_-]*")
-INSTALLATION_TOKEN_LIFETIME = timedelta(hours=1)
-
-
-@dataclass(frozen=True)
-class Identity:
-    login: str
-    # Requests are counted against this key's hourly budget (a token, or an installation).
-    budget_key: str
 
 
 def _bad_credentials() -> GitHubError:
@@ -50,7 +42,10 @@ class Emulator:
         self.config = config
         self.store = Store(config.data_dir)
         self.webhooks = WebhookSender(config)
-        self.runner = Runner(config, self.store, self.webhooks)
+        self.installation_tokens = InstallationTokens(config.installation_id)
+        self.runner = Runner(
+            config, self.store, self.webhooks, self.installation_tokens, self.git_identity
+        )
         self.faults = FaultInjector(
             config.faults, seed=config.fault_seed, timeout_seconds=config.fault_timeout_seconds
         )
@@ -59,7 +54,6 @@ class Emulator:
         self.statuses: Counter[str] = Counter()
         self.templates: list[str] = []
         self.started_at = utcnow()
-        self._installation_tokens: dict[str, datetime] = {}
         # Signs artifact download URLs; a restart invalidates the outstanding ones.
         self._signing_key = secrets.token_bytes(32)
 
@@ -74,7 +68,10 @@ class Emulator:
     async def start(self) -> None:
         await self.store.load()
         self.templates = await self.store.load_templates(
-            self.config.templates_dir, self.config.template_owner, self.config.actor_login
+            self.config.templates_dir,
+            self.config.template_owner,
+            self.config.actor_login,
+            app_id=self.config.app_id,
         )
         await self.webhooks.start()
         await self.runner.start()
@@ -104,15 +101,13 @@ class Emulator:
         return identity
 
     def service_identity(self, token: str) -> Identity | None:
-        """Who a configured token or a live installation token acts as: the actor."""
+        """Who a configured token or a live installation token acts as: the actor (an
+        installation token within its scope)."""
         for known in self.config.tokens:
             if hmac.compare_digest(token.encode(), known.encode()):
                 digest = hashlib.sha256(token.encode()).hexdigest()[:16]
                 return Identity(self.config.actor_login, f"token:{digest}")
-        expires_at = self._installation_tokens.get(token)
-        if expires_at is not None and expires_at > utcnow():
-            return Identity(self.config.actor_login, f"installation:{self.config.installation_id}")
-        return None
+        return self.installation_tokens.identity(token, self.config.actor_login)
 
     def git_identity(self, token: str) -> Identity | None:
         """Who a token authenticates as for git over HTTP: the service's tokens act as the
@@ -146,16 +141,6 @@ class Emulator:
                 "future time at which the assertion expires",
             )
         return Identity(f"app-{claims.get('iss', 'unknown')}", "app")
-
-    def mint_installation_token(self) -> tuple[str, datetime]:
-        now = utcnow()
-        self._installation_tokens = {
-            token: expiry for token, expiry in self._installation_tokens.items() if expiry > now
-        }
-        token = "ghs_" + secrets.token_urlsafe(27).replace("-", "A").replace("_", "B")[:36]
-        expires_at = now + INSTALLATION_TOKEN_LIFETIME
-        self._installation_tokens[token] = expires_at
-        return token, expires_at
 
     def role(self, repo: Repo, login: str) -> str | None:
         return repo.collaborators.get(login.lower())

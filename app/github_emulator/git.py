@@ -439,10 +439,29 @@ def _split_patches(text: str) -> list[str | None]:
     return patches
 
 
-async def clone_at(repo: Path, sha: str, destination: Path) -> None:
-    """A working copy of `repo` at `sha` (detached), for a workflow run."""
-    await git(None, "clone", "--quiet", "--no-checkout", str(repo), str(destination))
-    await git(None, "-c", "advice.detachedHead=false", "checkout", "--quiet", sha, cwd=destination)
+async def clone_at(
+    repo: Path, sha: str, destination: Path, *, origin: str, branch: str | None
+) -> None:
+    """A working copy of `repo` at `sha`, on `branch` (else detached), whose `origin` is the
+    URL `origin`: what actions/checkout leaves in a run's workspace. Objects are copied, not
+    hard-linked, so nothing a workflow does to its copy can reach the repository."""
+    await git(
+        None, "clone", "--quiet", "--no-checkout", "--no-hardlinks", str(repo), str(destination)
+    )
+    if branch is not None:
+        await git(None, "checkout", "--quiet", "-B", branch, sha, cwd=destination)
+    else:
+        await git(
+            None,
+            "-c",
+            "advice.detachedHead=false",
+            "checkout",
+            "--quiet",
+            "--detach",
+            sha,
+            cwd=destination,
+        )
+    await git(None, "remote", "set-url", "origin", origin, cwd=destination)
 
 
 def environment(extra: Mapping[str, str]) -> dict[str, str]:

@@ -8,10 +8,13 @@ process group is killed and reaped on every way out (done, client gone, time lim
 cancellation).
 
 Credentials as on GitHub: HTTP Basic with a token as the password (or as the username with
-no password). The service's tokens act as the emulator's actor; a user token (minted by
-POST /_emulator/users/{login}/tokens) as its user, who must be a collaborator: any role to
-read a private repository, write or above to push. Anonymous requests may read public
-repositories; anything else gets 401 and a Basic challenge, so git asks for credentials.
+no password; installation tokens go as `x-access-token:<token>`). The service's tokens act as
+the emulator's actor; a user token (minted by POST /_emulator/users/{login}/tokens) as its
+user, who must be a collaborator: any role to read a private repository, write or above to
+push. A scoped installation token needs the repository in its scope (a private one outside
+it is "not found") and contents read to fetch, write to push. Anonymous requests may read
+public repositories; anything else gets 401 and a Basic challenge, so git asks for
+credentials.
 """
 
 from __future__ import annotations
@@ -33,14 +36,14 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from app.github_emulator import git, pushes
-from app.github_emulator.emulator import Emulator, Identity
+from app.github_emulator.emulator import Emulator
 from app.github_emulator.storage import Repo
+from app.github_emulator.tokens import Identity, git_access
 
 log = structlog.get_logger(__name__)
 
 UPLOAD_PACK = "git-upload-pack"
 RECEIVE_PACK = "git-receive-pack"
-_PUSH_ROLES = frozenset({"write", "maintain", "admin"})
 _CHUNK = 64 * 1024
 _STDERR_KEPT = 4096
 _MAX_HEADER_LINES = 64
@@ -128,15 +131,16 @@ def _authorize(
     if identity is None and (repo is None or repo.private or push):
         # As on GitHub: anonymous callers learn nothing, they are asked to sign in.
         raise _text(401, "Authentication required.", _CHALLENGE)
-    role = emulator.role(repo, identity.login) if repo is not None and identity else None
-    if repo is None or (repo.private and role is None):
+    if repo is None:
         raise _text(404, "Repository not found.")
-    if push:
-        assert identity is not None
-        if role not in _PUSH_ROLES:
+    if identity is not None:
+        access = git_access(identity, repo, push=push)
+        if access == "hidden":
+            raise _text(404, "Repository not found.")
+        if access == "denied":
             raise _text(403, f"Permission to {repo.full_name}.git denied to {identity.login}.")
-        if repo.archived:
-            raise _text(403, "This repository was archived so it is read-only.")
+    if push and repo.archived:
+        raise _text(403, "This repository was archived so it is read-only.")
     return repo
 
 

@@ -449,7 +449,9 @@ INSTALLATION_PERMISSIONS = {
 }
 
 
-def installation(base: str, installation_id: int, account: Account, created: datetime) -> JSON:
+def installation(
+    base: str, installation_id: int, app_id: int, account: Account, created: datetime
+) -> JSON:
     return {
         "id": installation_id,
         "client_id": "Iv1.emulator",
@@ -460,7 +462,7 @@ def installation(base: str, installation_id: int, account: Account, created: dat
         "html_url": (
             f"{base}/organizations/{account.login}/settings/installations/{installation_id}"
         ),
-        "app_id": 1,
+        "app_id": app_id,
         "app_slug": "tenon",
         "target_id": account.id,
         "target_type": account.type,

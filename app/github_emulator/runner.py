@@ -1,11 +1,19 @@
 """The workflow runner: a bounded pool of workers executing dispatched runs for real.
 
-A run checks the repository out at its head sha into a temporary directory and goes
-through the workflow's jobs (in file order) and steps: `run:` scripts under
-`bash -eo pipefail`, `actions/checkout` and `actions/setup-*` as no-ops, and
-`actions/upload-artifact` zipping its paths into an artifact. The run moves queued →
-in_progress → completed (success | failure | timed_out | cancelled), sending a
-`workflow_run` webhook at each step; each step's output is kept in the run's log.
+A run reads its workflow file from the repository at its head sha and starts in an empty
+workspace (a temporary directory). It goes through the jobs (in file order) and steps:
+`run:` scripts under `bash -eo pipefail`, the actions of `actions.py` (checkout,
+create-github-app-token), `actions/setup-*` as no-ops, and `actions/upload-artifact` zipping
+its paths into an artifact. Steps with an `id` expose what they write to `$GITHUB_OUTPUT`
+as `steps.<id>.outputs.<name>`.
+
+Each run gets its own installation token (`github.token`, `secrets.GITHUB_TOKEN`), limited to
+its repository with contents, metadata and actions read, and revoked when the run ends with
+every token its steps minted. `secrets.<NAME>` reads the repository's secrets; secret values
+and tokens are masked (`***`) in the run's log, as on GitHub.
+
+The run moves queued → in_progress → completed (success | failure | timed_out | cancelled),
+sending a `workflow_run` webhook at each step; each step's output is kept in the run's log.
 """
 
 from __future__ import annotations
@@ -20,15 +28,17 @@ import signal
 import sys
 import tempfile
 import uuid
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
 import structlog
 
-from app.github_emulator import git, payloads
+from app.github_emulator import actions, git, payloads
 from app.github_emulator.config import EmulatorConfig
 from app.github_emulator.storage import Artifact, Repo, Run, Store, utcnow
+from app.github_emulator.tokens import Identity, InstallationTokens, TokenScope
 from app.github_emulator.webhooks import WebhookSender
 from app.github_emulator.workflows import (
     Context,
@@ -49,10 +59,15 @@ _READ_CHUNK = 64 * 1024
 # A background process can hold a step's output pipe open after the script ends.
 _OUTPUT_GRACE_SECONDS = 2.0
 _STEP_FILES = ("GITHUB_ENV", "GITHUB_PATH", "GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY")
+RUN_TOKEN_PERMISSIONS = {"contents": "read", "metadata": "read", "actions": "read"}
+# Shorter values are not masked: hiding every "1" would make a log unreadable.
+_MIN_MASKED_LENGTH = 4
+_MASK = "***"
 
 
 class Journal:
-    """A run's log, capped so a chatty step cannot exhaust memory."""
+    """A run's log, capped so a chatty step cannot exhaust memory; registered secrets are
+    masked when the text is read (a secret may straddle two chunks of output)."""
 
     LIMIT = 4 * 1024 * 1024
 
@@ -60,6 +75,13 @@ class Journal:
         self._parts: list[str] = []
         self._size = 0
         self._truncated = False
+        self._masked: set[str] = set()
+
+    def mask(self, secret: str) -> None:
+        """Hide `secret`, and each line of a multi-line one, wherever it appears."""
+        for value in (secret, *secret.splitlines()):
+            if len(value.strip()) >= _MIN_MASKED_LENGTH:
+                self._masked.add(value.strip())
 
     def write(self, chunk: str) -> None:
         if self._size + len(chunk) > self.LIMIT:
@@ -74,7 +96,11 @@ class Journal:
         self.write(text + "\n")
 
     def text(self) -> str:
-        return "".join(self._parts)
+        text = "".join(self._parts)
+        # Longest first, so a secret containing another is hidden whole.
+        for secret in sorted(self._masked, key=len, reverse=True):
+            text = text.replace(secret, _MASK)
+        return text
 
 
 @dataclass
@@ -87,6 +113,9 @@ class _RunScope:
     context: Context
     base_env: dict[str, str]
     journal: Journal
+    site: actions.ActionSite
+    # Tokens minted during the run, revoked when it ends.
+    issued: list[str]
 
 
 @dataclass
@@ -95,6 +124,8 @@ class _JobState:
     extra_path: list[str] = field(default_factory=list)
     process_groups: list[int] = field(default_factory=list)
     failed: bool = False
+    # Step id -> "outputs.<name>", "outcome", "conclusion" (the `steps` context).
+    steps: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 def _kill_group(pgid: int) -> None:
@@ -103,10 +134,20 @@ def _kill_group(pgid: int) -> None:
 
 
 class Runner:
-    def __init__(self, config: EmulatorConfig, store: Store, webhooks: WebhookSender) -> None:
+    def __init__(
+        self,
+        config: EmulatorConfig,
+        store: Store,
+        webhooks: WebhookSender,
+        tokens: InstallationTokens,
+        identify: Callable[[str], Identity | None],
+    ) -> None:
         self._config = config
         self._store = store
         self._webhooks = webhooks
+        self._tokens = tokens
+        # Who a token names, as git over HTTP sees it (for actions/checkout's `token`).
+        self._identify = identify
         self._queue: asyncio.Queue[int] = asyncio.Queue()
         self._workers: list[asyncio.Task[None]] = []
 
@@ -209,7 +250,7 @@ class Runner:
         journal = Journal()
         try:
             async with asyncio.timeout(self._config.run_timeout_seconds):
-                conclusion = await self._run_checked_out(run, repo, journal)
+                conclusion = await self._run_in_workspace(run, repo, journal)
         except TimeoutError:
             journal.line(
                 f"##[error]The run exceeded the {self._config.run_timeout_seconds:g} s limit "
@@ -234,22 +275,39 @@ class Runner:
             "emulator.run.completed", run_id=run.id, repo=repo.full_name, conclusion=conclusion
         )
 
-    async def _run_checked_out(self, run: Run, repo: Repo, journal: Journal) -> str:
+    async def _run_in_workspace(self, run: Run, repo: Repo, journal: Journal) -> str:
+        try:
+            workflow = parse_workflow(await self._workflow_source(run, repo), run.path)
+        except WorkflowError as exc:
+            journal.line(f"##[error]Invalid workflow file {run.path}: {exc}")
+            return "failure"
         root = Path(await asyncio.to_thread(tempfile.mkdtemp, prefix=f"tenon-emu-run-{run.id}-"))
+        issued: list[str] = []
         try:
             workspace, temp = root / "workspace", root / "temp"
+            await asyncio.to_thread(workspace.mkdir)
             await asyncio.to_thread(temp.mkdir)
-            await git.clone_at(self._store.path(repo), run.head_sha, workspace)
-            try:
-                source = await asyncio.to_thread((workspace / run.path).read_text)
-                workflow = parse_workflow(source, run.path)
-            except (OSError, WorkflowError) as exc:
-                journal.line(f"##[error]Invalid workflow file {run.path}: {exc}")
-                return "failure"
-            scope = await self._scope(run, repo, workflow, workspace, temp, journal)
+            token, _ = self._tokens.mint(
+                TokenScope(
+                    permissions=RUN_TOKEN_PERMISSIONS,
+                    owner=repo.owner.lower(),
+                    repository_ids=frozenset({repo.id}),
+                )
+            )
+            issued.append(token)
+            scope = await self._scope(run, repo, workflow, workspace, temp, journal, issued)
             return await self._run_jobs(scope)
         finally:
+            self._tokens.revoke(issued)
             await asyncio.to_thread(shutil.rmtree, root, True)
+
+    async def _workflow_source(self, run: Run, repo: Repo) -> str:
+        """The workflow file as of the run's commit, read from the repository itself."""
+        path = self._store.path(repo)
+        entry = await git.entry(path, run.head_sha, run.path)
+        if entry is None or entry.kind != "blob":
+            raise WorkflowError(f"{run.path} does not exist at {run.head_sha}")
+        return (await git.read_blob(path, entry.sha)).decode(errors="replace")
 
     async def _scope(
         self,
@@ -259,7 +317,9 @@ class Runner:
         workspace: Path,
         temp: Path,
         journal: Journal,
+        issued: list[str],
     ) -> _RunScope:
+        token = issued[0]
         ref_name = run.ref.removeprefix("refs/heads/").removeprefix("refs/tags/")
         github = {
             "sha": run.head_sha,
@@ -292,15 +352,38 @@ class Runner:
             "RUNNER_OS": "Linux",
         }
         runner = {"temp": str(temp), "os": "Linux"}
+        secrets = repo.secrets | {"GITHUB_TOKEN": token}
+        for value in secrets.values():
+            journal.mask(value)
+        site = actions.ActionSite(
+            store=self._store,
+            tokens=self._tokens,
+            identify=self._identify,
+            app_id=self._config.app_id,
+            repo=repo,
+            sha=run.head_sha,
+            workspace=workspace,
+            token=token,
+            server_url=run.api_base,
+        )
         return _RunScope(
             run=run,
             repo=repo,
             workflow=workflow,
             workspace=workspace,
             temp=temp,
-            context=Context(inputs=run.inputs, github=github, env={}, runner=runner),
+            # The token is in the context only: GitHub does not put it in the environment.
+            context=Context(
+                inputs=run.inputs,
+                github=github | {"token": token},
+                env={},
+                runner=runner,
+                secrets=secrets,
+            ),
             base_env=base_env,
             journal=journal,
+            site=site,
+            issued=issued,
         )
 
     async def _run_jobs(self, scope: _RunScope) -> str:
@@ -323,20 +406,24 @@ class Runner:
         try:
             for index, step in enumerate(job.steps):
                 scope.journal.line(f"##[group]{job.name} / {step.name}")
-                context = scope.context.with_env(state.env)
+                context = scope.context.with_env(state.env).with_steps(state.steps)
                 if not should_run(step.condition, failed=state.failed, context=context):
                     scope.journal.line("Skipped.")
+                    _record(state, step, "skipped", "skipped", {})
                     continue
                 step_env = state.env | {
                     key: context.substitute(value) for key, value in step.env.items()
                 }
-                succeeded = await self._run_step(
+                succeeded, outputs = await self._run_step(
                     scope, job, step, index, context.with_env(step_env), step_env, state
                 )
+                outcome = "success" if succeeded else "failure"
                 if not succeeded and step.continue_on_error:
                     scope.journal.line("The step failed; continue-on-error keeps the job going.")
-                elif not succeeded:
-                    state.failed = True
+                    _record(state, step, outcome, "success", outputs)
+                else:
+                    state.failed = state.failed or not succeeded
+                    _record(state, step, outcome, outcome, outputs)
         finally:
             # As on a hosted runner, processes a job left behind end with it.
             for pgid in state.process_groups:
@@ -352,14 +439,10 @@ class Runner:
         context: Context,
         step_env: dict[str, str],
         state: _JobState,
-    ) -> bool:
+    ) -> tuple[bool, dict[str, str]]:
+        """Whether the step succeeded, and its outputs."""
         if step.uses is not None:
-            action = step.uses.split("@", 1)[0].lower()
-            if action == "actions/upload-artifact":
-                return await self._upload(scope, step, context)
-            if action != "actions/checkout" and not action.startswith("actions/setup-"):
-                scope.journal.line(f"##[warning]{step.uses} is not emulated; nothing was done.")
-            return True
+            return await self._run_action(scope, step.uses, context, step.with_)
         assert step.run is not None
         directory = (
             step.working_directory or job.working_directory or scope.workflow.working_directory
@@ -386,11 +469,34 @@ class Runner:
         )
         env_file = await asyncio.to_thread(files["GITHUB_ENV"].read_text)
         path_file = await asyncio.to_thread(files["GITHUB_PATH"].read_text)
+        output_file = await asyncio.to_thread(files["GITHUB_OUTPUT"].read_text)
         state.env |= parse_env_file(env_file)
         state.extra_path += [line for line in path_file.splitlines() if line.strip()]
         if code != 0:
             scope.journal.line(f"##[error]Process completed with exit code {code}.")
-        return code == 0
+        return code == 0, parse_env_file(output_file)
+
+    async def _run_action(
+        self, scope: _RunScope, uses: str, context: Context, with_: Mapping[str, str]
+    ) -> tuple[bool, dict[str, str]]:
+        action = uses.split("@", 1)[0].lower()
+        options = {key: context.substitute(value) for key, value in with_.items()}
+        if action == "actions/upload-artifact":
+            return await self._upload(scope, options), {}
+        if action == "actions/checkout":
+            result = await actions.checkout(scope.site, options)
+        elif action == "actions/create-github-app-token":
+            result = actions.create_app_token(scope.site, options)
+        else:
+            if not action.startswith("actions/setup-"):
+                scope.journal.line(f"##[warning]{uses} is not emulated; nothing was done.")
+            return True, {}
+        for token in result.issued:
+            scope.issued.append(token)
+            scope.journal.mask(token)
+        for line in result.lines:
+            scope.journal.line(line)
+        return result.ok, result.outputs
 
     async def _run_script(
         self, script: str, *, cwd: Path, env: dict[str, str], scope: _RunScope, state: _JobState
@@ -430,8 +536,7 @@ class Runner:
             await process.wait()
             raise
 
-    async def _upload(self, scope: _RunScope, step: Step, context: Context) -> bool:
-        options = {key: context.substitute(value) for key, value in step.with_.items()}
+    async def _upload(self, scope: _RunScope, options: Mapping[str, str]) -> bool:
         name = options.get("name") or "artifact"
         spec = options.get("path", "")
         journal = scope.journal
@@ -486,6 +591,17 @@ class Runner:
         journal.line(f"Artifact {name!r} uploaded: {len(files)} files, {size} bytes.")
         log.info("emulator.artifact.uploaded", run_id=scope.run.id, artifact_id=artifact_id)
         return True
+
+
+def _record(
+    state: _JobState, step: Step, outcome: str, conclusion: str, outputs: Mapping[str, str]
+) -> None:
+    if step.id is not None:
+        state.steps[step.id] = {
+            "outcome": outcome,
+            "conclusion": conclusion,
+            **{f"outputs.{name}": value for name, value in outputs.items()},
+        }
 
 
 def _touch(paths: list[Path]) -> None:

@@ -1,6 +1,7 @@
 """The emulator's ASGI app: GitHub's routes, each wrapped with what every GitHub request
-goes through (credentials, the hourly budget and its headers, injected faults, counting,
-errors as GitHub-shaped JSON); then git over HTTP (`git_http`), which has credentials of
+goes through (credentials, the hourly budget and its headers, a scoped token's limits (each
+route names the permission it needs), injected faults, counting, errors as GitHub-shaped
+JSON); then git over HTTP (`git_http`), which has credentials of
 its own.
 
 It is a plain Starlette app, so nothing of it appears in Tenon's OpenAPI document.
@@ -21,9 +22,10 @@ from starlette.routing import Route
 
 from app.github_emulator import access_api, actions_api, control_api, git_http, repos_api
 from app.github_emulator.config import EmulatorConfig
-from app.github_emulator.emulator import Call, Emulator, Identity
+from app.github_emulator.emulator import Call, Emulator
 from app.github_emulator.faults import ANONYMOUS_LIMIT, Quota, primary_limit_error
 from app.github_emulator.responses import GitHubError
+from app.github_emulator.tokens import Identity, Permission
 
 log = structlog.get_logger(__name__)
 
@@ -33,78 +35,137 @@ Handler = Callable[[Call], Awaitable[Response]]
 Auth = Literal["token", "app", "storage", "control"]
 
 _REPO = "/repos/{owner}/{repo}"
-_ROUTES: tuple[tuple[str, str, Handler, Auth], ...] = (
-    ("POST", f"{_REPO}/generate", repos_api.generate, "token"),
-    ("GET", _REPO, repos_api.get_repo, "token"),
-    ("PATCH", _REPO, repos_api.update_repo, "token"),
-    ("DELETE", _REPO, repos_api.delete_repo, "token"),
-    ("GET", f"{_REPO}/branches/{{branch:path}}", repos_api.get_branch, "token"),
-    ("GET", f"{_REPO}/commits", repos_api.list_commits, "token"),
-    ("GET", f"{_REPO}/contents", repos_api.get_content, "token"),
-    ("GET", f"{_REPO}/contents/{{path:path}}", repos_api.get_content, "token"),
-    ("PUT", f"{_REPO}/contents/{{path:path}}", repos_api.put_content, "token"),
-    ("GET", f"{_REPO}/compare/{{basehead:path}}", repos_api.compare, "token"),
-    ("POST", f"{_REPO}/git/refs", repos_api.create_ref, "token"),
-    ("GET", "/users/{username}", access_api.get_user, "token"),
-    ("GET", f"{_REPO}/collaborators", access_api.list_collaborators, "token"),
-    ("PUT", f"{_REPO}/collaborators/{{username}}", access_api.add_collaborator, "token"),
-    ("DELETE", f"{_REPO}/collaborators/{{username}}", access_api.remove_collaborator, "token"),
+_ACTIONS = f"{_REPO}/actions"
+# (method, path, handler, auth, the permission a scoped installation token needs).
+_ROUTES: tuple[tuple[str, str, Handler, Auth, str | None], ...] = (
+    ("POST", f"{_REPO}/generate", repos_api.generate, "token", "administration:write"),
+    ("GET", _REPO, repos_api.get_repo, "token", "metadata:read"),
+    ("PATCH", _REPO, repos_api.update_repo, "token", "administration:write"),
+    ("DELETE", _REPO, repos_api.delete_repo, "token", "administration:write"),
+    ("GET", f"{_REPO}/branches/{{branch:path}}", repos_api.get_branch, "token", "contents:read"),
+    ("GET", f"{_REPO}/commits", repos_api.list_commits, "token", "contents:read"),
+    ("GET", f"{_REPO}/contents", repos_api.get_content, "token", "contents:read"),
+    ("GET", f"{_REPO}/contents/{{path:path}}", repos_api.get_content, "token", "contents:read"),
+    ("PUT", f"{_REPO}/contents/{{path:path}}", repos_api.put_content, "token", "contents:write"),
+    ("GET", f"{_REPO}/compare/{{basehead:path}}", repos_api.compare, "token", "contents:read"),
+    ("POST", f"{_REPO}/git/refs", repos_api.create_ref, "token", "contents:write"),
+    ("GET", "/users/{username}", access_api.get_user, "token", None),
+    (
+        "GET",
+        f"{_REPO}/collaborators",
+        access_api.list_collaborators,
+        "token",
+        "metadata:read",
+    ),
+    (
+        "PUT",
+        f"{_REPO}/collaborators/{{username}}",
+        access_api.add_collaborator,
+        "token",
+        "administration:write",
+    ),
+    (
+        "DELETE",
+        f"{_REPO}/collaborators/{{username}}",
+        access_api.remove_collaborator,
+        "token",
+        "administration:write",
+    ),
     (
         "GET",
         f"{_REPO}/collaborators/{{username}}/permission",
         access_api.collaborator_permission,
         "token",
+        "metadata:read",
     ),
-    ("GET", f"{_REPO}/invitations", access_api.list_invitations, "token"),
+    ("GET", f"{_REPO}/invitations", access_api.list_invitations, "token", "administration:read"),
     (
         "PATCH",
         "/user/repository_invitations/{invitation_id}",
         access_api.accept_invitation,
         "token",
+        None,
     ),
-    ("GET", f"{_REPO}/installation", access_api.repo_installation, "app"),
+    ("GET", f"{_REPO}/installation", access_api.repo_installation, "app", None),
     (
         "POST",
         "/app/installations/{installation_id}/access_tokens",
         access_api.create_access_token,
         "app",
+        None,
     ),
-    ("GET", f"{_REPO}/actions/workflows/{{workflow_id}}", actions_api.get_workflow, "token"),
+    (
+        "GET",
+        f"{_ACTIONS}/workflows/{{workflow_id}}",
+        actions_api.get_workflow,
+        "token",
+        "actions:read",
+    ),
     (
         "POST",
-        f"{_REPO}/actions/workflows/{{workflow_id}}/dispatches",
+        f"{_ACTIONS}/workflows/{{workflow_id}}/dispatches",
         actions_api.dispatch,
         "token",
+        "actions:write",
     ),
     (
         "GET",
-        f"{_REPO}/actions/workflows/{{workflow_id}}/runs",
+        f"{_ACTIONS}/workflows/{{workflow_id}}/runs",
         actions_api.list_workflow_runs,
         "token",
+        "actions:read",
     ),
-    ("GET", f"{_REPO}/actions/runs", actions_api.list_repo_runs, "token"),
-    ("GET", f"{_REPO}/actions/runs/{{run_id}}", actions_api.get_run, "token"),
+    ("GET", f"{_ACTIONS}/runs", actions_api.list_repo_runs, "token", "actions:read"),
+    ("GET", f"{_ACTIONS}/runs/{{run_id}}", actions_api.get_run, "token", "actions:read"),
     (
         "GET",
-        f"{_REPO}/actions/runs/{{run_id}}/artifacts",
+        f"{_ACTIONS}/runs/{{run_id}}/artifacts",
         actions_api.list_run_artifacts,
         "token",
+        "actions:read",
     ),
-    ("GET", f"{_REPO}/actions/artifacts/{{artifact_id}}", actions_api.get_artifact, "token"),
     (
         "GET",
-        f"{_REPO}/actions/artifacts/{{artifact_id}}/zip",
+        f"{_ACTIONS}/artifacts/{{artifact_id}}",
+        actions_api.get_artifact,
+        "token",
+        "actions:read",
+    ),
+    (
+        "GET",
+        f"{_ACTIONS}/artifacts/{{artifact_id}}/zip",
         actions_api.download_artifact,
         "token",
+        "actions:read",
     ),
-    ("GET", "/_storage/artifacts/{artifact_id}", actions_api.storage_download, "storage"),
-    ("POST", "/_emulator/users/{username}/tokens", access_api.create_user_token, "token"),
-    ("GET", "/_emulator/templates", control_api.templates, "control"),
-    ("GET", "/_emulator/faults", control_api.get_faults, "control"),
-    ("POST", "/_emulator/faults", control_api.set_faults, "control"),
-    ("DELETE", "/_emulator/faults", control_api.clear_faults, "control"),
-    ("GET", "/_emulator/stats", control_api.stats, "control"),
-    ("GET", "/_emulator/runs/{run_id}/log", actions_api.run_log, "control"),
+    ("GET", "/_storage/artifacts/{artifact_id}", actions_api.storage_download, "storage", None),
+    (
+        "POST",
+        "/_emulator/users/{username}/tokens",
+        access_api.create_user_token,
+        "token",
+        None,
+    ),
+    ("GET", "/_emulator/templates", control_api.templates, "control", None),
+    ("GET", "/_emulator/faults", control_api.get_faults, "control", None),
+    ("POST", "/_emulator/faults", control_api.set_faults, "control", None),
+    ("DELETE", "/_emulator/faults", control_api.clear_faults, "control", None),
+    ("GET", "/_emulator/stats", control_api.stats, "control", None),
+    ("GET", "/_emulator/runs/{run_id}/log", actions_api.run_log, "control", None),
+    (
+        "PUT",
+        "/_emulator/repos/{owner}/{repo}/secrets/{name}",
+        control_api.put_secret,
+        "control",
+        None,
+    ),
+    (
+        "DELETE",
+        "/_emulator/repos/{owner}/{repo}/secrets/{name}",
+        control_api.delete_secret,
+        "control",
+        None,
+    ),
 )
 _CONVERTER = re.compile(r":\w+}")
 _NOBODY = Identity("anonymous", "anonymous")
@@ -133,8 +194,33 @@ def _identify(emulator: Emulator, request: Request, auth: Auth) -> tuple[Identit
     return identity, quota, allowed
 
 
+def _enforce_scope(
+    emulator: Emulator, request: Request, identity: Identity, need: Permission | None
+) -> None:
+    """A scoped installation token: 404 for a repository outside its scope (as GitHub hides
+    private repositories), 403 for a permission it lacks."""
+    scope = identity.scope
+    if scope is None:
+        return
+    owner, name = request.path_params.get("owner"), request.path_params.get("repo")
+    repo = emulator.store.repo(owner, name) if owner and name else None
+    if repo is not None and not scope.covers(repo):
+        raise GitHubError(404, "Not Found")
+    if need is not None and not scope.grants(need):
+        raise GitHubError(
+            403,
+            "Resource not accessible by integration",
+            headers={"x-accepted-github-permissions": need.header},
+        )
+
+
 def _endpoint(
-    emulator: Emulator, method: str, template: str, handler: Handler, auth: Auth
+    emulator: Emulator,
+    method: str,
+    template: str,
+    handler: Handler,
+    auth: Auth,
+    need: Permission | None,
 ) -> Callable[[Request], Awaitable[Response]]:
     route_key = f"{method} {_CONVERTER.sub('}', template)}"
 
@@ -150,6 +236,7 @@ def _endpoint(
                 identity, quota, allowed = _identify(emulator, request, auth)
                 if not allowed:
                     raise primary_limit_error(status=403, reset=quota.reset)
+                _enforce_scope(emulator, request, identity, need)
             if counted:
                 fault = await emulator.faults.intercept(method, request.url.path, request_id)
                 if fault is not None:
@@ -191,8 +278,19 @@ def create_emulator_app(config: EmulatorConfig) -> Starlette:
     workflow workers. `app.state.emulator` is the running `Emulator`."""
     emulator = Emulator(config)
     routes = [
-        Route(path, _endpoint(emulator, method, path, handler, auth), methods=[method])
-        for method, path, handler, auth in _ROUTES
+        Route(
+            path,
+            _endpoint(
+                emulator,
+                method,
+                path,
+                handler,
+                auth,
+                Permission.parse(need) if need is not None else None,
+            ),
+            methods=[method],
+        )
+        for method, path, handler, auth, need in _ROUTES
     ]
     # After the API's routes: `/{owner}/{repo}/...` must not shadow them.
     routes += git_http.routes()

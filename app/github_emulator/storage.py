@@ -2,7 +2,14 @@
 collaborators, invitations, workflow runs and artifacts.
 
 Metadata lives in memory and is written to `data_dir/state.json` (atomically, off the event
-loop) after every change, so a restarted emulator finds its repositories again.
+loop) after every change, so a restarted emulator finds its repositories again. Repository
+secrets are kept there too; no API response and no log line ever carries them.
+
+Grader repositories (template folders named `*-grader`) are private and get the secrets
+their grading workflow needs to mint a token for the candidate's repository: `TENON_APP_ID`
+and `TENON_APP_PRIVATE_KEY`. On GitHub the customer sets these once in the grader
+repository's settings; locally nobody would, so the emulator seeds them. The key is a
+placeholder: the emulator does not check App signatures.
 """
 
 from __future__ import annotations
@@ -29,6 +36,12 @@ AccountType = Literal["User", "Organization", "Bot"]
 VALID_LOGIN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,37}[A-Za-z0-9])?")
 # GitHub commits a generated repository's first commit itself, on the creator's behalf.
 GITHUB_COMMITTER = git.Person("GitHub", "noreply@github.com")
+GRADER_SUFFIX = "-grader"
+PLACEHOLDER_APP_PRIVATE_KEY = (
+    "-----BEGIN RSA PRIVATE KEY-----\n"
+    "placeholder: the GitHub emulator does not verify App signatures\n"
+    "-----END RSA PRIVATE KEY-----\n"
+)
 # Invitation permission names, by the role requested when adding a collaborator.
 ROLE_OF_PERMISSION = {
     "pull": "read",
@@ -75,6 +88,7 @@ class Repo(BaseModel):
     invitation_times: list[datetime] = Field(default_factory=list)
     workflows: dict[str, int] = Field(default_factory=dict)  # path -> workflow id
     run_numbers: dict[str, int] = Field(default_factory=dict)  # workflow id -> last number
+    secrets: dict[str, str] = Field(default_factory=dict)  # upper-case name -> value
 
     @property
     def full_name(self) -> str:
@@ -287,15 +301,22 @@ class Store:
         account = self.account(login)
         return git.Person(login, f"{account.id}+{login}@users.noreply.github.com")
 
-    async def load_templates(self, folder: Path, owner_login: str, creator: str) -> list[str]:
+    async def load_templates(
+        self, folder: Path, owner_login: str, creator: str, *, app_id: int
+    ) -> list[str]:
         """Every sub-folder of `folder` as the template repository {owner}/{sub-folder}; a
-        template folder changed since the last start gets a new commit."""
+        template folder changed since the last start gets a new commit. Grader repositories
+        are private and seeded with the App's secrets (kept if already set)."""
         owner = self.account(owner_login, "Organization")
         loaded = []
         for template_dir in await asyncio.to_thread(template_folders, folder):
+            grader = template_dir.name.endswith(GRADER_SUFFIX)
             repo = self.repo(owner.login, template_dir.name) or await self.create_repo(
-                owner, template_dir.name, creator=creator, is_template=True
+                owner, template_dir.name, creator=creator, is_template=True, private=grader
             )
+            if grader:
+                repo.secrets.setdefault("TENON_APP_ID", str(app_id))
+                repo.secrets.setdefault("TENON_APP_PRIVATE_KEY", PLACEHOLDER_APP_PRIVATE_KEY)
             async with self.lock(repo), _composed(template_dir) as files:
                 path = self.path(repo)
                 existed = await git.has_branch(path, repo.default_branch)

@@ -10,7 +10,7 @@ import os
 import re
 import zipfile
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,8 @@ class WorkflowError(Exception):
 
 @dataclass(frozen=True)
 class Step:
+    # The step's `id`: its outputs are `steps.<id>.outputs.<name>`.
+    id: str | None
     name: str
     uses: str | None
     run: str | None
@@ -116,7 +118,9 @@ def _step(index: int, raw: Any) -> Step:
         raise WorkflowError(f"steps[{index}] needs exactly one of `uses` and `run`")
     default_name = f"Run {text(uses)}" if uses is not None else f"Run {text(run).splitlines()[0]}"
     condition = spec.get("if")
+    step_id = spec.get("id")
     return Step(
+        id=None if step_id is None else text(step_id),
         name=text(spec.get("name") or default_name),
         uses=None if uses is None else text(uses),
         run=None if run is None else text(run),
@@ -189,9 +193,16 @@ class Context:
     github: Mapping[str, str]
     env: Mapping[str, str]
     runner: Mapping[str, str]
+    # Upper-case secret name -> value (GitHub's secret names are case-insensitive).
+    secrets: Mapping[str, str] = field(default_factory=dict)
+    # Step id -> "outputs.<name>", "outcome" and "conclusion" -> value.
+    steps: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
     def with_env(self, env: Mapping[str, str]) -> Context:
-        return Context(self.inputs, self.github, env, self.runner)
+        return replace(self, env=env)
+
+    def with_steps(self, steps: Mapping[str, Mapping[str, str]]) -> Context:
+        return replace(self, steps=steps)
 
     def value(self, expression: str) -> str:
         """A context path or a literal; unknown paths are empty, as on GitHub."""
@@ -201,6 +212,11 @@ class Context:
             return literal.group(1).replace("''", "'")
         if expression in ("true", "false"):
             return expression
+        if expression.startswith("secrets."):
+            return self.secrets.get(expression.removeprefix("secrets.").upper(), "")
+        if expression.startswith("steps."):
+            step_id, _, key = expression.removeprefix("steps.").partition(".")
+            return self.steps.get(step_id, {}).get(key, "")
         for prefix, values in (
             ("github.event.inputs.", self.inputs),
             ("inputs.", self.inputs),

@@ -94,6 +94,7 @@ jobs:
     env:
       JOB_LEVEL: job-${{ env.WORKFLOW_LEVEL }}
     steps:
+      - uses: actions/checkout@v4
       - run: echo "FROM_ENV_FILE=carried" >> "$GITHUB_ENV"
       - name: fails but continues
         continue-on-error: true
