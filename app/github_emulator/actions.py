@@ -142,7 +142,10 @@ async def checkout(site: ActionSite, options: Mapping[str, str]) -> ActionResult
         return _failed(*lines, f"##[error]A branch or tag with the name '{ref}' could not be found")
     sha, branch = target
     await asyncio.to_thread(_empty_directory, destination)
-    await git.clone_at(bare, sha, destination, origin=url, branch=branch)
+    try:
+        await git.clone_at(bare, sha, destination, origin=url, branch=branch)
+    except git.GitError as exc:
+        return _failed(*lines, f"##[error]{exc.stderr.strip()}")
     info = await git.commit_info(bare, sha)
     subject = info.message.splitlines()[0] if info.message else ""
     lines.append(f"HEAD is now at {sha[:7]} {subject}")

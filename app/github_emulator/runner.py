@@ -295,7 +295,9 @@ class Runner:
                 )
             )
             issued.append(token)
-            scope = await self._scope(run, repo, workflow, workspace, temp, journal, issued)
+            scope = await self._scope(
+                run, repo, workflow, workspace, temp, journal, token=token, issued=issued
+            )
             return await self._run_jobs(scope)
         finally:
             self._tokens.revoke(issued)
@@ -317,9 +319,10 @@ class Runner:
         workspace: Path,
         temp: Path,
         journal: Journal,
+        *,
+        token: str,
         issued: list[str],
     ) -> _RunScope:
-        token = issued[0]
         ref_name = run.ref.removeprefix("refs/heads/").removeprefix("refs/tags/")
         github = {
             "sha": run.head_sha,

@@ -24,6 +24,7 @@ from app.github_emulator.faults import FaultRule
 from tests.support.emulator import (
     RunningEmulator,
     WebhookReceiver,
+    app_jwt,
     bare_repo,
     completed_run,
     dispatch,
@@ -906,23 +907,16 @@ async def test_a_failing_webhook_receiver_gets_the_delivery_on_a_retry(
 # --- GitHub App -----------------------------------------------------------------------
 
 
-def _jwt(claims: dict[str, Any]) -> str:
-    def part(data: dict[str, Any]) -> str:
-        return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
-
-    return f"{part({'alg': 'RS256', 'typ': 'JWT'})}.{part(claims)}.c2lnbmF0dXJl"
-
-
 async def test_app_installation_tokens_are_minted_and_accepted(
     github: RunningEmulator,
 ) -> None:
     now = int(time.time())
-    jwt = _jwt({"iat": now - 60, "exp": now + 540, "iss": "12345"})
+    jwt = app_jwt({"iat": now - 60, "exp": now + 540, "iss": "12345"})
     async with github.client(token=jwt) as app:
         installation = await app.get(f"/repos/{TEMPLATE}/installation")
         minted = await app.post(f"/app/installations/{installation.json()['id']}/access_tokens")
         unknown = await app.post("/app/installations/999/access_tokens")
-    async with github.client(token=_jwt({"exp": now - 1})) as stale:
+    async with github.client(token=app_jwt({"exp": now - 1})) as stale:
         expired = await stale.get(f"/repos/{TEMPLATE}/installation")
     async with github.client() as pat:
         with_pat = await pat.get(f"/repos/{TEMPLATE}/installation")

@@ -9,6 +9,7 @@ served by uvicorn on 127.0.0.1 with a free port in a background thread.
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import os
 import socket
@@ -199,6 +200,25 @@ async def completed_run(
         return run if run["status"] == "completed" else None
 
     return await eventually(done, within=within, interval=0.1)
+
+
+def app_jwt(claims: dict[str, Any]) -> str:
+    """A GitHub App JWT with `claims` (the emulator does not check its signature)."""
+
+    def part(data: dict[str, Any]) -> str:
+        return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+
+    return f"{part({'alg': 'RS256', 'typ': 'JWT'})}.{part(claims)}.c2lnbmF0dXJl"
+
+
+async def installation_token(github: RunningEmulator, **body: Any) -> httpx.Response:
+    """POST /app/installations/{id}/access_tokens as the App, with `body`."""
+    now = int(time.time())
+    jwt = app_jwt({"iat": now - 60, "exp": now + 540, "iss": str(github.config.app_id)})
+    async with github.client(token=jwt) as app:
+        return await app.post(
+            f"/app/installations/{github.config.installation_id}/access_tokens", json=body
+        )
 
 
 def free_port() -> int:
