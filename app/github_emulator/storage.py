@@ -3,7 +3,8 @@ collaborators, invitations, workflow runs and artifacts.
 
 Metadata lives in memory and is written to `data_dir/state.json` (atomically, off the event
 loop) after every change, so a restarted emulator finds its repositories again. Repository
-secrets are kept there too; no API response and no log line ever carries them.
+secrets are kept there too; no API response carries them, the emulator never logs them, and
+run logs mask them.
 
 Grader repositories (template folders named `*-grader`) are private and get the secrets
 their grading workflow needs to mint a token for the candidate's repository: `TENON_APP_ID`
