@@ -22,7 +22,6 @@ from typing import TypeVar
 
 import structlog
 
-from app.core.logging import redact_text
 from app.core.schemas import ApiModel
 from app.integrations.github.client import GitHubClient
 from app.integrations.github.errors import (
@@ -33,7 +32,7 @@ from app.integrations.github.errors import (
 from app.integrations.github.schemas import WorkflowRun
 from app.integrations.github.webhooks import WebhookEvent
 from app.jobs.queue import enqueue
-from app.jobs.registry import JobContext, JobType, PermanentJobError
+from app.jobs.registry import JobContext, JobType
 from app.runs import repository, transitions, workflow
 from app.runs.live import notify_run_changed
 from app.runs.models import ACTIVE_TEST_RUN_STATUSES, TestRun
@@ -76,29 +75,11 @@ def _failing_the_run(
     (for the candidate; the exception goes to the log and the job) instead of staying
     active forever."""
 
-    async def handler(context: JobContext[Services], ref: RefT) -> None:
-        try:
-            await step(context, ref)
-        except Exception as exc:
-            final = (
-                isinstance(exc, PermanentJobError)
-                or (isinstance(exc, GitHubError) and not exc.retryable)
-                or context.attempt >= context.max_attempts
-            )
-            if not final:
-                raise
-            log.warning(
-                "runs.step_failed",
-                run_id=ref.run_id,
-                code=code,
-                error=redact_text(f"{type(exc).__name__}: {exc}"),
-            )
-            await _fail_run(context, ref.run_id, code, message)
-            if isinstance(exc, PermanentJobError):
-                raise
-            raise PermanentJobError(str(exc)) from exc
+    async def end(context: JobContext[Services], ref: RefT, error: str) -> None:
+        log.warning("runs.step_failed", run_id=ref.run_id, code=code, error=error)
+        await _fail_run(context, ref.run_id, code, message)
 
-    return handler
+    return workflow.ending_when_given_up(end, step)
 
 
 # -- dispatch -------------------------------------------------------------------------------
