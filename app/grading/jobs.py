@@ -256,11 +256,10 @@ async def _collect(context: JobContext[Services], ref: GradingRef) -> None:
     grading = await _grading(context, ref.grading_id)
     if grading.status not in ACTIVE_GRADING_STATUSES or grading.github_run_id is None:
         return  # collected already: results are parsed exactly once
-    repo, run_id = grading.grader_repo, grading.github_run_id
-    github_run = await github.get_workflow_run(repo, run_id)
-    artifacts = await workflow.unexpired_artifacts(github, repo, run_id)
     try:
-        collected = await workflow.collect(github, repo, artifacts)
+        github_run, collected = await workflow.read_completed_run(
+            github, grading.grader_repo, grading.github_run_id
+        )
     except ArtifactTooLargeError as exc:
         await _fail(context, grading.id, "ARTIFACT_TOO_LARGE", str(exc))
         return

@@ -235,13 +235,12 @@ async def _collect(context: JobContext[Services], ref: RunRef) -> None:
     run, repo, _ = await _run_and_repo(context, ref.run_id)
     if run.status not in ACTIVE_TEST_RUN_STATUSES or run.github_run_id is None:
         return  # collected already: results are parsed exactly once
-    github_run = await github.get_workflow_run(repo, run.github_run_id)
-    artifacts = await workflow.unexpired_artifacts(github, repo, run.github_run_id)
     try:
-        parsed = await workflow.download_and_parse(github, repo, artifacts)
+        github_run, collected = await workflow.read_completed_run(github, repo, run.github_run_id)
     except ArtifactTooLargeError as exc:
         await _fail_run(context, run.id, "ARTIFACT_TOO_LARGE", str(exc))
         return
+    parsed = collected.results
     async with context.database.session_scope() as session:
         stored = await transitions.store_results(
             session, run.id, github_run, parsed, now=context.clock.now()

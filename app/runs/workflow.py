@@ -106,6 +106,16 @@ class CollectedArtifacts:
     sha256: Mapping[str, str]
 
 
+async def read_completed_run(
+    github: GitHubClient, repo: str, run_id: int
+) -> tuple[WorkflowRun, CollectedArtifacts]:
+    """A completed run as GitHub reports it, and its unexpired artifacts collected. Raises
+    what the downloads raise, `ArtifactTooLargeError` among them."""
+    github_run = await github.get_workflow_run(repo, run_id)
+    artifacts = await unexpired_artifacts(github, repo, run_id)
+    return github_run, await collect(github, repo, artifacts)
+
+
 async def download_and_parse(
     github: GitHubClient, repo: str, artifacts: Sequence[Artifact]
 ) -> ParsedResults:
