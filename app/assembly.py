@@ -14,15 +14,20 @@ from app.candidate_sessions.lifecycle import SessionHooks
 from app.core.metrics import Metrics
 from app.core.security import TokenCipher
 from app.core.settings import Settings
+from app.grading import jobs as grading
+from app.grading.jobs import COLLECT_GRADING, GRADE_SUBMISSION, POLL_GRADING
 from app.integrations.github.client import build_github_client
+from app.integrations.github.template_catalog import catalog_from
 from app.integrations.github.webhooks import (
     PROCESS_WEBHOOK_DELIVERY,
+    WebhookEvent,
     WebhookHandler,
     log_installation,
 )
-from app.jobs.registry import JobRegistry
+from app.jobs.registry import JobContext, JobRegistry
 from app.notifications.email import CountedEmailSender, build_email_sender
-from app.runs.jobs import COLLECT_RUN, DISPATCH_RUN, POLL_RUN, track_workflow_run
+from app.runs import jobs as runs
+from app.runs.jobs import COLLECT_RUN, DISPATCH_RUN, POLL_RUN
 from app.services import Services
 from app.simulations.candidate_counts import CandidateCounts
 from app.submissions.jobs import REVIEW_CODE
@@ -71,6 +76,9 @@ def job_registry() -> JobRegistry[Services]:
             POLL_RUN,
             COLLECT_RUN,
             REVIEW_CODE,
+            GRADE_SUBMISSION,
+            POLL_GRADING,
+            COLLECT_GRADING,
             REVOKE_ACCESS,
             RETIRE_REPOSITORY,
         ],
@@ -84,4 +92,25 @@ def webhook_handlers() -> dict[str, WebhookHandler]:
         "workflow_run": track_workflow_run,
         "push": track_push,
         "installation": log_installation,
+    }
+
+
+async def track_workflow_run(context: JobContext[Services], event: WebhookEvent) -> None:
+    """A workflow run's progress reaches the domain that dispatched it: runs in grader
+    repositories are gradings', the rest (candidates' repositories) test runs'."""
+    full_name = (event.payload.get("repository") or {}).get("full_name") or ""
+    if full_name.lower() in _grader_repos(context.services.settings):
+        await grading.track_workflow_run(context, event)
+    else:
+        await runs.track_workflow_run(context, event)
+
+
+def _grader_repos(settings: Settings) -> set[str]:
+    catalog = catalog_from(settings.github)
+    templates = [template for key in catalog.keys if (template := catalog.get(key))]
+    return {
+        repo.lower()
+        for template in templates
+        for repo in (template.grader_repo, template.debug_grader_repo)
+        if repo
     }

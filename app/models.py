@@ -9,6 +9,7 @@ from app.candidate_sessions import models as candidate_sessions
 from app.companies import models as companies
 from app.core.db import Base
 from app.events import models as events
+from app.grading import models as grading
 from app.integrations.github import models as github
 from app.jobs import models as jobs
 from app.runs import models as runs
@@ -23,6 +24,7 @@ __all__ = [
     "companies",
     "events",
     "github",
+    "grading",
     "jobs",
     "metadata",
     "runs",

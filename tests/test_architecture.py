@@ -26,6 +26,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("candidate_sessions",),
     ("workspaces",),
     ("runs",),
+    ("grading",),
     ("submissions",),
     ("admin", "health"),
     # What assembles the application from every layer.

@@ -22,7 +22,6 @@ from typing import TypeVar
 
 import structlog
 
-from app.core.logging import redact_text
 from app.core.schemas import ApiModel
 from app.integrations.github.client import GitHubClient
 from app.integrations.github.errors import (
@@ -33,7 +32,7 @@ from app.integrations.github.errors import (
 from app.integrations.github.schemas import WorkflowRun
 from app.integrations.github.webhooks import WebhookEvent
 from app.jobs.queue import enqueue
-from app.jobs.registry import JobContext, JobType, PermanentJobError
+from app.jobs.registry import JobContext, JobType
 from app.runs import repository, transitions, workflow
 from app.runs.live import notify_run_changed
 from app.runs.models import ACTIVE_TEST_RUN_STATUSES, TestRun
@@ -76,29 +75,11 @@ def _failing_the_run(
     (for the candidate; the exception goes to the log and the job) instead of staying
     active forever."""
 
-    async def handler(context: JobContext[Services], ref: RefT) -> None:
-        try:
-            await step(context, ref)
-        except Exception as exc:
-            final = (
-                isinstance(exc, PermanentJobError)
-                or (isinstance(exc, GitHubError) and not exc.retryable)
-                or context.attempt >= context.max_attempts
-            )
-            if not final:
-                raise
-            log.warning(
-                "runs.step_failed",
-                run_id=ref.run_id,
-                code=code,
-                error=redact_text(f"{type(exc).__name__}: {exc}"),
-            )
-            await _fail_run(context, ref.run_id, code, message)
-            if isinstance(exc, PermanentJobError):
-                raise
-            raise PermanentJobError(str(exc)) from exc
+    async def end(context: JobContext[Services], ref: RefT, error: str) -> None:
+        log.warning("runs.step_failed", run_id=ref.run_id, code=code, error=error)
+        await _fail_run(context, ref.run_id, code, message)
 
-    return handler
+    return workflow.ending_when_given_up(end, step)
 
 
 # -- dispatch -------------------------------------------------------------------------------
@@ -254,13 +235,12 @@ async def _collect(context: JobContext[Services], ref: RunRef) -> None:
     run, repo, _ = await _run_and_repo(context, ref.run_id)
     if run.status not in ACTIVE_TEST_RUN_STATUSES or run.github_run_id is None:
         return  # collected already: results are parsed exactly once
-    github_run = await github.get_workflow_run(repo, run.github_run_id)
-    artifacts = await workflow.unexpired_artifacts(github, repo, run.github_run_id)
     try:
-        parsed = await workflow.download_and_parse(github, repo, artifacts)
+        github_run, collected = await workflow.read_completed_run(github, repo, run.github_run_id)
     except ArtifactTooLargeError as exc:
         await _fail_run(context, run.id, "ARTIFACT_TOO_LARGE", str(exc))
         return
+    parsed = collected.results
     async with context.database.session_scope() as session:
         stored = await transitions.store_results(
             session, run.id, github_run, parsed, now=context.clock.now()

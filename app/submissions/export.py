@@ -11,6 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth.recruiters import Recruiter
 from app.candidate_sessions import service as candidate_sessions
 from app.candidate_sessions.schemas import public_session_status
+from app.grading import service as grading_service
+from app.grading.models import Grading
 from app.runs import service as runs
 from app.simulations import service as simulations
 from app.simulations.models import CODE_TASK_TYPES
@@ -28,7 +30,8 @@ def _cell(value: object) -> str:
 
 
 async def results_csv(session: AsyncSession, recruiter: Recruiter, simulation_id: int) -> str:
-    """One row per candidate session: who, status, and when each day was submitted."""
+    """One row per candidate session: who, status, when each day was submitted, and per
+    code task the final run's and the grader's counts."""
     simulation = await simulations.simulation_for(session, recruiter, simulation_id)
     tasks = await simulations.tasks_of(session, simulation.id)
     sessions = await candidate_sessions.all_of_simulation(session, simulation.id)
@@ -39,6 +42,7 @@ async def results_csv(session: AsyncSession, recruiter: Recruiter, simulation_id
     final_runs = await runs.runs_by_id(
         session, [s.test_run_id for s in submissions.values() if s.test_run_id]
     )
+    gradings = await grading_service.of_submissions(session, [s.id for s in submissions.values()])
     code_tasks = [task for task in tasks if task.type in CODE_TASK_TYPES]
     out = io.StringIO()
     writer = csv.writer(out)
@@ -56,6 +60,11 @@ async def results_csv(session: AsyncSession, recruiter: Recruiter, simulation_id
                 for task in code_tasks
                 for count in ("passed", "total")
             ),
+            *(
+                f"day{task.day_index}_{task.type}_{count}"
+                for task in code_tasks
+                for count in ("grader_passed", "grader_total", "hidden_passed", "hidden_total")
+            ),
             "integrity_flags",
         ]
     )
@@ -63,11 +72,14 @@ async def results_csv(session: AsyncSession, recruiter: Recruiter, simulation_id
         days = [submissions.get((cs.id, task.id)) for task in tasks]
         code = [submissions.get((cs.id, task.id)) for task in code_tasks]
         code_runs = [final_runs.get(s.test_run_id) if s and s.test_run_id else None for s in code]
+        code_gradings = [gradings.get(s.id) if s else None for s in code]
         flags = [
             flag
             for s in days
             if s is not None
-            for flag in integrity_flags(s, final_runs.get(s.test_run_id) if s.test_run_id else None)
+            for flag in integrity_flags(
+                s, final_runs.get(s.test_run_id) if s.test_run_id else None, gradings.get(s.id)
+            )
         ]
         writer.writerow(
             _cell(value)
@@ -84,7 +96,15 @@ async def results_csv(session: AsyncSession, recruiter: Recruiter, simulation_id
                     for run in code_runs
                     for count in ((run.passed, run.total) if run else (None, None))
                 ),
+                *(count for grading in code_gradings for count in _grader_counts(grading)),
                 " ".join(flags),
             )
         )
     return out.getvalue()
+
+
+def _grader_counts(grading: Grading | None) -> tuple[int | None, ...]:
+    """Passed and total of all the grader's tests, then of its hidden ones."""
+    if grading is None:
+        return (None, None, None, None)
+    return (grading.passed, grading.total, grading.hidden_passed, grading.hidden_total)

@@ -1,5 +1,5 @@
 """What recruiters review: the company's submissions, listed and one by one, with the
-commit, the diff link, the final test run and the integrity flags."""
+commit, the diff link, the final test run, the grading and the integrity flags."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from app.candidate_sessions import service as candidate_sessions
 from app.candidate_sessions.models import CandidateSession
 from app.core.errors import NotFoundError
 from app.core.pagination import Page, decode_cursor, next_cursor
+from app.grading import service as grading_service
+from app.grading.models import Grading
 from app.runs import service as runs
 from app.runs.models import TestRun
 from app.runs.schemas import public_run_status
@@ -32,6 +34,7 @@ def _item(
     task: Task,
     workspace: Workspace | None,
     run: TestRun | None,
+    grading: Grading | None,
 ) -> SubmissionItem:
     repo_url = workspace.repo_url if workspace else None
     cutoff = submission.cutoff_sha
@@ -51,7 +54,8 @@ def _item(
         commit_url=f"{repo_url}/commit/{cutoff}" if repo_url and cutoff else None,
         diff_url=f"{repo_url}/compare/{base}...{cutoff}" if repo_url and base and cutoff else None,
         test_summary=_test_summary(run),
-        integrity_flags=integrity_flags(submission, run),
+        grading=grading_service.summary(grading),
+        integrity_flags=integrity_flags(submission, run, grading),
     )
 
 
@@ -67,8 +71,11 @@ def _test_summary(run: TestRun | None) -> TestSummary | None:
     )
 
 
-def integrity_flags(submission: Submission, run: TestRun | None) -> list[str]:
-    """The review job's findings, and whether the final run tested another commit."""
+def integrity_flags(
+    submission: Submission, run: TestRun | None, grading: Grading | None
+) -> list[str]:
+    """The review job's findings, whether the final run tested another commit, and whether
+    its results differ from the grader's run of the same (visible) tests."""
     flags = [
         f"{finding['change']}:{finding['path']}" for finding in submission.integrity_findings or []
     ]
@@ -79,7 +86,21 @@ def integrity_flags(submission: Submission, run: TestRun | None) -> list[str]:
         and run.head_sha != submission.cutoff_sha
     ):
         flags.append("run-not-at-cutoff")
+    if _results_mismatch(run, grading):
+        flags.append("results-mismatch")
     return flags
+
+
+def _results_mismatch(run: TestRun | None, grading: Grading | None) -> bool:
+    """The candidate's final run at the cutoff counted (passed, total) otherwise than the
+    grader's visible tests did: the candidate's harness or tests were changed. Hidden tests
+    are not the candidate's to run, so they do not count."""
+    graded = grading_service.visible_counts(grading) if grading else None
+    if graded is None or run is None or run.result_code != "OK":
+        return False
+    if run.passed is None or run.total is None:
+        return False
+    return (run.passed, run.total) != graded
 
 
 async def list_submissions(
@@ -101,8 +122,9 @@ async def list_submissions(
         limit=limit,
         before=decode_cursor(cursor),
     )
+    gradings = await grading_service.of_submissions(session, [row[0].id for row in rows])
     return Page[SubmissionItem](
-        items=[_item(*row) for row in rows],
+        items=[_item(*row, gradings.get(row[0].id)) for row in rows],
         total=total,
         next_cursor=next_cursor(rows, limit, lambda row: (row[0].submitted_at, row[0].id)),
     )
@@ -116,8 +138,11 @@ async def get_submission(
         raise NotFoundError("No such submission.", code="SUBMISSION_NOT_FOUND")
     submission, cs, task, workspace, run = row
     tests = await runs.tests_of(session, run.id) if run else []
+    grading = await grading_service.of_submission(session, submission.id)
+    item = _item(submission, cs, task, workspace, run, grading)
     return SubmissionDetail(
-        **_item(submission, cs, task, workspace, run).model_dump(),
+        **item.model_dump(exclude={"grading"}),
+        grading=grading_service.present(grading) if grading else None,
         task=TaskRef(
             id=task.id,
             day_index=task.day_index,

@@ -18,6 +18,7 @@ from app.core.rate_limit import Limiter
 from app.core.schemas import EntityId
 from app.core.settings import CurrentSettings
 from app.integrations.github.errors import GITHUB_CALL_ERRORS
+from app.integrations.github.template_catalog import Catalog
 from app.services import GITHUB_NOT_CONFIGURED, CurrentServices
 from app.simulations.service import SIMULATION_NOT_FOUND
 from app.submissions import export, review, submit
@@ -46,12 +47,20 @@ async def submit_task(
     clock: CurrentClock,
     settings: CurrentSettings,
     services: CurrentServices,
+    catalog: Catalog,
     limiter: Limiter,
 ) -> SubmitResult:
     """Turn in the current task."""
     await limiter.hit("submit", settings.rate_limit.submit, key=str(cs_id))
     return await submit.submit(
-        session, candidate, cs_id, task_id, body, now=clock.now(), github=services.github
+        session,
+        candidate,
+        cs_id,
+        task_id,
+        body,
+        now=clock.now(),
+        github=services.github,
+        catalog=catalog,
     )
 
 

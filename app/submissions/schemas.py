@@ -10,6 +10,12 @@ from pydantic import Field, StringConstraints, field_validator
 from app.candidate_sessions.schemas import Progress
 from app.core.schemas import ApiModel, example
 from app.events.schemas import EventOut
+from app.grading.schemas import (
+    GRADING_EXAMPLE,
+    GRADING_SUMMARY_EXAMPLE,
+    GradingOut,
+    GradingSummary,
+)
 from app.runs.schemas import RUN_EXAMPLE, PublicRunStatus, RunOut
 from app.simulations.models import TaskType
 
@@ -29,7 +35,8 @@ SUBMISSION_ITEM_EXAMPLE: dict[str, Any] = {
     "commitUrl": "https://github.com/tenon-workspaces/tenon-python-fastapi-6f1c2b9e/commit/b7e3c1d9a5f2e8c4b6a0d2f4e6c8a1b3d5f7e9c2",
     "diffUrl": "https://github.com/tenon-workspaces/tenon-python-fastapi-6f1c2b9e/compare/0a1b2c3d4e5f60718293a4b5c6d7e8f901234567...b7e3c1d9a5f2e8c4b6a0d2f4e6c8a1b3d5f7e9c2",
     "testSummary": {"status": "failed", "passed": 13, "failed": 2, "skipped": 0, "total": 15},
-    "integrityFlags": ["modified:tests/test_refunds.py"],
+    "grading": GRADING_SUMMARY_EXAMPLE,
+    "integrityFlags": ["modified:tests/test_refunds.py", "results-mismatch"],
 }
 
 
@@ -94,7 +101,17 @@ class SubmissionItem(ApiModel):
     commit_url: str | None = None
     diff_url: str | None = None
     test_summary: TestSummary | None = None
-    integrity_flags: list[str] = Field(default_factory=list)
+    grading: GradingSummary | None = Field(
+        default=None, description="The grader's run; null when the task is not graded."
+    )
+    integrity_flags: list[str] = Field(
+        default_factory=list,
+        description=(
+            "`<change>:<path>` per protected file touched; `run-not-at-cutoff`; "
+            "`results-mismatch` when the final run's (passed, total) differs from the "
+            "grader's visible tests'."
+        ),
+    )
 
 
 class TaskRef(ApiModel):
@@ -204,6 +221,7 @@ class SubmissionDetail(SubmissionItem):
                 ],
             },
             "testResults": RUN_EXAMPLE,
+            "grading": GRADING_EXAMPLE,
             "integrity": [
                 {"path": "tests/test_refunds.py", "change": "modified", "rule": "tests/**"}
             ],
@@ -232,6 +250,11 @@ class SubmissionDetail(SubmissionItem):
     )
     test_results: RunOut | None = Field(
         default=None, description="The final test run, at the submitted commit."
+    )
+    grading: GradingOut | None = Field(
+        default=None,
+        description="The grader's run at the submitted commit, hidden tests included; "
+        "null when the task is not graded.",
     )
     integrity: list[IntegrityFinding] = Field(default_factory=list)
     timeline: list[EventOut]

@@ -2,7 +2,8 @@
 database so concurrent submits cannot both win.
 
 A code or debug task's submission is the head of its workspace's default branch (the
-cutoff), pinned by a tag that the final test run is dispatched on. GitHub is called before
+cutoff), pinned by a tag that the final test run is dispatched on; when the template has a
+grader repository, a grading of the cutoff is queued with it (SPEC §11.1). GitHub is called before
 the session's row lock is taken, so a slow GitHub never holds up the candidate's other
 calls or the recruiter's; the submits of one session wait for each other on a lock of
 their own (`progress.hold_submit_lock`), so a repeated submit calls GitHub not at all.
@@ -21,7 +22,9 @@ from app.candidate_sessions import lifecycle, progress
 from app.candidate_sessions.schemas import Progress
 from app.core.errors import UnprocessableError
 from app.events import service as events
+from app.grading import service as grading
 from app.integrations.github.client import GitHubClient
+from app.integrations.github.template_catalog import TemplateCatalog
 from app.jobs.queue import enqueue
 from app.runs import service as runs
 from app.services import require_github
@@ -68,6 +71,30 @@ async def _pin_cutoff(
     return _PinnedCutoff(submission_id, sha)
 
 
+async def _queue_grading(
+    session: AsyncSession,
+    catalog: TemplateCatalog,
+    workspace: Workspace,
+    pinned: _PinnedCutoff,
+    *,
+    now: datetime,
+) -> None:
+    """Grade the cutoff in the template's grader repository, if it has one."""
+    template = catalog.for_repository(workspace.template_repo)
+    grader = template.grader_for(workspace.template_repo) if template else None
+    if grader is None:
+        return
+    assert workspace.repo_full_name is not None  # a ready workspace has its repository
+    await grading.queue_grading(
+        session,
+        submission_id=pinned.submission_id,
+        grader_repo=grader,
+        candidate_repo=workspace.repo_full_name,
+        candidate_sha=pinned.sha,
+        now=now,
+    )
+
+
 async def submit(
     session: AsyncSession,
     principal: Principal,
@@ -77,6 +104,7 @@ async def submit(
     *,
     now: datetime,
     github: GitHubClient | None,
+    catalog: TemplateCatalog,
 ) -> SubmitResult:
     await progress.hold_submit_lock(session, cs_id)
     checked = await progress.current_task_for_action(
@@ -122,6 +150,7 @@ async def submit(
             SubmissionRef(submission_id=created.id),
             dedupe_key=f"review:{created.id}",
         )
+        await _queue_grading(session, catalog, workspace, pinned, now=now)
     await events.record_for_session(
         session,
         cs,

@@ -123,6 +123,8 @@ class DispatchResult(GitHubModel):
 class WorkflowRun(GitHubModel):
     id: int
     name: str | None = None
+    # The run's title: the workflow's `run-name` when it has one.
+    display_title: str | None = None
     status: str
     conclusion: str | None = None
     head_sha: str
