@@ -123,6 +123,8 @@ class DispatchResult(GitHubModel):
 class WorkflowRun(GitHubModel):
     id: int
     name: str | None = None
+    # The run's `run-name` (the workflow's name when it has none).
+    display_title: str | None = None
     status: str
     conclusion: str | None = None
     head_sha: str

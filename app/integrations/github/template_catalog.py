@@ -27,6 +27,9 @@ WORKFLOWS_GLOB = ".github/workflows/**"
 # GitHub has no repository by a template's name: reported by template health and by
 # provisioning a workspace from it.
 TEMPLATE_NOT_INSTALLED = "TEMPLATE_NOT_INSTALLED"
+# GitHub has no grader repository for a graded template variant: its submissions cannot be
+# graded.
+GRADER_NOT_INSTALLED = "GRADER_NOT_INSTALLED"
 
 # Protected test paths per stack; a monorepo's are the union of its parts'.
 PYTHON_TESTS = ("tests/**",)
