@@ -1,4 +1,5 @@
-"""Admin request and response models: template health (SPEC §6.5, §10)."""
+"""Admin request and response models: template health (SPEC §6.5, §10), graders included
+(SPEC §11.1)."""
 
 from __future__ import annotations
 
@@ -69,10 +70,68 @@ class TemplateHealth(ApiModel):
     results: TemplateHealthResults | None = None
 
 
+class GraderHealthChecks(ApiModel):
+    """True passed, false failed, null not checked (an earlier check failed, or static mode
+    for the last three)."""
+
+    repo_reachable: bool | None = None
+    # A public grader shows anyone its hidden tests.
+    repo_private: bool | None = None
+    default_branch_usable: bool | None = None
+    workflow_file_exists: bool | None = None
+    workflow_has_dispatch: bool | None = None
+    # `workflow_dispatch` declares candidate_repo, candidate_sha and tenon_grading_id.
+    dispatch_inputs_declared: bool | None = None
+    # An actions/checkout step checks out inputs.candidate_repo at inputs.candidate_sha with
+    # a token.
+    checks_out_candidate: bool | None = None
+    workflow_uploads_artifact: bool | None = None
+    artifact_name_matches: bool | None = None
+    artifact_includes_results_json: bool | None = None
+    produces_results_json: bool | None = None
+    # Some test's JUnit classname is `hidden` or starts with `hidden.`.
+    has_hidden_tests: bool | None = None
+    # Grading the code template passes every test; grading the debug template fails some.
+    outcome_as_expected: bool | None = None
+
+
+class GraderHealthResults(TemplateHealthResults):
+    """What the live grading's artifact parsed to; `hidden*` count the hidden tests."""
+
+    hidden_passed: int
+    hidden_total: int
+
+
+class GraderHealth(ApiModel):
+    """The grader repository of one template variant: `repoFullName` grades submissions made
+    from `templateRepoFullName` (the `variant` repository of `templateKey`). The live check
+    grades that template repository's head commit (`candidateSha`), correlating the run by
+    its name `tenon-grade <gradingId>`."""
+
+    template_key: str
+    variant: TemplateVariant
+    repo_full_name: str
+    template_repo_full_name: str
+    workflow_file: str
+    default_branch: str | None = None
+    ok: bool = False
+    status: TemplateStatus = "broken"
+    errors: list[str] = Field(default_factory=list)
+    checks: GraderHealthChecks = Field(default_factory=GraderHealthChecks)
+    grading_id: str | None = None
+    candidate_sha: str | None = None
+    workflow_run_id: int | None = None
+    workflow_conclusion: str | None = None
+    results: GraderHealthResults | None = None
+
+
 class TemplateHealthReport(ApiModel):
-    """`ok`: some repository checked is usable and none is broken; repositories not installed
-    do not count against it (optional templates need not be installed)."""
+    """`ok`: some repository checked is usable, none is broken, and every installed template
+    variant that is graded has a working grader; repositories not installed otherwise do not
+    count against it (optional templates need not be installed)."""
 
     ok: bool
     mode: HealthMode
     templates: list[TemplateHealth]
+    # The graders of the graded keys checked (SPEC §11.1), two per key.
+    graders: list[GraderHealth] = Field(default_factory=list)

@@ -5,46 +5,51 @@ then dispatches the workflow on the template repository itself and parses the ar
 run uploads, following the same rules as candidates' test runs (`runs.workflow`). A GitHub
 failure is recorded on its template's entry; the report still answers. A repository GitHub
 does not have is `not_installed`, not `broken`: the catalog names more templates than a
-given GitHub needs to carry.
+given GitHub needs to carry. Graded keys' grader repositories are checked alongside
+(`grader_health`) and reported in the same answer.
 """
 
 from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Awaitable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from fnmatch import fnmatchcase
-from pathlib import PurePosixPath
-from typing import Any, TypeVar
+from typing import Any
 
-import yaml
-
+from app.admin import grader_health
 from app.admin.schemas import (
+    GraderHealth,
     HealthMode,
     TemplateHealth,
     TemplateHealthReport,
     TemplateHealthResults,
     TemplateVariant,
 )
+from app.admin.workflow_checks import (
+    UPLOAD_ACTION,
+    WORKFLOWS_DIR,
+    LiveRun,
+    artifact_name,
+    completed_run,
+    declares_dispatch,
+    github_error,
+    lists_results_file,
+    named_artifact,
+    open_workflow,
+    upload_steps,
+)
 from app.core.clock import Clock
 from app.core.errors import UnprocessableError
 from app.core.openapi import ErrorSpec
 from app.integrations.github.client import GitHubClient
-from app.integrations.github.errors import GitHubError, GitHubNotFoundError
-from app.integrations.github.schemas import Artifact, WorkflowRun
+from app.integrations.github.errors import GitHubError
+from app.integrations.github.schemas import Artifact
 from app.integrations.github.template_catalog import TEMPLATE_NOT_INSTALLED, TemplateCatalog
 from app.runs import workflow
 from app.runs.results import PREFERRED_ARTIFACT, PREFERRED_FILE
 from app.services import GITHUB_NOT_CONFIGURED
 
-T = TypeVar("T")
-
-WORKFLOWS_DIR = ".github/workflows"
-UPLOAD_ACTION = "actions/upload-artifact"
-# upload-artifact's name when the step gives none.
-DEFAULT_ARTIFACT_NAME = "artifact"
 # What the health routes declare with `@raises`; GitHub's own failures are reported per
 # template inside the answer instead.
 CHECK_ERRORS: tuple[ErrorSpec, ...] = (
@@ -69,23 +74,18 @@ async def check_static(
     github: GitHubClient, catalog: TemplateCatalog, template_keys: list[str]
 ) -> TemplateHealthReport:
     """Check the repositories and workflows of the templates (every catalog template when no
-    keys are given)."""
-    targets = _targets(catalog, template_keys)
-    entries = await asyncio.gather(*(_check_static(github, target) for target in targets))
-    return _report("static", entries)
-
-
-@dataclass(frozen=True)
-class _LiveRun:
-    """What every live check of one request shares."""
-
-    github: GitHubClient
-    clock: Clock
-    # The first wait before polling a run (`runs.workflow.poll_delay`).
-    poll_seconds: float
-    semaphore: asyncio.Semaphore
-    deadline: float
-    timeout_seconds: int
+    keys are given) and of their graders."""
+    keys = _keys(catalog, template_keys)
+    entries, graders = await asyncio.gather(
+        asyncio.gather(*(_check_static(github, target) for target in _targets(catalog, keys))),
+        asyncio.gather(
+            *(
+                grader_health.check_static(github, target)
+                for target in grader_health.targets(catalog, keys)
+            )
+        ),
+    )
+    return _report("static", entries, graders)
 
 
 async def check_live(
@@ -98,13 +98,14 @@ async def check_live(
     concurrency: int,
     poll_seconds: float,
 ) -> TemplateHealthReport:
-    """The static checks, then a real run of each passing template's workflow.
+    """The static checks, then a real run of each passing template's workflow, and each
+    passing grader's workflow grading its template.
 
     This runs inside the admin's request rather than as a job: it is an operator's tool, and
     the request is bounded by `timeout_seconds` overall and by `concurrency` runs at a time.
     """
-    targets = _targets(catalog, template_keys)
-    live = _LiveRun(
+    keys = _keys(catalog, template_keys)
+    live = LiveRun(
         github,
         clock,
         poll_seconds,
@@ -112,11 +113,19 @@ async def check_live(
         asyncio.get_running_loop().time() + timeout_seconds,
         timeout_seconds,
     )
-    entries = await asyncio.gather(*(_check_live(live, target) for target in targets))
-    return _report("live", entries)
+    entries, graders = await asyncio.gather(
+        asyncio.gather(*(_check_live(live, target) for target in _targets(catalog, keys))),
+        asyncio.gather(
+            *(
+                grader_health.check_live(live, target)
+                for target in grader_health.targets(catalog, keys)
+            )
+        ),
+    )
+    return _report("live", entries, graders)
 
 
-def _targets(catalog: TemplateCatalog, template_keys: list[str]) -> list[_Target]:
+def _keys(catalog: TemplateCatalog, template_keys: list[str]) -> list[str]:
     unknown = sorted(set(template_keys) - set(catalog.keys))
     if unknown:
         raise UnprocessableError(
@@ -127,8 +136,12 @@ def _targets(catalog: TemplateCatalog, template_keys: list[str]) -> list[_Target
                 for key in unknown
             ],
         )
+    return list(dict.fromkeys(template_keys)) or catalog.keys
+
+
+def _targets(catalog: TemplateCatalog, keys: list[str]) -> list[_Target]:
     targets: list[_Target] = []
-    for key in dict.fromkeys(template_keys) or catalog.keys:
+    for key in keys:
         template = catalog.get(key)
         assert template is not None
         targets.append(_Target(key, "code", template.code_repo, template.workflow_file))
@@ -136,11 +149,24 @@ def _targets(catalog: TemplateCatalog, template_keys: list[str]) -> list[_Target
     return targets
 
 
-def _report(mode: HealthMode, entries: list[TemplateHealth]) -> TemplateHealthReport:
+def _report(
+    mode: HealthMode, entries: list[TemplateHealth], graders: list[GraderHealth]
+) -> TemplateHealthReport:
     # Nothing installed at all (say, a wrong template owner) is not ok either.
     usable = any(entry.status == "ok" for entry in entries)
     broken = any(entry.status == "broken" for entry in entries)
-    return TemplateHealthReport(ok=usable and not broken, mode=mode, templates=entries)
+    # An installed template's submissions are graded: its grader must work too.
+    installed = {
+        (entry.template_key, entry.variant) for entry in entries if entry.status != "not_installed"
+    }
+    graders_ok = all(
+        grader.ok
+        for grader in graders
+        if grader.status == "broken" or (grader.template_key, grader.variant) in installed
+    )
+    return TemplateHealthReport(
+        ok=usable and not broken and graders_ok, mode=mode, templates=entries, graders=graders
+    )
 
 
 def _conclude(entry: TemplateHealth, *, ok: bool) -> TemplateHealth:
@@ -173,10 +199,6 @@ def _static_checks_pass(entry: TemplateHealth) -> bool:
     return not entry.errors and all(check is True for check in static)
 
 
-def _github_error(exc: GitHubError) -> str:
-    return f"{exc.code}: {exc.detail}"
-
-
 # ---- static checks ------------------------------------------------------------------------
 
 
@@ -186,69 +208,22 @@ async def _check_static(github: GitHubClient, target: _Target) -> TemplateHealth
     return _conclude(entry, ok=_static_checks_pass(entry))
 
 
-async def _fetch(entry: TemplateHealth, call: Awaitable[T], not_found: str) -> T | None:
-    """The call's answer; None, with the reason recorded on the entry, when GitHub fails."""
-    try:
-        return await call
-    except GitHubNotFoundError:
-        entry.errors.append(not_found)
-    except GitHubError as exc:
-        entry.errors.append(_github_error(exc))
-    return None
-
-
 async def _inspect(github: GitHubClient, target: _Target, entry: TemplateHealth) -> None:
-    checks = entry.checks
     name = target.repo_full_name
-    try:
-        repo = await github.get_repository(name)
-    except GitHubNotFoundError:
-        checks.repo_reachable = False
-        entry.status = "not_installed"
-        entry.errors.append(
-            f"{TEMPLATE_NOT_INSTALLED}: repository {name} not found (not installed on this GitHub, "
-            "or not visible to Tenon's credentials)"
-        )
-        return
-    except GitHubError as exc:
-        checks.repo_reachable = False
-        entry.errors.append(_github_error(exc))
-        return
-    checks.repo_reachable = True
-    branch = entry.default_branch = repo.default_branch
-    found = await _fetch(
-        entry, github.get_branch(name, branch), f"default branch {branch} not found"
-    )
-    checks.default_branch_usable = found is not None
-    if found is None:
-        return
-    workflow = await _fetch(
+    _, document = await open_workflow(
+        github,
         entry,
-        github.get_file(name, target.workflow_path, ref=branch),
-        f"workflow file {target.workflow_path} not found on {branch}",
+        name,
+        target.workflow_path,
+        f"{TEMPLATE_NOT_INSTALLED}: repository {name} not found (not installed on this GitHub, "
+        "or not visible to Tenon's credentials)",
     )
-    checks.workflow_file_exists = workflow is not None
-    if workflow is None:
-        return
-    try:
-        text = workflow.decoded().decode("utf-8")
-    except ValueError as exc:  # no inline content (over 1 MB), or not UTF-8
-        entry.errors.append(f"workflow file {target.workflow_path} is unreadable: {exc}")
-        return
-    await _inspect_workflow(text, entry)
+    if document is not None:
+        _inspect_workflow(document, entry)
 
 
-async def _inspect_workflow(text: str, entry: TemplateHealth) -> None:
+def _inspect_workflow(document: dict[Any, Any], entry: TemplateHealth) -> None:
     checks = entry.checks
-    try:
-        # Up to 1 MB of YAML: parsed off the event loop.
-        document = await asyncio.to_thread(yaml.safe_load, text)
-    except yaml.YAMLError as exc:
-        entry.errors.append(f"workflow file is not valid YAML: {' '.join(str(exc).split())}")
-        return
-    if not isinstance(document, dict):
-        entry.errors.append("workflow file is not a YAML mapping")
-        return
     checks.workflow_has_dispatch = declares_dispatch(document)
     if not checks.workflow_has_dispatch:
         entry.errors.append("workflow does not declare the workflow_dispatch trigger")
@@ -273,61 +248,10 @@ async def _inspect_workflow(text: str, entry: TemplateHealth) -> None:
         )
 
 
-def declares_dispatch(workflow: dict[Any, Any]) -> bool:
-    """Whether `on:` names workflow_dispatch, as a string, a list or a mapping key."""
-    # YAML 1.1 (PyYAML) reads the bare key `on` as the boolean True.
-    triggers = workflow.get("on", workflow.get(True))
-    if isinstance(triggers, str):
-        return triggers == "workflow_dispatch"
-    if isinstance(triggers, list | dict):
-        return "workflow_dispatch" in triggers
-    return False
-
-
-def upload_steps(workflow: dict[Any, Any]) -> Iterator[dict[Any, Any]]:
-    """Every step of every job that uses actions/upload-artifact (any version)."""
-    jobs = workflow.get("jobs")
-    if not isinstance(jobs, dict):
-        return
-    for job in jobs.values():
-        steps = job.get("steps") if isinstance(job, dict) else None
-        for step in steps if isinstance(steps, list) else []:
-            uses = step.get("uses") if isinstance(step, dict) else None
-            if isinstance(uses, str) and uses.split("@")[0].strip().casefold() == UPLOAD_ACTION:
-                yield step
-
-
-def _step_input(step: dict[Any, Any], key: str) -> Any:
-    inputs = step.get("with")
-    return inputs.get(key) if isinstance(inputs, dict) else None
-
-
-def artifact_name(step: dict[Any, Any]) -> str:
-    name = _step_input(step, "name")
-    return DEFAULT_ARTIFACT_NAME if name is None else str(name).strip()
-
-
-def lists_results_file(step: dict[Any, Any]) -> bool:
-    """Whether one of the step's `path` lines (files or globs) names the results file.
-
-    upload-artifact stores files relative to their common ancestor, so a results file in
-    a folder, or matched by a glob such as `**/tenon-*.json`, still counts.
-    """
-    paths = _step_input(step, "path")
-    if not isinstance(paths, str):
-        return False
-    patterns = [line.strip() for line in paths.splitlines()]
-    return any(
-        fnmatchcase(PREFERRED_FILE, PurePosixPath(pattern).name)
-        for pattern in patterns
-        if pattern and not pattern.startswith("!")
-    )
-
-
 # ---- live checks --------------------------------------------------------------------------
 
 
-async def _check_live(live: _LiveRun, target: _Target) -> TemplateHealth:
+async def _check_live(live: LiveRun, target: _Target) -> TemplateHealth:
     entry = _new_entry(target)
     try:
         async with asyncio.timeout_at(live.deadline), live.semaphore:
@@ -343,24 +267,25 @@ async def _check_live(live: _LiveRun, target: _Target) -> TemplateHealth:
     )
 
 
-async def _run_workflow(live: _LiveRun, target: _Target, entry: TemplateHealth) -> None:
+async def _run_workflow(live: LiveRun, target: _Target, entry: TemplateHealth) -> None:
     assert entry.default_branch is not None
     github, name = live.github, target.repo_full_name
     try:
         entry.workflow_run_id = await _dispatch(live, target, entry.default_branch)
-        run = await _completed_run(live, name, entry.workflow_run_id)
+        run = await completed_run(live, name, entry.workflow_run_id)
         entry.workflow_conclusion = run.conclusion
-        preferred = _preferred_artifact(await workflow.unexpired_artifacts(github, name, run.id))
+        artifacts = await workflow.unexpired_artifacts(github, name, run.id)
+        preferred = named_artifact(artifacts, PREFERRED_ARTIFACT)
         if preferred is None:
             entry.checks.produces_results_json = False
             entry.errors.append(f"workflow run {run.id} uploaded no {PREFERRED_ARTIFACT} artifact")
             return
         await _parse_results(github, name, preferred, entry)
     except GitHubError as exc:
-        entry.errors.append(_github_error(exc))
+        entry.errors.append(github_error(exc))
 
 
-async def _dispatch(live: _LiveRun, target: _Target, branch: str) -> int:
+async def _dispatch(live: LiveRun, target: _Target, branch: str) -> int:
     dispatched_at = live.clock.now()
     result = await workflow.dispatch(
         live.github,
@@ -375,7 +300,7 @@ async def _dispatch(live: _LiveRun, target: _Target, branch: str) -> int:
 
 
 async def _find_dispatched_run(
-    live: _LiveRun, target: _Target, branch: str, dispatched_at: datetime
+    live: LiveRun, target: _Target, branch: str, dispatched_at: datetime
 ) -> int:
     """For servers that return no run details (GHES): the oldest dispatch run since ours, as
     for test runs. With no claims to go by, a dispatch by someone else on the same template
@@ -393,25 +318,6 @@ async def _find_dispatched_run(
             return runs[0].id
         await asyncio.sleep(workflow.poll_delay(live.poll_seconds, polls=polls).total_seconds())
         polls += 1
-
-
-async def _completed_run(live: _LiveRun, full_name: str, run_id: int) -> WorkflowRun:
-    """Polled as test runs are when no webhook reports on them (the first poll after one
-    delay); template repositories send Tenon no webhooks."""
-    polls = 0
-    while True:
-        await asyncio.sleep(workflow.poll_delay(live.poll_seconds, polls=polls).total_seconds())
-        run = await live.github.get_workflow_run(full_name, run_id)
-        if run.status == "completed":
-            return run
-        polls += 1
-
-
-def _preferred_artifact(artifacts: list[Artifact]) -> Artifact | None:
-    return next(
-        (artifact for artifact in artifacts if artifact.name.casefold() == PREFERRED_ARTIFACT),
-        None,
-    )
 
 
 async def _parse_results(

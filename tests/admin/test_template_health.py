@@ -11,8 +11,9 @@ import httpx
 import pytest
 import yaml
 
-from app.admin.template_health import (
+from app.admin.workflow_checks import (
     declares_dispatch,
+    dispatch_inputs,
     lists_results_file,
     upload_steps,
 )
@@ -22,10 +23,16 @@ from app.github_emulator.faults import FaultRule
 from app.github_emulator.template_layers import compose
 from app.integrations.github.client import GitHubClient
 from app.integrations.github.schemas import DispatchResult
-from app.integrations.github.template_catalog import TEMPLATE_KEYS
+from app.integrations.github.template_catalog import GRADED_KEYS, TEMPLATE_KEYS
 from tests.support.api import assert_problem
 from tests.support.app import ADMIN_KEY, client_for, make_settings, running_app
-from tests.support.emulator import TOKEN, RunningEmulator, emulator_config, running_emulator
+from tests.support.emulator import (
+    TOKEN,
+    RunningEmulator,
+    emulator_config,
+    running_emulator,
+    write_template,
+)
 from tests.support.identity import IdentityProvider
 
 ADMIN = {"x-admin-key": ADMIN_KEY}
@@ -93,6 +100,25 @@ UNSHIPPED = (
     "monorepo-react-springboot",
 )
 SHIPPED = tuple(key for key in TEMPLATE_KEYS if key not in UNSHIPPED)
+GRADED = sorted(GRADED_KEYS)
+GRADE_WORKFLOW = ".github/workflows/tenon-grade.yml"
+GRADER_STATIC_CHECKS = {
+    "repoReachable": True,
+    "repoPrivate": True,
+    "defaultBranchUsable": True,
+    "workflowFileExists": True,
+    "workflowHasDispatch": True,
+    "dispatchInputsDeclared": True,
+    "checksOutCandidate": True,
+    "workflowUploadsArtifact": True,
+    "artifactNameMatches": True,
+    "artifactIncludesResultsJson": True,
+}
+GRADER_LIVE_UNCHECKED = {
+    "producesResultsJson": None,
+    "hasHiddenTests": None,
+    "outcomeAsExpected": None,
+}
 
 
 def not_installed(name: str) -> str:
@@ -188,6 +214,17 @@ async def test_out_of_the_box_health_checks_every_catalog_template(
             assert entry["checks"] == NOT_FOUND_CHECKS
             assert entry["errors"] == [not_installed(name)]
             assert entry["defaultBranch"] is None
+    # The shipped graders of the graded keys, each private with a workflow per the contract.
+    assert [(g["templateKey"], g["variant"], g["repoFullName"]) for g in report["graders"]] == [
+        (key, variant, f"tenon-templates/{key}{'-debug' if variant == 'debug' else ''}-grader")
+        for key in TEMPLATE_KEYS
+        if key in GRADED_KEYS
+        for variant in ("code", "debug")
+    ]
+    for grader in report["graders"]:
+        assert (grader["status"], grader["errors"]) == ("ok", []), grader
+        assert grader["checks"] == GRADER_STATIC_CHECKS | GRADER_LIVE_UNCHECKED
+        assert grader["workflowFile"] == "tenon-grade.yml"
 
 
 async def test_broken_templates_fail_precise_checks_and_missing_ones_are_not_installed(
@@ -485,3 +522,354 @@ def test_results_file_is_looked_for_in_every_path_line(path: str, expected: bool
 
     [step] = upload_steps(workflow)
     assert lists_results_file(step) is expected
+
+
+# ---- graders ------------------------------------------------------------------------------
+
+
+def grade_workflow(
+    *,
+    inputs: tuple[str, ...] = ("candidate_repo", "candidate_sha", "tenon_grading_id"),
+    candidate_checkout: dict[str, str] | None = None,
+    grade: str = "python grader/runner/grade.py candidate",
+    artifact: str = "tenon-grade-results",
+    upload_always: bool = True,
+) -> str:
+    """A grading workflow shaped as the contract says, with the given parts changed."""
+    checkout = {
+        "repository": "${{ inputs.candidate_repo }}",
+        "ref": "${{ inputs.candidate_sha }}",
+        "token": "${{ steps.token.outputs.token }}",
+        "path": "candidate",
+    }
+    upload: dict[str, Any] = {
+        "uses": "actions/upload-artifact@v4",
+        "with": {"name": artifact, "path": "tenon-test-results.json\ntenon-junit.xml\n"},
+    }
+    if upload_always:
+        upload["if"] = "always()"
+    document = {
+        "name": "tenon-grade",
+        "run-name": "tenon-grade ${{ inputs.tenon_grading_id }}",
+        "on": {
+            "workflow_dispatch": {
+                "inputs": {name: {"required": True} for name in inputs},
+            }
+        },
+        "jobs": {
+            "grade": {
+                "runs-on": "ubuntu-latest",
+                "steps": [
+                    {"uses": "actions/checkout@v4", "with": {"path": "grader"}},
+                    {
+                        "id": "token",
+                        "uses": "actions/create-github-app-token@v1",
+                        "with": {
+                            "app-id": "${{ secrets.TENON_APP_ID }}",
+                            "private-key": "${{ secrets.TENON_APP_PRIVATE_KEY }}",
+                        },
+                    },
+                    {
+                        "uses": "actions/checkout@v4",
+                        "with": checkout if candidate_checkout is None else candidate_checkout,
+                    },
+                    {"run": grade},
+                    upload,
+                ],
+            }
+        },
+    }
+    return yaml.safe_dump(document, sort_keys=False)
+
+
+def write_grader(templates: Path, name: str, workflow: str | None) -> None:
+    files = {"README.md": f"# {name}\n"} | ({GRADE_WORKFLOW: workflow} if workflow else {})
+    write_template(templates, name, files)
+
+
+async def set_private(scene: Scene, repo: str, private: bool) -> None:
+    async with scene.github.client() as github:
+        response = await github.patch(f"/repos/{repo}", json={"private": private})
+    assert response.status_code == 200, response.text
+
+
+def by_grader(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {entry["repoFullName"]: entry for entry in report["graders"]}
+
+
+async def test_broken_graders_fail_precise_checks(
+    tmp_path: Path, database_url: str, database: Database, idp: IdentityProvider
+) -> None:
+    templates = tmp_path / "templates"
+    for name in ("python-fastapi", "python-fastapi-debug", "node-express-ts"):
+        copy_template(templates, name)
+    write_grader(templates, "python-fastapi-grader", grade_workflow())
+    write_grader(templates, "python-fastapi-debug-grader", grade_workflow())
+    write_grader(
+        templates,
+        "node-express-ts-grader",
+        grade_workflow(
+            inputs=("candidate_repo", "tenon_grading_id"),
+            candidate_checkout={"repository": "${{ inputs.candidate_repo }}", "path": "c"},
+            artifact="tenon-test-results",
+        ),
+    )
+    write_grader(templates, "node-express-ts-debug-grader", None)
+
+    async with health_scene(
+        tmp_path, database_url, database, idp, templates_dir=templates, template_owner="graders"
+    ) as scene:
+        await set_private(scene, "graders/python-fastapi-grader", True)
+        await set_private(scene, "graders/python-fastapi-debug-grader", False)
+        await set_private(scene, "graders/node-express-ts-grader", True)
+        await set_private(scene, "graders/node-express-ts-debug-grader", True)
+        response = await scene.client.get(
+            HEALTH, params={"templateKeys": [*GRADED, "mobile-backend-fastapi"]}, headers=ADMIN
+        )
+        async with scene.github.client() as github:
+            deleted = await github.delete("/repos/graders/python-fastapi-grader")
+            assert deleted.status_code == 204, deleted.text
+        without_grader = await scene.client.get(
+            HEALTH, params={"templateKeys": "python-fastapi"}, headers=ADMIN
+        )
+
+    assert response.status_code == 200, response.text
+    report = response.json()
+    assert report["ok"] is False
+    # The templates' own entries keep their shape; ungraded keys have no graders.
+    assert {e["repoFullName"]: e["status"] for e in report["templates"]} == {
+        "graders/node-express-ts": "ok",
+        "graders/node-express-ts-debug": "not_installed",
+        "graders/python-fastapi": "ok",
+        "graders/python-fastapi-debug": "ok",
+        "graders/mobile-backend-fastapi": "not_installed",
+        "graders/mobile-backend-fastapi-debug": "not_installed",
+    }
+    graders = by_grader(report)
+    assert list(graders) == [
+        "graders/node-express-ts-grader",
+        "graders/node-express-ts-debug-grader",
+        "graders/python-fastapi-grader",
+        "graders/python-fastapi-debug-grader",
+    ]
+
+    good = graders["graders/python-fastapi-grader"]
+    assert (good["status"], good["ok"], good["errors"]) == ("ok", True, [])
+    assert good["checks"] == GRADER_STATIC_CHECKS | GRADER_LIVE_UNCHECKED
+    assert good["templateRepoFullName"] == "graders/python-fastapi"
+    assert good["variant"] == "code"
+    assert good["defaultBranch"] == "main"
+
+    public = graders["graders/python-fastapi-debug-grader"]
+    assert public["status"] == "broken"
+    assert public["templateRepoFullName"] == "graders/python-fastapi-debug"
+    assert public["checks"] == GRADER_STATIC_CHECKS | GRADER_LIVE_UNCHECKED | {"repoPrivate": False}
+    assert public["errors"] == [
+        "repository graders/python-fastapi-debug-grader is public: anyone can read its hidden tests"
+    ]
+
+    invalid = graders["graders/node-express-ts-grader"]
+    assert invalid["status"] == "broken"
+    assert invalid["checks"] == GRADER_STATIC_CHECKS | GRADER_LIVE_UNCHECKED | {
+        "dispatchInputsDeclared": False,
+        "checksOutCandidate": False,
+        "artifactNameMatches": False,
+        "artifactIncludesResultsJson": None,
+    }
+    assert invalid["errors"] == [
+        "workflow_dispatch does not declare the inputs: candidate_sha",
+        "the actions/checkout step of the candidate's repository lacks "
+        "ref: ${{ inputs.candidate_sha }}, token",
+        "no actions/upload-artifact step uploads an artifact named tenon-grade-results "
+        "(found: tenon-test-results)",
+    ]
+
+    missing = graders["graders/node-express-ts-debug-grader"]
+    # Its template is not installed here, so it does not count against the report alone;
+    # it is broken all the same.
+    assert missing["status"] == "broken"
+    assert (
+        missing["checks"]
+        == {
+            "repoReachable": True,
+            "repoPrivate": True,
+            "defaultBranchUsable": True,
+            "workflowFileExists": False,
+        }
+        | {
+            key: None
+            for key in GRADER_STATIC_CHECKS
+            if key
+            not in {"repoReachable", "repoPrivate", "defaultBranchUsable", "workflowFileExists"}
+        }
+        | GRADER_LIVE_UNCHECKED
+    )
+    assert missing["errors"] == [f"workflow file {GRADE_WORKFLOW} not found on main"]
+
+    # A graded template installed without its grader: its submissions cannot be graded.
+    assert without_grader.status_code == 200, without_grader.text
+    assert without_grader.json()["ok"] is False
+    [entry] = [g for g in without_grader.json()["graders"] if g["variant"] == "code"]
+    assert entry["status"] == "not_installed"
+    assert entry["checks"]["repoReachable"] is False
+    assert entry["errors"] == [
+        "GRADER_NOT_INSTALLED: repository graders/python-fastapi-grader not found (not installed "
+        "on this GitHub, or not visible to Tenon's credentials): submissions from "
+        "graders/python-fastapi cannot be graded"
+    ]
+
+
+# A grading step standing in for a grader's runner: canned results, so the live check's
+# judgement can be tested without a real grader.
+CANNED_RESULTS = """\
+cat > tenon-test-results.json <<'JSON'
+{"passed": 2, "failed": 0, "skipped": 0, "total": 2, "stdout": "", "stderr": "",
+ "summary": "2 passed"}
+JSON
+cat > tenon-junit.xml <<'XML'
+<testsuites><testsuite name="grader" tests="2">
+<testcase classname="visible.test_tasks" name="test_create"/>
+<testcase classname="visible.test_tasks" name="test_list"/>
+</testsuite></testsuites>
+XML
+"""
+
+
+async def test_a_live_grading_reports_a_failed_run_no_hidden_tests_and_a_wrong_outcome(
+    tmp_path: Path,
+    database_url: str,
+    database: Database,
+    idp: IdentityProvider,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    templates = tmp_path / "templates"
+    copy_template(templates, "python-fastapi")
+    copy_template(templates, "python-fastapi-debug")
+    # The code grader's run fails before it writes results, and uploads nothing.
+    write_grader(
+        templates, "python-fastapi-grader", grade_workflow(grade="exit 1", upload_always=False)
+    )
+    # The debug grader passes the debug template's planted bugs, with no hidden test.
+    write_grader(templates, "python-fastapi-debug-grader", grade_workflow(grade=CANNED_RESULTS))
+    dispatch = GitHubClient.dispatch_workflow
+
+    async def like_ghes(self: GitHubClient, *args: Any, **kwargs: Any) -> DispatchResult:
+        # No run id in the answer: the grading run is found by its name.
+        return await dispatch(self, *args, **(kwargs | {"return_run_details": False}))
+
+    monkeypatch.setattr(GitHubClient, "dispatch_workflow", like_ghes)
+    async with health_scene(
+        tmp_path, database_url, database, idp, templates_dir=templates, template_owner="live"
+    ) as scene:
+        for name in ("python-fastapi-grader", "python-fastapi-debug-grader"):
+            await set_private(scene, f"live/{name}", True)
+        response = await scene.client.post(
+            f"{HEALTH}/run",
+            json={"templateKeys": ["python-fastapi"], "timeoutSeconds": 300},
+            headers=ADMIN,
+        )
+        async with scene.github.client() as github:
+            heads = {
+                name: (await github.get(f"/repos/live/{name}/branches/main")).json()
+                for name in ("python-fastapi", "python-fastapi-debug")
+            }
+            debug_grader = by_grader(response.json())["live/python-fastapi-debug-grader"]
+            run = (
+                await github.get(
+                    f"/repos/live/python-fastapi-debug-grader/actions/runs/"
+                    f"{debug_grader['workflowRunId']}"
+                )
+            ).json()
+
+    assert response.status_code == 200, response.text
+    report = response.json()
+    assert report["ok"] is False
+    assert {e["status"] for e in report["templates"]} == {"ok"}
+    graders = by_grader(report)
+
+    failed = graders["live/python-fastapi-grader"]
+    assert failed["status"] == "broken"
+    assert failed["candidateSha"] == heads["python-fastapi"]["commit"]["sha"]
+    assert failed["gradingId"].startswith("health-")
+    assert failed["workflowConclusion"] == "failure"
+    assert failed["checks"] == GRADER_STATIC_CHECKS | GRADER_LIVE_UNCHECKED | {
+        "producesResultsJson": False
+    }
+    assert failed["errors"] == [
+        f"workflow run {failed['workflowRunId']} (failure) uploaded no tenon-grade-results artifact"
+    ]
+    assert failed["results"] is None
+
+    passed = graders["live/python-fastapi-debug-grader"]
+    assert passed["status"] == "broken"
+    debug_head = heads["python-fastapi-debug"]["commit"]["sha"]
+    assert passed["candidateSha"] == debug_head
+    # Correlated by the run's name, which carries the health check's grading id.
+    assert run["display_title"] == f"tenon-grade {passed['gradingId']}"
+    assert passed["checks"] == GRADER_STATIC_CHECKS | {
+        "producesResultsJson": True,
+        "hasHiddenTests": False,
+        "outcomeAsExpected": False,
+    }
+    assert passed["results"] == {
+        "resultCode": "OK",
+        "passed": 2,
+        "failed": 0,
+        "skipped": 0,
+        "total": 2,
+        "hiddenPassed": 0,
+        "hiddenTotal": 0,
+    }
+    assert passed["errors"] == [
+        "the results list no hidden tests (JUnit classname `hidden` or `hidden.…`)",
+        "grading the debug template live/python-fastapi-debug at "
+        f"{debug_head} failed no test (2 of 2 passed): its planted bugs go "
+        "unnoticed",
+    ]
+
+
+@pytest.mark.parametrize("key", GRADED)
+async def test_a_live_grading_of_each_template_by_its_shipped_grader(
+    shipped: httpx.AsyncClient, key: str
+) -> None:
+    # Needs the shipped grader repositories and the emulator's checkout of another repository
+    # with a scoped App token (issue 13).
+    response = await shipped.post(
+        f"{HEALTH}/run",
+        json={"templateKeys": [key], "timeoutSeconds": 600, "concurrency": 2},
+        headers=ADMIN,
+    )
+
+    assert response.status_code == 200, response.text
+    report = response.json()
+    graders = by_grader(report)
+    code = graders[f"tenon-templates/{key}-grader"]
+    assert (code["status"], code["errors"]) == ("ok", []), code
+    assert code["checks"] == GRADER_STATIC_CHECKS | {
+        "producesResultsJson": True,
+        "hasHiddenTests": True,
+        "outcomeAsExpected": True,
+    }
+    assert code["workflowConclusion"] == "success"
+    assert code["results"]["failed"] == 0
+    assert code["results"]["passed"] == code["results"]["total"] > 0
+    assert code["results"]["hiddenPassed"] == code["results"]["hiddenTotal"] > 0
+    debug = graders[f"tenon-templates/{key}-debug-grader"]
+    assert (debug["status"], debug["errors"]) == ("ok", []), debug
+    assert debug["results"]["failed"] > 0
+    assert debug["results"]["hiddenTotal"] > 0
+    assert report["ok"] is True, report
+
+
+@pytest.mark.parametrize(
+    ("triggers", "expected"),
+    [
+        ("on:\n  workflow_dispatch:\n    inputs: {a: {}, b: {required: true}}", {"a", "b"}),
+        ("on: workflow_dispatch", set()),
+        ("on: {workflow_dispatch: null}", set()),
+        ("on: [workflow_dispatch]", set()),
+        ("name: no triggers", set()),
+    ],
+)
+def test_dispatch_inputs_are_read_from_the_trigger(triggers: str, expected: set[str]) -> None:
+    assert dispatch_inputs(yaml.safe_load(triggers)) == expected

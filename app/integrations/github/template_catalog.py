@@ -1,6 +1,7 @@
 """The template catalog: which repositories a simulation's code and debug days start from.
 
-The keys and each stack's protected test paths are fixed here; where the repositories live
+The keys and each stack's protected paths (its tests and the harness that runs and scores
+them) are fixed here; where the repositories live
 comes from settings: `TENON_GITHUB_TEMPLATE_OWNER` owns them, named `<key>` and
 `<key>-debug` unless `TENON_GITHUB_TEMPLATE_REPOS` renames them. A graded key also has one
 private grader repository per variant, `<key>-grader` and `<key>-debug-grader` under the
@@ -26,6 +27,9 @@ WORKFLOWS_GLOB = ".github/workflows/**"
 # GitHub has no repository by a template's name: reported by template health and by
 # provisioning a workspace from it.
 TEMPLATE_NOT_INSTALLED = "TEMPLATE_NOT_INSTALLED"
+# GitHub has no grader repository for a graded template variant: its submissions cannot be
+# graded.
+GRADER_NOT_INSTALLED = "GRADER_NOT_INSTALLED"
 
 # Protected test paths per stack; a monorepo's are the union of its parts'.
 PYTHON_TESTS = ("tests/**",)
@@ -38,28 +42,85 @@ GO_TESTS = ("**/*_test.go", "**/testdata/**")
 DOTNET_TESTS = ("*Tests/**", "**/*Tests/**", "**/*.Tests/**")
 
 
+# The harness: what installs, runs and scores the tests (SPEC §11.1). Editing it can forge a
+# green run without touching a test, so it is protected like the tests. A rule
+# `<glob>#<key>` protects one top-level key of a JSON file: changing the file is a finding
+# only when that key's value changed (`code_review`).
+PYTHON_HARNESS = (
+    "scripts/**",
+    "**/conftest.py",
+    "pytest.ini",
+    "pyproject.toml",
+    "tox.ini",
+    "setup.cfg",
+    "**/requirements*.txt",
+)
+# A full-stack repository's backend runs pytest from backend/, where these would be read
+# before the root's.
+BACKEND_PYTHON_HARNESS = (
+    "backend/pytest.ini",
+    "backend/pyproject.toml",
+    "backend/tox.ini",
+    "backend/setup.cfg",
+)
+_JS_TEST_CONFIGS = ("**/jest.config.*", "**/vitest.config.*", "**/.mocharc*")
+# scripts/tenon-results.mjs runs package.json's `build` script, then the tests in the
+# folders its `config.testDir` names; dependencies are the candidate's normal work.
+JS_HARNESS = (
+    "scripts/**",
+    *_JS_TEST_CONFIGS,
+    "package.json#scripts",
+    "package.json#config",
+)
+# Workspaces and front-end folders have package.json files of their own whose scripts the
+# root's run (`npm run build --workspaces`, the front end's build).
+JS_APP_HARNESS = (
+    "scripts/**",
+    *_JS_TEST_CONFIGS,
+    "**/package.json#scripts",
+    "**/package.json#config",
+)
+# A full-stack repository names its front-end folder there (scripts/tenon_fullstack.py).
+FULLSTACK_HARNESS = ("tenon-ci.json",)
+
+
 def _union(*parts: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(path for part in parts for path in part))
 
 
-# Every key a recruiter can pick, with the test paths its stack keeps them in.
-TEMPLATE_TEST_PATHS: dict[str, tuple[str, ...]] = {
-    "python-fastapi": PYTHON_TESTS,
-    "node-express-ts": JS_TESTS,
-    "node-nest-ts": JS_TESTS,
+# Every key a recruiter can pick, with the paths its stack keeps its tests and harness in
+# (whole-file rules before per-key ones, so a file gets the plainest rule it matches).
+TEMPLATE_PROTECTED_PATHS: dict[str, tuple[str, ...]] = {
+    "python-fastapi": _union(PYTHON_TESTS, PYTHON_HARNESS),
+    "node-express-ts": _union(JS_TESTS, JS_HARNESS),
+    "node-nest-ts": _union(JS_TESTS, JS_HARNESS),
     "java-springboot": JAVA_TESTS,
     "go-gin": GO_TESTS,
     "dotnet-webapi": DOTNET_TESTS,
-    "monorepo-nextjs-nest": JS_APP_TESTS,
-    "monorepo-nextjs-fastapi": _union(JS_APP_TESTS, BACKEND_PYTHON_TESTS),
-    "monorepo-react-express": JS_APP_TESTS,
-    "monorepo-react-springboot": _union(JS_APP_TESTS, JAVA_TESTS),
-    "mobile-fullstack-expo-fastapi": _union(JS_APP_TESTS, BACKEND_PYTHON_TESTS),
-    "mobile-backend-fastapi": PYTHON_TESTS,
-    "ml-backend-fastapi": PYTHON_TESTS,
-    "ml-infra-mlops": PYTHON_TESTS,
+    "monorepo-nextjs-nest": _union(JS_APP_TESTS, JS_APP_HARNESS),
+    "monorepo-nextjs-fastapi": _union(
+        JS_APP_TESTS,
+        BACKEND_PYTHON_TESTS,
+        PYTHON_HARNESS,
+        BACKEND_PYTHON_HARNESS,
+        FULLSTACK_HARNESS,
+        JS_APP_HARNESS,
+    ),
+    "monorepo-react-express": _union(JS_APP_TESTS, JS_APP_HARNESS),
+    "monorepo-react-springboot": _union(JS_APP_TESTS, JAVA_TESTS, JS_APP_HARNESS),
+    "mobile-fullstack-expo-fastapi": _union(
+        JS_APP_TESTS,
+        BACKEND_PYTHON_TESTS,
+        PYTHON_HARNESS,
+        BACKEND_PYTHON_HARNESS,
+        FULLSTACK_HARNESS,
+        JS_APP_HARNESS,
+    ),
+    "mobile-backend-fastapi": _union(PYTHON_TESTS, PYTHON_HARNESS),
+    "ml-backend-fastapi": _union(PYTHON_TESTS, PYTHON_HARNESS),
+    "ml-infra-mlops": _union(PYTHON_TESTS, PYTHON_HARNESS),
 }
-TEMPLATE_KEYS: tuple[str, ...] = tuple(sorted(TEMPLATE_TEST_PATHS))
+TEMPLATE_KEYS: tuple[str, ...] = tuple(sorted(TEMPLATE_PROTECTED_PATHS))
 # The keys whose submissions a grader repository grades.
 GRADED_KEYS: frozenset[str] = frozenset({"python-fastapi", "node-express-ts"})
 
@@ -123,7 +184,7 @@ class TemplateCatalog:
                 code_repo=full_name(names.code),
                 debug_repo=full_name(names.debug),
                 workflow_file=workflow_file,
-                protected_paths=(WORKFLOWS_GLOB, *TEMPLATE_TEST_PATHS[key]),
+                protected_paths=(WORKFLOWS_GLOB, *TEMPLATE_PROTECTED_PATHS[key]),
                 grader_repo=full_name(f"{key}-grader") if graded else None,
                 debug_grader_repo=full_name(f"{key}-debug-grader") if graded else None,
                 grading_workflow_file=grading_workflow_file,
