@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
+import yaml
 
 from app.github_emulator.config import DEFAULT_TEMPLATES_DIR
 from app.github_emulator.template_layers import (
@@ -14,7 +15,7 @@ from app.github_emulator.template_layers import (
     compose,
     template_folders,
 )
-from app.integrations.github.template_catalog import TemplateCatalog
+from app.integrations.github.template_catalog import GRADED_KEYS, TemplateCatalog
 from app.submissions.code_review import matching_rule
 from tests.support.emulator import write_template
 
@@ -104,9 +105,21 @@ def test_every_shipped_debug_variant_is_its_code_variant_with_other_files(
         assert changed - {"README.md"}, debug
 
 
+GRADER_SUFFIX = "-grader"
+
+
+def _candidate_templates() -> list[Path]:
+    """The shipped folders candidates get repositories from (graders are Tenon's own)."""
+    return [
+        folder
+        for folder in template_folders(DEFAULT_TEMPLATES_DIR)
+        if not folder.name.endswith(GRADER_SUFFIX)
+    ]
+
+
 def test_every_test_file_of_a_shipped_template_is_a_protected_path(tmp_path: Path) -> None:
     # A candidate who edits a test is flagged only when the test sits under a protected path.
-    for folder in template_folders(DEFAULT_TEMPLATES_DIR):
+    for folder in _candidate_templates():
         compose(folder, tmp_path / folder.name)
         paths = list(_files(tmp_path / folder.name))
         tests = [path for path in paths if TEST_FILE.search(path)]
@@ -114,3 +127,45 @@ def test_every_test_file_of_a_shipped_template_is_a_protected_path(tmp_path: Pat
         protected = _protected_paths(folder.name)
         assert [path for path in tests if not matching_rule(path, protected)] == [], folder.name
         assert matching_rule(".github/workflows/tenon-ci.yml", protected)
+
+
+def test_the_shipped_graders_are_the_catalogs_and_run_the_grading_workflow(
+    tmp_path: Path,
+) -> None:
+    graders = {
+        folder.name
+        for folder in template_folders(DEFAULT_TEMPLATES_DIR)
+        if folder.name.endswith(GRADER_SUFFIX)
+    }
+    expected = set()
+    for key in GRADED_KEYS:
+        template = CATALOG.get(key)
+        assert template is not None
+        for repo in (template.code_repo, template.debug_repo):
+            grader = template.grader_for(repo)
+            assert grader is not None
+            expected.add(grader.removeprefix("o/"))
+    assert graders == expected
+
+    for name in sorted(graders):
+        compose(DEFAULT_TEMPLATES_DIR / name, tmp_path / name)
+        paths = list(_files(tmp_path / name))
+        workflow = yaml.safe_load(
+            (tmp_path / name / ".github/workflows/tenon-grade.yml").read_text()
+        )
+        assert workflow["name"] == "tenon-grade", name
+        assert workflow["run-name"] == "tenon-grade ${{ inputs.tenon_grading_id }}", name
+        # PyYAML reads the key `on` as True.
+        inputs = workflow[True]["workflow_dispatch"]["inputs"]
+        assert sorted(inputs) == ["candidate_repo", "candidate_sha", "tenon_grading_id"], name
+        assert all(spec["required"] is True for spec in inputs.values()), name
+        assert workflow["permissions"] == {"contents": "read"}, name
+        steps = workflow["jobs"]["grade"]["steps"]
+        uploads = [step for step in steps if step.get("uses") == "actions/upload-artifact@v4"]
+        assert [step["with"]["path"].split() for step in uploads] == [
+            ["tenon-test-results.json", "tenon-junit.xml"]
+        ], name
+        # Visible tests and hidden ones, and no candidate-style test folder.
+        assert any(path.startswith("tests/visible/") for path in paths), name
+        assert any(path.startswith("tests/hidden/") for path in paths), name
+        assert not any(path.startswith("test/") for path in paths), name
