@@ -5,7 +5,6 @@ flags; the candidate's access ends with the session."""
 
 from __future__ import annotations
 
-import base64
 from pathlib import Path
 from typing import Any
 
@@ -18,28 +17,11 @@ from tests.support.stack import (
     Stack,
     candidate_headers,
     claimed_simulation,
+    commit_file,
     ready_workspace,
     stack,
     workspace_for,
 )
-
-
-async def _commit(s: Stack, repo: str, path: str, rewrite: Any) -> str:
-    """Commit `rewrite(current content)` to `path` (created when it does not exist)."""
-    found = await s.github.get(f"/repos/{repo}/contents/{path}")
-    current = found.json() if found.status_code == 200 else None
-    source = base64.b64decode(current["content"]).decode() if current else ""
-    body = {
-        "message": f"Change {path}",
-        "content": base64.b64encode(rewrite(source).encode()).decode(),
-        "branch": "main",
-    }
-    if current:
-        body["sha"] = current["sha"]
-    put = await s.github.put(f"/repos/{repo}/contents/{path}", json=body)
-    assert put.status_code in (200, 201), put.text
-    sha: str = put.json()["commit"]["sha"]
-    return sha
 
 
 async def _reviewed(s: Stack, submission_id: int) -> dict[str, Any]:
@@ -69,7 +51,7 @@ async def test_a_code_submission_is_reviewed_and_access_ends_with_the_session(
         debug_id, handoff_id = day[1], day[2]
         workspace = await workspace_for(s, debug_id)
         repo = workspace["repoFullName"]
-        head = await _commit(
+        head = await commit_file(
             s, repo, "app/store.py", lambda src: src.replace(BROKEN_LINE, FIXED_LINE)
         )
 
@@ -81,7 +63,7 @@ async def test_a_code_submission_is_reviewed_and_access_ends_with_the_session(
         assert submitted.status_code == 201, submitted.text
         assert submitted.json()["cutoffSha"] == head
         # Pushed after submitting: the final run must still test the submitted commit.
-        await _commit(s, repo, "NOTES.md", lambda _: "after the deadline of this task\n")
+        await commit_file(s, repo, "NOTES.md", lambda _: "after the deadline of this task\n")
         detail = await _reviewed(s, submitted.json()["submissionId"])
 
         handoff = await s.tenon.post(
@@ -132,8 +114,10 @@ async def test_editing_tests_or_the_workflow_raises_integrity_flags(
     async with stack(tmp_path, jobs_database_url, jobs_db, idp) as s:
         task_id, workspace = await ready_workspace(s, "code")
         repo = workspace["repoFullName"]
-        await _commit(s, repo, "tests/conftest.py", lambda src: src + "\n# relaxed\n")
-        await _commit(s, repo, ".github/workflows/tenon-ci.yml", lambda src: src + "\n# tweaked\n")
+        await commit_file(s, repo, "tests/conftest.py", lambda src: src + "\n# relaxed\n")
+        await commit_file(
+            s, repo, ".github/workflows/tenon-ci.yml", lambda src: src + "\n# tweaked\n"
+        )
         submitted = await s.tenon.post(
             f"/api/tasks/{task_id}/submit", json={}, headers=candidate_headers(s)
         )
@@ -181,11 +165,11 @@ async def test_a_candidate_completes_all_five_days(
 
         await submit(1, {"contentText": "Design: filters as a pure function."})
         code = await workspace_for(s, day[2])
-        await _commit(s, code["repoFullName"], "app/filters.py", lambda _: FEATURE)
+        await commit_file(s, code["repoFullName"], "app/filters.py", lambda _: FEATURE)
         await submit(2, {"contentText": "Added filters."})
         debug = await workspace_for(s, day[3])
         for path, (wrong, right) in DEBUG_FIXES.items():
-            await _commit(
+            await commit_file(
                 s, debug["repoFullName"], path, lambda src, w=wrong, r=right: src.replace(w, r)
             )
         await submit(3, {})

@@ -8,8 +8,9 @@ setting for test runs and pushes.
 
 from __future__ import annotations
 
+import base64
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -113,10 +114,14 @@ async def stack(
             )
 
 
-async def claimed_simulation(s: Stack, tasks: list[dict[str, Any]] | None = None) -> dict[int, str]:
-    """A simulation (the default plan unless `tasks`) whose invite the candidate claimed;
-    its task ids by day."""
-    overrides = {"tasks": tasks} if tasks else {}
+async def claimed_simulation(
+    s: Stack, tasks: list[dict[str, Any]] | None = None, *, template_key: str | None = None
+) -> dict[int, str]:
+    """A simulation (the default plan unless `tasks`, python-fastapi unless `template_key`)
+    whose invite the candidate claimed; its task ids by day."""
+    overrides: dict[str, Any] = {"tasks": tasks} if tasks else {}
+    if template_key is not None:
+        overrides["templateKey"] = template_key
     simulation = await create_simulation(s.tenon, s.recruiter, **overrides)
     invite = await s.tenon.post(
         f"/api/simulations/{simulation['id']}/invite",
@@ -164,3 +169,22 @@ async def ready_workspace(s: Stack, task_type: str) -> tuple[str, dict[str, Any]
 
 def candidate_headers(s: Stack) -> dict[str, str]:
     return s.candidate | {"x-candidate-session-id": str(s.cs_id)}
+
+
+async def commit_file(s: Stack, repo: str, path: str, rewrite: Callable[[str], str]) -> str:
+    """Commit `rewrite(current content)` to `path` on main (created when it does not exist);
+    the new commit's sha."""
+    found = await s.github.get(f"/repos/{repo}/contents/{path}")
+    current = found.json() if found.status_code == 200 else None
+    source = base64.b64decode(current["content"]).decode() if current else ""
+    body = {
+        "message": f"Change {path}",
+        "content": base64.b64encode(rewrite(source).encode()).decode(),
+        "branch": "main",
+    }
+    if current:
+        body["sha"] = current["sha"]
+    put = await s.github.put(f"/repos/{repo}/contents/{path}", json=body)
+    assert put.status_code in (200, 201), put.text
+    sha: str = put.json()["commit"]["sha"]
+    return sha
