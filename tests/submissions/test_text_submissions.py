@@ -190,6 +190,7 @@ async def test_the_whole_text_task_flow(world: World, database: Database) -> Non
     assert detail.status_code == 200, detail.text
     assert detail.json()["contentText"] == "  Day 1: my answer.\n"
     assert detail.json()["task"]["prompt"] == "Design it."
+    assert detail.json()["grading"] is None  # only code and debug tasks are graded
     assert (detail.json()["submissionId"], detail.json()["task"]["id"]) == (
         results[0]["submissionId"],
         task_ids[0],
