@@ -36,6 +36,8 @@ from app.admin.workflow_checks import (
     steps_using,
     upload_steps,
 )
+from app.grading.jobs import run_title
+from app.grading.transitions import is_hidden
 from app.integrations.github.client import GitHubClient
 from app.integrations.github.errors import GitHubError, GitHubNotFoundError
 from app.integrations.github.template_catalog import GRADER_NOT_INSTALLED, TemplateCatalog
@@ -45,7 +47,6 @@ from app.runs.results import PREFERRED_FILE, ParsedResults
 # What the grading workflow is dispatched with and uploads (CONTRACT of issue 13).
 GRADE_INPUTS = ("candidate_repo", "candidate_sha", "tenon_grading_id")
 GRADE_ARTIFACT = "tenon-grade-results"
-RUN_NAME_PREFIX = "tenon-grade "
 
 
 @dataclass(frozen=True)
@@ -78,11 +79,6 @@ def targets(catalog: TemplateCatalog, keys: list[str]) -> list[GraderTarget]:
             if grader is not None:
                 found.append(GraderTarget(key, variant, grader, template_repo, workflow_file))
     return found
-
-
-def is_hidden(classname: str | None) -> bool:
-    """A grader's hidden tests have the JUnit classname `hidden` or `hidden.…`."""
-    return classname is not None and (classname == "hidden" or classname.startswith("hidden."))
 
 
 def _new_entry(target: GraderTarget) -> GraderHealth:
@@ -305,7 +301,7 @@ async def _find_run(
     live: LiveRun, target: GraderTarget, branch: str, grading_id: str, dispatched_at: datetime
 ) -> int:
     """For servers that return no run details (GHES): the run named after our grading id."""
-    run_name = f"{RUN_NAME_PREFIX}{grading_id}"
+    run_name = run_title(grading_id)
     polls = 0
     while True:
         runs = await workflow.dispatched_runs(

@@ -60,8 +60,9 @@ class GradingPollRef(ApiModel):
 RefT = TypeVar("RefT", GradingRef, GradingPollRef)
 
 
-def run_title(grading_id: int) -> str:
-    """The title the grading workflow's `run-name` gives the run grading `grading_id`."""
+def run_title(grading_id: int | str) -> str:
+    """The title the grading workflow's `run-name` gives the run grading `grading_id`
+    (template health grades with ids of its own)."""
     return f"tenon-grade {grading_id}"
 
 

@@ -3,6 +3,8 @@ commit, the diff link, the final test run, the grading and the integrity flags."
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.recruiters import Recruiter
@@ -76,9 +78,7 @@ def integrity_flags(
 ) -> list[str]:
     """The review job's findings, whether the final run tested another commit, and whether
     its results differ from the grader's run of the same (visible) tests."""
-    flags = [
-        f"{finding['change']}:{finding['path']}" for finding in submission.integrity_findings or []
-    ]
+    flags = [_finding_flag(finding) for finding in submission.integrity_findings or []]
     if (
         run is not None
         and run.head_sha
@@ -89,6 +89,14 @@ def integrity_flags(
     if _results_mismatch(run, grading):
         flags.append("results-mismatch")
     return flags
+
+
+def _finding_flag(finding: dict[str, Any]) -> str:
+    """`change:path`; a rule on one key of a file (`package.json#scripts`) names the key,
+    since the rest of that file is the candidate's to change."""
+    _, _, key = str(finding.get("rule") or "").partition("#")
+    flag = f"{finding['change']}:{finding['path']}"
+    return f"{flag}#{key}" if key else flag
 
 
 def _results_mismatch(run: TestRun | None, grading: Grading | None) -> bool:

@@ -11,6 +11,7 @@ say what was done. No candidate response names a hidden test."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -50,8 +51,8 @@ class Graded:
     fixes: dict[str, list[tuple[str, str]]]
     results_script: str
     forged_results_script: str
-    # Forgeries particular to the stack: path -> content.
-    forgeries: dict[str, str]
+    # Forgeries particular to the stack: path -> rewrite, and the flag each must raise.
+    forgeries: dict[str, tuple[Callable[[str], str], str]]
 
 
 PYTHON = Graded(
@@ -78,7 +79,7 @@ PYTHON = Graded(
         "from pathlib import Path\n\n"
         f"Path('tenon-test-results.json').write_text({json.dumps(json.dumps(FORGED_RESULTS))})\n"
     ),
-    forgeries={"conftest.py": FLIP_FAILURES},
+    forgeries={"conftest.py": (lambda _: FLIP_FAILURES, "added:conftest.py")},
 )
 NODE = Graded(
     key="node-express-ts",
@@ -99,7 +100,15 @@ NODE = Graded(
         "import { writeFileSync } from 'node:fs';\n"
         f"writeFileSync('tenon-test-results.json', {json.dumps(json.dumps(FORGED_RESULTS))});\n"
     ),
-    forgeries={},
+    forgeries={
+        "package.json": (
+            lambda src: json.dumps(
+                json.loads(src) | {"scripts": json.loads(src)["scripts"] | {"test": "true"}},
+                indent=2,
+            ),
+            "modified:package.json#scripts",
+        )
+    },
 )
 DEBUG_PLAN = [
     {"dayIndex": 1, "type": "debug", "title": "Fix", "description": "Fix the regressions."},
@@ -195,8 +204,8 @@ async def test_honest_and_forged_submissions_get_the_graders_true_numbers(
         await commit_file(
             s, forger_repo, graded.results_script, lambda _: graded.forged_results_script
         )
-        for path, content in graded.forgeries.items():
-            await commit_file(s, forger_repo, path, lambda _, c=content: c)  # type: ignore[misc]
+        for path, (rewrite, _) in graded.forgeries.items():
+            await commit_file(s, forger_repo, path, rewrite)
         cutoff = await commit_file(
             s,
             forger_repo,
@@ -243,8 +252,7 @@ async def test_honest_and_forged_submissions_get_the_graders_true_numbers(
         "modified:.github/workflows/tenon-ci.yml",
         "results-mismatch",
     } <= flags
-    for path in graded.forgeries:
-        assert f"added:{path}" in flags
+    assert {flag for _, flag in graded.forgeries.values()} <= flags
     rules = {finding["path"]: finding["rule"] for finding in forged["integrity"]}
     assert rules[graded.results_script] == "scripts/**"
 
