@@ -21,20 +21,17 @@ from typing import Any
 from app.admin.schemas import GraderHealth, GraderHealthResults, TemplateVariant
 from app.admin.workflow_checks import (
     CHECKOUT_ACTION,
-    UPLOAD_ACTION,
     WORKFLOWS_DIR,
     LiveRun,
-    artifact_name,
     completed_run,
     declares_dispatch,
     dispatch_inputs,
     github_error,
-    lists_results_file,
+    inspect_upload,
     named_artifact,
     open_workflow,
     step_input,
     steps_using,
-    upload_steps,
 )
 from app.grading.jobs import run_title
 from app.grading.transitions import is_hidden
@@ -162,7 +159,7 @@ def _inspect_workflow(document: dict[Any, Any], entry: GraderHealth) -> None:
                 f"workflow_dispatch does not declare the inputs: {', '.join(missing)}"
             )
     checks.checks_out_candidate = _checks_out_candidate(document, entry)
-    _inspect_upload(document, entry)
+    inspect_upload(document, entry, GRADE_ARTIFACT)
 
 
 def _mentions(step: dict[Any, Any], key: str, expression: str) -> bool:
@@ -196,28 +193,6 @@ def _checks_out_candidate(document: dict[Any, Any], entry: GraderHealth) -> bool
             f"the {CHECKOUT_ACTION} step of the candidate's repository lacks " + ", ".join(missing)
         )
     return not missing
-
-
-def _inspect_upload(document: dict[Any, Any], entry: GraderHealth) -> None:
-    checks = entry.checks
-    uploads = list(upload_steps(document))
-    checks.workflow_uploads_artifact = bool(uploads)
-    if not uploads:
-        entry.errors.append(f"no workflow step uses {UPLOAD_ACTION}")
-        return
-    named = [step for step in uploads if artifact_name(step).casefold() == GRADE_ARTIFACT]
-    checks.artifact_name_matches = bool(named)
-    if not named:
-        found = ", ".join(artifact_name(step) for step in uploads)
-        entry.errors.append(
-            f"no {UPLOAD_ACTION} step uploads an artifact named {GRADE_ARTIFACT} (found: {found})"
-        )
-        return
-    checks.artifact_includes_results_json = any(lists_results_file(step) for step in named)
-    if not checks.artifact_includes_results_json:
-        entry.errors.append(
-            f"the {GRADE_ARTIFACT} artifact's path does not include {PREFERRED_FILE}"
-        )
 
 
 # ---- live checks --------------------------------------------------------------------------

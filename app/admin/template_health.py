@@ -27,17 +27,14 @@ from app.admin.schemas import (
     TemplateVariant,
 )
 from app.admin.workflow_checks import (
-    UPLOAD_ACTION,
     WORKFLOWS_DIR,
     LiveRun,
-    artifact_name,
     completed_run,
     declares_dispatch,
     github_error,
-    lists_results_file,
+    inspect_upload,
     named_artifact,
     open_workflow,
-    upload_steps,
 )
 from app.core.clock import Clock
 from app.core.errors import UnprocessableError
@@ -227,25 +224,7 @@ def _inspect_workflow(document: dict[Any, Any], entry: TemplateHealth) -> None:
     checks.workflow_has_dispatch = declares_dispatch(document)
     if not checks.workflow_has_dispatch:
         entry.errors.append("workflow does not declare the workflow_dispatch trigger")
-    uploads = list(upload_steps(document))
-    checks.workflow_uploads_artifact = bool(uploads)
-    if not uploads:
-        entry.errors.append(f"no workflow step uses {UPLOAD_ACTION}")
-        return
-    names = [artifact_name(step) for step in uploads]
-    named = [step for step in uploads if artifact_name(step).casefold() == PREFERRED_ARTIFACT]
-    checks.artifact_name_matches = bool(named)
-    if not named:
-        entry.errors.append(
-            f"no {UPLOAD_ACTION} step uploads an artifact named {PREFERRED_ARTIFACT} "
-            f"(found: {', '.join(names)})"
-        )
-        return
-    checks.artifact_includes_results_json = any(lists_results_file(step) for step in named)
-    if not checks.artifact_includes_results_json:
-        entry.errors.append(
-            f"the {PREFERRED_ARTIFACT} artifact's path does not include {PREFERRED_FILE}"
-        )
+    inspect_upload(document, entry, PREFERRED_ARTIFACT)
 
 
 # ---- live checks --------------------------------------------------------------------------

@@ -215,3 +215,35 @@ async def open_workflow(
     )
     checks.workflow_file_exists = found is not None
     return repo, None if found is None else await load_workflow(entry, found)
+
+
+class UploadChecks(Protocol):
+    workflow_uploads_artifact: bool | None
+    artifact_name_matches: bool | None
+    artifact_includes_results_json: bool | None
+
+
+class UploadEntry(Entry, Protocol):
+    @property
+    def checks(self) -> UploadChecks: ...
+
+
+def inspect_upload(document: dict[Any, Any], entry: UploadEntry, artifact: str) -> None:
+    """The workflow uploads an artifact named `artifact` whose path lists the results JSON."""
+    checks = entry.checks
+    uploads = list(upload_steps(document))
+    checks.workflow_uploads_artifact = bool(uploads)
+    if not uploads:
+        entry.errors.append(f"no workflow step uses {UPLOAD_ACTION}")
+        return
+    named = [step for step in uploads if artifact_name(step).casefold() == artifact]
+    checks.artifact_name_matches = bool(named)
+    if not named:
+        found = ", ".join(artifact_name(step) for step in uploads)
+        entry.errors.append(
+            f"no {UPLOAD_ACTION} step uploads an artifact named {artifact} (found: {found})"
+        )
+        return
+    checks.artifact_includes_results_json = any(lists_results_file(step) for step in named)
+    if not checks.artifact_includes_results_json:
+        entry.errors.append(f"the {artifact} artifact's path does not include {PREFERRED_FILE}")

@@ -193,7 +193,9 @@ async def test_honest_and_forged_submissions_get_the_graders_true_numbers(
     jobs_db: Database,
     idp: IdentityProvider,
 ) -> None:
-    async with stack(tmp_path, jobs_database_url, jobs_db, idp, run_timeout_seconds=600.0) as s:
+    async with stack(
+        tmp_path, jobs_database_url, jobs_db, idp, graders=True, run_timeout_seconds=600.0
+    ) as s:
         honest_task = (await claimed_simulation(s, DEBUG_PLAN, template_key=graded.key))[1]
         honest_repo = (await workspace_for(s, honest_task))["repoFullName"]
         honest_head = await _fix_everything(s, honest_repo, graded)
@@ -267,7 +269,9 @@ async def test_honest_and_forged_submissions_get_the_graders_true_numbers(
 async def test_a_node_candidate_completes_all_five_days_and_both_code_days_are_graded(
     tmp_path: Path, jobs_database_url: str, jobs_db: Database, idp: IdentityProvider
 ) -> None:
-    async with stack(tmp_path, jobs_database_url, jobs_db, idp, run_timeout_seconds=600.0) as s:
+    async with stack(
+        tmp_path, jobs_database_url, jobs_db, idp, graders=True, run_timeout_seconds=600.0
+    ) as s:
         day = await claimed_simulation(s, template_key=NODE.key)
         submitted: dict[int, dict[str, Any]] = {}
         submitted[1] = await _submit(s, day[1])

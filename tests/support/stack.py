@@ -34,6 +34,7 @@ from tests.support.emulator import (
     serving,
 )
 from tests.support.factories import create_company, create_recruiter
+from tests.support.grader import templates_with_graders
 from tests.support.identity import IdentityProvider
 
 ORG = "acme-runs"
@@ -66,10 +67,15 @@ async def stack(
     webhooks: bool = True,
     clock: Clock | None = None,
     github: dict[str, Any] | None = None,
+    graders: bool = False,
     **emulator: Any,
 ) -> AsyncIterator[Stack]:
     """Tenon and the emulator, each on its own port, pointing at each other; `github`
-    overrides Tenon's GitHub settings, the keywords the emulator's configuration."""
+    overrides Tenon's GitHub settings, the keywords the emulator's configuration. The
+    emulator ships its grader repositories only with `graders`: elsewhere a submission's
+    grading ends at once (GRADER_NOT_INSTALLED) instead of running a grader beside the test."""
+    if not graders:
+        emulator.setdefault("templates_dir", templates_with_graders(tmp_path, {}))
     email = f"rec-{uuid.uuid4().hex[:6]}@runs.example"
     async with jobs_db.session_scope() as session:
         await create_recruiter(session, await create_company(session), email=email)
