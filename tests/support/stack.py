@@ -74,8 +74,8 @@ async def stack(
     overrides Tenon's GitHub settings, the keywords the emulator's configuration. The
     emulator ships its grader repositories only with `graders`: elsewhere a submission's
     grading ends at once (GRADER_NOT_INSTALLED) instead of running a grader beside the test."""
-    if not graders:
-        emulator.setdefault("templates_dir", templates_with_graders(tmp_path, {}))
+    if not graders and "templates_dir" not in emulator:
+        emulator["templates_dir"] = templates_with_graders(tmp_path, {})
     email = f"rec-{uuid.uuid4().hex[:6]}@runs.example"
     async with jobs_db.session_scope() as session:
         await create_recruiter(session, await create_company(session), email=email)
