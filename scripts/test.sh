@@ -12,6 +12,4 @@ source "$(dirname "${BASH_SOURCE[0]}")/_venv.sh"
 .venv/bin/ruff format --check .
 .venv/bin/mypy --strict app
 bash scripts/openapi_check.sh
-# worksteal: a worker that runs out of tests takes queued ones from a busy worker, so the
-# few minute-long live-template tests do not leave three workers idle at the end.
-.venv/bin/pytest --numprocesses "${TENON_TEST_WORKERS:-4}" --dist worksteal "$@"
+.venv/bin/pytest --numprocesses "${TENON_TEST_WORKERS:-4}" "$@"
