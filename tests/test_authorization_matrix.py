@@ -67,6 +67,9 @@ from tests.support.factories import (
 from tests.support.identity import IdentityProvider
 
 METRICS_TOKEN = "matrix-metrics-token-0123456789abcdef"
+# Small allowances, so a test can use one up.
+RATE_LIMITS = {"run": "3/minute", "resend": "3/hour"}
+RUN_ALLOWANCE = RESEND_ALLOWANCE = 3
 # Strings only X's objects carry: no answer to an outsider may contain them.
 X_MARKERS = ("Matrix X simulation", "Matrix X Company", "ada.matrix@x.example")
 A_LOGIN = "ada-matrix"
@@ -340,6 +343,7 @@ async def scene(
                     database_url,
                     identity_provider.jwks_url,
                     app={"metrics_token": METRICS_TOKEN},
+                    rate_limit=RATE_LIMITS,
                     github={
                         "api_base": github.base_url,
                         "token": TOKEN,
@@ -497,3 +501,16 @@ async def test_credentials_come_before_the_body(scene: Scene) -> None:
     admin = ("POST", "/api/admin/companies")
     keyless = await scene.ask("recruiter X", admin, Row(ADMIN, CREATED, body={"name": ""}))
     assert _outcome(keyless) == NO_ADMIN_KEY
+
+
+async def test_an_outsider_cannot_use_up_the_owner_s_rate_limit(scene: Scene) -> None:
+    """A session's rate limits count its owner's requests: candidate B naming A's session,
+    or recruiter Y naming X's candidate, spends an allowance of its own, never A's or X's."""
+    run = ("POST", "/api/tasks/{task_id}/run")
+    resend = ("POST", "/api/simulations/{simulation_id}/candidates/{cs_id}/invite/resend")
+    for _ in range(RUN_ALLOWANCE):
+        await scene.ask("candidate B", run, OPERATIONS[run])
+    for _ in range(RESEND_ALLOWANCE):
+        await scene.ask("recruiter Y", resend, OPERATIONS[resend])
+    assert _outcome(await scene.ask("candidate A", run, OPERATIONS[run])) == ACCEPTED
+    assert _outcome(await scene.ask("recruiter X", resend, OPERATIONS[resend])) == OK

@@ -107,7 +107,9 @@ async def resend_invite(
     body: ResendRequest | None = None,
 ) -> InviteResult:
     """Send the invite email again, optionally with a new link."""
-    await limiter.hit("resend", settings.rate_limit.resend, key=str(cs_id))
+    # Keyed by the company too: another company naming this session must not spend its
+    # allowance (the hit comes before the tenancy check).
+    await limiter.hit("resend", settings.rate_limit.resend, key=f"{recruiter.company.id}:{cs_id}")
     return await service.resend(
         session,
         recruiter,

@@ -38,7 +38,8 @@ async def request_run(
     body: RunCreate | None = None,
 ) -> RunOut:
     """Queue a test run of the task's repository; answers at once (poll or stream it)."""
-    await limiter.hit("run", settings.rate_limit.run, key=str(cs_id))
+    # Keyed by the caller too: naming someone else's session must not spend its allowance.
+    await limiter.hit("run", settings.rate_limit.run, key=f"{candidate.subject}:{cs_id}")
     action = await progress.current_task_for_action(
         session, candidate, cs_id, task_id, now=clock.now()
     )

@@ -51,7 +51,8 @@ async def submit_task(
     limiter: Limiter,
 ) -> SubmitResult:
     """Turn in the current task."""
-    await limiter.hit("submit", settings.rate_limit.submit, key=str(cs_id))
+    # Keyed by the caller too: naming someone else's session must not spend its allowance.
+    await limiter.hit("submit", settings.rate_limit.submit, key=f"{candidate.subject}:{cs_id}")
     return await submit.submit(
         session,
         candidate,
