@@ -13,6 +13,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,20 +26,22 @@ POSTGRES_BINARIES = sorted(Path("/usr/lib/postgresql").glob("*/bin"))
 
 
 class ThrowawayPostgres:
-    """A PostgreSQL cluster of its own under `root`, trusting local connections."""
+    """A PostgreSQL cluster of its own in a new temporary folder, trusting local connections;
+    `remove()` deletes it. PostgreSQL refuses to run as root, so as root it runs as the
+    system user `postgres`."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self) -> None:
         if not POSTGRES_BINARIES:
             raise RuntimeError("the chaos run needs PostgreSQL's initdb and pg_ctl")
         self._bin = POSTGRES_BINARIES[-1]
-        self.data = root / "pgdata"
+        self._user = "postgres" if os.geteuid() == 0 else None
+        self.root = Path(tempfile.mkdtemp(prefix="tenon-chaos-pg-"))
+        if self._user is not None:
+            shutil.chown(self.root, self._user)
+        self.data = self.root / "pgdata"
         self.port = free_port()
-        self._log = root / "postgres.log"
-        subprocess.run(
-            [self._bin / "initdb", "-D", self.data, "-U", "postgres", "--auth=trust", "-E", "UTF8"],
-            check=True,
-            capture_output=True,
-        )
+        self._log = self.root / "postgres.log"
+        self._run("initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8")
 
     @property
     def url(self) -> str:
@@ -60,9 +63,15 @@ class ThrowawayPostgres:
         for pid in self._pids():
             os.kill(pid, signal.SIGCONT)
 
+    def remove(self) -> None:
+        shutil.rmtree(self.root, ignore_errors=True)
+
     def _pg_ctl(self, *args: str) -> None:
+        self._run("pg_ctl", "-D", str(self.data), "-w", *args)
+
+    def _run(self, program: str, *args: str) -> None:
         subprocess.run(
-            [self._bin / "pg_ctl", "-D", self.data, "-w", *args], check=True, capture_output=True
+            [str(self._bin / program), *args], check=True, capture_output=True, user=self._user
         )
 
     def _pids(self) -> list[int]:
@@ -145,7 +154,3 @@ async def until_healthy(base_url: str, process: TenonProcess, *, within: float =
                 pass
             await asyncio.sleep(0.1)
     raise AssertionError(f"{process.name} did not come up:\n{process.output()[-3000:]}")
-
-
-def remove(path: Path) -> None:
-    shutil.rmtree(path, ignore_errors=True)
