@@ -89,6 +89,9 @@ class Deployment:
     postgres: ThrowawayPostgres
     recruiter: dict[str, str]
 
+    def client(self) -> httpx.AsyncClient:
+        return httpx.AsyncClient(base_url=self.api_url, headers=API_CLIENT_HEADERS, timeout=60)
+
     async def count(self, sql: str) -> int:
         async with self.database.session_scope() as session:
             value: int = (await session.execute(text(sql))).scalar_one()
@@ -190,7 +193,9 @@ async def deployment(
             await database.dispose()
 
 
-Disruptor = Callable[[Deployment, "asyncio.Task[list[FlowOutcome]]", random.Random], Awaitable[dict[str, Any]]]
+Disruptor = Callable[
+    [Deployment, "asyncio.Task[list[FlowOutcome]]", random.Random], Awaitable[dict[str, Any]]
+]
 
 
 async def kill_workers(
@@ -219,7 +224,8 @@ async def kill_workers(
 
 
 async def _dispatching(d: Deployment) -> None:
-    while not await d.count("SELECT count(*) FROM test_runs WHERE status = 'dispatching'"):
+    # The state is in the database, so it is polled.
+    while not await d.count("SELECT count(*) FROM test_runs WHERE status = 'dispatching'"):  # noqa: ASYNC110
         await asyncio.sleep(0.05)
 
 
@@ -273,7 +279,9 @@ async def postgres_outage(
 async def _probe(
     d: Deployment, answers: Counter[str], longest: list[float], stop: asyncio.Event
 ) -> None:
-    async with httpx.AsyncClient(base_url=d.api_url, headers=API_CLIENT_HEADERS, timeout=60) as client:
+    async with httpx.AsyncClient(
+        base_url=d.api_url, headers=API_CLIENT_HEADERS, timeout=60
+    ) as client:
         while not stop.is_set():
             started = time.monotonic()
             try:
@@ -286,7 +294,9 @@ async def _probe(
 
 
 async def _first_success(d: Deployment) -> float:
-    async with httpx.AsyncClient(base_url=d.api_url, headers=API_CLIENT_HEADERS, timeout=60) as client:
+    async with httpx.AsyncClient(
+        base_url=d.api_url, headers=API_CLIENT_HEADERS, timeout=60
+    ) as client:
         while True:
             with suppress(httpx.TransportError):
                 if (await client.get("/api/simulations", headers=d.recruiter)).status_code == 200:
@@ -313,7 +323,7 @@ async def test_candidates_complete_the_five_days_through_the_disruption(
     capfd: pytest.CaptureFixture[str],
 ) -> None:
     disrupt, options = SCENARIOS[scenario]
-    rng = random.Random(PARAMS.seed)  # noqa: S311 - when to disrupt, not security
+    rng = random.Random(PARAMS.seed)
     async with deployment(tmp_path, postgres, idp, **options) as d:
         flows = asyncio.create_task(run_flows(d.tenon, d.recruiter, idp, PARAMS))
         disruption = await disrupt(d, flows, rng)

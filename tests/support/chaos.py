@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import random
 import re
 import time
 from collections import Counter
@@ -96,9 +95,7 @@ def fault_rules(rate: float, *, dispatch_latency_ms: int = 0) -> tuple[FaultRule
     rules = [
         FaultRule(route=GITHUB_API_ROUTES, error_rate=share, status=502),
         FaultRule(route=GITHUB_API_ROUTES, error_rate=share, timeout=True),
-        FaultRule(
-            route=GITHUB_API_ROUTES, error_rate=share, rate_limit="secondary", retry_after=1
-        ),
+        FaultRule(route=GITHUB_API_ROUTES, error_rate=share, rate_limit="secondary", retry_after=1),
     ]
     if dispatch_latency_ms:
         rules.insert(0, FaultRule(route=DISPATCH_ROUTE, latency_ms=dispatch_latency_ms))
@@ -198,7 +195,9 @@ class Candidate:
             await asyncio.sleep(wait)
             delay = min(delay * 2, 2.0)
 
-    async def wait_for(self, url: str, done: tuple[str, ...], *, failed: str = "") -> dict[str, Any]:
+    async def wait_for(
+        self, url: str, done: tuple[str, ...], *, failed: str = ""
+    ) -> dict[str, Any]:
         """Poll `url` until its `status` is one of `done` (or `failed`, which ends the flow)."""
         while True:
             body: dict[str, Any] = (await self.call("GET", url, expect=(200,))).json()
@@ -306,9 +305,7 @@ async def run_flows(
     candidates = [
         Candidate(client, index, idp, recruiter, deadline) for index in range(params.candidates)
     ]
-    return list(
-        await asyncio.gather(*(c.five_days(simulation.json()) for c in candidates))
-    )
+    return list(await asyncio.gather(*(c.five_days(simulation.json()) for c in candidates)))
 
 
 async def settled(database: Database, *, within: float) -> float:
@@ -374,9 +371,12 @@ async def check_invariants(
         async def rows(sql: str) -> list[Any]:
             return list((await session.execute(text(sql))).all())
 
-        repos = {name.lower() for (name,) in await rows(
-            "SELECT repo_full_name FROM workspaces WHERE repo_full_name IS NOT NULL"
-        )}
+        repos = {
+            name.lower()
+            for (name,) in await rows(
+                "SELECT repo_full_name FROM workspaces WHERE repo_full_name IS NOT NULL"
+            )
+        }
         submissions = {id_ for (id_,) in await rows("SELECT id FROM submissions")}
         duplicated = await rows(
             "SELECT candidate_session_id, task_id FROM submissions"
