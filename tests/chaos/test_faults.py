@@ -8,6 +8,7 @@ test_disruptions.py, run by scripts/chaos.sh."""
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -71,7 +72,7 @@ async def test_candidates_complete_the_five_days_while_github_fails_a_fifth_of_i
         {
             "flows": [outcome.failure or "completed" for outcome in outcomes],
             "faults_injected": injected,
-            "retries": sum(outcome.retries for outcome in outcomes),
+            "retries": dict(sum((outcome.retried for outcome in outcomes), Counter())),
             "settle_seconds": settle_seconds,
             "broken_invariants": invariants.broken(),
             "secrets_in_output": leaked,

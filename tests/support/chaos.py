@@ -120,15 +120,63 @@ class FlowOutcome:
     candidate: int
     completed: bool = False
     failure: str | None = None
-    retries: int = 0
     seconds: float = 0.0
     # Tenon run id -> the status the candidate saw it end with.
     runs: dict[int, str] = field(default_factory=dict)
     submission_ids: list[int] = field(default_factory=list)
     # Handed out once, to the recruiter: looked for in the logs afterwards.
     invite_token: str = ""
-    # Statuses of the retried answers, e.g. {"503": 2, "connection": 1}.
+    # What the candidate's client retried (see RetryingClient).
     retried: Counter[str] = field(default_factory=Counter)
+
+
+class RetryingClient:
+    """Calls the API as a careful client does: again after a connection failure or a
+    retryable problem, with backoff, until `deadline` (a `time.monotonic()` value)."""
+
+    def __init__(self, client: httpx.AsyncClient, deadline: float) -> None:
+        self.client = client
+        self.deadline = deadline
+        # What was retried, e.g. {"503": 2, "connection": 1}.
+        self.retried: Counter[str] = Counter()
+
+    async def call(
+        self,
+        method: str,
+        url: str,
+        *,
+        expect: tuple[int, ...],
+        headers: dict[str, str],
+        body: dict[str, Any] | None = None,
+        done_after_retry: str | None = None,
+    ) -> httpx.Response:
+        """The answer once its status is expected. `done_after_retry` names the problem code
+        that means an earlier attempt, whose answer was lost, did the work."""
+        delay, attempts = 0.2, 0
+        while True:
+            attempts += 1
+            try:
+                response = await self.client.request(method, url, headers=headers, json=body)
+            except httpx.TransportError as exc:
+                retry_after, reason = None, "connection"
+                failure = f"{method} {url}: {type(exc).__name__}"
+            else:
+                if response.status_code in expect:
+                    return response
+                problem = _problem(response)
+                code = problem.get("code")
+                if attempts > 1 and done_after_retry is not None and code == done_after_retry:
+                    return response
+                failure = f"{method} {url} -> {response.status_code} {code}: {response.text[:300]}"
+                if not _retryable(response, problem):
+                    raise FlowError(failure)
+                retry_after, reason = response.headers.get("retry-after"), str(response.status_code)
+            self.retried[reason] += 1
+            wait = min(float(retry_after), 5.0) if retry_after else delay
+            if time.monotonic() + wait > self.deadline:
+                raise FlowError(f"deadline reached; last: {failure}")
+            await asyncio.sleep(wait)
+            delay = min(delay * 2, 2.0)
 
 
 class Candidate:
@@ -142,8 +190,8 @@ class Candidate:
         recruiter: dict[str, str],
         deadline: float,
     ) -> None:
-        self.client = client
-        self.outcome = FlowOutcome(candidate=index)
+        self.api = RetryingClient(client, deadline)
+        self.outcome = FlowOutcome(candidate=index, retried=self.api.retried)
         self.recruiter = recruiter
         self.deadline = deadline
         self.email = f"chaos-{index}@example.com"
@@ -164,36 +212,15 @@ class Candidate:
         body: dict[str, Any] | None = None,
         done_after_retry: str | None = None,
     ) -> httpx.Response:
-        """The answer once its status is expected. `done_after_retry` names the problem code
-        that means an earlier attempt, whose answer was lost, did the work."""
-        delay, attempts = 0.2, 0
-        while True:
-            attempts += 1
-            try:
-                response = await self.client.request(
-                    method, url, headers=headers or self.headers, json=body
-                )
-            except httpx.TransportError as exc:
-                retry_after, reason = None, "connection"
-                failure = f"{method} {url}: {type(exc).__name__}"
-            else:
-                if response.status_code in expect:
-                    return response
-                problem = _problem(response)
-                code = problem.get("code")
-                if attempts > 1 and done_after_retry is not None and code == done_after_retry:
-                    return response
-                failure = f"{method} {url} -> {response.status_code} {code}: {response.text[:300]}"
-                if not _retryable(response, problem):
-                    raise FlowError(failure)
-                retry_after, reason = response.headers.get("retry-after"), str(response.status_code)
-            self.outcome.retries += 1
-            self.outcome.retried[reason] += 1
-            wait = min(float(retry_after), 5.0) if retry_after else delay
-            if time.monotonic() + wait > self.deadline:
-                raise FlowError(f"deadline reached; last: {failure}")
-            await asyncio.sleep(wait)
-            delay = min(delay * 2, 2.0)
+        """A call as this candidate (the recruiter when `headers` say so)."""
+        return await self.api.call(
+            method,
+            url,
+            expect=expect,
+            headers=headers or self.headers,
+            body=body,
+            done_after_retry=done_after_retry,
+        )
 
     async def wait_for(
         self, url: str, done: tuple[str, ...], *, failed: str = ""
@@ -287,8 +314,7 @@ async def run_flows(
 ) -> list[FlowOutcome]:
     """`params.candidates` candidates of one simulation, all at once."""
     deadline = time.monotonic() + params.deadline_seconds
-    creator = Candidate(client, -1, idp, recruiter, deadline)
-    simulation = await creator.call(
+    simulation = await RetryingClient(client, deadline).call(
         "POST",
         "/api/simulations",
         expect=(201,),
