@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from app.admin import grader_health
@@ -31,6 +30,7 @@ from app.admin.workflow_checks import (
     LiveRun,
     completed_run,
     declares_dispatch,
+    dispatched_run,
     github_error,
     inspect_upload,
     named_artifact,
@@ -265,38 +265,18 @@ async def _run_workflow(live: LiveRun, target: _Target, entry: TemplateHealth) -
 
 
 async def _dispatch(live: LiveRun, target: _Target, branch: str) -> int:
-    dispatched_at = live.clock.now()
-    result = await workflow.dispatch(
-        live.github,
-        target.repo_full_name,
-        target.workflow_file,
-        ref=branch,
-        run_input=f"health-{uuid.uuid4()}",
-    )
-    if result.workflow_run_id is not None:
-        return result.workflow_run_id
-    return await _find_dispatched_run(live, target, branch, dispatched_at)
-
-
-async def _find_dispatched_run(
-    live: LiveRun, target: _Target, branch: str, dispatched_at: datetime
-) -> int:
-    """For servers that return no run details (GHES): the oldest dispatch run since ours, as
-    for test runs. With no claims to go by, a dispatch by someone else on the same template
-    at the same moment could be taken for ours; a health check can live with that."""
-    polls = 0
-    while True:
-        runs = await workflow.dispatched_runs(
-            live.github,
-            target.repo_full_name,
-            target.workflow_file,
+    run_id = f"health-{uuid.uuid4()}"
+    return await dispatched_run(
+        live,
+        workflow.Dispatch(
+            repo=target.repo_full_name,
+            workflow_file=target.workflow_file,
             branch=branch,
-            dispatched_at=dispatched_at,
-        )
-        if runs:
-            return runs[0].id
-        await asyncio.sleep(workflow.poll_delay(live.poll_seconds, polls=polls).total_seconds())
-        polls += 1
+            title=workflow.run_title(run_id),
+            since=live.clock.now(),
+            inputs={workflow.RUN_INPUT: run_id},
+        ),
+    )
 
 
 async def _parse_results(

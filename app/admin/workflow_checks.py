@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from fnmatch import fnmatchcase
 from pathlib import PurePosixPath
 from typing import Any, Protocol, TypeVar
@@ -154,6 +155,35 @@ def lists_results_file(step: dict[Any, Any]) -> bool:
 
 def named_artifact(artifacts: list[Artifact], name: str) -> Artifact | None:
     return next((artifact for artifact in artifacts if artifact.name.casefold() == name), None)
+
+
+async def dispatched_run(live: LiveRun, dispatch: workflow.Dispatch) -> int:
+    """Dispatch a health run and the id of the run GitHub created, found by its title as
+    test runs' are (`runs.workflow.find_or_dispatch`): listing it again while it is not
+    listed (servers that return no run details), dispatching again past the grace."""
+    last_sent: datetime | None = None
+
+    async def mark_sending(now: datetime) -> bool:
+        nonlocal last_sent
+        last_sent = now
+        return True
+
+    polls = 0
+    while True:
+        try:
+            found = await workflow.find_or_dispatch(
+                live.github,
+                dispatch,
+                last_sent=last_sent,
+                now=live.clock.now(),
+                mark_sending=mark_sending,
+            )
+        except workflow.RunNotListedError:
+            await asyncio.sleep(workflow.poll_delay(live.poll_seconds, polls=polls).total_seconds())
+            polls += 1
+            continue
+        assert found is not None  # mark_sending never declines
+        return found.id
 
 
 async def completed_run(live: LiveRun, full_name: str, run_id: int) -> WorkflowRun:
