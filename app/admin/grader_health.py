@@ -22,6 +22,7 @@ from app.admin.workflow_checks import (
     CHECKOUT_ACTION,
     WORKFLOWS_DIR,
     LiveRun,
+    check_run_name,
     completed_run,
     declares_dispatch,
     dispatch_inputs,
@@ -44,6 +45,8 @@ from app.runs.results import PREFERRED_FILE, ParsedResults
 # What the grading workflow is dispatched with and uploads (CONTRACT of issue 13).
 GRADE_INPUTS = ("candidate_repo", "candidate_sha", "tenon_grading_id")
 GRADE_ARTIFACT = "tenon-grade-results"
+# The grading workflow's `run-name`: the title Tenon finds its runs by.
+RUN_NAME = run_title("${{ inputs.tenon_grading_id }}")
 
 
 @dataclass(frozen=True)
@@ -158,6 +161,7 @@ def _inspect_workflow(document: dict[Any, Any], entry: GraderHealth) -> None:
             entry.errors.append(
                 f"workflow_dispatch does not declare the inputs: {', '.join(missing)}"
             )
+        check_run_name(document, entry, RUN_NAME)
     checks.checks_out_candidate = _checks_out_candidate(document, entry)
     inspect_upload(document, entry, GRADE_ARTIFACT)
 

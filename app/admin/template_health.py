@@ -1,6 +1,7 @@
 """Template health (SPEC §6.5): can each catalog template repository run Tenon's tests?
 
-Static mode reads every code and debug template repository and its workflow file. Live mode
+Static mode reads every code and debug template repository and its workflow file (its
+`run-name` must title runs `tenon-run <id>`: test runs are found by that title). Live mode
 then dispatches the workflow on the template repository itself and parses the artifact the
 run uploads, following the same rules as candidates' test runs (`runs.workflow`). A GitHub
 failure is recorded on its template's entry; the report still answers. A repository GitHub
@@ -28,6 +29,7 @@ from app.admin.schemas import (
 from app.admin.workflow_checks import (
     WORKFLOWS_DIR,
     LiveRun,
+    check_run_name,
     completed_run,
     declares_dispatch,
     dispatched_run,
@@ -47,6 +49,8 @@ from app.runs import workflow
 from app.runs.results import PREFERRED_ARTIFACT, PREFERRED_FILE
 from app.services import GITHUB_NOT_CONFIGURED
 
+# The CI workflow's `run-name`: the title Tenon finds its runs by.
+RUN_NAME = workflow.run_title("${{ inputs.tenon_run_id }}")
 # What the health routes declare with `@raises`; GitHub's own failures are reported per
 # template inside the answer instead.
 CHECK_ERRORS: tuple[ErrorSpec, ...] = (
@@ -224,6 +228,8 @@ def _inspect_workflow(document: dict[Any, Any], entry: TemplateHealth) -> None:
     checks.workflow_has_dispatch = declares_dispatch(document)
     if not checks.workflow_has_dispatch:
         entry.errors.append("workflow does not declare the workflow_dispatch trigger")
+    else:
+        check_run_name(document, entry, RUN_NAME)
     inspect_upload(document, entry, PREFERRED_ARTIFACT)
 
 

@@ -101,6 +101,17 @@ def declares_dispatch(workflow: dict[Any, Any]) -> bool:
     return False
 
 
+def check_run_name(workflow: dict[Any, Any], entry: Entry, expected: str) -> None:
+    """Record on the entry a `run-name` other than `expected` (spaces aside): Tenon finds the
+    run it dispatched by the title that gives it."""
+    run_name = workflow.get("run-name")
+    if not isinstance(run_name, str) or "".join(run_name.split()) != "".join(expected.split()):
+        entry.errors.append(
+            f"workflow's run-name is not {expected!r}: Tenon finds the runs it dispatches "
+            "by that title"
+        )
+
+
 def dispatch_inputs(workflow: dict[Any, Any]) -> set[str]:
     """The names of the inputs `on.workflow_dispatch.inputs` declares."""
     triggers = _triggers(workflow)
