@@ -1,6 +1,7 @@
 """Running a GitHub Actions workflow and reading what it produced: the rules that test runs
-(`runs.jobs`, step by step) and template health (`admin.template_health`, inside
-an operator's request) share, so the two cannot drift apart.
+(`runs.jobs`, step by step), gradings (`grading.jobs`) and the health checks
+(`admin.template_health`, `admin.grader_health`, inside an operator's request) share, so
+they cannot drift apart.
 
 - A dispatch names what it runs for in an input, and the workflow's `run-name` puts that id
   in the run's title (`tenon-run <id>`, graders `tenon-grade <id>`). The run is found by
