@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from app.admin.schemas import GraderHealth, GraderHealthResults, TemplateVariant
@@ -23,9 +22,11 @@ from app.admin.workflow_checks import (
     CHECKOUT_ACTION,
     WORKFLOWS_DIR,
     LiveRun,
+    check_run_name,
     completed_run,
     declares_dispatch,
     dispatch_inputs,
+    dispatched_run,
     github_error,
     inspect_upload,
     named_artifact,
@@ -44,6 +45,8 @@ from app.runs.results import PREFERRED_FILE, ParsedResults
 # What the grading workflow is dispatched with and uploads (CONTRACT of issue 13).
 GRADE_INPUTS = ("candidate_repo", "candidate_sha", "tenon_grading_id")
 GRADE_ARTIFACT = "tenon-grade-results"
+# The grading workflow's `run-name`: the title Tenon finds its runs by.
+RUN_NAME = run_title("${{ inputs.tenon_grading_id }}")
 
 
 @dataclass(frozen=True)
@@ -158,6 +161,7 @@ def _inspect_workflow(document: dict[Any, Any], entry: GraderHealth) -> None:
             entry.errors.append(
                 f"workflow_dispatch does not declare the inputs: {', '.join(missing)}"
             )
+        check_run_name(document, entry, RUN_NAME)
     checks.checks_out_candidate = _checks_out_candidate(document, entry)
     inspect_upload(document, entry, GRADE_ARTIFACT)
 
@@ -256,41 +260,21 @@ async def _template_head(github: GitHubClient, template_repo: str) -> str:
 async def _dispatch(
     live: LiveRun, target: GraderTarget, *, branch: str, candidate_sha: str, grading_id: str
 ) -> int:
-    dispatched_at = live.clock.now()
-    result = await live.github.dispatch_workflow(
-        target.repo_full_name,
-        target.workflow_file,
-        ref=branch,
-        inputs={
-            "candidate_repo": target.template_repo_full_name,
-            "candidate_sha": candidate_sha,
-            "tenon_grading_id": grading_id,
-        },
-    )
-    if result.workflow_run_id is not None:
-        return result.workflow_run_id
-    return await _find_run(live, target, branch, grading_id, dispatched_at)
-
-
-async def _find_run(
-    live: LiveRun, target: GraderTarget, branch: str, grading_id: str, dispatched_at: datetime
-) -> int:
-    """For servers that return no run details (GHES): the run named after our grading id."""
-    run_name = run_title(grading_id)
-    polls = 0
-    while True:
-        runs = await workflow.dispatched_runs(
-            live.github,
-            target.repo_full_name,
-            target.workflow_file,
+    return await dispatched_run(
+        live,
+        workflow.Dispatch(
+            repo=target.repo_full_name,
+            workflow_file=target.workflow_file,
             branch=branch,
-            dispatched_at=dispatched_at,
-        )
-        found = next((run.id for run in runs if run.display_title == run_name), None)
-        if found is not None:
-            return found
-        await asyncio.sleep(workflow.poll_delay(live.poll_seconds, polls=polls).total_seconds())
-        polls += 1
+            title=run_title(grading_id),
+            since=live.clock.now(),
+            inputs={
+                "candidate_repo": target.template_repo_full_name,
+                "candidate_sha": candidate_sha,
+                "tenon_grading_id": grading_id,
+            },
+        ),
+    )
 
 
 def _judge(parsed: ParsedResults, target: GraderTarget, entry: GraderHealth) -> None:

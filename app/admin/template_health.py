@@ -1,6 +1,7 @@
 """Template health (SPEC §6.5): can each catalog template repository run Tenon's tests?
 
-Static mode reads every code and debug template repository and its workflow file. Live mode
+Static mode reads every code and debug template repository and its workflow file (its
+`run-name` must title runs `tenon-run <id>`: test runs are found by that title). Live mode
 then dispatches the workflow on the template repository itself and parses the artifact the
 run uploads, following the same rules as candidates' test runs (`runs.workflow`). A GitHub
 failure is recorded on its template's entry; the report still answers. A repository GitHub
@@ -14,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from app.admin import grader_health
@@ -29,8 +29,10 @@ from app.admin.schemas import (
 from app.admin.workflow_checks import (
     WORKFLOWS_DIR,
     LiveRun,
+    check_run_name,
     completed_run,
     declares_dispatch,
+    dispatched_run,
     github_error,
     inspect_upload,
     named_artifact,
@@ -47,6 +49,8 @@ from app.runs import workflow
 from app.runs.results import PREFERRED_ARTIFACT, PREFERRED_FILE
 from app.services import GITHUB_NOT_CONFIGURED
 
+# The CI workflow's `run-name`: the title Tenon finds its runs by.
+RUN_NAME = workflow.run_title("${{ inputs.tenon_run_id }}")
 # What the health routes declare with `@raises`; GitHub's own failures are reported per
 # template inside the answer instead.
 CHECK_ERRORS: tuple[ErrorSpec, ...] = (
@@ -224,6 +228,8 @@ def _inspect_workflow(document: dict[Any, Any], entry: TemplateHealth) -> None:
     checks.workflow_has_dispatch = declares_dispatch(document)
     if not checks.workflow_has_dispatch:
         entry.errors.append("workflow does not declare the workflow_dispatch trigger")
+    else:
+        check_run_name(document, entry, RUN_NAME)
     inspect_upload(document, entry, PREFERRED_ARTIFACT)
 
 
@@ -265,38 +271,18 @@ async def _run_workflow(live: LiveRun, target: _Target, entry: TemplateHealth) -
 
 
 async def _dispatch(live: LiveRun, target: _Target, branch: str) -> int:
-    dispatched_at = live.clock.now()
-    result = await workflow.dispatch(
-        live.github,
-        target.repo_full_name,
-        target.workflow_file,
-        ref=branch,
-        run_input=f"health-{uuid.uuid4()}",
-    )
-    if result.workflow_run_id is not None:
-        return result.workflow_run_id
-    return await _find_dispatched_run(live, target, branch, dispatched_at)
-
-
-async def _find_dispatched_run(
-    live: LiveRun, target: _Target, branch: str, dispatched_at: datetime
-) -> int:
-    """For servers that return no run details (GHES): the oldest dispatch run since ours, as
-    for test runs. With no claims to go by, a dispatch by someone else on the same template
-    at the same moment could be taken for ours; a health check can live with that."""
-    polls = 0
-    while True:
-        runs = await workflow.dispatched_runs(
-            live.github,
-            target.repo_full_name,
-            target.workflow_file,
+    run_id = f"health-{uuid.uuid4()}"
+    return await dispatched_run(
+        live,
+        workflow.Dispatch(
+            repo=target.repo_full_name,
+            workflow_file=target.workflow_file,
             branch=branch,
-            dispatched_at=dispatched_at,
-        )
-        if runs:
-            return runs[0].id
-        await asyncio.sleep(workflow.poll_delay(live.poll_seconds, polls=polls).total_seconds())
-        polls += 1
+            title=workflow.run_title(run_id),
+            since=live.clock.now(),
+            inputs={workflow.RUN_INPUT: run_id},
+        ),
+    )
 
 
 async def _parse_results(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from fnmatch import fnmatchcase
 from pathlib import PurePosixPath
 from typing import Any, Protocol, TypeVar
@@ -100,6 +101,17 @@ def declares_dispatch(workflow: dict[Any, Any]) -> bool:
     return False
 
 
+def check_run_name(workflow: dict[Any, Any], entry: Entry, expected: str) -> None:
+    """Record on the entry a `run-name` other than `expected` (spaces aside): Tenon finds the
+    run it dispatched by the title that gives it."""
+    run_name = workflow.get("run-name")
+    if not isinstance(run_name, str) or "".join(run_name.split()) != "".join(expected.split()):
+        entry.errors.append(
+            f"workflow's run-name is not {expected!r}: Tenon finds the runs it dispatches "
+            "by that title"
+        )
+
+
 def dispatch_inputs(workflow: dict[Any, Any]) -> set[str]:
     """The names of the inputs `on.workflow_dispatch.inputs` declares."""
     triggers = _triggers(workflow)
@@ -154,6 +166,35 @@ def lists_results_file(step: dict[Any, Any]) -> bool:
 
 def named_artifact(artifacts: list[Artifact], name: str) -> Artifact | None:
     return next((artifact for artifact in artifacts if artifact.name.casefold() == name), None)
+
+
+async def dispatched_run(live: LiveRun, dispatch: workflow.Dispatch) -> int:
+    """Dispatch a health run and the id of the run GitHub created, found by its title as
+    test runs' are (`runs.workflow.find_or_dispatch`): listing it again while it is not
+    listed (servers that return no run details), dispatching again past the grace."""
+    last_sent: datetime | None = None
+
+    async def mark_sending(now: datetime) -> bool:
+        nonlocal last_sent
+        last_sent = now
+        return True
+
+    polls = 0
+    while True:
+        try:
+            found = await workflow.find_or_dispatch(
+                live.github,
+                dispatch,
+                last_sent=last_sent,
+                now=live.clock.now(),
+                mark_sending=mark_sending,
+            )
+        except workflow.RunNotListedError:
+            await asyncio.sleep(workflow.poll_delay(live.poll_seconds, polls=polls).total_seconds())
+            polls += 1
+            continue
+        assert found is not None  # mark_sending never declines
+        return found.id
 
 
 async def completed_run(live: LiveRun, full_name: str, run_id: int) -> WorkflowRun:

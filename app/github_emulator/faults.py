@@ -2,7 +2,10 @@
 
 Fault rules match a regex against "METHOD /path". Rules are tried in order; each matching
 rule fires with probability `error_rate` (and at most `times` times when set): it adds its
-latency, then answers with its error, if it has one, instead of the real handler.
+latency, then answers with its error, if it has one, instead of the real handler. A
+`lose_response` rule lets the real handler do its work and then loses the answer: the
+server starts it and hangs up, so the client sees the connection drop (a dispatch GitHub
+accepted whose answer never arrived).
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ from typing import Literal, Self
 
 import structlog
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
 
 from app.github_emulator.responses import GitHubError
 
@@ -43,6 +48,8 @@ class FaultRule(BaseModel):
     latency_ms: int = Field(default=0, ge=0)
     rate_limit: Literal["primary", "secondary"] | None = None
     retry_after: int = Field(default=60, ge=0)
+    # Do the work, then drop the connection without answering.
+    lose_response: bool = False
     times: int | None = Field(default=None, ge=1)
 
     @field_validator("route")
@@ -63,7 +70,37 @@ class FaultRule(BaseModel):
             raise ValueError("a rate_limit fault answers 403 or 429")
         if self.timeout and (self.rate_limit is not None or self.status is not None):
             raise ValueError("a timeout fault has no status or rate_limit")
+        if self.lose_response and (self.timeout or self.rate_limit or self.status is not None):
+            raise ValueError("a lose_response fault has no status, timeout or rate_limit")
         return self
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What the matching rules decided for one request."""
+
+    # Answered instead of the real handler.
+    error: GitHubError | None = None
+    # The real handler runs; its answer is lost.
+    lose_response: bool = False
+
+
+class LostResponse(Response):
+    """An answer that starts and never ends: its headers promise a body that is not sent,
+    and the server, seeing the app return without finishing, closes the connection. The
+    client gets no usable answer (httpx raises `RemoteProtocolError`)."""
+
+    def __init__(self) -> None:
+        super().__init__(status_code=200)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send(
+            {
+                "type": "http.response.start",
+                "status": self.status_code,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", b"1")],
+            }
+        )
 
 
 @dataclass
@@ -93,9 +130,11 @@ class FaultInjector:
     def rules(self) -> list[FaultRule]:
         return [active.rule for active in self._rules]
 
-    async def intercept(self, method: str, path: str, request_id: str) -> GitHubError | None:
-        """Apply the matching rules: sleep their latency; the first error wins."""
+    async def intercept(self, method: str, path: str, request_id: str) -> Verdict:
+        """Apply the matching rules: sleep their latency; the first error wins, else the
+        answer is lost when a matching rule loses it."""
         target = f"{method} {path}"
+        lose_response = False
         for active in self._rules:
             if active.remaining == 0 or not active.pattern.search(target):
                 continue
@@ -107,8 +146,9 @@ class FaultInjector:
             log.info("emulator.fault.injected", target=target, kind=_kind(active.rule))
             self.injected[_kind(active.rule)] += 1
             if error is not None:
-                return error
-        return None
+                return Verdict(error=error)
+            lose_response = lose_response or active.rule.lose_response
+        return Verdict(lose_response=lose_response)
 
     async def _fire(self, rule: FaultRule, request_id: str) -> GitHubError | None:
         if rule.latency_ms:
@@ -136,6 +176,8 @@ class FaultInjector:
 def _kind(rule: FaultRule) -> str:
     if rule.timeout:
         return "timeout"
+    if rule.lose_response:
+        return "lost_response"
     if rule.rate_limit is not None:
         return f"rate_limit_{rule.rate_limit}"
     if rule.status is not None:

@@ -23,7 +23,13 @@ from starlette.routing import Route
 from app.github_emulator import access_api, actions_api, control_api, git_http, repos_api
 from app.github_emulator.config import EmulatorConfig
 from app.github_emulator.emulator import Call, Emulator
-from app.github_emulator.faults import ANONYMOUS_LIMIT, Quota, primary_limit_error
+from app.github_emulator.faults import (
+    ANONYMOUS_LIMIT,
+    LostResponse,
+    Quota,
+    Verdict,
+    primary_limit_error,
+)
 from app.github_emulator.responses import GitHubError
 from app.github_emulator.tokens import Identity, Permission
 
@@ -237,11 +243,14 @@ def _endpoint(
                 if not allowed:
                     raise primary_limit_error(status=403, reset=quota.reset)
                 _enforce_scope(emulator, request, identity, need)
+            verdict = Verdict()
             if counted:
-                fault = await emulator.faults.intercept(method, request.url.path, request_id)
-                if fault is not None:
-                    raise fault
+                verdict = await emulator.faults.intercept(method, request.url.path, request_id)
+                if verdict.error is not None:
+                    raise verdict.error
             response = await handler(Call(request, emulator, identity, emulator.base_url(request)))
+            if verdict.lose_response:
+                return LostResponse()
         except GitHubError as error:
             response = error.response()
         except Exception:

@@ -6,7 +6,9 @@
   (never a token: the workflow mints its own, read-only, for that one repository).
 - The workflow titles its run `tenon-grade <grading id>` (`run-name`), so before anything
   is dispatched the grader's runs are searched for that title: a dispatch whose answer was
-  lost, or a worker that died after sending it, never dispatches a second run.
+  lost, or a worker that died after sending it, never dispatches a second run; one that
+  never left is sent again after the listing grace (`runs.workflow.find_or_dispatch`, as
+  for test runs).
 - POLL_GRADING and COLLECT_GRADING follow test runs' rules (`runs.workflow`): growing poll
   delays, artifacts downloaded with the same limits and parsed once, after completion. The
   artifact's SHA-256 is kept with the results.
@@ -22,7 +24,6 @@ import structlog
 from app.core.schemas import ApiModel
 from app.grading import repository, transitions
 from app.grading.models import ACTIVE_GRADING_STATUSES, Grading
-from app.integrations.github.client import GitHubClient
 from app.integrations.github.errors import (
     ArtifactTooLargeError,
     GitHubNotFoundError,
@@ -40,9 +41,6 @@ log = structlog.get_logger(__name__)
 # The artifact the grading workflow uploads (CONTRACT); its hash is the one kept when the
 # results came from several artifacts.
 GRADE_ARTIFACT = "tenon-grade-results"
-# A run dispatched this recently may not be listed yet: wait for it rather than dispatch
-# a second one.
-LISTING_GRACE = timedelta(seconds=30)
 # A grading with no news for this long is given up on.
 GRADING_DEADLINE = timedelta(hours=2)
 NOT_INSTALLED = "The grader repository or its workflow is not installed on GitHub."
@@ -97,11 +95,20 @@ async def _dispatch(context: JobContext[Services], ref: GradingRef) -> None:
     grading = await _grading(context, ref.grading_id)
     if grading.status not in ("queued", "dispatching") or grading.github_run_id is not None:
         return
+
+    async def mark_sending(now: datetime) -> bool:
+        async with context.database.session_scope() as session:
+            return await transitions.start_dispatch(session, grading.id, now=now)
+
     try:
         branch = (await github.get_repository(grading.grader_repo)).default_branch
-        found = await _find_run(context, github, grading, branch)
-        if found is None:
-            found = await _dispatch_once(context, github, grading, branch)
+        found = await workflow.find_or_dispatch(
+            github,
+            _dispatch_of(context, grading, branch),
+            last_sent=grading.dispatched_at,
+            now=context.clock.now(),
+            mark_sending=mark_sending,
+        )
     except GitHubNotFoundError:
         await _fail(context, grading.id, "GRADER_NOT_INSTALLED", NOT_INSTALLED)
         return
@@ -109,65 +116,25 @@ async def _dispatch(context: JobContext[Services], ref: GradingRef) -> None:
         await _link(context, grading.id, found)
 
 
-async def _find_run(
-    context: JobContext[Services], github: GitHubClient, grading: Grading, branch: str
-) -> WorkflowRun | None:
-    """The grader run titled with this grading's id, if any was dispatched."""
-    runs = await workflow.dispatched_runs(
-        github,
-        grading.grader_repo,
-        context.services.settings.github.grading_workflow_file,
+def _dispatch_of(context: JobContext[Services], grading: Grading, branch: str) -> workflow.Dispatch:
+    return workflow.Dispatch(
+        repo=grading.grader_repo,
+        workflow_file=context.services.settings.github.grading_workflow_file,
         branch=branch,
-        dispatched_at=grading.created_at,
-    )
-    title = run_title(grading.id)
-    return next((run for run in runs if run.display_title == title), None)
-
-
-async def _dispatch_once(
-    context: JobContext[Services], github: GitHubClient, grading: Grading, branch: str
-) -> WorkflowRun | None:
-    """Dispatch the grading workflow (none of our runs is listed); the run it created, or
-    None when the grading no longer waits for a dispatch."""
-    now = context.clock.now()
-    if _maybe_not_listed_yet(grading, now):
-        raise GitHubUnavailableError("The grader run dispatched earlier is not listed yet.")
-    async with context.database.session_scope() as session:
-        if not await transitions.start_dispatch(session, grading.id, now=now):
-            return None
-    workflow_file = context.services.settings.github.grading_workflow_file
-    result = await github.dispatch_workflow(
-        grading.grader_repo,
-        workflow_file,
-        ref=branch,
+        title=run_title(grading.id),
+        since=grading.created_at,
         inputs={
             "candidate_repo": grading.candidate_repo,
             "candidate_sha": grading.candidate_sha,
             "tenon_grading_id": str(grading.id),
         },
     )
-    if result.workflow_run_id is not None:
-        return await github.get_workflow_run(grading.grader_repo, result.workflow_run_id)
-    found = await _find_run(context, github, grading, branch)
-    if found is None:
-        raise GitHubUnavailableError("The dispatched grader run is not listed yet.")
-    return found
-
-
-def _maybe_not_listed_yet(grading: Grading, now: datetime) -> bool:
-    return (
-        grading.status == "dispatching"
-        and grading.dispatched_at is not None
-        and now - grading.dispatched_at < LISTING_GRACE
-    )
 
 
 async def _link(context: JobContext[Services], grading_id: int, github_run: WorkflowRun) -> None:
     async with context.database.session_scope() as session:
         if not await transitions.link(session, grading_id, github_run):
-            raise GitHubUnavailableError(
-                f"GitHub run {github_run.id} is another grading's; retrying."
-            )
+            raise GitHubUnavailableError(f"GitHub run {github_run.id} is another grading's.")
         await enqueue(
             session,
             POLL_GRADING,

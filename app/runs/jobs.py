@@ -1,9 +1,11 @@
 """The life of a test run in jobs: dispatch → track (webhook, poller as fallback) → collect.
 
 - DISPATCH_RUN dispatches the workflow with our run id as an input and links the GitHub
-  run (from `return_run_details`, or by finding the unclaimed `workflow_dispatch` run on
-  the branch created after the dispatch; the unique index on the GitHub run id keeps one
-  GitHub run to one of ours).
+  run, which the workflow titles `tenon-run <id>` (`run-name`): the run with that title is
+  looked for first, so a dispatch whose answer was lost, or a worker that died while
+  sending it, is neither dispatched twice nor left waiting for a run that never started
+  (`runs.workflow.find_or_dispatch`). The unique index on the GitHub run id keeps one
+  GitHub run to one of ours.
 - Completion normally arrives as a `workflow_run` webhook; POLL_RUN is the fallback,
   with conditional GETs and growing delays.
 - COLLECT_RUN downloads and parses the artifacts once, only after the run completed, so a
@@ -23,10 +25,8 @@ from typing import TypeVar
 import structlog
 
 from app.core.schemas import ApiModel
-from app.integrations.github.client import GitHubClient
 from app.integrations.github.errors import (
     ArtifactTooLargeError,
-    GitHubError,
     GitHubUnavailableError,
 )
 from app.integrations.github.schemas import WorkflowRun
@@ -88,56 +88,30 @@ def _failing_the_run(
 async def _dispatch(context: JobContext[Services], ref: RunRef) -> None:
     github = context.services.require_github()
     run, repo, default_branch = await _run_and_repo(context, ref.run_id)
-    workflow_file = context.services.settings.github.actions_workflow_file
-    branch = run.requested_ref or default_branch
-    if run.status == "queued":
-        now = context.clock.now()
-        async with context.database.session_scope() as session:
-            await transitions.start_dispatch(session, run.id, now=now)
-        try:
-            result = await workflow.dispatch(
-                github, repo, workflow_file, ref=branch, run_input=str(run.id)
-            )
-        except GitHubError as exc:
-            if exc.retryable:
-                async with context.database.session_scope() as session:
-                    await transitions.back_to_queued(session, run.id)
-            raise
-        run_url = result.html_url
-        github_run_id = result.workflow_run_id
-        dispatched_at = now
-    elif run.status == "dispatching" and run.github_run_id is None:
-        # Dispatched by an earlier attempt that could not link the run yet.
-        github_run_id, run_url = None, None
-        dispatched_at = run.dispatched_at or context.clock.now()
-    else:
+    if run.status not in ("queued", "dispatching") or run.github_run_id is not None:
         return
-    if github_run_id is None:
-        found = await _find_dispatched_run(context, github, repo, branch, dispatched_at)
-        github_run_id, run_url = found.id, found.html_url
-    await _link(context, run.id, github_run_id, run_url)
 
+    async def mark_sending(now: datetime) -> bool:
+        async with context.database.session_scope() as session:
+            return await transitions.start_dispatch(session, run.id, now=now)
 
-async def _find_dispatched_run(
-    context: JobContext[Services],
-    github: GitHubClient,
-    repo: str,
-    branch: str,
-    dispatched_at: datetime,
-) -> WorkflowRun:
-    candidates = await workflow.dispatched_runs(
-        github,
-        repo,
-        context.services.settings.github.actions_workflow_file,
-        branch=branch,
-        dispatched_at=dispatched_at,
+    dispatch = workflow.Dispatch(
+        repo=repo,
+        workflow_file=context.services.settings.github.actions_workflow_file,
+        branch=run.requested_ref or default_branch,
+        title=workflow.run_title(run.id),
+        since=run.created_at,
+        inputs={workflow.RUN_INPUT: str(run.id)},
     )
-    async with context.database.session_scope() as session:
-        claimed = await repository.claimed_among(session, [c.id for c in candidates])
-    unclaimed = [c for c in candidates if c.id not in claimed]
-    if not unclaimed:
-        raise GitHubUnavailableError("The dispatched workflow run is not listed yet; will retry.")
-    return unclaimed[0]
+    found = await workflow.find_or_dispatch(
+        github,
+        dispatch,
+        last_sent=run.dispatched_at,
+        now=context.clock.now(),
+        mark_sending=mark_sending,
+    )
+    if found is not None:
+        await _link(context, run.id, found.id, found.html_url)
 
 
 async def _link(
@@ -145,7 +119,7 @@ async def _link(
 ) -> None:
     async with context.database.session_scope() as session:
         if not await transitions.link(session, run_id, github_run_id, url):
-            raise GitHubUnavailableError(f"GitHub run {github_run_id} is another run's; retrying.")
+            raise GitHubUnavailableError(f"GitHub run {github_run_id} is another run's.")
         await enqueue(
             session,
             POLL_RUN,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
@@ -38,11 +38,6 @@ async def by_id(session: AsyncSession, run_id: int, *, for_update: bool = False)
 async def by_github_run_id(session: AsyncSession, github_run_id: int) -> TestRun | None:
     statement = select(TestRun).where(TestRun.github_run_id == github_run_id)
     return (await session.scalars(statement)).one_or_none()
-
-
-async def claimed_among(session: AsyncSession, github_run_ids: Iterable[int]) -> set[int]:
-    statement = select(TestRun.github_run_id).where(TestRun.github_run_id.in_(list(github_run_ids)))
-    return {run_id for run_id in (await session.scalars(statement)).all() if run_id is not None}
 
 
 async def claim_github_run(

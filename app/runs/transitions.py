@@ -46,19 +46,17 @@ async def fail(
     return True
 
 
-async def start_dispatch(session: AsyncSession, run_id: int, *, now: datetime) -> None:
+async def start_dispatch(session: AsyncSession, run_id: int, *, now: datetime) -> bool:
+    """Mark the run as being dispatched now (committed before the dispatch is sent, so a
+    later attempt knows to look for its GitHub run first); False when it no longer waits
+    for a dispatch."""
     run = await repository.by_id(session, run_id, for_update=True)
-    assert run is not None
+    if run is None or run.status not in ("queued", "dispatching") or run.github_run_id:
+        return False
     run.status = "dispatching"
     run.dispatched_at = now
     await notify_run_changed(session, run_id)
-
-
-async def back_to_queued(session: AsyncSession, run_id: int) -> None:
-    """A dispatch that GitHub did not take: the run waits for the next attempt."""
-    run = await repository.by_id(session, run_id, for_update=True)
-    if run is not None and run.status == "dispatching":
-        run.status = "queued"
+    return True
 
 
 async def link(session: AsyncSession, run_id: int, github_run_id: int, url: str | None) -> bool:

@@ -1,11 +1,15 @@
 """Running a GitHub Actions workflow and reading what it produced: the rules that test runs
-(`runs.jobs`, step by step) and template health (`admin.template_health`, inside
-an operator's request) share, so the two cannot drift apart.
+(`runs.jobs`, step by step), gradings (`grading.jobs`) and the health checks
+(`admin.template_health`, `admin.grader_health`, inside an operator's request) share, so
+they cannot drift apart.
 
-- A dispatch names Tenon's run in the `tenon_run_id` input.
-- When the server does not say which run a dispatch created (GHES), the candidates are the
-  branch's `workflow_dispatch` runs created since the dispatch, allowing for the two clocks
-  to disagree, oldest first.
+- A dispatch names what it runs for in an input, and the workflow's `run-name` puts that id
+  in the run's title (`tenon-run <id>`, graders `tenon-grade <id>`). The run is found by
+  that title among the branch's `workflow_dispatch` runs (`find_or_dispatch`), before
+  anything is dispatched: a dispatch whose answer was lost, or a worker that died while
+  sending it, is linked to the run GitHub did create; a dispatch is sent again only when no
+  run carries the title a bounded grace after the last one was sent. Runs created before
+  the record was, less the clock skew, are not looked at.
 - A run is polled with growing delays (conditional GETs: an unchanged run costs nothing).
 - A step that gives up (its last attempt, or an error no retry can mend) ends what it was
   working for with a code instead of leaving it active forever.
@@ -20,7 +24,7 @@ import asyncio
 import hashlib
 import tempfile
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
@@ -29,8 +33,8 @@ from pydantic import BaseModel
 
 from app.core.logging import redact_text
 from app.integrations.github.client import GitHubClient
-from app.integrations.github.errors import GitHubError
-from app.integrations.github.schemas import Artifact, DispatchResult, WorkflowRun
+from app.integrations.github.errors import GitHubError, GitHubUnavailableError
+from app.integrations.github.schemas import Artifact, WorkflowRun
 from app.jobs.registry import JobContext, PermanentJobError
 from app.runs.results import ParsedResults, parse_artifacts
 
@@ -40,25 +44,86 @@ Step = Callable[[JobContext[Any], RefT], Awaitable[None]]
 RUN_INPUT = "tenon_run_id"
 # A dispatch and the run GitHub creates for it can disagree by a few seconds of clock.
 CLOCK_SKEW = timedelta(seconds=30)
+# A run dispatched this recently may not be listed yet: wait for it rather than dispatch
+# a second one.
+LISTING_GRACE = timedelta(seconds=30)
 # Polls wait `first`, then twice, then at most four times as long.
 POLL_BACKOFF_CAP = 4
 
 
-async def dispatch(
-    github: GitHubClient, repo: str, workflow_file: str, *, ref: str, run_input: str
-) -> DispatchResult:
-    return await github.dispatch_workflow(
-        repo, workflow_file, ref=ref, inputs={RUN_INPUT: run_input}
+class RunNotListedError(GitHubUnavailableError):
+    """No listed run carries the title yet; another look later may find it."""
+
+
+def run_title(run_id: int | str) -> str:
+    """The title the CI workflow's `run-name` gives the run of test run `run_id` (template
+    health runs with ids of its own)."""
+    return f"tenon-run {run_id}"
+
+
+@dataclass(frozen=True)
+class Dispatch:
+    """A workflow to run once for one of our records, whose run carries `title`."""
+
+    repo: str
+    workflow_file: str
+    branch: str
+    title: str
+    # The record's creation: its run cannot be older (less the clock skew).
+    since: datetime
+    inputs: Mapping[str, str] = field(default_factory=dict)
+
+
+async def find_titled_run(github: GitHubClient, dispatch: Dispatch) -> WorkflowRun | None:
+    """The listed `workflow_dispatch` run carrying the dispatch's title, if any."""
+    runs = await dispatched_runs(
+        github, dispatch.repo, dispatch.workflow_file, branch=dispatch.branch, since=dispatch.since
     )
+    return next((run for run in runs if run.display_title == dispatch.title), None)
+
+
+async def find_or_dispatch(
+    github: GitHubClient,
+    dispatch: Dispatch,
+    *,
+    last_sent: datetime | None,
+    now: datetime,
+    mark_sending: Callable[[datetime], Awaitable[bool]],
+) -> WorkflowRun | None:
+    """The run carrying the dispatch's title: the listed one, or a new one dispatched now.
+
+    `last_sent` is when an earlier attempt may have sent the dispatch; within the listing
+    grace of it nothing is sent (`RunNotListedError` asks for a later look).
+    `mark_sending(now)` records, committed, that a dispatch is about to be sent; it returns
+    False when the record no longer waits for one (then None is returned). A dispatch GitHub
+    accepted without saying which run it created is looked for again after it is sent.
+    """
+    found = await find_titled_run(github, dispatch)
+    if found is not None:
+        return found
+    if last_sent is not None and now - last_sent < LISTING_GRACE:
+        raise RunNotListedError(f"The run {dispatch.title!r} is not listed yet.")
+    if not await mark_sending(now):
+        return None
+    result = await github.dispatch_workflow(
+        dispatch.repo, dispatch.workflow_file, ref=dispatch.branch, inputs=dict(dispatch.inputs)
+    )
+    if result.workflow_run_id is not None:
+        return await github.get_workflow_run(dispatch.repo, result.workflow_run_id)
+    found = await find_titled_run(github, dispatch)
+    if found is None:
+        raise RunNotListedError(f"The run {dispatch.title!r} is not listed yet.")
+    return found
 
 
 async def dispatched_runs(
-    github: GitHubClient, repo: str, workflow_file: str, *, branch: str, dispatched_at: datetime
+    github: GitHubClient, repo: str, workflow_file: str, *, branch: str, since: datetime
 ) -> list[WorkflowRun]:
-    """The runs a dispatch at `dispatched_at` may have created, oldest first."""
-    since = (dispatched_at - CLOCK_SKEW).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """The branch's `workflow_dispatch` runs created since `since`, allowing for the two
+    clocks to disagree, oldest first."""
+    created = (since - CLOCK_SKEW).strftime("%Y-%m-%dT%H:%M:%SZ")
     runs = await github.list_workflow_runs(
-        repo, workflow_file, branch=branch, event="workflow_dispatch", created=f">={since}"
+        repo, workflow_file, branch=branch, event="workflow_dispatch", created=f">={created}"
     )
     return sorted(runs, key=lambda run: run.id)
 

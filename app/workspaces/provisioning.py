@@ -140,7 +140,7 @@ async def _wait_for_branch(github: GitHubClient, full_name: str, branch: str) ->
             if delay is None:
                 break
             await asyncio.sleep(delay)
-    raise GitHubUnavailableError(f"{full_name} still has no {branch} branch; will retry.")
+    raise GitHubUnavailableError(f"{full_name} still has no {branch} branch.")
 
 
 async def _workspace(session: AsyncSession, workspace_id: int, *, lock: bool = False) -> Workspace:

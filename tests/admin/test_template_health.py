@@ -11,7 +11,10 @@ import httpx
 import pytest
 import yaml
 
+from app.admin.schemas import TemplateHealth
+from app.admin.template_health import RUN_NAME
 from app.admin.workflow_checks import (
+    check_run_name,
     declares_dispatch,
     dispatch_inputs,
     lists_results_file,
@@ -74,6 +77,7 @@ jobs:
 """
 SLOW_WORKFLOW = """\
 name: tenon-ci
+run-name: tenon-run ${{ inputs.tenon_run_id }}
 on:
   workflow_dispatch:
     inputs:
@@ -493,6 +497,23 @@ async def test_template_health_without_github_is_503(client: httpx.AsyncClient) 
 )
 def test_workflow_dispatch_is_read_from_every_shape_of_on(triggers: str, expected: bool) -> None:
     assert declares_dispatch(yaml.safe_load(triggers)) is expected
+
+
+@pytest.mark.parametrize(
+    ("run_name", "ok"),
+    [
+        ("tenon-run ${{ inputs.tenon_run_id }}", True),
+        ("tenon-run ${{inputs.tenon_run_id}}", True),
+        ("run ${{ inputs.tenon_run_id }}", False),
+        (None, False),
+    ],
+)
+def test_the_run_name_must_title_runs_by_the_run_id(run_name: str | None, ok: bool) -> None:
+    entry = TemplateHealth(
+        template_key="k", variant="code", repo_full_name="o/k", workflow_file="tenon-ci.yml"
+    )
+    check_run_name({"run-name": run_name} if run_name else {}, entry, RUN_NAME)
+    assert (entry.errors == []) is ok
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,7 @@
 """The grading jobs step by step against the GitHub emulator over real HTTP (no webhooks,
 no worker: each test runs the job it is about): a dispatch whose answer is lost is found
-again by its run title instead of dispatched twice; a grader run without results, and a
+again by its run title instead of dispatched twice; one a dying worker never sent is sent
+after the listing grace; a grader run without results, and a
 grader that is not installed, end the grading with a code."""
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from app.integrations.github.auth import TokenAuth
 from app.integrations.github.client import GitHubClient
 from app.integrations.github.errors import GitHubUnavailableError
 from app.jobs.registry import JobContext, JobType
+from app.runs.workflow import LISTING_GRACE, RunNotListedError
 from app.services import Services
 from tests.support.emulator import (
     TOKEN,
@@ -185,6 +187,30 @@ async def test_a_lost_dispatch_answer_is_found_by_its_run_title_not_dispatched_a
         "candidate_sha": CUTOFF,
         "tenon_grading_id": str(grading.id),
     }
+
+
+async def test_a_worker_dying_while_dispatching_has_the_grader_dispatched_after_the_grace(
+    tmp_path: Path, database: Database, db_session: AsyncSession
+) -> None:
+    workflow = grading_workflow(grader_tests("visible", 2) + grader_tests("hidden", 1))
+    async with scene(tmp_path, database, {GRADER: workflow}) as s:
+        grading = await _queued_grading(db_session)
+        # The worker marked the grading and died before GitHub got the dispatch.
+        grading.status, grading.dispatched_at = "dispatching", SystemClock().now()
+        await db_session.flush()
+        with pytest.raises(RunNotListedError):
+            await GRADE_SUBMISSION.run(s.context(GRADE_SUBMISSION), {"gradingId": grading.id})
+        assert await s.grader_runs() == []  # within the grace: nothing sent
+
+        grading.dispatched_at = SystemClock().now() - 2 * LISTING_GRACE
+        await db_session.flush()
+        grading = await _run_to_the_end(s, grading, db_session)
+        runs = await s.grader_runs()
+
+    assert [(run["id"], run["display_title"]) for run in runs] == [
+        (grading.github_run_id, f"tenon-grade {grading.id}")
+    ]
+    assert (grading.status, grading.error_code) == ("completed", None)
 
 
 async def test_grading_stores_counts_hidden_apart_tests_and_the_artifact_hash(

@@ -50,7 +50,7 @@ def _run(run_id: int) -> dict[str, Any]:
 
 
 @respx.mock
-async def test_dispatched_runs_are_those_since_the_dispatch_less_the_clock_skew_oldest_first() -> (
+async def test_dispatched_runs_are_those_since_the_record_less_the_clock_skew_oldest_first() -> (
     None
 ):
     listing = respx.get(RUNS).mock(
@@ -58,11 +58,11 @@ async def test_dispatched_runs_are_those_since_the_dispatch_less_the_clock_skew_
             200, json={"total_count": 3, "workflow_runs": [_run(9), _run(7), _run(8)]}
         )
     )
-    dispatched_at = datetime(2026, 11, 22, 10, 0, 30, tzinfo=UTC)
+    since = datetime(2026, 11, 22, 10, 0, 30, tzinfo=UTC)
 
     async with httpx.AsyncClient() as http:
         runs = await workflow.dispatched_runs(
-            _client(http), REPO, "tenon-ci.yml", branch="main", dispatched_at=dispatched_at
+            _client(http), REPO, "tenon-ci.yml", branch="main", since=since
         )
 
     assert [run.id for run in runs] == [7, 8, 9]
