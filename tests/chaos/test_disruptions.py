@@ -76,6 +76,8 @@ DISRUPTIONS = int(os.environ.get("TENON_CHAOS_DISRUPTIONS", "4"))
 OUTAGE_SECONDS = float(os.environ.get("TENON_CHAOS_OUTAGE_SECONDS", "5"))
 # How long the emulator holds every dispatch before doing it, so kills can land inside.
 DISPATCH_LATENCY_MS = 1500
+# The share of dispatches GitHub performs whose answer never arrives.
+LOST_DISPATCH_ANSWERS = 0.5
 
 
 @dataclass
@@ -118,6 +120,7 @@ async def deployment(
     *,
     separate_worker: bool,
     dispatch_latency_ms: int = 0,
+    lost_dispatch_answers: float = 0,
 ) -> AsyncIterator[Deployment]:
     name = f"chaos_{uuid.uuid4().hex[:8]}"
     admin = Database.connect(postgres.url, DatabaseSettings(_env_file=None))
@@ -139,7 +142,11 @@ async def deployment(
         templates_dir=quick_templates(tmp_path),
         webhook_url=f"{api_url}/api/github/webhooks",
         webhook_secret=WEBHOOK_SECRET,
-        faults=fault_rules(PARAMS.fault_rate, dispatch_latency_ms=dispatch_latency_ms),
+        faults=fault_rules(
+            PARAMS.fault_rate,
+            dispatch_latency_ms=dispatch_latency_ms,
+            lost_dispatch_answers=lost_dispatch_answers,
+        ),
         fault_seed=PARAMS.seed,
         fault_timeout_seconds=2.0,
     )
@@ -229,6 +236,13 @@ async def _dispatching(d: Deployment) -> None:
         await asyncio.sleep(0.05)
 
 
+async def no_disruption(
+    d: Deployment, flows: asyncio.Task[list[FlowOutcome]], rng: random.Random
+) -> dict[str, Any]:
+    """Nothing beyond the emulator's faults (the lost answers are among them)."""
+    return {}
+
+
 async def restart_api(
     d: Deployment, flows: asyncio.Task[list[FlowOutcome]], rng: random.Random
 ) -> dict[str, Any]:
@@ -311,6 +325,10 @@ SCENARIOS: dict[str, tuple[Disruptor, dict[str, Any]]] = {
     ),
     "api_restart": (restart_api, {"separate_worker": False}),
     "postgres_outage": (postgres_outage, {"separate_worker": False}),
+    "lost_responses": (
+        no_disruption,
+        {"separate_worker": False, "lost_dispatch_answers": LOST_DISPATCH_ANSWERS},
+    ),
 }
 
 

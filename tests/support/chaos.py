@@ -87,10 +87,13 @@ class ChaosParams:
         return cls(**values)
 
 
-def fault_rules(rate: float, *, dispatch_latency_ms: int = 0) -> tuple[FaultRule, ...]:
+def fault_rules(
+    rate: float, *, dispatch_latency_ms: int = 0, lost_dispatch_answers: float = 0
+) -> tuple[FaultRule, ...]:
     """GitHub failing `rate` of its API calls, in equal shares: 502s, timeouts (the emulator
     holds the request, then answers 504) and secondary rate limits; with
-    `dispatch_latency_ms` every dispatch is that slow, so a kill can land inside it."""
+    `dispatch_latency_ms` every dispatch is that slow, so a kill can land inside it; with
+    `lost_dispatch_answers` that share of dispatches is performed and its answer lost."""
     share = rate / 3
     rules = [
         FaultRule(route=GITHUB_API_ROUTES, error_rate=share, status=502),
@@ -99,6 +102,11 @@ def fault_rules(rate: float, *, dispatch_latency_ms: int = 0) -> tuple[FaultRule
     ]
     if dispatch_latency_ms:
         rules.insert(0, FaultRule(route=DISPATCH_ROUTE, latency_ms=dispatch_latency_ms))
+    if lost_dispatch_answers:
+        rules.insert(
+            0,
+            FaultRule(route=DISPATCH_ROUTE, error_rate=lost_dispatch_answers, lose_response=True),
+        )
     return tuple(rules)
 
 
