@@ -142,7 +142,7 @@ def _reason(exc: OSError | DBAPIError) -> str:
 _UNAVAILABLE_SQLSTATES = frozenset({"57P01", "57P02", "57P03", "53300"})
 
 
-def is_connection_failure(error: BaseException) -> bool:
+def _is_connection_failure(error: BaseException) -> bool:
     """Whether `error` means the server is gone or not answering, rather than refusing one
     statement. OSError covers refused and reset connections and asyncpg's timeouts."""
     if isinstance(error, DBAPIError):
@@ -190,13 +190,13 @@ def _ping_on_checkout(
 
 
 def _translate_connection_failure(context: ExceptionContext) -> None:
-    """A statement failed because the connection did: drop the connection (and the pool's
-    other connections, which SQLAlchemy checks again) and raise DatabaseUnavailableError.
+    """A statement failed because the connection did: drop the connection (the pool's
+    others are reopened at their next checkout) and raise DatabaseUnavailableError instead.
     Cancellation stays cancellation."""
     error = context.original_exception
     if not isinstance(error, Exception):
         return
-    if context.is_disconnect or is_connection_failure(error):
+    if context.is_disconnect or _is_connection_failure(error):
         context.is_disconnect = True
         raise _unavailable(error)
 
