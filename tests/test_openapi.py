@@ -202,7 +202,13 @@ def test_statuses_come_from_the_route(document: Document) -> None:
     assert documented_codes(invite, 422) == ["VALIDATION_FAILED"]
     liveness = operation_for(document, "GET", "/health")
     assert liveness is not None
-    assert sorted(liveness["responses"]) == ["200", "500"]
+    # The request deadline can end any request; the database cannot fail this one.
+    assert sorted(liveness["responses"]) == ["200", "500", "503"]
+    assert documented_codes(liveness, 503) == ["REQUEST_TIMEOUT"]
+    assert liveness["responses"]["503"]["headers"]["Retry-After"]["schema"] == {"type": "integer"}
+    jobs = operation_for(document, "GET", "/api/admin/jobs")
+    assert jobs is not None
+    assert documented_codes(jobs, 503) == ["DATABASE_UNAVAILABLE", "REQUEST_TIMEOUT"]
 
 
 def _problem_errors(document: Document, body: Document) -> list[str]:

@@ -14,6 +14,7 @@ from app.companies.schemas import CompanyCreate, CompanyOut, RecruiterCreate, Re
 from app.core.clock import CurrentClock
 from app.core.db import DbSession
 from app.core.errors import ConflictError, NotFoundError
+from app.core.middleware import without_request_deadline
 from app.core.openapi import raises
 from app.core.pagination import DEFAULT_LIMIT, Limit, Page
 from app.core.schemas import EntityId
@@ -90,7 +91,12 @@ async def check_template_health(
     return await template_health.check_static(github, catalog, template_keys or [])
 
 
-@router.post("/templates/health/run", response_model=TemplateHealthReport)
+@router.post(
+    "/templates/health/run",
+    response_model=TemplateHealthReport,
+    # Runs every template's workflow and waits for it: minutes, by design.
+    dependencies=[Depends(without_request_deadline)],
+)
 @raises(*template_health.CHECK_ERRORS)
 async def run_template_health(
     github: GitHub,

@@ -2,6 +2,11 @@
 
 One transaction per request: `get_db_session` commits when the endpoint returns and rolls
 back when it raises, before the response is sent. Background work opens `session_scope()`.
+
+A database that is down or stopped answering surfaces as one error, `DatabaseUnavailableError`
+(503, retryable): every wait on it is bounded (connect, pool checkout, each command), a
+connection that failed is dropped rather than reused, and the pool reconnects by itself once
+the server is back (each checkout pings first).
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, ClassVar
 
+import structlog
 from fastapi import Depends, Request
 from sqlalchemy import (
     BigInteger,
@@ -21,12 +27,13 @@ from sqlalchemy import (
     Identity,
     MetaData,
     TextClause,
+    event,
     func,
     text,
 )
 from sqlalchemy.dialects.postgresql.base import PGDialect
-from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.engine import URL, Dialect, ExceptionContext, make_url
+from sqlalchemy.exc import DBAPIError, InvalidatePoolError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -34,8 +41,13 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 
+from app.core.errors import DatabaseUnavailableError
+from app.core.openapi import raises
 from app.core.settings import DatabaseSettings
+
+log = structlog.get_logger(__name__)
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_N_label)s",
@@ -125,6 +137,70 @@ def _reason(exc: OSError | DBAPIError) -> str:
     return exc.strerror or str(exc)
 
 
+# SQLSTATEs a server answers with when it cannot serve any statement: class 08 (connection
+# exceptions), shutting down or starting up (57P01-57P03), out of connections (53300).
+_UNAVAILABLE_SQLSTATES = frozenset({"57P01", "57P02", "57P03", "53300"})
+
+
+def _is_connection_failure(error: BaseException) -> bool:
+    """Whether `error` means the server is gone or not answering, rather than refusing one
+    statement. OSError covers refused and reset connections and asyncpg's timeouts."""
+    if isinstance(error, DBAPIError):
+        if error.connection_invalidated:
+            return True
+        error = error.orig if error.orig is not None else error
+    if isinstance(error, OSError):
+        return True
+    sqlstate = getattr(error, "sqlstate", None)
+    return isinstance(sqlstate, str) and (
+        sqlstate.startswith("08") or sqlstate in _UNAVAILABLE_SQLSTATES
+    )
+
+
+def _unavailable(error: BaseException) -> DatabaseUnavailableError:
+    # One line, no traceback: the cause is outside this process.
+    cause = error.orig if isinstance(error, DBAPIError) and error.orig is not None else error
+    # A DBAPIError's own text would carry the statement's parameters; the cause's does not.
+    reason = f"{type(cause).__name__}: {cause}".rstrip(": ")
+    log.warning("db.unavailable", reason=reason[:300])
+    return DatabaseUnavailableError()
+
+
+def _connect_or_unavailable(
+    dialect: Dialect, _record: ConnectionPoolEntry, cargs: Any, cparams: Any
+) -> Any:
+    """Open a connection; any failure (refused, timed out, rejected) means no database."""
+    try:
+        return dialect.connect(*cargs, **cparams)
+    except Exception as exc:
+        raise _unavailable(exc) from exc
+
+
+def _ping_on_checkout(
+    dbapi_connection: Any, _record: ConnectionPoolEntry, _proxy: PoolProxiedConnection
+) -> None:
+    """Ping each connection as it leaves the pool. Unlike `pool_pre_ping`, which lets a ping
+    that times out escape as it is, any failed ping makes the pool open a fresh connection
+    (whose failure is a DatabaseUnavailableError). The pool's other connections are dropped
+    too: after a restart they are all dead, and on a frozen server all would hang."""
+    try:
+        dbapi_connection.ping()
+    except Exception as exc:
+        raise InvalidatePoolError(f"a pooled connection failed its ping: {exc!r}") from exc
+
+
+def _translate_connection_failure(context: ExceptionContext) -> None:
+    """A statement failed because the connection did: drop the connection (the pool's
+    others are reopened at their next checkout) and raise DatabaseUnavailableError instead.
+    Cancellation stays cancellation."""
+    error = context.original_exception
+    if not isinstance(error, Exception):
+        return
+    if context.is_disconnect or _is_connection_failure(error):
+        context.is_disconnect = True
+        raise _unavailable(error)
+
+
 @dataclass(frozen=True)
 class Database:
     engine: AsyncEngine
@@ -136,14 +212,19 @@ class Database:
             async_url(url),
             pool_size=settings.db_pool_size,
             max_overflow=settings.db_max_overflow,
-            pool_pre_ping=True,
+            pool_timeout=settings.db_pool_timeout_seconds,
             connect_args={
+                "timeout": settings.db_connect_timeout_seconds,
+                "command_timeout": settings.db_command_timeout_seconds,
                 "server_settings": {
                     "statement_timeout": str(settings.db_statement_timeout_ms),
                     "application_name": "tenon",
-                }
+                },
             },
         )
+        event.listen(engine.sync_engine, "do_connect", _connect_or_unavailable)
+        event.listen(engine.sync_engine, "checkout", _ping_on_checkout)
+        event.listen(engine.sync_engine, "handle_error", _translate_connection_failure)
         return cls(engine, async_sessionmaker(engine, expire_on_commit=False))
 
     @asynccontextmanager
@@ -170,6 +251,7 @@ def database_of(request: Request) -> Database:
     return db
 
 
+@raises(DatabaseUnavailableError)
 async def get_db_session(request: Request) -> AsyncIterator[AsyncSession]:
     async with database_of(request).session_scope() as session:
         yield session

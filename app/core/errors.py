@@ -13,6 +13,7 @@ from typing import Any
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse
 from starlette.types import Scope
@@ -23,6 +24,10 @@ PROBLEM_CONTENT_TYPE = "application/problem+json"
 PLAIN_JSON_CONTENT_TYPE = "application/json"
 
 log = structlog.get_logger(__name__)
+
+# The Retry-After of answers given while the database is away or slow: about as long as a
+# restart or a fail-over takes.
+UNAVAILABLE_RETRY_AFTER_SECONDS = 5
 
 
 def problem_media_type(scope: Scope) -> str:
@@ -132,6 +137,35 @@ class ServiceUnavailableError(AppError):
     status = 503
     code = "SERVICE_UNAVAILABLE"
     retryable = True
+
+
+class DatabaseUnavailableError(ServiceUnavailableError):
+    """PostgreSQL refused or dropped the connection, or stopped answering within its
+    deadlines. The same request can succeed once it is back, so clients are told when to
+    try again."""
+
+    code = "DATABASE_UNAVAILABLE"
+
+    def __init__(self, retry_after_seconds: int = UNAVAILABLE_RETRY_AFTER_SECONDS) -> None:
+        super().__init__(
+            "The database is not reachable right now; try again shortly.",
+            headers={"Retry-After": str(retry_after_seconds)},
+        )
+
+
+class RequestTimeoutError(ServiceUnavailableError):
+    """The request did not start its answer within the server's request deadline; its
+    work was stopped."""
+
+    code = "REQUEST_TIMEOUT"
+
+    def __init__(
+        self, deadline_seconds: float, retry_after_seconds: int = UNAVAILABLE_RETRY_AFTER_SECONDS
+    ) -> None:
+        super().__init__(
+            f"The request did not complete within {deadline_seconds:g} s; try again shortly.",
+            headers={"Retry-After": str(retry_after_seconds)},
+        )
 
 
 def problem_body(
@@ -245,6 +279,14 @@ async def _handle_validation_error(request: Request, exc: Exception) -> JSONResp
     return problem_response(error, request.scope)
 
 
+async def _handle_pool_timeout(request: Request, exc: Exception) -> JSONResponse:
+    # Every pooled connection stayed busy past the pool timeout: a database that stopped
+    # answering holds them all. The other connection failures are translated where they
+    # happen (app.core.db).
+    log.warning("db.unavailable", reason="no pooled connection was free in time")
+    return problem_response(DatabaseUnavailableError(), request.scope)
+
+
 async def _handle_unexpected(request: Request, exc: Exception) -> JSONResponse:
     request_id = request_id_of(request.scope)
     # Starlette calls this from its outermost layer, after the request-context middleware
@@ -259,4 +301,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AppError, _handle_app_error)
     app.add_exception_handler(StarletteHTTPException, _handle_http_exception)
     app.add_exception_handler(RequestValidationError, _handle_validation_error)
+    app.add_exception_handler(PoolTimeoutError, _handle_pool_timeout)
     app.add_exception_handler(Exception, _handle_unexpected)

@@ -1,9 +1,11 @@
 """Pure ASGI middlewares: client address behind trusted proxies, request id, access log and
-request metrics, request body size limit; and `install_middleware`, which stacks them in order.
+request metrics, request body size limit, request deadline; and `install_middleware`, which
+stacks them in order.
 """
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 import uuid
@@ -11,7 +13,7 @@ from collections.abc import Sequence
 from ipaddress import IPv4Address, IPv6Address, ip_address
 
 import structlog
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -20,6 +22,7 @@ from app.core.errors import (
     AppError,
     BadRequestError,
     PayloadTooLargeError,
+    RequestTimeoutError,
     problem_response,
 )
 from app.core.metrics import Metrics
@@ -224,13 +227,78 @@ class BodySizeLimitMiddleware:
         await response(scope, receive, send)
 
 
+# Set in a request's scope state by `without_request_deadline`.
+_DEADLINE_LIFTED = "request_deadline_lifted"
+
+
+class RequestDeadlineMiddleware:
+    """Answer 503 REQUEST_TIMEOUT when a request has not started its response within
+    `seconds`, and cancel its work: whatever it waits on (a frozen database, a slow upstream)
+    then costs the deadline, not a held connection.
+
+    The deadline ends once the response starts, so a stream (the run events' SSE) runs on
+    after its first byte; a route that legitimately works longer before answering lifts it
+    with the `without_request_deadline` dependency. The work runs in a task of its own so the
+    answer goes out on time even while the cancelled work is still unwinding (a rollback on
+    a connection that does not answer).
+    """
+
+    def __init__(self, app: ASGIApp, *, seconds: float) -> None:
+        self.app = app
+        self.seconds = seconds
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        state = scope.setdefault("state", {})
+        started = False
+        timed_out = False
+
+        async def send_unless_timed_out(message: Message) -> None:
+            nonlocal started
+            if timed_out:
+                return  # the 503 went out; the cancelled work has nobody to answer
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        async def respond() -> None:
+            await self.app(scope, receive, send_unless_timed_out)
+
+        work = asyncio.create_task(respond())
+        try:
+            await asyncio.wait({work}, timeout=self.seconds)
+            if work.done() or started or state.get(_DEADLINE_LIFTED):
+                await work
+                return
+            timed_out = True
+            work.cancel()
+            error = RequestTimeoutError(self.seconds)
+            await problem_response(error, scope)(scope, receive, send)
+            # Let the work unwind (roll back, give its connection back) before this request
+            # ends; what it raises while doing so is no longer anyone's answer.
+            await asyncio.wait({work})
+            if not work.cancelled() and work.exception() is not None:
+                log.warning("request.cancelled_work_failed", error=repr(work.exception()))
+        finally:
+            work.cancel()  # a no-op once done; stops the work if this request was cancelled
+
+
+def without_request_deadline(request: Request) -> None:
+    """A route dependency for work that takes longer than the request deadline by design
+    (an administrator's live template check)."""
+    request.scope.setdefault("state", {})[_DEADLINE_LIFTED] = True
+
+
 def install_middleware(app: FastAPI, settings: AppSettings, metrics: Metrics) -> None:
     """Stack the middlewares; `add_middleware` prepends, so the last added is outermost.
 
     Order, outside in: proxy headers (the client address the rest sees), request context
-    (request id, access log and metrics for everything below), CORS (so 413 answers are
-    readable by browsers), body size limit.
+    (request id, access log and metrics for everything below), CORS (so 413 and 503 answers
+    are readable by browsers), body size limit, request deadline.
     """
+    app.add_middleware(RequestDeadlineMiddleware, seconds=settings.request_timeout_seconds)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_request_body_bytes)
     if settings.cors_allow_origins:
         app.add_middleware(

@@ -5,7 +5,8 @@
   `Problem` schema, one response per status, listing the `code` values the operation can
   answer. Endpoints and their dependencies declare what they raise with `@raises(...)`; the
   statuses that come from the request itself are added here: 422 when a parameter or body can
-  fail validation, 400/413 from the body size limit on methods with a body, 500 everywhere.
+  fail validation, 400/413 from the body size limit on methods with a body, 503
+  REQUEST_TIMEOUT (the request deadline) and 500 everywhere.
 - Security schemes come from the FastAPI security dependencies the routes use.
 - An operation's summary is its endpoint's docstring, not the function name title-cased.
 - Statuses are Literals wrapped in `TypeAliasType`, so they appear as named schemas.
@@ -28,6 +29,7 @@ from app.core.errors import (
     AppError,
     BadRequestError,
     PayloadTooLargeError,
+    RequestTimeoutError,
     UnprocessableError,
 )
 
@@ -211,6 +213,8 @@ def _problems(route: RouteContext, method: str) -> Iterator[tuple[int, str]]:
         # The body size limit (app.core.middleware) guards every request with a body.
         yield BadRequestError.status, "INVALID_CONTENT_LENGTH"
         yield PayloadTooLargeError.status, PayloadTooLargeError.code
+    # The request deadline (app.core.middleware) can end any request.
+    yield RequestTimeoutError.status, RequestTimeoutError.code
     yield AppError.status, AppError.code
 
 
@@ -265,6 +269,13 @@ def _problem_response(status: int, codes: list[str]) -> dict[str, Any]:
         response["headers"] = {
             "Retry-After": {
                 "description": "Seconds until the limit lets a request through.",
+                "schema": {"type": "integer"},
+            }
+        }
+    elif status == HTTPStatus.SERVICE_UNAVAILABLE:
+        response["headers"] = {
+            "Retry-After": {
+                "description": "Seconds to wait before trying again, when known.",
                 "schema": {"type": "integer"},
             }
         }

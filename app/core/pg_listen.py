@@ -16,6 +16,9 @@ from sqlalchemy.engine import URL
 log = structlog.get_logger(__name__)
 
 RECONNECT_INTERVAL_SECONDS = 5.0
+# A server that accepts the connection but does not answer (frozen) must not hold up the
+# caller's loop for asyncpg's default of a minute.
+CONNECT_TIMEOUT_SECONDS = 5.0
 
 
 class PgListener:
@@ -38,7 +41,7 @@ class PgListener:
             return False
         self._attempted_at = time.monotonic()
         try:
-            connection = await asyncpg.connect(self._dsn)
+            connection = await asyncpg.connect(self._dsn, timeout=CONNECT_TIMEOUT_SECONDS)
             await connection.add_listener(self._channel, self._deliver)
         except (OSError, asyncpg.PostgresError) as exc:
             log.warning("db.listen_failed", channel=self._channel, error=type(exc).__name__)

@@ -77,6 +77,9 @@ class AppSettings(BaseSettings):
     # Encrypts invite tokens at rest; required outside local/test (the default is public).
     secret_key: SecretStr = SecretStr(LOCAL_SECRET_KEY)
     max_request_body_bytes: int = Field(default=1_048_576, gt=0)
+    # A request that has not started its answer by then gets 503 REQUEST_TIMEOUT and its work
+    # is cancelled; streams run on once started.
+    request_timeout_seconds: float = Field(default=30.0, gt=0)
     trusted_proxy_cidrs: Annotated[list[Network], NoDecode] = []
     cors_allow_origins: Annotated[list[str], NoDecode] = []
     admin_api_key: SecretStr | None = None
@@ -140,7 +143,24 @@ class DatabaseSettings(BaseSettings):
     data_dir: Path = Path(".data")
     db_pool_size: int = Field(default=10, gt=0)
     db_max_overflow: int = Field(default=10, ge=0)
-    db_statement_timeout_ms: int = Field(default=30_000, gt=0)
+    # PostgreSQL cancels a statement running longer than this.
+    db_statement_timeout_ms: int = Field(default=10_000, gt=0)
+    # The client's own limit on one command: it catches a server that stopped answering, so
+    # it must exceed the statement timeout (a live server ends a slow statement first).
+    db_command_timeout_seconds: float = Field(default=15.0, gt=0)
+    # Longest wait to open a connection, and for a free pooled one.
+    db_connect_timeout_seconds: float = Field(default=5.0, gt=0)
+    db_pool_timeout_seconds: float = Field(default=5.0, gt=0)
+
+    @model_validator(mode="after")
+    def _command_outlasts_statement(self) -> Self:
+        if self.db_command_timeout_seconds * 1000 <= self.db_statement_timeout_ms:
+            raise ValueError(
+                "TENON_DB_COMMAND_TIMEOUT_SECONDS must exceed TENON_DB_STATEMENT_TIMEOUT_MS "
+                f"({self.db_command_timeout_seconds:g} s is not above "
+                f"{self.db_statement_timeout_ms} ms)"
+            )
+        return self
 
     @field_validator("database_url")
     @classmethod

@@ -12,7 +12,7 @@ from prometheus_client import CONTENT_TYPE_PLAIN_0_0_4
 from app.auth.dependencies import MetricsScraper
 from app.core.clock import CurrentClock
 from app.core.db import Database, database_of
-from app.core.errors import ServiceUnavailableError
+from app.core.errors import DatabaseUnavailableError
 from app.core.metrics import CurrentMetrics, JobQueueSnapshot
 from app.core.openapi import raises
 from app.health.schemas import Liveness, Readiness
@@ -34,16 +34,16 @@ async def check_liveness() -> Liveness:
 
 
 @router.get("/health/ready")
-@raises((ServiceUnavailableError, "DATABASE_UNAVAILABLE"))
+@raises(DatabaseUnavailableError)
 async def check_readiness(request: Request) -> Readiness:
     """Readiness: the database answers."""
     try:
         await asyncio.wait_for(database_of(request).ping(), READINESS_DB_TIMEOUT_SECONDS)
+    except DatabaseUnavailableError:
+        raise  # logged where the connection failed
     except Exception as exc:
         log.warning("health.database_unavailable", error=type(exc).__name__)
-        raise ServiceUnavailableError(
-            "The database is not reachable.", code="DATABASE_UNAVAILABLE"
-        ) from exc
+        raise DatabaseUnavailableError from exc
     return Readiness()
 
 

@@ -5,6 +5,11 @@ down gracefully.
 Idle workers sleep on PostgreSQL LISTEN; a NOTIFY from a committed enqueue wakes them at
 once. Polling every `poll_interval_seconds` is the fallback if the listening connection
 is lost.
+
+A database outage stops nothing for good: claiming backs off (up to a few seconds, so the
+heartbeat keeps turning) and resumes when the database answers again; a finished job's
+outcome is retried for as long as this worker's lease could still hold, so a job that ran
+is not run again only because its result could not be written at once.
 """
 
 from __future__ import annotations
@@ -43,6 +48,11 @@ S = TypeVar("S")
 
 MAX_ERROR_LENGTH = 4000
 PERIODIC_CHECK_SECONDS = 1.0
+# Longest pause between claims while the database is away: well inside the heartbeat's limit
+# (poll interval + lease), and short enough to resume promptly.
+MAX_CLAIM_BACKOFF_SECONDS = 10.0
+# First and longest pause between attempts to record an outcome while the database is away.
+RECORD_RETRY_SECONDS = (0.5, 5.0)
 
 
 def _error_text(exc: BaseException) -> str:
@@ -73,6 +83,7 @@ class Worker(Generic[S]):
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self._jitter = jitter
         self._running: dict[int, asyncio.Task[None]] = {}
+        self._failed_claims = 0
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
         self._listener = PgListener(database.engine.url, NOTIFY_CHANNEL, self._on_notify)
@@ -112,7 +123,9 @@ class Worker(Generic[S]):
                 claimed = await self._claim(free) if free > 0 else []
                 for job in claimed:
                     self._start(job)
-                if len(claimed) < free or free <= 0:
+                if self._failed_claims:
+                    await self._back_off()
+                elif len(claimed) < free or free <= 0:
                     await self._sleep_until_woken()
         finally:
             for task in background:
@@ -162,9 +175,22 @@ class Worker(Generic[S]):
                     lease_until=now + self.lease,
                 )
         except Exception as exc:  # the database being away must not kill the worker
-            log.warning("jobs.claim_failed", error=_error_text(exc))
+            self._failed_claims += 1
+            log.warning(
+                "jobs.claim_failed", error=_error_text(exc), failures_in_a_row=self._failed_claims
+            )
             return []
+        if self._failed_claims:
+            log.info("jobs.claim_recovered", failures_in_a_row=self._failed_claims)
+            self._failed_claims = 0
         return list(jobs)
+
+    async def _back_off(self) -> None:
+        """Wait longer after each failed claim in a row; a stop request ends the wait."""
+        exponent = min(self._failed_claims - 1, 8)
+        delay = min(self.settings.poll_interval_seconds * 2**exponent, MAX_CLAIM_BACKOFF_SECONDS)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), delay)
 
     def _start(self, job: Job) -> None:
         task = asyncio.create_task(self._execute(job))
@@ -225,21 +251,31 @@ class Worker(Generic[S]):
             job_type = self.registry.get(job.type)
             assert job_type is not None
             retry_at = now + job_type.retry_delay(job.attempts, self._jitter)
-        try:
-            async with self.database.session_scope() as session:
-                kept = await repository.finish(
-                    session,
-                    job.id,
-                    worker_id=self.worker_id,
-                    now=now,
-                    state=outcome,
-                    error=error,
-                    retry_at=retry_at,
-                )
-        except Exception as exc:
-            # The lease will run out and another worker will run the job again.
-            log.error("job.record_failed", error=_error_text(exc))
-            return
+        # While the lease may still hold, no other worker can take the job: keep trying to
+        # write its outcome until then. Past it, another worker may be running it already.
+        give_up_at = time.monotonic() + self.settings.lease_seconds
+        delay, max_delay = RECORD_RETRY_SECONDS
+        while True:
+            try:
+                async with self.database.session_scope() as session:
+                    kept = await repository.finish(
+                        session,
+                        job.id,
+                        worker_id=self.worker_id,
+                        now=now,
+                        state=outcome,
+                        error=error,
+                        retry_at=retry_at,
+                    )
+                break
+            except Exception as exc:
+                if time.monotonic() + delay > give_up_at:
+                    # The lease will run out and another worker will run the job again.
+                    log.error("job.record_failed", error=_error_text(exc))
+                    return
+                log.warning("job.record_retrying", error=_error_text(exc), in_seconds=delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, max_delay)
         if not kept:
             log.warning("job.lease_lost", outcome=outcome)
 
@@ -295,8 +331,13 @@ class Worker(Generic[S]):
         for task in unfinished:
             task.cancel()
         await asyncio.gather(*unfinished, return_exceptions=True)
-        async with self.database.session_scope() as session:
-            await repository.release(
-                session, interrupted, worker_id=self.worker_id, now=self.clock.now()
-            )
+        try:
+            async with self.database.session_scope() as session:
+                await repository.release(
+                    session, interrupted, worker_id=self.worker_id, now=self.clock.now()
+                )
+        except Exception as exc:
+            # Their leases run out instead, and another worker takes them then.
+            log.warning("jobs.worker.release_failed", job_ids=interrupted, error=_error_text(exc))
+            return
         log.warning("jobs.worker.released", job_ids=interrupted)

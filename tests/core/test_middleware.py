@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from collections.abc import AsyncIterator
@@ -9,12 +10,13 @@ from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI, Request, Response
+from fastapi import Depends, FastAPI, Request, Response
+from fastapi.responses import StreamingResponse
 
 from app.core.errors import NotFoundError, install_error_handlers
 from app.core.logging import REDACTED
 from app.core.metrics import Metrics
-from app.core.middleware import install_middleware
+from app.core.middleware import install_middleware, without_request_deadline
 from app.core.settings import AppSettings
 from tests.support.api import API_CLIENT_HEADERS
 from tests.support.logs import json_lines
@@ -324,3 +326,69 @@ async def test_cors_headers_on_413_so_browsers_can_read_it() -> None:
     assert response.status_code == 413
     assert response.headers["access-control-allow-origin"] == ORIGIN
     assert "X-Request-ID" in response.headers["access-control-expose-headers"]
+
+
+# Request deadline
+
+DEADLINE = 0.1
+# Long enough past the deadline that the deadline, not the work, decides.
+OUTLASTS_DEADLINE = 0.5
+
+
+async def test_request_past_its_deadline_is_503_and_its_work_is_cancelled(
+    log_stream: StringIO,
+) -> None:
+    harness = Harness(request_timeout_seconds=DEADLINE)
+    cancelled = asyncio.Event()
+
+    @harness.app.get("/stuck")
+    async def stuck() -> None:
+        try:
+            await asyncio.Event().wait()  # like a query to a frozen database
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
+
+    async with harness.client() as client:
+        response = await client.get("/stuck", headers={"Accept": "application/problem+json"})
+    assert response.status_code == 503
+    assert response.headers["content-type"] == "application/problem+json"
+    assert int(response.headers["retry-after"]) > 0
+    body = response.json()
+    assert (body["code"], body["retryable"]) == ("REQUEST_TIMEOUT", True)
+    assert body["requestId"] == response.headers["x-request-id"]
+    assert cancelled.is_set()
+    assert [line["status"] for line in access_lines(log_stream)] == [503]
+
+
+async def test_deadline_ends_once_the_response_has_started() -> None:
+    # A stream (the run events' SSE) answers at once and then runs as long as it needs.
+    harness = Harness(request_timeout_seconds=DEADLINE)
+
+    async def events() -> AsyncIterator[bytes]:
+        yield b"first;"
+        await asyncio.sleep(OUTLASTS_DEADLINE)
+        yield b"last"
+
+    @harness.app.get("/stream")
+    async def stream() -> StreamingResponse:
+        return StreamingResponse(events(), media_type="text/event-stream")
+
+    async with harness.client() as client:
+        response = await client.get("/stream")
+    assert response.status_code == 200
+    assert response.content == b"first;last"
+
+
+async def test_a_route_can_lift_the_deadline() -> None:
+    harness = Harness(request_timeout_seconds=DEADLINE)
+
+    @harness.app.get("/long", dependencies=[Depends(without_request_deadline)])
+    async def long() -> dict[str, bool]:
+        await asyncio.sleep(OUTLASTS_DEADLINE)
+        return {"done": True}
+
+    async with harness.client() as client:
+        response = await client.get("/long")
+    assert response.status_code == 200
+    assert response.json() == {"done": True}
