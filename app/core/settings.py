@@ -236,7 +236,7 @@ class GitHubSettings(BaseSettings):
     # Longest wait for a rate limit inside one call; beyond it GITHUB_RATE_LIMITED surfaces
     # (retryable) and the job system retries later.
     rate_limit_max_wait_seconds: float = Field(default=30.0, ge=0)
-    # GitHub asks for at least a second between content-creating requests.
+    # GitHub asks for at least a second between content-creating requests (per installation).
     mutation_interval_seconds: float = Field(default=1.0, ge=0)
     artifact_max_bytes: int = Field(default=50 * 1024 * 1024, gt=0)
     # Generate candidates' repositories at invite time (throttled), not at their first init.
