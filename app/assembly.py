@@ -30,7 +30,7 @@ from app.runs import jobs as runs
 from app.runs.jobs import COLLECT_RUN, DISPATCH_RUN, POLL_RUN
 from app.services import Services
 from app.simulations.candidate_counts import CandidateCounts
-from app.submissions.jobs import REVIEW_CODE
+from app.submissions.jobs import REVIEW_CODE, TAG_CUTOFF
 from app.workspaces import service as workspaces
 from app.workspaces.jobs import (
     PROVISION_WORKSPACE,
@@ -75,6 +75,7 @@ def job_registry() -> JobRegistry[Services]:
             DISPATCH_RUN,
             POLL_RUN,
             COLLECT_RUN,
+            TAG_CUTOFF,
             REVIEW_CODE,
             GRADE_SUBMISSION,
             POLL_GRADING,

@@ -33,6 +33,13 @@ def _existing_path(value: str) -> Path:
     return path
 
 
+def _positive_int(value: str) -> int:
+    number = int(value)
+    if number <= 0:
+        raise argparse.ArgumentTypeError(f"must be positive, not {value}")
+    return number
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tenon", description="The Tenon backend.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -77,6 +84,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     emulator.add_argument("--webhook-secret", help="signs the webhooks (X-Hub-Signature-256)")
     emulator.add_argument("--template-owner", default="tenon-templates")
+    emulator.add_argument(
+        "--max-concurrent-runs",
+        type=_positive_int,
+        default=2,
+        help="workflow runs executed at once: the runner pool's size (default: %(default)s)",
+    )
     return parser
 
 

@@ -236,6 +236,7 @@ def _github_emulator(args: argparse.Namespace) -> None:
         template_owner=args.template_owner,
         webhook_url=args.webhook_url,
         webhook_secret=args.webhook_secret,
+        max_concurrent_runs=args.max_concurrent_runs,
     )
     uvicorn.run(
         create_emulator_app(config),

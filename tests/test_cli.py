@@ -19,6 +19,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from app.assembly import webhook_handlers
+from app.cli import _parser
 from app.companies.models import Company, User
 from app.core.db import Database
 from app.core.settings import (
@@ -28,6 +29,7 @@ from app.core.settings import (
     DatabaseSettings,
     Settings,
 )
+from app.github_emulator.config import EmulatorConfig
 from app.integrations.github.models import WebhookDelivery
 from app.integrations.github.webhooks import receive_delivery
 from app.local_dev import with_local_defaults
@@ -401,3 +403,16 @@ def test_openapi_prints_the_served_document_without_a_database(tmp_path: Path) -
     printed = run_tenon("openapi", cwd=tmp_path, TENON_DATABASE_URL=unreachable)
     assert printed.returncode == 0, printed.stderr
     assert "/api/admin/jobs" not in json.loads(printed.stdout)["paths"]  # no key, no admin
+
+
+def test_the_emulators_runner_pool_size_is_a_flag() -> None:
+    args = _parser().parse_args(
+        ["github-emulator", "--data-dir", "d", "--token", "t", "--max-concurrent-runs", "6"]
+    )
+    assert args.max_concurrent_runs == 6
+    defaults = _parser().parse_args(["github-emulator", "--data-dir", "d", "--token", "t"])
+    assert defaults.max_concurrent_runs == EmulatorConfig.max_concurrent_runs
+    with pytest.raises(SystemExit):
+        _parser().parse_args(
+            ["github-emulator", "--data-dir", "d", "--token", "t", "--max-concurrent-runs", "0"]
+        )

@@ -104,6 +104,12 @@ class Metrics:
             ("kind",),
             registry=registry,
         )
+        self.github_pacing_wait_seconds = Counter(
+            "tenon_github_pacing_wait_seconds",
+            "Time content-creating GitHub requests waited for their installation's pacing "
+            "interval (TENON_GITHUB_MUTATION_INTERVAL_SECONDS).",
+            registry=registry,
+        )
         # Every process sees the same budget; the latest report from any of them is the news.
         self.github_rate_limit_remaining = Gauge(
             "tenon_github_rate_limit_remaining",

@@ -256,7 +256,7 @@ class GitHubSettings(BaseSettings):
     # Longest wait for a rate limit inside one call; beyond it GITHUB_RATE_LIMITED surfaces
     # (retryable) and the job system retries later.
     rate_limit_max_wait_seconds: float = Field(default=30.0, ge=0)
-    # GitHub asks for at least a second between content-creating requests.
+    # GitHub asks for at least a second between content-creating requests (per installation).
     mutation_interval_seconds: float = Field(default=1.0, ge=0)
     artifact_max_bytes: int = Field(default=50 * 1024 * 1024, gt=0)
     # Generate candidates' repositories at invite time (throttled), not at their first init.
@@ -367,7 +367,10 @@ class SettingsError(Exception):
 
 
 def _refusals(
-    app: AppSettings, auth: AuthSettings | None, github: GitHubSettings | None
+    app: AppSettings,
+    auth: AuthSettings | None,
+    github: GitHubSettings | None,
+    email: EmailSettings | None,
 ) -> list[str]:
     """The combinations the service refuses to start with, one message each. A group that
     failed to load (None) was reported already; the checks needing it are skipped."""
@@ -380,6 +383,12 @@ def _refusals(
     secret_key = app.secret_key.get_secret_value()
     if secret_key == LOCAL_SECRET_KEY or len(secret_key) < 32:
         problems.append(f"TENON_SECRET_KEY (32+ characters) is required when TENON_ENV={env}")
+    if email is not None and email.email_provider == "console":
+        # The console sender prints every email, invite links included, to the server output.
+        problems.append(
+            "TENON_EMAIL_PROVIDER=console only prints emails; choose smtp, resend or sendgrid "
+            f"when TENON_ENV={env}"
+        )
     if auth is not None and not auth.configured:
         problems.append(
             "TENON_AUTH0_ISSUER (or TENON_AUTH0_DOMAIN) and TENON_AUTH0_API_AUDIENCE "
@@ -410,7 +419,7 @@ class Settings(BaseModel):
 
     @model_validator(mode="after")
     def _refuse_dangerous_combinations(self) -> Self:
-        problems = _refusals(self.app, self.auth, self.github)
+        problems = _refusals(self.app, self.auth, self.github, self.email)
         if problems:
             raise ValueError("\n".join(problems))
         return self
@@ -429,11 +438,13 @@ def load_settings() -> Settings:
             except ValidationError as exc:
                 problems += _describe(group, exc)
     app, auth, github = groups.get("app"), groups.get("auth"), groups.get("github")
+    email = groups.get("email")
     if isinstance(app, AppSettings):
         problems += _refusals(
             app,
             auth if isinstance(auth, AuthSettings) else None,
             github if isinstance(github, GitHubSettings) else None,
+            email if isinstance(email, EmailSettings) else None,
         )
     if problems:
         raise SettingsError(problems)

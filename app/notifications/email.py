@@ -22,6 +22,7 @@ import httpx
 import structlog
 from pydantic import SecretStr
 
+from app.core.logging import redact_text
 from app.core.metrics import Metrics
 from app.core.settings import EmailSettings
 
@@ -138,10 +139,12 @@ class _LoggedSender(ABC):
 
 
 class ConsoleEmailSender(_LoggedSender):
-    """Prints the message instead of sending it (local development).
+    """Prints the message instead of sending it (local development and tests only: the
+    settings refuse this provider elsewhere).
 
-    It goes to the stream, not the log, because log redaction would blank the invite link
-    a developer needs to click.
+    Invite tokens in what it prints are redacted like the logs' (server output is often
+    collected with them); the invite's link, token included, is in the recruiter's invite
+    response and candidate list.
     """
 
     name = "console"
@@ -152,9 +155,8 @@ class ConsoleEmailSender(_LoggedSender):
     async def _deliver(self, message: EmailMessage) -> str:
         stream = self._stream or sys.stdout
         rule = "-" * 72
-        stream.write(
-            f"{rule}\nTo: {message.to}\nSubject: {message.subject}\n\n{message.text}\n{rule}\n"
-        )
+        printed = f"To: {message.to}\nSubject: {message.subject}\n\n{message.text}"
+        stream.write(f"{rule}\n{redact_text(printed)}\n{rule}\n")
         stream.flush()
         log.info("email.console", subject=message.subject)
         return f"console-{uuid.uuid4()}"

@@ -3,18 +3,39 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal, get_args
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Text, UniqueConstraint, false, func
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Text,
+    UniqueConstraint,
+    column,
+    false,
+    func,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
+from typing_extensions import TypeAliasType
 
 from app.core.db import Base, IdPrimaryKey, TimestampMixin
+
+# A code submission's cutoff tag, made by a job after the submit: `pending` until GitHub has
+# it (the final run is queued then), `created`, or `failed` for good (no final run).
+CutoffTagStatus = TypeAliasType("CutoffTagStatus", Literal["pending", "created", "failed"])
+CUTOFF_TAG_STATUSES: tuple[CutoffTagStatus, ...] = get_args(CutoffTagStatus.__value__)
 
 
 class Submission(TimestampMixin, Base):
     __tablename__ = "submissions"
-    __table_args__ = (UniqueConstraint("candidate_session_id", "task_id"),)
+    __table_args__ = (
+        UniqueConstraint("candidate_session_id", "task_id"),
+        CheckConstraint(
+            column("cutoff_tag_status").in_(CUTOFF_TAG_STATUSES), name="cutoff_tag_status"
+        ),
+    )
 
     id: Mapped[IdPrimaryKey]
     candidate_session_id: Mapped[int] = mapped_column(
@@ -26,6 +47,7 @@ class Submission(TimestampMixin, Base):
         BigInteger, ForeignKey("workspaces.id", ondelete="SET NULL")
     )
     cutoff_sha: Mapped[str | None] = mapped_column(Text)
+    cutoff_tag_status: Mapped[CutoffTagStatus | None] = mapped_column(Text)
     test_run_id: Mapped[int | None] = mapped_column(
         BigInteger, ForeignKey("test_runs.id", ondelete="SET NULL")
     )

@@ -33,15 +33,10 @@ async def insert_once(session: AsyncSession, values: dict[str, Any]) -> Submissi
     return (await session.scalars(statement)).one_or_none()
 
 
-async def by_id(session: AsyncSession, submission_id: int) -> Submission | None:
-    return await session.get(Submission, submission_id)
-
-
-async def reserve_id(session: AsyncSession) -> int:
-    """An id from the table's sequence for a submission not inserted yet (a code
-    submission's tag is named after it and created first)."""
-    sequence = func.pg_get_serial_sequence(Submission.__tablename__, "id")
-    return int((await session.execute(select(func.nextval(sequence)))).scalar_one())
+async def by_id(
+    session: AsyncSession, submission_id: int, *, for_update: bool = False
+) -> Submission | None:
+    return await session.get(Submission, submission_id, with_for_update=for_update)
 
 
 async def of_sessions(session: AsyncSession, cs_ids: Sequence[int]) -> Sequence[Submission]:

@@ -19,6 +19,7 @@ from app.runs.models import TestRun
 from app.runs.schemas import public_run_status
 from app.simulations.models import Task
 from app.submissions import repository
+from app.submissions.jobs import cutoff_tag
 from app.submissions.models import Submission
 from app.submissions.schemas import (
     CodeRef,
@@ -177,5 +178,9 @@ def _code(
         repo_url=workspace.repo_url,
         base_template_sha=workspace.base_template_sha,
         cutoff_sha=submission.cutoff_sha,
+        cutoff_tag=(
+            cutoff_tag(submission.id) if submission.cutoff_tag_status == "created" else None
+        ),
+        cutoff_tag_status=submission.cutoff_tag_status,
         workflow_url=run.github_run_url if run else None,
     )

@@ -18,6 +18,7 @@ from app.grading.schemas import (
 )
 from app.runs.schemas import RUN_EXAMPLE, PublicRunStatus, RunOut
 from app.simulations.models import TaskType
+from app.submissions.models import CutoffTagStatus
 
 MAX_CONTENT_LENGTH = 100_000
 SUBMISSION_ITEM_EXAMPLE: dict[str, Any] = {
@@ -129,6 +130,15 @@ class CodeRef(ApiModel):
     repo_url: str | None
     base_template_sha: str | None = Field(description="The commit the workspace started from.")
     cutoff_sha: str | None = Field(description="The commit that was submitted.")
+    cutoff_tag: str | None = Field(
+        description="The tag pinning the cutoff, once it exists; the final run tests it."
+    )
+    cutoff_tag_status: CutoffTagStatus | None = Field(
+        description=(
+            "`pending` until the tag is made (shortly after the submit; then the final run "
+            "is queued), `created`, or `failed` (no final run will come)."
+        )
+    )
     workflow_url: str | None = Field(description="The final test run's workflow run.")
 
 
@@ -187,6 +197,8 @@ class SubmissionDetail(SubmissionItem):
                 "repoUrl": "https://github.com/tenon-workspaces/tenon-python-fastapi-6f1c2b9e",
                 "baseTemplateSha": "0a1b2c3d4e5f60718293a4b5c6d7e8f901234567",
                 "cutoffSha": "b7e3c1d9a5f2e8c4b6a0d2f4e6c8a1b3d5f7e9c2",
+                "cutoffTag": "tenon-submission-305",
+                "cutoffTagStatus": "created",
                 "workflowUrl": RUN_EXAMPLE["workflowUrl"],
             },
             "diffSummary": {

@@ -2,16 +2,17 @@
 database so concurrent submits cannot both win.
 
 A code or debug task's submission is the head of its workspace's default branch (the
-cutoff), pinned by a tag that the final test run is dispatched on; when the template has a
-grader repository, a grading of the cutoff is queued with it (SPEC §11.1). GitHub is called before
-the session's row lock is taken, so a slow GitHub never holds up the candidate's other
-calls or the recruiter's; the submits of one session wait for each other on a lock of
-their own (`progress.hold_submit_lock`), so a repeated submit calls GitHub not at all.
+cutoff), read (a retried GET) before the session's row lock is taken, so a slow GitHub never
+holds up the candidate's other calls or the recruiter's; the submits of one session wait
+for each other on a lock of their own (`progress.hold_submit_lock`), so a repeated submit
+calls GitHub not at all. The submit makes no GitHub change: a job (`jobs.TAG_CUTOFF`) pins
+the cutoff with a tag and queues the final test run on it, and the review job and, when the
+template has a grader repository, a grading of the cutoff are queued with the submission
+(SPEC §11.1); both work from the cutoff's SHA, not the tag.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 import structlog
@@ -26,11 +27,11 @@ from app.grading import service as grading
 from app.integrations.github.client import GitHubClient
 from app.integrations.github.template_catalog import TemplateCatalog
 from app.jobs.queue import enqueue
-from app.runs import service as runs
 from app.services import require_github
 from app.simulations.models import CODE_TASK_TYPES
 from app.submissions import repository
-from app.submissions.jobs import REVIEW_CODE, SubmissionRef
+from app.submissions.jobs import REVIEW_CODE, TAG_CUTOFF, SubmissionRef
+from app.submissions.models import Submission
 from app.submissions.schemas import SubmissionCreate, SubmitResult
 from app.workspaces import service as workspaces
 from app.workspaces.models import Workspace
@@ -38,44 +39,22 @@ from app.workspaces.models import Workspace
 log = structlog.get_logger(__name__)
 
 
-async def _cutoff(workspace: Workspace, github: GitHubClient | None) -> str:
+async def _cutoff(
+    session: AsyncSession, action: progress.CurrentTaskAction, github: GitHubClient | None
+) -> str:
     """The head of the workspace's default branch now: what is submitted."""
     client = require_github(github)
+    workspace = await workspaces.ready_workspace(session, action.candidate_session, action.task)
     assert workspace.repo_full_name is not None  # a ready workspace has its repository
     branch = await client.get_branch(workspace.repo_full_name, workspace.default_branch or "main")
     return branch.commit.sha
-
-
-def _tag(submission_id: int) -> str:
-    return f"tenon-submission-{submission_id}"
-
-
-@dataclass(frozen=True)
-class _PinnedCutoff:
-    submission_id: int
-    sha: str
-
-
-async def _pin_cutoff(
-    session: AsyncSession, action: progress.CurrentTaskAction, github: GitHubClient | None
-) -> _PinnedCutoff:
-    """Read the cutoff and tag it under the id the submission will have. The final run is
-    dispatched on the tag, so it tests exactly the submitted commit whatever is pushed
-    afterwards."""
-    workspace = await workspaces.ready_workspace(session, action.candidate_session, action.task)
-    sha = await _cutoff(workspace, github)
-    submission_id = await repository.reserve_id(session)
-    assert github is not None  # checked by _cutoff
-    assert workspace.repo_full_name is not None
-    await github.create_tag(workspace.repo_full_name, _tag(submission_id), sha)
-    return _PinnedCutoff(submission_id, sha)
 
 
 async def _queue_grading(
     session: AsyncSession,
     catalog: TemplateCatalog,
     workspace: Workspace,
-    pinned: _PinnedCutoff,
+    submission: Submission,
     *,
     now: datetime,
 ) -> None:
@@ -85,12 +64,13 @@ async def _queue_grading(
     if grader is None:
         return
     assert workspace.repo_full_name is not None  # a ready workspace has its repository
+    assert submission.cutoff_sha is not None  # a code submission has its cutoff
     await grading.queue_grading(
         session,
-        submission_id=pinned.submission_id,
+        submission_id=submission.id,
         grader_repo=grader,
         candidate_repo=workspace.repo_full_name,
-        candidate_sha=pinned.sha,
+        candidate_sha=submission.cutoff_sha,
         now=now,
     )
 
@@ -110,9 +90,9 @@ async def submit(
     checked = await progress.current_task_for_action(
         session, principal, cs_id, task_id, now=now, lock=False
     )
-    pinned = None
+    cutoff = None
     if checked.task.type in CODE_TASK_TYPES:
-        pinned = await _pin_cutoff(session, checked, github)
+        cutoff = await _cutoff(session, checked, github)
     elif body.content_text is None:
         raise UnprocessableError(
             "contentText is required for this task.",
@@ -122,35 +102,27 @@ async def submit(
     # Decided again under the row lock, on the session as it is now.
     action = await progress.current_task_for_action(session, principal, cs_id, task_id, now=now)
     cs, task = action.candidate_session, action.task
-    workspace = await workspaces.ready_workspace(session, cs, task) if pinned else None
+    workspace = await workspaces.ready_workspace(session, cs, task) if cutoff else None
     created = await repository.insert_once(
         session,
         {
-            **({"id": pinned.submission_id} if pinned else {}),
             "candidate_session_id": cs.id,
             "task_id": task.id,
             "content_text": body.content_text,
             "workspace_id": workspace.id if workspace else None,
-            "cutoff_sha": pinned.sha if pinned else None,
+            "cutoff_sha": cutoff,
+            "cutoff_tag_status": "pending" if cutoff else None,
             "submitted_at": now,
             "late": False,
         },
     )
     if created is None:  # submitted meanwhile: the unique constraint has the last word
         raise await progress.submission_exists(session, cs.id, task.id)
-    if workspace is not None and pinned is not None:
-        final_run = await runs.queue_run(
-            session, workspace, task, _tag(pinned.submission_id), now=now
-        )
-        created.test_run_id = final_run.id
-        await session.flush()
-        await enqueue(
-            session,
-            REVIEW_CODE,
-            SubmissionRef(submission_id=created.id),
-            dedupe_key=f"review:{created.id}",
-        )
-        await _queue_grading(session, catalog, workspace, pinned, now=now)
+    if workspace is not None:
+        ref = SubmissionRef(submission_id=created.id)
+        await enqueue(session, TAG_CUTOFF, ref, dedupe_key=f"tag:{created.id}")
+        await enqueue(session, REVIEW_CODE, ref, dedupe_key=f"review:{created.id}")
+        await _queue_grading(session, catalog, workspace, created, now=now)
     await events.record_for_session(
         session,
         cs,

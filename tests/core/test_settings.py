@@ -18,6 +18,7 @@ from app.core.settings import (
     REPO_NAME_PATTERN,
     AppSettings,
     AuthSettings,
+    EmailSettings,
     Settings,
     SettingsError,
     load_settings,
@@ -44,11 +45,17 @@ def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def _settings(
-    env: str, *, bypass: bool = False, secret_key: str = STRONG_KEY, **auth: str
+    env: str,
+    *,
+    bypass: bool = False,
+    secret_key: str = STRONG_KEY,
+    email_provider: str = "smtp",
+    **auth: str,
 ) -> Settings:
     return Settings(
         app=AppSettings(_env_file=None, env=env, dev_auth_bypass=bypass, secret_key=secret_key),
         auth=AuthSettings(_env_file=None, **auth),
+        email=EmailSettings(_env_file=None, email_provider=email_provider),
     )
 
 
@@ -69,6 +76,36 @@ def test_auth0_issuer_and_audience_are_required_outside_local_and_test(env: str)
     with pytest.raises(ValidationError, match="TENON_AUTH0_ISSUER"):
         _settings(env, api_audience="https://api.example")
     assert _settings(env, domain="tenant.auth0.com", api_audience="x").auth.configured
+
+
+@pytest.mark.parametrize("env", ["staging", "production"])
+def test_the_console_email_provider_is_refused_outside_local_and_test(env: str) -> None:
+    # It prints every email, invite links with their tokens included.
+    with pytest.raises(ValidationError, match="TENON_EMAIL_PROVIDER=console") as caught:
+        _settings(env, email_provider="console", **CONFIGURED_AUTH)
+    assert "TENON_SECRET_KEY" not in str(caught.value)
+    assert _settings(env, email_provider="smtp", **CONFIGURED_AUTH).email.email_provider == "smtp"
+
+
+@pytest.mark.parametrize("env", ["local", "test"])
+def test_the_console_email_provider_is_the_local_default(env: str) -> None:
+    assert _settings(env, email_provider="console").email.email_provider == "console"
+    assert EmailSettings(_env_file=None).email_provider == "console"
+
+
+def test_load_settings_names_the_console_email_provider_in_production(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, value in DEPLOYED.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("TENON_ENV", "production")
+    monkeypatch.setenv("TENON_EMAIL_PROVIDER", "console")
+    with pytest.raises(SettingsError) as caught:
+        load_settings()
+    assert caught.value.problems == [
+        "TENON_EMAIL_PROVIDER=console only prints emails; choose smtp, resend or sendgrid "
+        "when TENON_ENV=production"
+    ]
 
 
 @pytest.mark.parametrize("env", ["staging", "production"])

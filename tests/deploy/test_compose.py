@@ -33,6 +33,7 @@ SAMPLE_VALUES = {
     "TENON_AUTH0_ISSUER": "https://tenant.example/",
     "TENON_AUTH0_DOMAIN": "tenant.example",
     "TENON_AUTH0_API_AUDIENCE": "https://api.example",
+    "TENON_EMAIL_PROVIDER": "smtp",
 }
 # What a deployment must be able to set although no setting can insist on it (a token or
 # an App; one email provider or another).

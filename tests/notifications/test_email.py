@@ -41,6 +41,7 @@ from app.notifications.email import (
     SmtpEmailSender,
     build_email_sender,
 )
+from app.notifications.templates import invite_email
 
 SENDER = "Tenon Hiring <no-reply@tenon.test>"
 SMTP_USER = "mailer"
@@ -529,7 +530,7 @@ async def test_sent_log_names_the_domain_not_the_address(
 # --- Console, factory ----------------------------------------------------------------------
 
 
-async def test_console_sender_prints_the_whole_message_and_returns_an_id() -> None:
+async def test_console_sender_prints_the_message_and_returns_an_id() -> None:
     stream = io.StringIO()
     with capture_logs() as logs:
         result = await ConsoleEmailSender(stream).send(MESSAGE)
@@ -540,8 +541,28 @@ async def test_console_sender_prints_the_whole_message_and_returns_an_id() -> No
     printed = stream.getvalue()
     assert f"To: {MESSAGE.to}" in printed
     assert f"Subject: {MESSAGE.subject}" in printed
-    assert MESSAGE.text in printed  # unredacted: the developer clicks the invite link
+    assert MESSAGE.text in printed
     assert [entry["event"] for entry in logs] == ["email.console", "email.sent"]
+
+
+async def test_console_sender_prints_invite_links_without_their_tokens() -> None:
+    token = "q8Jx3vT0bWm2Yp5Nc7Rk1Lh9Ds4Fg6Za"
+    invite = invite_email(
+        to="ada@example.org",
+        candidate_name="Ada",
+        company_name="Acme",
+        simulation_title="Payments",
+        role="Backend Engineer",
+        invite_url=f"https://portal.test/candidate/session/{token}",
+        expires_at=datetime(2026, 12, 24, 18, tzinfo=UTC),
+    )
+    stream = io.StringIO()
+    await ConsoleEmailSender(stream).send(invite)
+
+    printed = stream.getvalue()
+    assert token not in printed
+    assert "https://portal.test/candidate/session/[REDACTED]" in printed
+    assert "Ada" in printed
 
 
 @pytest.mark.parametrize(

@@ -19,6 +19,7 @@ DEPLOYED = {
     "TENON_SECRET_KEY": "s" * 40,
     "TENON_AUTH0_ISSUER": "https://tenant.example/",
     "TENON_AUTH0_API_AUDIENCE": "https://api.example",
+    "TENON_EMAIL_PROVIDER": "smtp",
 }
 
 

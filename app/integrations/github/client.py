@@ -1,9 +1,10 @@
 """The GitHub REST client: typed calls over one shared `httpx.AsyncClient`.
 
 It retries what is safe to retry, respects GitHub's primary and secondary rate limits
-(never hammering an exhausted budget), bounds concurrency, spaces content-creating requests,
-reuses polled resources with ETags, follows `Link` pagination and streams artifacts from
-the storage host without GitHub's credentials (SPEC §6.1).
+(never hammering an exhausted budget), bounds concurrency, spaces the content-creating
+requests of each installation (or token), reuses polled resources with ETags, follows
+`Link` pagination and streams artifacts from the storage host without GitHub's credentials
+(SPEC §6.1).
 """
 
 from __future__ import annotations
@@ -61,7 +62,6 @@ Sleep = Callable[[float], Awaitable[None]]
 Authorization = Callable[[], Awaitable[str]]
 
 _IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE"})
-_MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # Failures that happen before the request leaves: retrying cannot repeat an action.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 _TRANSIENT = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
@@ -95,6 +95,8 @@ class _CallState:
     secondary_hits: int = 0
     rate_limit_waited: float = 0.0
     reauthenticated: bool = False
+    # Paced: GitHub's secondary limits on content creation apply (see `_pace`).
+    creates_content: bool = False
 
     @property
     def label(self) -> str:
@@ -131,8 +133,9 @@ class GitHubClient:
         self._base = settings.api_base.rstrip("/")
         self._origin = httpx.URL(self._base).copy_with(path="/", query=None)
         self._semaphore = asyncio.Semaphore(settings.max_concurrent_requests)
-        self._mutation_lock = asyncio.Lock()
-        self._last_mutation: float | None = None
+        # Per credential (an installation's or a token's): the earliest monotonic time its
+        # next content-creating request may go.
+        self._next_content_slot: dict[Authorization, float] = {}
         # Epoch second at which an exhausted primary budget comes back.
         self._budget_reset_at: int | None = None
         self._etags: OrderedDict[str, _CachedBody] = OrderedDict()
@@ -157,7 +160,8 @@ class GitHubClient:
         if description is not None:
             body["description"] = description
         path = f"{_repo(template_full_name)}/generate"
-        return _parse(Repository, await self._json("POST", path, json=body), path)
+        created = await self._json("POST", path, json=body, creates_content=True)
+        return _parse(Repository, created, path)
 
     async def get_repository(self, full_name: str) -> Repository:
         return await self._get_model(Repository, _repo(full_name))
@@ -165,7 +169,7 @@ class GitHubClient:
     async def create_tag(self, full_name: str, tag: str, sha: str) -> None:
         """A lightweight tag: a ref that pins a commit, e.g. for a run at exactly it."""
         body = {"ref": f"refs/tags/{tag}", "sha": sha}
-        await self._json("POST", f"{_repo(full_name)}/git/refs", json=body)
+        await self._json("POST", f"{_repo(full_name)}/git/refs", json=body, creates_content=True)
 
     async def archive_repository(self, full_name: str) -> Repository:
         path = _repo(full_name)
@@ -218,7 +222,8 @@ class GitHubClient:
         body = {"message": message, "content": base64.b64encode(content).decode()}
         body |= _params(branch=branch, sha=sha)
         url_path = f"{_repo(full_name)}/contents/{_segments(path)}"
-        return _parse(FileCommit, await self._json("PUT", url_path, json=body), url_path)
+        committed = await self._json("PUT", url_path, json=body, creates_content=True)
+        return _parse(FileCommit, committed, url_path)
 
     # People
 
@@ -230,7 +235,10 @@ class GitHubClient:
     ) -> CollaboratorInvitation | None:
         """The invitation, or None when the user already is a collaborator (204)."""
         path = f"{_repo(full_name)}/collaborators/{_segment(login)}"
-        response = await self._request("PUT", path, json={"permission": permission})
+        # An invitation: content, with a notification to the invitee.
+        response = await self._request(
+            "PUT", path, json={"permission": permission}, creates_content=True
+        )
         if response.status_code == 204:
             return None
         return _parse(CollaboratorInvitation, _body(response, path), path)
@@ -354,9 +362,15 @@ class GitHubClient:
         params: dict[str, Any] | None = None,
         json: dict[str, Any] | None = None,
         authorization: Authorization | None = None,
+        creates_content: bool = False,
     ) -> Any:
         response = await self._request(
-            method, path, params=params, json=json, authorization=authorization
+            method,
+            path,
+            params=params,
+            json=json,
+            authorization=authorization,
+            creates_content=creates_content,
         )
         return _body(response, path)
 
@@ -420,6 +434,7 @@ class GitHubClient:
         headers: dict[str, str] | None = None,
         authorization: Authorization | None = None,
         follow_redirects: bool = True,
+        creates_content: bool = False,
     ) -> httpx.Response:
         """Send until GitHub answers usefully; `target` is a path or a next-page URL.
 
@@ -427,7 +442,7 @@ class GitHubClient:
         typed error otherwise.
         """
         url = target if target.startswith(("http://", "https://")) else self._base + target
-        state = _CallState(method, httpx.URL(url).path)
+        state = _CallState(method, httpx.URL(url).path, creates_content=creates_content)
         while True:
             await self._respect_budget(state)
             try:
@@ -471,7 +486,7 @@ class GitHubClient:
         authorization: Authorization,
         follow_redirects: bool,
     ) -> httpx.Response:
-        await self._pace(state.method)
+        await self._pace(state, authorization)
         request_headers = github_headers(await authorization()) | (headers or {})
         if state.sends:
             self._metrics.github_retries.inc()
@@ -612,17 +627,21 @@ class GitHubClient:
         if remaining == 0 and reset is not None and reset > self._now():
             self._budget_reset_at = reset
 
-    async def _pace(self, method: str) -> None:
-        """Space content-creating requests, as GitHub asks (secondary limits)."""
-        if method not in _MUTATING:
+    async def _pace(self, state: _CallState, credential: Authorization) -> None:
+        """Space the content-creating requests of one installation (or token) by the
+        interval GitHub asks for between them: its secondary limits (80 content-creating
+        requests a minute, 500 an hour) count per installation. Other requests are not
+        held up: reads; workflow dispatches, archiving and removals, which create no
+        content (a secondary-limit answer to them is still waited out, `_rate_limit`)."""
+        if not state.creates_content:
             return
-        async with self._mutation_lock:
-            if self._last_mutation is not None:
-                wait = self._last_mutation + self._settings.mutation_interval_seconds
-                wait -= self._monotonic()
-                if wait > 0:
-                    await self._sleep(wait)
-            self._last_mutation = self._monotonic()
+        now = self._monotonic()
+        # Reserved before sleeping (no await in between): concurrent callers queue up.
+        slot = max(now, self._next_content_slot.get(credential, now))
+        self._next_content_slot[credential] = slot + self._settings.mutation_interval_seconds
+        if slot > now:
+            self._metrics.github_pacing_wait_seconds.inc(slot - now)
+            await self._sleep(slot - now)
 
     def _now(self) -> float:
         return self._clock.now().timestamp()

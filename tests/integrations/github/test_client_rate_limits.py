@@ -247,26 +247,60 @@ async def test_plain_403_is_permission_denied(api: respx.MockRouter, github: Git
 # Pacing and concurrency
 
 
-async def test_mutations_are_spaced_by_the_interval(
-    api: respx.MockRouter, github: GitHubClient, fake_time: FakeTime
+async def test_content_creating_requests_are_spaced_by_the_interval(
+    api: respx.MockRouter, github: GitHubClient, fake_time: FakeTime, metrics: Metrics
 ) -> None:
     sent_at: list[float] = []
 
     def respond(request: httpx.Request) -> httpx.Response:
         sent_at.append(fake_time.monotonic())
         fake_time.advance(0.25)
-        return httpx.Response(204)
+        return httpx.Response(201, json={"ref": "refs/tags/t"})
 
-    api.delete(repo_url("/collaborators/a")).mock(side_effect=respond)
-    api.delete(repo_url("/collaborators/b")).mock(side_effect=respond)
+    api.post(repo_url("/git/refs")).mock(side_effect=respond)
     api.get(repo_url()).respond(200, json=repository())
 
-    await github.remove_collaborator(REPO, "a")
+    await github.create_tag(REPO, "a", "0" * 40)
     await github.get_repository(REPO)
-    await github.remove_collaborator(REPO, "b")
+    await github.create_tag(REPO, "b", "0" * 40)
 
     assert sent_at[1] - sent_at[0] >= 1.0
     assert fake_time.sleeps == [0.75]
+    assert sample(metrics, "tenon_github_pacing_wait_seconds_total") == 0.75
+
+
+async def test_concurrent_content_creating_requests_take_successive_slots(
+    api: respx.MockRouter, github: GitHubClient, fake_time: FakeTime
+) -> None:
+    sent_at: list[float] = []
+
+    def respond(request: httpx.Request) -> httpx.Response:
+        sent_at.append(fake_time.monotonic())
+        return httpx.Response(201, json={"ref": "refs/tags/t"})
+
+    api.post(repo_url("/git/refs")).mock(side_effect=respond)
+
+    await asyncio.gather(*(github.create_tag(REPO, f"t{n}", "0" * 40) for n in range(3)))
+
+    assert [later - sent_at[0] for later in sent_at] == [0.0, 1.0, 2.0]
+
+
+async def test_requests_that_create_no_content_are_not_paced(
+    api: respx.MockRouter, github: GitHubClient, fake_time: FakeTime
+) -> None:
+    # Dispatches, removals and deletions: GitHub's content-creation limits do not apply.
+    api.post(repo_url("/actions/workflows/ci.yml/dispatches")).respond(204)
+    api.delete(repo_url("/collaborators/a")).respond(204)
+    api.delete(repo_url()).respond(204)
+    api.post(repo_url("/git/refs")).respond(201, json={"ref": "refs/tags/t"})
+
+    await github.create_tag(REPO, "a", "0" * 40)
+    await github.dispatch_workflow(REPO, "ci.yml", ref="main", inputs={})
+    await github.dispatch_workflow(REPO, "ci.yml", ref="main", inputs={})
+    await github.remove_collaborator(REPO, "a")
+    await github.delete_repository(REPO)
+
+    assert fake_time.sleeps == []
 
 
 async def test_concurrent_requests_are_bounded(
