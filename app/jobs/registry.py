@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
@@ -40,6 +40,17 @@ class JobContext(Generic[S_co]):
 
 class PermanentJobError(Exception):
     """Raised by a handler when retrying cannot help: the job goes straight to `dead`."""
+
+
+class RetryLaterError(Exception):
+    """Raised by a handler that cannot finish yet and knows when to look again (a workflow
+    run GitHub has not listed yet): the job runs again at `at`, and this attempt does not
+    count towards `max_attempts`. A handler may raise it only a bounded number of times
+    between counted attempts."""
+
+    def __init__(self, reason: str, *, at: datetime) -> None:
+        super().__init__(reason)
+        self.at = at
 
 
 @dataclass(frozen=True)

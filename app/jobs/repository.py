@@ -60,14 +60,18 @@ async def finish(
     state: JobState,
     error: str | None = None,
     retry_at: datetime | None = None,
+    count_attempt: bool = True,
 ) -> bool:
-    """Record the outcome of this worker's attempt; False if the job is no longer ours."""
+    """Record the outcome of this worker's attempt; False if the job is no longer ours. An
+    attempt that does not count (a deferral) is taken back from `attempts`."""
     values: dict[str, object] = {
         "state": state,
         "locked_by": None,
         "locked_until": None,
         "updated_at": now,
     }
+    if not count_attempt:
+        values["attempts"] = Job.attempts - 1
     if error is not None:
         values["last_error"] = error
     if retry_at is not None:

@@ -39,11 +39,12 @@ from app.jobs import repository
 from app.jobs.heartbeat import Heartbeat
 from app.jobs.models import Job
 from app.jobs.queue import NOTIFY_CHANNEL, enqueue
-from app.jobs.registry import JobContext, JobRegistry, PermanentJobError
+from app.jobs.registry import JobContext, JobRegistry, PermanentJobError, RetryLaterError
 
 log = structlog.get_logger(__name__)
 
-Outcome = Literal["succeeded", "failed", "dead"]
+# "deferred": the handler asked to run again later (`RetryLaterError`); the attempt does not count.
+Outcome = Literal["succeeded", "failed", "deferred", "dead"]
 S = TypeVar("S")
 
 MAX_ERROR_LENGTH = 4000
@@ -207,10 +208,15 @@ class Worker(Generic[S]):
             job_id=job.id, job_type=job.type, attempt=job.attempts
         ):
             started = time.perf_counter()
-            outcome, error = await self._attempt(job)
-            await self._record(job, outcome, error)
+            outcome, error, deferred_to = await self._attempt(job)
+            await self._record(job, outcome, error, deferred_to)
             self.metrics.job_attempts.labels(job.type, outcome).inc()
-            emit = {"succeeded": log.info, "failed": log.warning, "dead": log.error}[outcome]
+            emit = {
+                "succeeded": log.info,
+                "failed": log.warning,
+                "deferred": log.info,
+                "dead": log.error,
+            }[outcome]
             emit(
                 "job.finished",
                 outcome=outcome,
@@ -218,13 +224,14 @@ class Worker(Generic[S]):
                 error=error,
             )
 
-    async def _attempt(self, job: Job) -> tuple[Outcome, str | None]:
+    async def _attempt(self, job: Job) -> tuple[Outcome, str | None, datetime | None]:
+        """The attempt's outcome, its error, and when a deferred job runs again."""
         job_type = self.registry.get(job.type)
         if job_type is None:
-            return "dead", f"no handler is registered for job type {job.type!r}"
+            return "dead", f"no handler is registered for job type {job.type!r}", None
         if job.attempts > job.max_attempts:
             # Its last allowed attempt was lost with a worker (the claim noted the expiry).
-            return "dead", job.last_error
+            return "dead", job.last_error, None
         context = JobContext(
             database=self.database,
             clock=self.clock,
@@ -235,18 +242,22 @@ class Worker(Generic[S]):
         )
         try:
             await job_type.run(context, job.payload)
+        except RetryLaterError as exc:
+            return "deferred", _error_text(exc), exc.at
         except (PermanentJobError, ValidationError) as exc:
-            return "dead", _error_text(exc)
+            return "dead", _error_text(exc), None
         except Exception as exc:
             log.debug("job.attempt_failed", exc_info=exc)
             if job.attempts >= job.max_attempts:
-                return "dead", _error_text(exc)
-            return "failed", _error_text(exc)
-        return "succeeded", None
+                return "dead", _error_text(exc), None
+            return "failed", _error_text(exc), None
+        return "succeeded", None, None
 
-    async def _record(self, job: Job, outcome: Outcome, error: str | None) -> None:
+    async def _record(
+        self, job: Job, outcome: Outcome, error: str | None, deferred_to: datetime | None
+    ) -> None:
         now = self.clock.now()
-        retry_at: datetime | None = None
+        retry_at: datetime | None = deferred_to
         if outcome == "failed":
             job_type = self.registry.get(job.type)
             assert job_type is not None
@@ -263,9 +274,10 @@ class Worker(Generic[S]):
                         job.id,
                         worker_id=self.worker_id,
                         now=now,
-                        state=outcome,
+                        state="pending" if outcome == "deferred" else outcome,
                         error=error,
                         retry_at=retry_at,
+                        count_attempt=outcome != "deferred",
                     )
                 break
             except Exception as exc:

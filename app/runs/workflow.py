@@ -35,7 +35,7 @@ from app.core.logging import redact_text
 from app.integrations.github.client import GitHubClient
 from app.integrations.github.errors import GitHubError, GitHubUnavailableError
 from app.integrations.github.schemas import Artifact, WorkflowRun
-from app.jobs.registry import JobContext, PermanentJobError
+from app.jobs.registry import JobContext, PermanentJobError, RetryLaterError
 from app.runs.results import ParsedResults, parse_artifacts
 
 RefT = TypeVar("RefT", bound=BaseModel)
@@ -47,12 +47,18 @@ CLOCK_SKEW = timedelta(seconds=30)
 # A run dispatched this recently may not be listed yet: wait for it rather than dispatch
 # a second one.
 LISTING_GRACE = timedelta(seconds=30)
+# A dispatch GitHub accepted without naming its run is looked for again this soon.
+LISTING_RECHECK = timedelta(seconds=5)
 # Polls wait `first`, then twice, then at most four times as long.
 POLL_BACKOFF_CAP = 4
 
 
 class RunNotListedError(GitHubUnavailableError):
-    """No listed run carries the title yet; another look later may find it."""
+    """No listed run carries the title yet; another look at `look_again_at` may find it."""
+
+    def __init__(self, title: str, *, look_again_at: datetime) -> None:
+        super().__init__(f"The run {title!r} is not listed yet.")
+        self.look_again_at = look_again_at
 
 
 def run_title(run_id: int | str) -> str:
@@ -102,7 +108,7 @@ async def find_or_dispatch(
     if found is not None:
         return found
     if last_sent is not None and now - last_sent < LISTING_GRACE:
-        raise RunNotListedError(f"The run {dispatch.title!r} is not listed yet.")
+        raise RunNotListedError(dispatch.title, look_again_at=last_sent + LISTING_GRACE)
     if not await mark_sending(now):
         return None
     result = await github.dispatch_workflow(
@@ -112,7 +118,7 @@ async def find_or_dispatch(
         return await github.get_workflow_run(dispatch.repo, result.workflow_run_id)
     found = await find_titled_run(github, dispatch)
     if found is None:
-        raise RunNotListedError(f"The run {dispatch.title!r} is not listed yet.")
+        raise RunNotListedError(dispatch.title, look_again_at=now + LISTING_RECHECK)
     return found
 
 
@@ -138,11 +144,14 @@ def ending_when_given_up(
 ) -> Step[RefT]:
     """Run a job's step; when the job gives up on it, `end(context, ref, error)` first
     records the end on what the step worked for (the error, redacted, is for the log), and
-    the job goes to `dead`."""
+    the job goes to `dead`. A run not listed yet is looked for again when it may be, and
+    that look costs no attempt."""
 
     async def handler(context: JobContext[Any], ref: RefT) -> None:
         try:
             await step(context, ref)
+        except RunNotListedError as exc:
+            raise RetryLaterError(str(exc), at=exc.look_again_at) from exc
         except Exception as exc:
             final = (
                 isinstance(exc, PermanentJobError)

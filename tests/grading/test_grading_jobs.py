@@ -27,8 +27,8 @@ from app.grading.models import Grading
 from app.integrations.github.auth import TokenAuth
 from app.integrations.github.client import GitHubClient
 from app.integrations.github.errors import GitHubUnavailableError
-from app.jobs.registry import JobContext, JobType
-from app.runs.workflow import LISTING_GRACE, RunNotListedError
+from app.jobs.registry import JobContext, JobType, RetryLaterError
+from app.runs.workflow import LISTING_GRACE
 from app.services import Services
 from tests.support.emulator import (
     TOKEN,
@@ -198,9 +198,10 @@ async def test_a_worker_dying_while_dispatching_has_the_grader_dispatched_after_
         # The worker marked the grading and died before GitHub got the dispatch.
         grading.status, grading.dispatched_at = "dispatching", SystemClock().now()
         await db_session.flush()
-        with pytest.raises(RunNotListedError):
+        with pytest.raises(RetryLaterError) as deferred:
             await GRADE_SUBMISSION.run(s.context(GRADE_SUBMISSION), {"gradingId": grading.id})
         assert await s.grader_runs() == []  # within the grace: nothing sent
+        assert deferred.value.at == grading.dispatched_at + LISTING_GRACE
 
         grading.dispatched_at = SystemClock().now() - 2 * LISTING_GRACE
         await db_session.flush()

@@ -18,7 +18,14 @@ from app.core.db import Database
 from app.core.settings import JobSettings
 from app.jobs.models import Job
 from app.jobs.queue import NOTIFY_CHANNEL, enqueue
-from app.jobs.registry import JobContext, JobRegistry, JobType, PeriodicJob, PermanentJobError
+from app.jobs.registry import (
+    JobContext,
+    JobRegistry,
+    JobType,
+    PeriodicJob,
+    PermanentJobError,
+    RetryLaterError,
+)
 from app.jobs.repository import LEASE_EXPIRED
 from tests.support.jobs import Effect, FakeClock, make_worker, recording_job
 from tests.support.logs import json_lines
@@ -184,6 +191,36 @@ async def test_failing_job_backs_off_exponentially_then_dies_with_its_last_error
     clock.advance(timedelta(days=1))
     await worker.run_until_idle()
     assert calls == [1, 2, 3]
+
+
+async def test_a_deferred_attempt_runs_again_when_asked_and_does_not_count(
+    jobs_db: Database,
+) -> None:
+    clock = FakeClock()
+    calls: list[int] = []
+
+    async def waiting(context: JobContext[object], payload: Nothing) -> None:
+        calls.append(context.attempt)
+        if len(calls) <= 3:
+            raise RetryLaterError("not listed yet", at=clock.now() + timedelta(seconds=30))
+        raise ConnectionError("GitHub said no")
+
+    job_type = _job_type(waiting, max_attempts=2)
+    worker = make_worker(jobs_db, JobRegistry.of([job_type]), _settings(), clock=clock)
+    job_id = await _enqueue(jobs_db, job_type, run_at=clock.now())
+
+    for _ in range(3):  # more deferrals than the job has attempts
+        await worker.run_until_idle()
+        job = await _job(jobs_db, job_id)
+        assert (job.state, job.attempts) == ("pending", 0)
+        assert job.run_at == clock.now() + timedelta(seconds=30)
+        assert job.last_error == "RetryLaterError: not listed yet"
+        await worker.run_until_idle()  # not due yet
+        clock.advance(timedelta(seconds=30))
+
+    await worker.run_until_idle()
+    assert (await _job(jobs_db, job_id)).state == "failed"
+    assert calls == [1, 1, 1, 1]  # every deferred attempt was taken back
 
 
 def test_retry_delay_is_exponential_capped_and_jittered_in_its_upper_half() -> None:

@@ -26,7 +26,7 @@ from app.github_emulator.config import DEFAULT_TEMPLATES_DIR
 from app.integrations.github.auth import TokenAuth
 from app.integrations.github.client import GitHubClient
 from app.integrations.github.errors import GitHubUnavailableError
-from app.jobs.registry import JobContext, JobType
+from app.jobs.registry import JobContext, JobType, RetryLaterError
 from app.runs import workflow
 from app.runs.jobs import COLLECT_RUN, DISPATCH_RUN, POLL_RUN
 from app.runs.models import TestRun
@@ -184,9 +184,11 @@ async def test_a_worker_dying_while_dispatching_has_the_dispatch_sent_after_the_
         # The worker marked the run and died before GitHub got the dispatch.
         run.status, run.dispatched_at = "dispatching", SystemClock().now()
         await db_session.flush()
-        with pytest.raises(workflow.RunNotListedError):
+        with pytest.raises(RetryLaterError) as deferred:
             await DISPATCH_RUN.run(s.context(DISPATCH_RUN, attempt=2), {"runId": run.id})
         assert await s.workflow_runs() == []  # within the grace: nothing sent
+        # The next look comes when the grace is over, and costs the job no attempt.
+        assert deferred.value.at == run.dispatched_at + workflow.LISTING_GRACE
 
         run.dispatched_at = SystemClock().now() - 2 * workflow.LISTING_GRACE
         await db_session.flush()

@@ -41,7 +41,7 @@ DISPATCH_ROUTE = r"^POST /repos/[^/]+/[^/]+/actions/workflows/[^/]+/dispatches$"
 TERMINAL_RUN_STATUSES = ("passed", "failed", "error")
 RESULTS = {"passed": 1, "failed": 0, "skipped": 0, "total": 1, "summary": "1 passed"}
 CI_WORKFLOW = f"""name: tenon-ci
-run-name: tenon-ci ${{{{ inputs.tenon_run_id }}}}
+run-name: tenon-run ${{{{ inputs.tenon_run_id }}}}
 on:
   workflow_dispatch:
     inputs:
