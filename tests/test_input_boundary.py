@@ -19,22 +19,20 @@ from urllib.parse import quote
 
 import pytest
 from fastapi import FastAPI
-from fastapi.dependencies.models import Dependant
-from fastapi.routing import RouteContext, iter_route_contexts
 
-from app.auth.dependencies import (
-    current_candidate,
-    current_principal,
-    current_recruiter,
-    require_admin_key,
-)
 from app.core.settings import Settings
-from app.main import create_app
 from tests.support.api import SIMULATION, assert_problem
-from tests.support.app import ADMIN_KEY, WEBHOOK_SECRET, make_settings
+from tests.support.app import WEBHOOK_SECRET, make_settings
 from tests.support.identity import IdentityProvider
 from tests.support.openapi import Document
 from tests.support.recruiting import World, invite_candidate, new_simulation
+from tests.support.route_table import (
+    UNREACHABLE_GITHUB,
+    credentials,
+    document_app,
+    operations,
+    route_for,
+)
 
 NUL = "a\x00b"
 PAST_BIGINT = 2**70  # 1180591620717411303424
@@ -44,26 +42,14 @@ PLACEHOLDER = {"integer": "1", "string": "x"}
 Path = tuple[str, ...]
 
 
-def _document_app() -> FastAPI:
-    """An app with every route (admin ones too), built without starting it."""
-    return create_app(make_settings("postgresql://nobody@127.0.0.1:9/none", "http://127.0.0.1:9"))
-
-
-def _operations(app: FastAPI) -> Iterator[tuple[str, str]]:
-    for path, operations in app.openapi()["paths"].items():
-        for method in operations:
-            yield method.upper(), path
-
-
-OPERATIONS = sorted(_operations(_document_app()))
+OPERATIONS = operations(document_app())
 
 
 @pytest.fixture
 def settings(database_url: str, idp: IdentityProvider) -> Settings:
     """GitHub configured, so the routes that need it get as far as validating their inputs;
     nothing listens there, and nothing refused at the boundary ever calls it."""
-    github = {"api_base": "http://127.0.0.1:9", "token": "never-used"}
-    return make_settings(database_url, idp.jwks_url, github=github)
+    return make_settings(database_url, idp.jwks_url, github=UNREACHABLE_GITHUB)
 
 
 def _resolve(schema: Document, document: Document) -> Document:
@@ -93,31 +79,6 @@ def _nest(path: Path, value: Any) -> Any:
     for part in reversed(path):
         value = [value] if part == "0" else {part: value}
     return value
-
-
-def _credentials(route: RouteContext, world: World) -> dict[str, str]:
-    """The headers of a caller the operation lets through, as its dependencies say."""
-    calls = set()
-    pending: list[Dependant] = [route.dependant]
-    while pending:
-        dependant = pending.pop()
-        calls.add(dependant.call)
-        pending.extend(dependant.dependencies)
-    if require_admin_key in calls:
-        return {"X-Admin-Key": ADMIN_KEY}
-    if current_candidate in calls:
-        return world.candidate
-    if current_recruiter in calls or current_principal in calls:
-        return world.recruiter
-    return {}
-
-
-def _route(app: FastAPI, method: str, path: str) -> RouteContext:
-    return next(
-        route
-        for route in iter_route_contexts(app.routes)
-        if route.path_format == path and method in (route.methods or ())
-    )
 
 
 def _bad_requests(operation: Document, document: Document) -> Iterator[tuple[Path, Any]]:
@@ -164,10 +125,10 @@ async def test_unstorable_inputs_are_refused_naming_the_input(
 ) -> None:
     document = app.openapi()
     operation = document["paths"][path][method.lower()]
-    credentials = _credentials(_route(app, method, path), world)
+    caller = credentials(route_for(app, method, path), world)
     for loc, bad in _bad_requests(operation, document):
         request = _request(path, operation, document, loc, bad)
-        request["headers"] |= credentials
+        request["headers"] |= caller
         response = await world.client.request(method, **request)
         body = assert_problem(response, 422, "VALIDATION_FAILED")
         named = [issue["loc"] for issue in body["errors"]]
@@ -176,7 +137,7 @@ async def test_unstorable_inputs_are_refused_naming_the_input(
 
 def test_the_route_table_has_inputs_to_check() -> None:
     """The generator finds the inputs the issue named (guards against walking nothing)."""
-    document = _document_app().openapi()
+    document = document_app().openapi()
     found = {
         (method, path, loc)
         for method, path in OPERATIONS
