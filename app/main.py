@@ -11,7 +11,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 
 import httpx
 import structlog
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi_offline import FastAPIOffline
 
 from app.admin.router import router as admin_router
@@ -30,6 +30,7 @@ from app.core.middleware import install_middleware
 from app.core.openapi import install_openapi, operation_id
 from app.core.rate_limit import RateLimiter
 from app.core.settings import Settings, load_settings
+from app.core.storable_text import reject_unstorable_text
 from app.health.router import metrics_router
 from app.health.router import router as health_router
 from app.integrations.github.router import router as github_router
@@ -105,6 +106,8 @@ def create_app(
         generate_unique_id_function=operation_id,
         static_url=DOCS_ASSETS_PATH,
         swagger_ui_parameters={"persistAuthorization": True},
+        # Text PostgreSQL cannot store is refused before any route runs (a 422 naming it).
+        dependencies=[Depends(reject_unstorable_text)],
     )
     app.state.settings = settings
     app.state.clock = clock or SystemClock()

@@ -53,7 +53,7 @@ async def list_jobs(
     type: Annotated[str | None, Query(description="Job type, e.g. github.webhook.process.")] = None,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Annotated[
-        int | None, Query(ge=1, description="nextCursor of the previous page.")
+        EntityId | None, Query(description="nextCursor of the previous page.")
     ] = None,
 ) -> Page[JobOut]:
     """List jobs, newest first, optionally by state and type."""

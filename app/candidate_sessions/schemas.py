@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, EmailStr, Field, StringConstraints
+from pydantic import EmailStr, Field, StringConstraints
 from typing_extensions import TypeAliasType
 
 from app.candidate_sessions.models import InviteEmailStatus, SessionStatus
-from app.core.schemas import ApiModel, example
+from app.core.schemas import ApiModel, Moment, example
 from app.simulations.models import TaskType
 
 InviteOutcome = TypeAliasType("InviteOutcome", Literal["created", "existing", "resent"])
@@ -40,7 +40,7 @@ class ResendRequest(ApiModel):
 
 
 class ExtendRequest(ApiModel):
-    expires_at: AwareDatetime = Field(examples=["2026-12-01T18:00:00Z"])
+    expires_at: Moment = Field(examples=["2026-12-01T18:00:00Z"])
 
 
 class InviteResult(ApiModel):

@@ -4,8 +4,8 @@
 - Errors are documented as `app.core.errors` renders them: `application/problem+json` with the
   `Problem` schema, one response per status, listing the `code` values the operation can
   answer. Endpoints and their dependencies declare what they raise with `@raises(...)`; the
-  statuses that come from the request itself are added here: 422 when a parameter or body can
-  fail validation, 400/413 from the body size limit on methods with a body, 503
+  statuses that come from the request itself are added here: 422 when the operation takes a
+  parameter or a body, 400/413 from the body size limit on methods with a body, 503
   REQUEST_TIMEOUT (the request deadline) and 500 everywhere.
 - Security schemes come from the FastAPI security dependencies the routes use.
 - An operation's summary is its endpoint's docstring, not the function name title-cased.
@@ -21,7 +21,6 @@ from typing import Any, TypeVar
 from fastapi import FastAPI
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute, RouteContext, iter_route_contexts
-from pydantic.fields import FieldInfo
 
 from app.core.errors import (
     PLAIN_JSON_CONTENT_TYPE,
@@ -225,22 +224,17 @@ def _dependants(dependant: Dependant) -> Iterator[Dependant]:
 
 
 def _can_fail_validation(root: Dependant) -> bool:
-    """Whether FastAPI can refuse the request with a 422 before the endpoint runs: a body, or
-    a parameter that may be missing, malformed or out of bounds. A plain string in the path,
-    or an optional one elsewhere (a webhook's event-name header), never fails."""
-    for dependant in _dependants(root):
-        if dependant.body_params:
-            return True
-        params = (*dependant.query_params, *dependant.header_params, *dependant.cookie_params)
-        if any(_is_constrained(field.field_info) for field in dependant.path_params) or any(
-            field.field_info.is_required() or _is_constrained(field.field_info) for field in params
-        ):
-            return True
-    return False
-
-
-def _is_constrained(info: FieldInfo) -> bool:
-    return bool(info.metadata) or info.annotation not in (str, str | None)
+    """Whether FastAPI can refuse the request with a 422 before the endpoint runs: any body
+    or parameter can, by being missing, malformed or out of bounds, or by holding text
+    PostgreSQL cannot store (app.core.storable_text), which even a plain string can."""
+    return any(
+        dependant.body_params
+        or dependant.path_params
+        or dependant.query_params
+        or dependant.header_params
+        or dependant.cookie_params
+        for dependant in _dependants(root)
+    )
 
 
 def _problem_response(status: int, codes: list[str]) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from fastapi import Query, Request, Response
 
 from app.core.errors import UnprocessableError
 from app.core.openapi import ErrorSpec
-from app.core.schemas import MAX_ID, ApiModel
+from app.core.schemas import MAX_ID, ApiModel, in_utc
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -46,18 +46,20 @@ def encode_cursor(key: SortKey) -> str:
 
 
 def decode_cursor(cursor: str | None) -> SortKey | None:
-    """The sort key inside a cursor from `encode_cursor`; anything else is a 422 problem."""
+    """The sort key inside a cursor from `encode_cursor`; anything else, including an id or a
+    moment the columns cannot hold, is a 422 problem."""
     if cursor is None:
         return None
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        moment, item_id = base64.urlsafe_b64decode(padded.encode()).decode().split("|")
-        key = datetime.fromisoformat(moment), int(item_id)
-    except (ValueError, UnicodeDecodeError) as exc:
+        moment_text, id_text = base64.urlsafe_b64decode(padded.encode()).decode().split("|")
+        moment, item_id = datetime.fromisoformat(moment_text), int(id_text)
+        if moment.tzinfo is None or not 0 < item_id <= MAX_ID:
+            raise ValueError("not a sort key this API encodes")
+        # In UTC, as PostgreSQL compares it: an offset can carry a moment past year 9999.
+        return in_utc(moment), item_id
+    except ValueError as exc:  # binascii.Error and UnicodeDecodeError are ValueErrors
         raise _invalid_cursor() from exc
-    if not 0 < key[1] <= MAX_ID:
-        raise _invalid_cursor()
-    return key
 
 
 def next_cursor(rows: Sequence[R], limit: int, key: Callable[[R], SortKey]) -> str | None:
