@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The chaos scenarios beyond the fast core (tests/chaos/test_disruptions.py, marker `chaos`):
-# killed workers, API restarts, PostgreSQL stopped and frozen, each with N candidates under
-# GitHub faults. Loopback only; a throwaway PostgreSQL the run starts and removes itself.
+# killed workers, API restarts, PostgreSQL stopped and frozen, lost dispatch answers, each with
+# N candidates under GitHub faults. Loopback only; a throwaway PostgreSQL the run starts and
+# removes itself.
 # Parameters (environment): TENON_CHAOS_CANDIDATES (10), TENON_CHAOS_FAULT_RATE (0.2),
 # TENON_CHAOS_SEED (14), TENON_CHAOS_DEADLINE_SECONDS (600 per scenario),
 # TENON_CHAOS_DISRUPTIONS (4), TENON_CHAOS_OUTAGE_SECONDS (5), TENON_CHAOS_TIMEOUT (3600 for
