@@ -9,30 +9,21 @@ from __future__ import annotations
 import hashlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
-from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.clock import SystemClock
 from app.core.db import Database
-from app.core.settings import GitHubSettings
 from app.grading import service as grading_service
 from app.grading.jobs import COLLECT_GRADING, GRADE_SUBMISSION, POLL_GRADING
 from app.grading.models import Grading
-from app.integrations.github.auth import TokenAuth
-from app.integrations.github.client import GitHubClient
 from app.integrations.github.errors import GitHubUnavailableError
-from app.jobs.registry import JobContext, JobType, RetryLaterError
+from app.jobs.registry import RetryLaterError
 from app.runs.workflow import LISTING_GRACE
-from app.services import Services
 from tests.support.emulator import (
-    TOKEN,
-    RunningEmulator,
     completed_run,
     emulator_config,
     running_emulator,
@@ -45,7 +36,7 @@ from tests.support.factories import (
     create_task,
 )
 from tests.support.grader import GRADER, grader_tests, grading_workflow, templates_with_graders
-from tests.support.jobs import job_services
+from tests.support.jobs import EmulatorJobs
 
 GRADER_REPO = f"tenon-templates/{GRADER}"
 CANDIDATE_REPO = "acme-workspaces/tenon-candidate"
@@ -72,54 +63,13 @@ class LosingDispatchAnswers(httpx.AsyncBaseTransport):
         await self._inner.aclose()
 
 
-@dataclass
-class Scene:
-    github: RunningEmulator
-    api: httpx.AsyncClient
-    http: httpx.AsyncClient
-    database: Database
-
-    def context(
-        self, job_type: JobType[Services, Any], *, attempt: int = 1
-    ) -> JobContext[Services]:
-        base = job_services()
-        settings = GitHubSettings(
-            _env_file=None,
-            api_base=self.github.base_url,
-            token=SecretStr(TOKEN),
-            mutation_interval_seconds=0,
-        )
-        github = GitHubClient(self.http, settings, TokenAuth(SecretStr(TOKEN)), base.metrics)
-        services = Services(
-            settings=base.settings,
-            email=base.email,
-            token_cipher=base.token_cipher,
-            metrics=base.metrics,
-            github=github,
-        )
-        return JobContext(
-            database=self.database,
-            clock=SystemClock(),
-            services=services,
-            job_id=1,
-            attempt=attempt,
-            max_attempts=job_type.max_attempts,
-        )
-
-    async def grader_runs(self) -> list[dict[str, Any]]:
-        listing = await self.api.get(f"/repos/{GRADER_REPO}/actions/runs")
-        assert listing.status_code == 200, listing.text
-        runs: list[dict[str, Any]] = listing.json()["workflow_runs"]
-        return runs
-
-
 @asynccontextmanager
 async def scene(
     tmp_path: Path,
     database: Database,
     graders: dict[str, str | None],
     transport: httpx.AsyncBaseTransport | None = None,
-) -> AsyncIterator[Scene]:
+) -> AsyncIterator[EmulatorJobs]:
     templates = templates_with_graders(tmp_path, graders, templates=False)
     config = emulator_config(tmp_path, templates_dir=templates)
     async with (
@@ -127,7 +77,7 @@ async def scene(
         github.client() as api,
         httpx.AsyncClient(transport=transport) as http,
     ):
-        yield Scene(github=github, api=api, http=http, database=database)
+        yield EmulatorJobs(github=github, api=api, http=http, database=database)
 
 
 async def _queued_grading(db_session: AsyncSession) -> Grading:
@@ -147,7 +97,7 @@ async def _queued_grading(db_session: AsyncSession) -> Grading:
     return grading
 
 
-async def _run_to_the_end(s: Scene, grading: Grading, db_session: AsyncSession) -> Grading:
+async def _run_to_the_end(s: EmulatorJobs, grading: Grading, db_session: AsyncSession) -> Grading:
     """Dispatch, wait for the grader's run, then let the poller see it and collect."""
     await GRADE_SUBMISSION.run(s.context(GRADE_SUBMISSION), {"gradingId": grading.id})
     await db_session.refresh(grading)
@@ -174,7 +124,7 @@ async def test_a_lost_dispatch_answer_is_found_by_its_run_title_not_dispatched_a
 
         retry = s.context(GRADE_SUBMISSION, attempt=2)
         await GRADE_SUBMISSION.run(retry, {"gradingId": grading.id})
-        runs = await s.grader_runs()
+        runs = await s.workflow_runs(GRADER_REPO)
         await db_session.refresh(grading)
         inputs = s.github.emulator.store.state.runs[runs[0]["id"]].inputs
 
@@ -200,13 +150,13 @@ async def test_a_worker_dying_while_dispatching_has_the_grader_dispatched_after_
         await db_session.flush()
         with pytest.raises(RetryLaterError) as deferred:
             await GRADE_SUBMISSION.run(s.context(GRADE_SUBMISSION), {"gradingId": grading.id})
-        assert await s.grader_runs() == []  # within the grace: nothing sent
+        assert await s.workflow_runs(GRADER_REPO) == []  # within the grace: nothing sent
         assert deferred.value.at == grading.dispatched_at + LISTING_GRACE
 
         grading.dispatched_at = SystemClock().now() - 2 * LISTING_GRACE
         await db_session.flush()
         grading = await _run_to_the_end(s, grading, db_session)
-        runs = await s.grader_runs()
+        runs = await s.workflow_runs(GRADER_REPO)
 
     assert [(run["id"], run["display_title"]) for run in runs] == [
         (grading.github_run_id, f"tenon-grade {grading.id}")

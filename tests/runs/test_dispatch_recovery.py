@@ -9,31 +9,22 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 import yaml
-from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.clock import SystemClock
 from app.core.db import Database
-from app.core.settings import GitHubSettings
 from app.github_emulator.config import DEFAULT_TEMPLATES_DIR
-from app.integrations.github.auth import TokenAuth
-from app.integrations.github.client import GitHubClient
 from app.integrations.github.errors import GitHubUnavailableError
-from app.jobs.registry import JobContext, JobType, RetryLaterError
+from app.jobs.registry import RetryLaterError
 from app.runs import workflow
 from app.runs.jobs import COLLECT_RUN, DISPATCH_RUN, POLL_RUN
 from app.runs.models import TestRun
-from app.services import Services
 from tests.support.emulator import (
-    TOKEN,
-    RunningEmulator,
     completed_run,
     emulator_config,
     running_emulator,
@@ -47,7 +38,7 @@ from tests.support.factories import (
     create_test_run,
     create_workspace,
 )
-from tests.support.jobs import job_services
+from tests.support.jobs import EmulatorJobs
 
 REPO = "tenon-templates/tenon-ws"
 # The shipped workflows' header, and a step writing canned results: the run is quick.
@@ -73,49 +64,8 @@ jobs:
 """
 
 
-@dataclass
-class Scene:
-    github: RunningEmulator
-    api: httpx.AsyncClient
-    http: httpx.AsyncClient
-    database: Database
-
-    def context(
-        self, job_type: JobType[Services, Any], *, attempt: int = 1
-    ) -> JobContext[Services]:
-        base = job_services()
-        settings = GitHubSettings(
-            _env_file=None,
-            api_base=self.github.base_url,
-            token=SecretStr(TOKEN),
-            mutation_interval_seconds=0,
-        )
-        github = GitHubClient(self.http, settings, TokenAuth(SecretStr(TOKEN)), base.metrics)
-        services = Services(
-            settings=base.settings,
-            email=base.email,
-            token_cipher=base.token_cipher,
-            metrics=base.metrics,
-            github=github,
-        )
-        return JobContext(
-            database=self.database,
-            clock=SystemClock(),
-            services=services,
-            job_id=1,
-            attempt=attempt,
-            max_attempts=job_type.max_attempts,
-        )
-
-    async def workflow_runs(self) -> list[dict[str, Any]]:
-        listing = await self.api.get(f"/repos/{REPO}/actions/runs")
-        assert listing.status_code == 200, listing.text
-        runs: list[dict[str, Any]] = listing.json()["workflow_runs"]
-        return runs
-
-
 @asynccontextmanager
-async def scene(tmp_path: Path, database: Database) -> AsyncIterator[Scene]:
+async def scene(tmp_path: Path, database: Database) -> AsyncIterator[EmulatorJobs]:
     templates = tmp_path / "templates"
     write_template(templates, "tenon-ws", {".github/workflows/tenon-ci.yml": CI_WORKFLOW})
     config = emulator_config(tmp_path, templates_dir=templates)
@@ -124,7 +74,7 @@ async def scene(tmp_path: Path, database: Database) -> AsyncIterator[Scene]:
         github.client() as api,
         httpx.AsyncClient() as http,
     ):
-        yield Scene(github=github, api=api, http=http, database=database)
+        yield EmulatorJobs(github=github, api=api, http=http, database=database)
 
 
 async def _queued_run(db_session: AsyncSession) -> TestRun:
@@ -140,7 +90,7 @@ async def _queued_run(db_session: AsyncSession) -> TestRun:
     return run
 
 
-async def _completes(s: Scene, run: TestRun, db_session: AsyncSession) -> TestRun:
+async def _completes(s: EmulatorJobs, run: TestRun, db_session: AsyncSession) -> TestRun:
     """Wait for the linked GitHub run, then let the poller see it and collect."""
     await db_session.refresh(run)
     assert run.github_run_id is not None
@@ -165,7 +115,7 @@ async def test_a_lost_dispatch_answer_is_linked_by_the_run_title_not_dispatched_
 
         # The next attempt, within the listing grace: the run GitHub created is found.
         await DISPATCH_RUN.run(s.context(DISPATCH_RUN, attempt=2), {"runId": run.id})
-        runs = await s.workflow_runs()
+        runs = await s.workflow_runs(REPO)
         run = await _completes(s, run, db_session)
         stats = (await s.api.get("/_emulator/stats")).json()
 
@@ -186,14 +136,14 @@ async def test_a_worker_dying_while_dispatching_has_the_dispatch_sent_after_the_
         await db_session.flush()
         with pytest.raises(RetryLaterError) as deferred:
             await DISPATCH_RUN.run(s.context(DISPATCH_RUN, attempt=2), {"runId": run.id})
-        assert await s.workflow_runs() == []  # within the grace: nothing sent
+        assert await s.workflow_runs(REPO) == []  # within the grace: nothing sent
         # The next look comes when the grace is over, and costs the job no attempt.
         assert deferred.value.at == run.dispatched_at + workflow.LISTING_GRACE
 
         run.dispatched_at = SystemClock().now() - 2 * workflow.LISTING_GRACE
         await db_session.flush()
         await DISPATCH_RUN.run(s.context(DISPATCH_RUN, attempt=3), {"runId": run.id})
-        runs = await s.workflow_runs()
+        runs = await s.workflow_runs(REPO)
         run = await _completes(s, run, db_session)
 
     assert [(r["id"], r["display_title"]) for r in runs] == [

@@ -100,6 +100,16 @@ async def test_a_submit_answers_while_github_fails_the_tag_and_the_job_makes_it_
     assert "502" in tagging.last_error
 
 
+async def _tag_the_next_submission(s: Stack, database: Database, repo: str, sha: str) -> str:
+    """Create, at `sha`, the cutoff tag the next submission will want."""
+    tag = f"tenon-submission-{await _next_submission_id(database)}"
+    made = await s.github.post(
+        f"/repos/{repo}/git/refs", json={"ref": f"refs/tags/{tag}", "sha": sha}
+    )
+    assert made.status_code == 201, made.text
+    return tag
+
+
 async def test_a_tag_already_at_the_cutoff_counts_as_made(
     tmp_path: Path, jobs_database_url: str, jobs_db: Database, idp: IdentityProvider
 ) -> None:
@@ -108,11 +118,7 @@ async def test_a_tag_already_at_the_cutoff_counts_as_made(
         repo = workspace["repoFullName"]
         head = await commit_file(s, repo, "NOTES.md", lambda _: "done\n")
         # As left by an attempt whose answer was lost: the tag exists, at the cutoff.
-        tag = f"tenon-submission-{await _next_submission_id(jobs_db)}"
-        made = await s.github.post(
-            f"/repos/{repo}/git/refs", json={"ref": f"refs/tags/{tag}", "sha": head}
-        )
-        assert made.status_code == 201, made.text
+        tag = await _tag_the_next_submission(s, jobs_db, repo, head)
 
         body = await _submit(s, task_id)
         created = await _tag_status_becomes(s, body["submissionId"], "created")
@@ -130,11 +136,7 @@ async def test_a_tag_at_another_commit_fails_the_tagging_for_good(
         repo = workspace["repoFullName"]
         base = workspace["baseTemplateSha"]
         head = await commit_file(s, repo, "NOTES.md", lambda _: "done\n")
-        tag = f"tenon-submission-{await _next_submission_id(jobs_db)}"
-        made = await s.github.post(
-            f"/repos/{repo}/git/refs", json={"ref": f"refs/tags/{tag}", "sha": base}
-        )
-        assert made.status_code == 201, made.text
+        tag = await _tag_the_next_submission(s, jobs_db, repo, base)
 
         body = await _submit(s, task_id)
         failed = await _tag_status_becomes(s, body["submissionId"], "failed")

@@ -8,21 +8,26 @@ transaction.
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pydantic import BaseModel
+import httpx
+from pydantic import BaseModel, SecretStr
 from sqlalchemy import text
 
+from app.core.clock import SystemClock
 from app.core.db import Database
 from app.core.metrics import Metrics
 from app.core.security import TokenCipher
-from app.core.settings import AppSettings, JobSettings, Settings
+from app.core.settings import AppSettings, GitHubSettings, JobSettings, Settings
+from app.integrations.github.auth import TokenAuth
+from app.integrations.github.client import GitHubClient
 from app.jobs.registry import JobContext, JobRegistry, JobType
 from app.jobs.worker import Worker
 from app.notifications.email import ConsoleEmailSender, EmailSender
 from app.services import Services
+from tests.support.emulator import TOKEN, RunningEmulator
 
 EFFECTS_TABLE = """
 CREATE TABLE IF NOT EXISTS test_job_effects (
@@ -101,6 +106,44 @@ def job_services(email: EmailSender | None = None) -> Services:
         token_cipher=TokenCipher(settings.app.secret_key.get_secret_value()),
         metrics=Metrics(),
     )
+
+
+@dataclass
+class EmulatorJobs:
+    """Job attempts run one by one against the emulator, as a worker would run them: the
+    dispatch recovery tests of runs and gradings."""
+
+    github: RunningEmulator
+    api: httpx.AsyncClient  # the emulator's own client (its listings)
+    http: httpx.AsyncClient  # what Tenon's GitHub client sends through
+    database: Database
+
+    def context(
+        self, job_type: JobType[Services, Any], *, attempt: int = 1
+    ) -> JobContext[Services]:
+        """The context of attempt `attempt` of a `job_type` job (GitHub unpaced)."""
+        base = job_services()
+        settings = GitHubSettings(
+            _env_file=None,
+            api_base=self.github.base_url,
+            token=SecretStr(TOKEN),
+            mutation_interval_seconds=0,
+        )
+        github = GitHubClient(self.http, settings, TokenAuth(SecretStr(TOKEN)), base.metrics)
+        return JobContext(
+            database=self.database,
+            clock=SystemClock(),
+            services=replace(base, github=github),
+            job_id=1,
+            attempt=attempt,
+            max_attempts=job_type.max_attempts,
+        )
+
+    async def workflow_runs(self, repo: str) -> list[dict[str, Any]]:
+        listing = await self.api.get(f"/repos/{repo}/actions/runs")
+        assert listing.status_code == 200, listing.text
+        runs: list[dict[str, Any]] = listing.json()["workflow_runs"]
+        return runs
 
 
 def make_worker(
