@@ -11,6 +11,7 @@ the default suite; `TENON_SCHEMATHESIS_EXAMPLES` raises it for a longer hunt:
 
 from __future__ import annotations
 
+import asyncio
 import os
 from typing import Any
 
@@ -71,6 +72,14 @@ async def candidate_session(world: World) -> str:
     return str(invite["candidateSessionId"])
 
 
+@pytest.fixture
+async def fixtures_loop() -> asyncio.AbstractEventLoop:
+    """The loop the async fixtures run on (the app, the database connection): every request
+    must run there too. Schemathesis would run an async test on whatever loop
+    `asyncio.get_event_loop()` gives, which an earlier test in the process may have changed."""
+    return asyncio.get_running_loop()
+
+
 @schema.parametrize()
 @hypothesis.settings(
     deadline=None,
@@ -79,9 +88,17 @@ async def candidate_session(world: World) -> str:
         hypothesis.HealthCheck.too_slow,
     ],
 )
-async def test_the_api_honours_its_openapi_document(
-    case: Any, app: FastAPI, world: World, candidate_session: str
+def test_the_api_honours_its_openapi_document(
+    case: Any,
+    app: FastAPI,
+    world: World,
+    candidate_session: str,
+    fixtures_loop: asyncio.AbstractEventLoop,
 ) -> None:
+    fixtures_loop.run_until_complete(_send_and_check(case, app, world, candidate_session))
+
+
+async def _send_and_check(case: Any, app: FastAPI, world: World, candidate_session: str) -> None:
     caller = dict(credentials(route_for(app, case.method.upper(), case.path), world))
     if "x-candidate-session-id" in {name.lower() for name in case.headers or {}}:
         caller["x-candidate-session-id"] = candidate_session

@@ -209,8 +209,10 @@ def _problems(route: RouteContext, method: str) -> Iterator[tuple[int, str]]:
     if _can_fail_validation(route.dependant):
         yield UnprocessableError.status, UnprocessableError.code
     if method in _BODY_METHODS:
-        # The body size limit (app.core.middleware) guards every request with a body.
+        # The body size limit (app.core.middleware) guards every request with a body, and
+        # FastAPI answers 400 to a body it cannot decode at all (not UTF-8, say).
         yield BadRequestError.status, "INVALID_CONTENT_LENGTH"
+        yield BadRequestError.status, BadRequestError.code
         yield PayloadTooLargeError.status, PayloadTooLargeError.code
     # The request deadline (app.core.middleware) can end any request.
     yield RequestTimeoutError.status, RequestTimeoutError.code

@@ -20,7 +20,7 @@ from tests.support.app import ADMIN_KEY, make_settings
 from tests.support.recruiting import World
 
 # GitHub configured, so the routes that need it get past that check; nothing listens there.
-UNREACHABLE_GITHUB = {"api_base": "http://127.0.0.1:9", "token": "never-used"}
+UNREACHABLE_GITHUB = {"api_base": "http://127.0.0.1:9", "token": "never-used", "max_retries": 0}
 
 
 def document_app() -> FastAPI:
