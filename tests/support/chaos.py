@@ -342,28 +342,30 @@ async def run_flows(
     return list(await asyncio.gather(*(c.five_days(simulation.json()) for c in candidates)))
 
 
+# What is still at work: waiting or running jobs, active test runs and gradings.
+_BUSY = text(
+    "SELECT 'job ' || type || ' #' || id || ' ' || state || ' attempt ' || attempts"
+    "       || ' due ' || to_char(run_at, 'HH24:MI:SS') || ': ' || coalesce(last_error, '')"
+    "  FROM jobs WHERE state IN ('pending', 'running', 'failed')"
+    " UNION ALL SELECT 'test run #' || id || ' ' || status FROM test_runs"
+    "  WHERE status NOT IN ('passed', 'failed', 'error')"
+    " UNION ALL SELECT 'grading #' || id || ' ' || status FROM gradings"
+    "  WHERE status NOT IN ('completed', 'error')"
+)
+
+
 async def settled(database: Database, *, within: float) -> float:
     """Wait until no job is waiting or running and no test run or grading is active; the
-    seconds it took. Raises when the queue has not settled `within` seconds."""
+    seconds it took. Raises, naming what is still at work, when the queue has not settled
+    `within` seconds."""
     started = time.monotonic()
     while True:
         async with database.session_scope() as session:
-            busy = (
-                await session.execute(
-                    text(
-                        "SELECT (SELECT count(*) FROM jobs"
-                        "        WHERE state IN ('pending', 'running', 'failed'))"
-                        " + (SELECT count(*) FROM test_runs"
-                        "    WHERE status NOT IN ('passed', 'failed', 'error'))"
-                        " + (SELECT count(*) FROM gradings"
-                        "    WHERE status NOT IN ('completed', 'error'))"
-                    )
-                )
-            ).scalar_one()
-        if busy == 0:
+            busy = list((await session.scalars(_BUSY)).all())
+        if not busy:
             return round(time.monotonic() - started, 1)
         if time.monotonic() - started > within:
-            raise AssertionError(f"{busy} jobs or runs still busy after {within} s")
+            raise AssertionError(f"still busy after {within} s: {busy}")
         await asyncio.sleep(0.5)
 
 
