@@ -9,10 +9,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.candidate_sessions.models import CandidateSession
 from app.core.db import Database
+from app.jobs.models import Job
+from app.workspaces.models import Workspace
 from tests.support.api import assert_problem
 from tests.support.identity import IdentityProvider
 from tests.support.jobs import FakeClock
@@ -92,3 +95,34 @@ async def test_expiry_revokes_access_refuses_submissions_and_an_extension_reopen
         headers=scene.recruiter,
     )
     assert_problem(past, 422, "DEADLINE_IN_THE_PAST")
+
+
+async def test_expiry_of_a_session_whose_repository_was_deleted_revokes_without_retrying(
+    scene: Scene, database: Database, db_session: AsyncSession
+) -> None:
+    cs_id, task_ids = await claimed_session(scene, tasks=CODE_FIRST)
+    await init_workspace(scene, cs_id, task_ids[0], "octocat")
+    clock = FakeClock(current=datetime.now(UTC))
+    await run_jobs(scene, database, clock=clock)
+    status = await scene.client.get(
+        f"/api/tasks/{task_ids[0]}/codespace/status", headers=session_headers(scene, cs_id)
+    )
+    async with scene.github.client() as gh:
+        deleted = await gh.delete(f"/repos/{status.json()['repoFullName']}")
+    assert deleted.status_code == 204, deleted.text
+
+    cs = await db_session.get(CandidateSession, cs_id)
+    assert cs is not None
+    cs.expires_at = clock.now() - timedelta(minutes=1)
+    await db_session.flush()
+    await run_sweeps(scene, database, clock)
+
+    revocations = (
+        await db_session.scalars(select(Job).where(Job.type == "workspaces.revoke_access"))
+    ).all()
+    assert [(job.state, job.attempts) for job in revocations] == [("succeeded", 1)]
+    workspace = await db_session.scalar(
+        select(Workspace).where(Workspace.candidate_session_id == cs_id)
+    )
+    assert workspace is not None
+    assert workspace.collaborator_login is None

@@ -90,10 +90,11 @@ async def reset_queue(database: Database) -> None:
     async with database.session_scope() as session:
         await session.execute(text(EFFECTS_TABLE))
         await session.execute(
-            # Test runs go too: every test's emulator numbers its GitHub runs from the start.
+            # Test runs go too: every test's emulator numbers its GitHub runs from the start;
+            # and candidate sessions, whose deadlines would otherwise lapse in a later test.
             text(
                 "TRUNCATE jobs, periodic_schedules, webhook_deliveries, test_job_effects, "
-                "test_runs CASCADE"
+                "test_runs, candidate_sessions CASCADE"
             )
         )
 
