@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -46,9 +47,11 @@ async def _permission(scene: Scene, repo: str) -> str:
     return permission
 
 
-async def test_expiry_revokes_access_refuses_submissions_and_an_extension_reopens(
-    scene: Scene, database: Database, db_session: AsyncSession
-) -> None:
+async def _session_with_a_ready_workspace(
+    scene: Scene, database: Database
+) -> tuple[int, list[int], FakeClock, httpx.Response]:
+    """A claimed session whose code task's repository is ready: the session, its tasks, the
+    clock the jobs ran on and the workspace's status answer."""
     cs_id, task_ids = await claimed_session(scene, tasks=CODE_FIRST)
     await init_workspace(scene, cs_id, task_ids[0], "octocat")
     clock = FakeClock(current=datetime.now(UTC))
@@ -56,6 +59,13 @@ async def test_expiry_revokes_access_refuses_submissions_and_an_extension_reopen
     status = await scene.client.get(
         f"/api/tasks/{task_ids[0]}/codespace/status", headers=session_headers(scene, cs_id)
     )
+    return cs_id, task_ids, clock, status
+
+
+async def test_expiry_revokes_access_refuses_submissions_and_an_extension_reopens(
+    scene: Scene, database: Database, db_session: AsyncSession
+) -> None:
+    cs_id, task_ids, clock, status = await _session_with_a_ready_workspace(scene, database)
     repo = status.json()["repoFullName"]
 
     cs = await db_session.get(CandidateSession, cs_id)
@@ -100,13 +110,7 @@ async def test_expiry_revokes_access_refuses_submissions_and_an_extension_reopen
 async def test_expiry_of_a_session_whose_repository_was_deleted_revokes_without_retrying(
     scene: Scene, database: Database, db_session: AsyncSession
 ) -> None:
-    cs_id, task_ids = await claimed_session(scene, tasks=CODE_FIRST)
-    await init_workspace(scene, cs_id, task_ids[0], "octocat")
-    clock = FakeClock(current=datetime.now(UTC))
-    await run_jobs(scene, database, clock=clock)
-    status = await scene.client.get(
-        f"/api/tasks/{task_ids[0]}/codespace/status", headers=session_headers(scene, cs_id)
-    )
+    cs_id, _, clock, status = await _session_with_a_ready_workspace(scene, database)
     async with scene.github.client() as gh:
         deleted = await gh.delete(f"/repos/{status.json()['repoFullName']}")
     assert deleted.status_code == 204, deleted.text
