@@ -16,6 +16,7 @@ from app.core.security import TokenCipher
 from app.core.settings import Settings
 from app.grading import jobs as grading
 from app.grading.jobs import COLLECT_GRADING, GRADE_SUBMISSION, POLL_GRADING
+from app.integrations.ai.providers import build_ai_provider
 from app.integrations.github.client import build_github_client
 from app.integrations.github.template_catalog import catalog_from
 from app.integrations.github.webhooks import (
@@ -48,6 +49,7 @@ def build_services(settings: Settings, http: httpx.AsyncClient, metrics: Metrics
         token_cipher=TokenCipher(settings.app.secret_key.get_secret_value()),
         metrics=metrics,
         github=build_github_client(http, settings.github, metrics),
+        ai=build_ai_provider(settings.ai),
         webhook_handlers=webhook_handlers(),
     )
 

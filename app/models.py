@@ -8,6 +8,7 @@ relationship lookup by string name. Add each new models module below.
 from app.candidate_sessions import models as candidate_sessions
 from app.companies import models as companies
 from app.core.db import Base
+from app.evaluation import models as evaluation
 from app.events import models as events
 from app.grading import models as grading
 from app.integrations.github import models as github
@@ -22,6 +23,7 @@ metadata = Base.metadata
 __all__ = [
     "candidate_sessions",
     "companies",
+    "evaluation",
     "events",
     "github",
     "grading",

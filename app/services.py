@@ -17,6 +17,7 @@ from app.core.metrics import Metrics
 from app.core.openapi import ErrorSpec
 from app.core.security import TokenCipher
 from app.core.settings import Settings
+from app.integrations.ai.provider import AiProvider
 from app.integrations.github.client import GitHubClient
 from app.integrations.github.webhooks import WebhookHandler
 from app.jobs.registry import PermanentJobError
@@ -35,6 +36,18 @@ class GitHubNotConfiguredError(ServiceUnavailableError, PermanentJobError):
 
 # For the `@raises` of routes that need GitHub.
 GITHUB_NOT_CONFIGURED: ErrorSpec = (ServiceUnavailableError, GitHubNotConfiguredError.code)
+
+
+class AiNotConfiguredError(ServiceUnavailableError, PermanentJobError):
+    """TENON_AI_PROVIDER is `none`: the AI drafts are off on this server."""
+
+    code = "AI_NOT_CONFIGURED"
+
+    def __init__(self) -> None:
+        super().__init__("AI drafts are not enabled on this server (TENON_AI_PROVIDER=none).")
+
+
+AI_NOT_CONFIGURED: ErrorSpec = (ServiceUnavailableError, AiNotConfiguredError.code)
 
 
 def require_github(github: GitHubClient | None) -> GitHubClient:
@@ -57,9 +70,16 @@ class Services:
     github: GitHubClient | None = None
     # GitHub webhook event name -> the handler its domain registered (see app.assembly).
     webhook_handlers: Mapping[str, WebhookHandler] = field(default_factory=dict)
+    # None when TENON_AI_PROVIDER=none: see `require_ai`.
+    ai: AiProvider | None = None
 
     def require_github(self) -> GitHubClient:
         return require_github(self.github)
+
+    def require_ai(self) -> AiProvider:
+        if self.ai is None:
+            raise AiNotConfiguredError()
+        return self.ai
 
 
 def services_of(request: Request) -> Services:

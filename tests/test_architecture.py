@@ -28,6 +28,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("runs",),
     ("grading",),
     ("submissions",),
+    # Rubrics, scorecards and the fit profile read everything a candidate produced.
+    ("evaluation",),
     ("admin", "health"),
     # What assembles the application from every layer.
     ("assembly", "main", "cli", "commands", "models", "local_dev", "migrations"),

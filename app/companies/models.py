@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Text, func
+from sqlalchemy import BigInteger, ForeignKey, Index, Numeric, Text, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.db import Base, IdPrimaryKey, TimestampMixin
@@ -16,6 +17,8 @@ class Company(Base):
     id: Mapped[IdPrimaryKey]
     name: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    # The company's monthly AI spending limit; None means TENON_AI_MONTHLY_BUDGET_USD.
+    ai_monthly_budget_usd: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
 
 
 Index("uq_companies_lower_name", func.lower(Company.name), unique=True)

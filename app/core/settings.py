@@ -12,6 +12,7 @@ import json
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+from decimal import Decimal
 from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Annotated, Literal, Self, get_args
@@ -357,6 +358,34 @@ class RateLimitSettings(BaseSettings):
     submit: str = "30/minute"
 
 
+AiProviderName = Literal["none", "anthropic", "openai"]
+
+
+class AiSettings(BaseSettings):
+    """The optional AI drafts (SPEC §11.2). `none` keeps everything offline."""
+
+    model_config = _config("TENON_AI_")
+
+    provider: AiProviderName = "none"
+    api_key: SecretStr | None = None
+    # An OpenAI-compatible server's base URL (with `openai`), or a proxy for Anthropic's API.
+    base_url: str | None = None
+    # None: the provider's default model (see app.integrations.ai.providers).
+    model: str | None = None
+    timeout_seconds: float = Field(default=60.0, gt=0)
+    # What a company may spend in a calendar month (UTC) unless its own limit says otherwise.
+    monthly_budget_usd: Decimal = Field(default=Decimal("50"), ge=0)
+    # Prices in USD per million tokens, for a model the built-in price table does not know.
+    input_price_per_mtok: Decimal | None = Field(default=None, ge=0)
+    output_price_per_mtok: Decimal | None = Field(default=None, ge=0)
+
+    @model_validator(mode="after")
+    def _provider_has_key(self) -> Self:
+        if self.provider != "none" and self.api_key is None:
+            raise ValueError(f"TENON_AI_API_KEY is required with TENON_AI_PROVIDER={self.provider}")
+        return self
+
+
 class SettingsError(Exception):
     """The configuration cannot be used. `problems` holds one line per problem, each naming
     the environment variable (or the `.env` line) to fix."""
@@ -416,6 +445,7 @@ class Settings(BaseModel):
     github: GitHubSettings = Field(default_factory=GitHubSettings)
     email: EmailSettings = Field(default_factory=EmailSettings)
     rate_limit: RateLimitSettings = Field(default_factory=RateLimitSettings)
+    ai: AiSettings = Field(default_factory=AiSettings)
 
     @model_validator(mode="after")
     def _refuse_dangerous_combinations(self) -> Self:
