@@ -8,9 +8,9 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.evaluation.default_rubric import default_criteria
-from app.evaluation.models import RubricVersion
+from app.evaluation.models import RubricVersion, Scorecard
 from app.evaluation.schemas import Criterion
-from app.simulations.models import Task
+from app.simulations.models import Simulation, Task
 
 
 async def current_rubric(session: AsyncSession, simulation_id: int) -> RubricVersion:
@@ -51,3 +51,33 @@ async def _latest(session: AsyncSession, simulation_id: int) -> RubricVersion | 
 
 def criteria_of(version: RubricVersion) -> list[Criterion]:
     return [Criterion.model_validate(item) for item in version.criteria]
+
+
+async def replace_criteria(
+    session: AsyncSession, simulation_id: int, criteria: list[Criterion], user_id: int | None
+) -> RubricVersion:
+    """Make `criteria` the simulation's rubric: in place while no scorecard uses the current
+    version, else as the next version (scorecards keep the version they were made with).
+    The simulation's row lock orders concurrent edits."""
+    await session.execute(
+        select(Simulation.id).where(Simulation.id == simulation_id).with_for_update()
+    )
+    current = await current_rubric(session, simulation_id)
+    stored = [c.model_dump(mode="json", by_alias=True) for c in criteria]
+    used = await session.scalar(
+        select(Scorecard.id).where(Scorecard.rubric_version_id == current.id).limit(1)
+    )
+    if used is None:
+        current.criteria = stored
+        current.created_by_user_id = user_id
+        await session.flush()
+        return current
+    successor = RubricVersion(
+        simulation_id=simulation_id,
+        version=current.version + 1,
+        criteria=stored,
+        created_by_user_id=user_id,
+    )
+    session.add(successor)
+    await session.flush()
+    return successor
