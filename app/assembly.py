@@ -14,6 +14,8 @@ from app.candidate_sessions.lifecycle import SessionHooks
 from app.core.metrics import Metrics
 from app.core.security import TokenCipher
 from app.core.settings import Settings
+from app.evaluation.ai_drafts import AI_SCORECARD_DRAFT
+from app.evaluation.scenario_drafts import SCENARIO_DRAFT
 from app.grading import jobs as grading
 from app.grading.jobs import COLLECT_GRADING, GRADE_SUBMISSION, POLL_GRADING
 from app.integrations.ai.providers import build_ai_provider
@@ -84,6 +86,8 @@ def job_registry() -> JobRegistry[Services]:
             COLLECT_GRADING,
             REVOKE_ACCESS,
             RETIRE_REPOSITORY,
+            AI_SCORECARD_DRAFT,
+            SCENARIO_DRAFT,
         ],
         periodic=[expiry_sweep(session_hooks()), RETENTION_SWEEP],
     )

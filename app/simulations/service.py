@@ -153,6 +153,35 @@ async def get_simulation(
     return SimulationOut.model_validate(simulation)
 
 
+async def replace_tasks(
+    session: AsyncSession,
+    simulation: Simulation,
+    plan: Sequence[TaskCreate],
+    catalog: TemplateCatalog,
+) -> list[Task]:
+    """Make `plan` (one task per day) the simulation's tasks: a day's task is rewritten in
+    place (its id and max score kept), a new day added, a day the plan lacks removed. The
+    caller holds the simulation's row lock and has checked that nobody was invited yet."""
+    template = _template(catalog, simulation.template_key)
+    existing = {task.day_index: task for task in await repository.tasks_of(session, simulation.id)}
+    planned = {item.day_index: item for item in plan}
+    for day, task in existing.items():
+        if day not in planned:
+            await session.delete(task)
+    for day, item in sorted(planned.items()):
+        task = existing.get(day) or Task(
+            simulation_id=simulation.id, day_index=day, max_score=item.max_score
+        )
+        session.add(task)
+        task.type = item.type
+        task.title = item.title
+        task.description = item.description
+        task.template_repo = _template_repo(template, item.type)
+    await session.flush()
+    log.info("simulations.tasks_replaced", simulation_id=simulation.id, tasks=len(planned))
+    return list(await repository.tasks_of(session, simulation.id))
+
+
 async def tasks_of(session: AsyncSession, simulation_id: int) -> Sequence[Task]:
     return await repository.tasks_of(session, simulation_id)
 
