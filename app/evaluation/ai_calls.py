@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Literal
 
 import structlog
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.clock import Clock
 from app.core.db import Database
@@ -73,9 +75,12 @@ async def call_ai(
     purpose: AiPurpose,
     settings: AiSettings,
     clock: Clock,
+    on_reserved: Callable[[AsyncSession, int], Awaitable[None]] | None = None,
 ) -> AiCallResult:
-    """Make one call against the company's budget. Raises the provider's retryable
-    `AiError` (after settling or releasing its reservation) for the job queue to retry."""
+    """Make one call against the company's budget. `on_reserved(session, usage_id)` runs in
+    the reservation's transaction (to link the draft to its call). Raises the provider's
+    retryable `AiError` (after settling or releasing its reservation) for the job queue to
+    retry."""
     hashed = prompt_hash(request)
     try:
         async with database.session_scope() as session:
@@ -91,6 +96,8 @@ async def call_ai(
                 now=clock.now(),
             )
             usage_id = usage.id
+            if on_reserved is not None:
+                await on_reserved(session, usage_id)
     except AiBudgetExhaustedError as exc:
         log.info("ai.budget_exhausted", company_id=company_id, purpose=purpose)
         return AiCallResult(None, None, "budget_exhausted", exc.code, exc.detail)

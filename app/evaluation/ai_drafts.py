@@ -327,6 +327,11 @@ async def _make_draft(context: JobContext[Services], ref: DraftRef) -> None:
         draft.rubric_version_id = inputs.rubric_version_id
         company_id, criteria = company.id, inputs.criteria
 
+    async def link(session: AsyncSession, usage_id: int) -> None:
+        draft = await _draft_row(session, ref)
+        if draft is not None and draft.input_fingerprint == fingerprint:
+            draft.ai_usage_id = usage_id
+
     try:
         result = await call_ai(
             database,
@@ -336,6 +341,7 @@ async def _make_draft(context: JobContext[Services], ref: DraftRef) -> None:
             purpose="scorecard_draft",
             settings=context.services.settings.ai,
             clock=context.clock,
+            on_reserved=link,
         )
     except AiError as exc:
         if context.attempt < context.max_attempts:
@@ -351,7 +357,6 @@ async def _make_draft(context: JobContext[Services], ref: DraftRef) -> None:
         # Inputs that changed meanwhile were queued again: that job writes the draft.
         if draft is None or draft.input_fingerprint != fingerprint:
             return
-        draft.ai_usage_id = result.usage_id
         now = context.clock.now()
         if result.response is None:
             _end(
@@ -420,6 +425,10 @@ async def queue_missing_drafts(session: AsyncSession, cs_id: int) -> list[int]:
             "rubric_version_id": inputs.rubric_version_id,
             "error_code": None,
             "error_detail": None,
+            "content": None,
+            "dropped_evidence": 0,
+            "ai_usage_id": None,
+            "completed_at": None,
         }
         await session.execute(
             insert(AiScorecardDraft)

@@ -330,6 +330,11 @@ async def _make_scenario(context: JobContext[Services], job: ScenarioJob) -> Non
         draft.status = "running"
         company_id = company.id
 
+    async def link(session: AsyncSession, usage_id: int) -> None:
+        draft = await _draft_row(session, job.draft_id)
+        if draft is not None:
+            draft.ai_usage_id = usage_id
+
     try:
         result = await call_ai(
             database,
@@ -339,6 +344,7 @@ async def _make_scenario(context: JobContext[Services], job: ScenarioJob) -> Non
             purpose="scenario_draft",
             settings=context.services.settings.ai,
             clock=context.clock,
+            on_reserved=link,
         )
     except AiError as exc:
         if context.attempt < context.max_attempts:
@@ -353,7 +359,6 @@ async def _make_scenario(context: JobContext[Services], job: ScenarioJob) -> Non
         draft = await _draft_row(session, job.draft_id)
         if draft is None:
             return
-        draft.ai_usage_id = result.usage_id
         if result.response is None:
             _end(
                 draft,
