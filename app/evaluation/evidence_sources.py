@@ -17,6 +17,7 @@ from sqlalchemy.orm import selectinload
 
 from app.grading.models import Grading
 from app.integrations.github.client import GitHubClient
+from app.integrations.github.errors import GitHubNotFoundError
 from app.integrations.github.schemas import Commit
 from app.runs.models import TestRun
 from app.services import require_github
@@ -67,8 +68,7 @@ class EvidenceSources:
         self._github = github
         self._cs_id = cs_id
         self._submissions: dict[int, Submission | None] = {}
-        self._cutoffs: dict[int, Cutoff | None] = {}
-        self._all_cutoffs: list[Cutoff] | None = None
+        self._cutoffs: list[Cutoff] | None = None
         self._runs: dict[int, TestRun | None] = {}
         self._gradings: dict[int, Grading | None] = {}
         self._files: dict[tuple[str, str, str], FileText] = {}
@@ -89,16 +89,12 @@ class EvidenceSources:
     async def cutoff(self, submission_id: int) -> Cutoff | None:
         """The submission's code at its cutoff; None when it is not a code submission (or
         its repository was never made)."""
-        if submission_id not in self._cutoffs:
-            found = [
-                cutoff for cutoff in await self.cutoffs() if cutoff.submission_id == submission_id
-            ]
-            self._cutoffs[submission_id] = found[0] if found else None
-        return self._cutoffs[submission_id]
+        cutoffs = await self.cutoffs()
+        return next((cutoff for cutoff in cutoffs if cutoff.submission_id == submission_id), None)
 
     async def cutoffs(self) -> Sequence[Cutoff]:
         """Every code submission of the session, at its cutoff."""
-        if self._all_cutoffs is None:
+        if self._cutoffs is None:
             statement = (
                 select(Submission.id, Workspace.repo_full_name, Submission.cutoff_sha)
                 .join(Workspace, Workspace.id == Submission.workspace_id)
@@ -110,12 +106,12 @@ class EvidenceSources:
                 .order_by(Submission.id)
             )
             rows = (await self._session.execute(statement)).all()
-            self._all_cutoffs = [
+            self._cutoffs = [
                 Cutoff(submission_id, repo, sha)
                 for submission_id, repo, sha in rows
                 if repo is not None and sha is not None
             ]
-        return self._all_cutoffs
+        return self._cutoffs
 
     async def test_run(self, run_id: int) -> TestRun | None:
         """The run, with its per-test results, if it ran in one of the session's workspaces."""
@@ -174,11 +170,16 @@ class EvidenceSources:
         return data.decode("utf-8", errors="replace")
 
     async def ancestors(self, cutoff: Cutoff) -> list[Commit]:
-        """The cutoff commit and its ancestors, newest first (at most MAX_ANCESTOR_PAGES)."""
+        """The cutoff commit and its ancestors, newest first (at most MAX_ANCESTOR_PAGES
+        pages); none when the repository is gone."""
         key = (cutoff.repo, cutoff.sha)
         if key not in self._ancestors:
             github = require_github(self._github)
-            self._ancestors[key] = await github.list_commits(
-                cutoff.repo, sha=cutoff.sha, max_pages=MAX_ANCESTOR_PAGES
-            )
+            try:
+                self._ancestors[key] = await github.list_commits(
+                    cutoff.repo, sha=cutoff.sha, max_pages=MAX_ANCESTOR_PAGES
+                )
+            except GitHubNotFoundError:
+                # The repository was deleted (retention): no commit of it can be cited.
+                self._ancestors[key] = []
         return self._ancestors[key]

@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
+import respx
 from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -30,6 +31,7 @@ from app.integrations.github.errors import GitHubUnavailableError
 from app.runs.models import TestCaseResult, TestRun
 from app.services import GitHubNotConfiguredError
 from app.submissions.models import Submission
+from app.workspaces.models import Workspace
 from tests.support import factories
 from tests.support.emulator import (
     TOKEN,
@@ -39,6 +41,7 @@ from tests.support.emulator import (
     running_emulator,
     write_template,
 )
+from tests.support.github_client import API, REPO, FakeTime, make_client
 
 TEMPLATE = "evidence-py"
 CONTENTS_ROUTE = "GET /repos/{owner}/{repo}/contents/{path}"
@@ -594,3 +597,52 @@ def test_one_kind_of_problem_is_the_answers_code() -> None:
         raise_evidence_problems([("body.evidence.0", problem), ("body.evidence.1", problem)])
     assert raised.value.code == "EVIDENCE_QUOTE_NOT_FOUND"
     raise_evidence_problems([])  # nothing to refuse
+
+
+async def test_a_file_over_the_inline_limit_cannot_back_a_quote_or_a_span(
+    db_session: AsyncSession,
+) -> None:
+    # GitHub sends no content for files over 1 MB (`encoding: none`); the emulator never does.
+    company = await factories.create_company(db_session)
+    simulation = await factories.create_simulation(db_session, company)
+    tasks = await factories.create_tasks(db_session, simulation)
+    candidate_session = await factories.create_candidate_session(db_session, simulation)
+    workspace = await factories.create_workspace(db_session, candidate_session)
+    workspace.repo_full_name = REPO
+    code = await factories.create_submission(
+        db_session, candidate_session, tasks[1], content_text=None, workspace=workspace
+    )
+    code.cutoff_sha = "c" * 40
+    await db_session.flush()
+    big = {"type": "file", "encoding": "none", "content": "", "sha": "f1", "size": 2_000_000}
+    ref = f"{code.id}:data/big.json"
+    async with httpx.AsyncClient() as http, respx.mock(base_url=API) as api:
+        route = api.get(f"/repos/{REPO}/contents/data/big.json", params={"ref": "c" * 40})
+        route.respond(200, json=big | {"path": "data/big.json"})
+        problems = await verify_evidence(
+            db_session,
+            make_client(http, FakeTime()),
+            candidate_session.id,
+            [_item("diff", ref), _item("diff", ref, "{"), _item("diff", f"{ref}#L1")],
+        )
+    assert problems[0] is None
+    assert [p.code if p else None for p in problems[1:]] == ["EVIDENCE_SOURCE_NOT_FOUND"] * 2
+    assert problems[1] is not None
+    assert "1 MB" in problems[1].message
+    assert route.call_count == 1
+
+
+async def test_a_deleted_repository_leaves_nothing_to_cite(
+    db_session: AsyncSession, repo: Repo, scene: Scene
+) -> None:
+    workspace = await db_session.get(Workspace, scene.code.workspace_id)
+    assert workspace is not None
+    workspace.repo_full_name = f"acme-workspaces/retired-{uuid.uuid4().hex[:8]}"
+    await db_session.flush()
+    assert await _check(
+        db_session,
+        repo,
+        scene,
+        _item("diff", f"{scene.code.id}:app/main.py"),
+        _item("commit", repo.cutoff_sha),
+    ) == ["EVIDENCE_SOURCE_NOT_FOUND", "EVIDENCE_SOURCE_NOT_FOUND"]
