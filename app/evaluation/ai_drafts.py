@@ -33,10 +33,11 @@ from app.evaluation.schemas import Criterion, Evidence, EvidenceKind
 from app.integrations.ai.pii import Placeholders
 from app.integrations.ai.provider import AiError, AiRequest
 from app.integrations.github.client import GitHubClient
+from app.integrations.github.errors import GitHubError
 from app.jobs.queue import enqueue
 from app.jobs.registry import JobContext, JobType
 from app.runs.models import TestCaseResult, TestRun
-from app.services import AiNotConfiguredError, Services
+from app.services import AiNotConfiguredError, GitHubNotConfiguredError, Services
 from app.simulations.models import Simulation, Task
 from app.submissions.models import Submission
 
@@ -249,15 +250,35 @@ async def verified(
     items = [item for entry in content.entries for item in entry.evidence]
     if not items:
         return content, 0
-    problems = iter(await verify_evidence(session, github, cs_id, items))
+    verified_items = iter(await _verify_each(session, github, cs_id, items))
     entries = [
         entry.model_copy(
-            update={"evidence": [item for item in entry.evidence if next(problems) is None]}
+            update={"evidence": [item for item in entry.evidence if next(verified_items)]}
         )
         for entry in content.entries
     ]
     kept = sum(len(entry.evidence) for entry in entries)
     return content.model_copy(update={"entries": entries}), len(items) - kept
+
+
+async def _verify_each(
+    session: AsyncSession, github: GitHubClient | None, cs_id: int, items: list[Evidence]
+) -> list[bool]:
+    """Whether each item verified. The answer is paid for, so a GitHub failure (or no
+    GitHub) costs only the items that needed it: they count as unverified."""
+    try:
+        return [problem is None for problem in await verify_evidence(session, github, cs_id, items)]
+    except (GitHubError, GitHubNotConfiguredError) as exc:
+        log.warning("evaluation.ai_evidence_unverifiable", error=type(exc).__name__)
+    results = []
+    for item in items:
+        try:
+            (problem,) = await verify_evidence(session, github, cs_id, [item])
+        except (GitHubError, GitHubNotConfiguredError):
+            results.append(False)
+        else:
+            results.append(problem is None)
+    return results
 
 
 def placeholders_for(cs: CandidateSession, company: Company) -> Placeholders:

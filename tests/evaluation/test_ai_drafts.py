@@ -316,6 +316,8 @@ async def test_unverifiable_evidence_is_dropped_and_counted(
                 {"kind": "text", "ref": ref, "quote": "Design by [CANDIDATE_NAME]"},
                 {"kind": "text", "ref": ref, "quote": "rewrote the ledger in Rust"},
                 {"kind": "text", "ref": "999999999", "quote": None},
+                # A file of the code: GitHub is not configured in this test.
+                {"kind": "diff", "ref": f"{ref}:app/main.py#L1-L3", "quote": None},
             ],
         )
 
@@ -323,7 +325,7 @@ async def test_unverifiable_evidence_is_dropped_and_counted(
 
     draft = await _draft(db_session, scene)
     assert draft.status == "ready"
-    assert draft.dropped_evidence == 2 * len(keys)
+    assert draft.dropped_evidence == 3 * len(keys)
     assert draft.content is not None
     for entry in draft.content["entries"]:
         assert [item["quote"] for item in entry["evidence"]] == [
