@@ -51,6 +51,7 @@ from starlette.routing import Mount
 
 from app.core.db import Database
 from app.core.security import new_token
+from app.evaluation.models import ScenarioDraft
 from tests.support.app import ADMIN_KEY, WEBHOOK_SECRET, client_for, make_settings, running_app
 from tests.support.emulator import TOKEN, emulator_config, running_emulator
 from tests.support.factories import (
@@ -64,6 +65,7 @@ from tests.support.factories import (
     create_test_run,
     create_workspace,
 )
+from tests.support.fake_ai import scenario_content
 from tests.support.identity import IdentityProvider
 
 METRICS_TOKEN = "matrix-metrics-token-0123456789abcdef"
@@ -229,6 +231,29 @@ OPERATIONS: dict[tuple[str, str], Row] = {
     ("GET", "/api/simulations/{simulation_id}/results.csv"): Row(
         RECRUITER_OWNED, OK, SIMULATION_HIDDEN
     ),
+    # TENON_AI_PROVIDER=none here: asking for a draft is 503 for the owner alone.
+    ("GET", "/api/candidate-sessions/{cs_id}/ai-drafts"): Row(RECRUITER_OWNED, OK, SESSION_HIDDEN),
+    ("POST", "/api/candidate-sessions/{cs_id}/ai-drafts"): Row(
+        RECRUITER_OWNED, Outcome(503, "AI_NOT_CONFIGURED"), SESSION_HIDDEN
+    ),
+    ("POST", "/api/simulations/{simulation_id}/scenario-drafts"): Row(
+        RECRUITER_OWNED, Outcome(503, "AI_NOT_CONFIGURED"), SIMULATION_HIDDEN, body={}
+    ),
+    ("GET", "/api/simulations/{simulation_id}/scenario-drafts"): Row(
+        RECRUITER_OWNED, OK, SIMULATION_HIDDEN
+    ),
+    ("GET", "/api/simulations/{simulation_id}/scenario-drafts/{draft_id}"): Row(
+        RECRUITER_OWNED, OK, SIMULATION_HIDDEN
+    ),
+    ("PATCH", "/api/simulations/{simulation_id}/scenario-drafts/{draft_id}"): Row(
+        RECRUITER_OWNED, OK, SIMULATION_HIDDEN, body=scenario_content()
+    ),
+    ("POST", "/api/simulations/{simulation_id}/scenario-drafts/{draft_id}/approve"): Row(
+        # A was invited: the scenario is locked.
+        RECRUITER_OWNED,
+        Outcome(409, "SIMULATION_HAS_CANDIDATES"),
+        SIMULATION_HIDDEN,
+    ),
     ("GET", "/api/submissions"): Row(RECRUITER, OK),
     ("GET", "/api/submissions/{submission_id}"): Row(RECRUITER_OWNED, OK, "SUBMISSION_NOT_FOUND"),
     ("GET", "/api/candidate/invites"): Row(CANDIDATE, OK),
@@ -390,6 +415,10 @@ async def _build_companies(database: Database) -> tuple[dict[str, str], dict[str
         workspace.latest_commit_observed_at = now + timedelta(days=1)
         run = await create_test_run(session, workspace, code, status="passed")
         job = await create_job(session, state="failed")
+        draft = ScenarioDraft(
+            simulation_id=x_simulation.id, status="ready", content=scenario_content()
+        )
+        session.add(draft)
 
         y_simulation = await create_simulation(session, y, title="Matrix Y simulation")
         await create_tasks(session, y_simulation)
@@ -407,6 +436,7 @@ async def _build_companies(database: Database) -> tuple[dict[str, str], dict[str
             "run_id": str(run.id),
             "submission_id": str(submission.id),
             "job_id": str(job.id),
+            "draft_id": str(draft.id),
             "token": token,
             "asset": "favicon.png",
         }

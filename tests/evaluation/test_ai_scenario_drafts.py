@@ -20,37 +20,8 @@ from app.jobs.models import Job
 from app.simulations.models import Simulation
 from tests.support.api import assert_problem
 from tests.support.factories import create_candidate_session
-from tests.support.fake_ai import FakeAi, ai_job_context
+from tests.support.fake_ai import FakeAi, ai_job_context, scenario_content
 from tests.support.recruiting import World, new_simulation
-
-TYPES = ("design", "code", "debug", "handoff", "documentation")
-
-
-def _scenario(
-    *, days: tuple[int, ...] = (1, 2, 3, 4, 5), prefix: str = "Refunds"
-) -> dict[str, Any]:
-    return {
-        "tasks": [
-            {
-                "dayIndex": day,
-                "type": TYPES[day - 1],
-                "title": f"{prefix} day {day}",
-                "description": f"Day {day} of the refunds work at [COMPANY_NAME].",
-            }
-            for day in days
-        ],
-        "criteria": [
-            {
-                "key": f"s{day}-quality",
-                "dayIndex": day,
-                "title": f"Quality of day {day}",
-                "description": "How well the day's work meets the brief.",
-                "weight": float(day),
-                "anchors": {str(level): f"Level {level} work." for level in range(1, 5)},
-            }
-            for day in days
-        ],
-    }
 
 
 def _with_ai(app: FastAPI, ai: FakeAi | None) -> None:
@@ -73,7 +44,7 @@ async def _ready_draft(
     answer: Any = None,
 ) -> tuple[dict[str, Any], dict[str, Any], FakeAi]:
     simulation = await new_simulation(world, title=f"{world.company_name} payments")
-    ai = FakeAi().then(answer or _scenario())
+    ai = FakeAi().then(answer or scenario_content())
     _with_ai(app, ai)
     created = await world.client.post(
         f"/api/simulations/{simulation['id']}/scenario-drafts",
@@ -128,7 +99,7 @@ async def test_the_recruiter_edits_then_approves_and_the_simulation_takes_the_dr
     task_ids = [task["id"] for task in simulation["tasks"]]
 
     edited = await world.client.patch(
-        path, json=_scenario(prefix="Chargebacks"), headers=world.recruiter
+        path, json=scenario_content(prefix="Chargebacks"), headers=world.recruiter
     )
     assert edited.status_code == 200, edited.text
     assert edited.json()["content"]["tasks"][2]["title"] == "Chargebacks day 3"
@@ -154,7 +125,7 @@ async def test_the_recruiter_edits_then_approves_and_the_simulation_takes_the_dr
 
     again = await world.client.post(f"{path}/approve", headers=world.recruiter)
     assert_problem(again, 409, "SCENARIO_DRAFT_NOT_READY")
-    edit_after = await world.client.patch(path, json=_scenario(), headers=world.recruiter)
+    edit_after = await world.client.patch(path, json=scenario_content(), headers=world.recruiter)
     assert_problem(edit_after, 409, "SCENARIO_DRAFT_NOT_READY")
 
 
@@ -162,7 +133,7 @@ async def test_an_edit_that_leaves_a_day_without_criteria_is_422(
     app: FastAPI, world: World, db_session: AsyncSession, database: Database
 ) -> None:
     simulation, draft, _ = await _ready_draft(app, world, db_session, database)
-    content = _scenario()
+    content = scenario_content()
     content["criteria"] = content["criteria"][:-1]
 
     response = await world.client.patch(
@@ -179,7 +150,7 @@ async def test_an_answer_for_other_days_fails_as_malformed(
     app: FastAPI, world: World, db_session: AsyncSession, database: Database
 ) -> None:
     _, draft, _ = await _ready_draft(
-        app, world, db_session, database, answer=_scenario(days=(1, 2, 3))
+        app, world, db_session, database, answer=scenario_content(days=(1, 2, 3))
     )
     assert (draft["status"], draft["errorCode"]) == ("failed", "AI_MALFORMED_OUTPUT")
     assert "[1, 2, 3]" in draft["errorDetail"]
@@ -239,7 +210,7 @@ async def test_another_companys_recruiter_gets_404_on_every_scenario_route(
         ("POST", base, {}),
         ("GET", base, None),
         ("GET", f"{base}/{draft['id']}", None),
-        ("PATCH", f"{base}/{draft['id']}", _scenario()),
+        ("PATCH", f"{base}/{draft['id']}", scenario_content()),
         ("POST", f"{base}/{draft['id']}/approve", None),
     ]
     for method, path, body in calls:

@@ -69,3 +69,35 @@ def ai_job_context(
         attempt=attempt,
         max_attempts=job_type.max_attempts,
     )
+
+
+_TASK_TYPES = ("design", "code", "debug", "handoff", "documentation")
+
+
+def scenario_content(
+    *, days: tuple[int, ...] = (1, 2, 3, 4, 5), prefix: str = "Refunds"
+) -> dict[str, Any]:
+    """A scenario draft's content (wire form): a task per day of the default plan's types,
+    one criterion per day weighted by its day."""
+    return {
+        "tasks": [
+            {
+                "dayIndex": day,
+                "type": _TASK_TYPES[day - 1],
+                "title": f"{prefix} day {day}",
+                "description": f"Day {day} of the refunds work at [COMPANY_NAME].",
+            }
+            for day in days
+        ],
+        "criteria": [
+            {
+                "key": f"s{day}-quality",
+                "dayIndex": day,
+                "title": f"Quality of day {day}",
+                "description": "How well the day's work meets the brief.",
+                "weight": float(day),
+                "anchors": {str(level): f"Level {level} work." for level in range(1, 5)},
+            }
+            for day in days
+        ],
+    }
