@@ -9,12 +9,12 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
 from pydantic import ValidationError
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -51,8 +51,10 @@ MAX_TESTS_LISTED = 100
 MAX_TEST_MESSAGE = 500
 MAX_OUTPUT_TOKENS = 4_000
 
-# A draft with these statuses and the current inputs needs no new job.
-_CURRENT_STATUSES = ("queued", "running", "ready")
+# A queued or running draft untouched for this long lost its job (it ended without
+# recording why): asking again queues it anew. Five attempts with their backoff and
+# provider timeouts take well under it.
+STALE_AFTER = timedelta(minutes=30)
 
 SYSTEM = (
     "You help human reviewers assess one day of a candidate's work simulation. Score each "
@@ -409,9 +411,18 @@ AI_SCORECARD_DRAFT = JobType(
 )
 
 
+def _is_current(draft: AiScorecardDraft, fingerprint: str, now: datetime) -> bool:
+    """The draft is (or is being) made from these inputs."""
+    if draft.input_fingerprint != fingerprint:
+        return False
+    if draft.status == "ready":
+        return True
+    return draft.status in ("queued", "running") and now - draft.updated_at < STALE_AFTER
+
+
 async def queue_missing_drafts(session: AsyncSession, cs_id: int) -> list[int]:
-    """Queue a draft job for each submitted day whose draft is missing, failed or made from
-    other inputs; the days queued. The caller checks that AI drafts are enabled."""
+    """Queue a draft job for each submitted day whose draft is missing, failed, stale or
+    made from other inputs; the days queued. The caller checks that AI drafts are enabled."""
     cs = await session.get(CandidateSession, cs_id)
     assert cs is not None
     days = (
@@ -428,17 +439,14 @@ async def queue_missing_drafts(session: AsyncSession, cs_id: int) -> list[int]:
             select(AiScorecardDraft).where(AiScorecardDraft.candidate_session_id == cs_id)
         )
     }
+    now = (await session.execute(select(func.now()))).scalar_one()
     queued = []
     for day in days:
         inputs = await day_inputs(session, cs, day)
         if inputs is None:
             continue
         draft = existing.get(day)
-        if (
-            draft is not None
-            and draft.input_fingerprint == inputs.fingerprint
-            and draft.status in _CURRENT_STATUSES
-        ):
+        if draft is not None and _is_current(draft, inputs.fingerprint, now):
             continue
         reset = {
             "status": "queued",

@@ -10,14 +10,19 @@ from typing import Any
 
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.candidate_sessions.models import CandidateSession
 from app.companies.models import Company
 from app.core.db import Database
 from app.evaluation.ai_calls import prompt_hash
-from app.evaluation.ai_drafts import AI_SCORECARD_DRAFT, DraftRef, queue_missing_drafts
+from app.evaluation.ai_drafts import (
+    AI_SCORECARD_DRAFT,
+    STALE_AFTER,
+    DraftRef,
+    queue_missing_drafts,
+)
 from app.evaluation.models import AiScorecardDraft, AiUsage
 from app.evaluation.rubrics import criteria_of, current_rubric
 from app.integrations.ai.provider import (
@@ -366,6 +371,18 @@ async def test_queue_missing_drafts_skips_current_drafts_and_requeues_changed_or
     # A failed draft is queued again by the next request.
     await _run(database, scene, FakeAi().then(AiRefusedError("No.")))
     assert (await _draft(db_session, scene)).status == "refused"
+    assert await queue_missing_drafts(db_session, scene.cs.id) == [1]
+
+    # So is one whose job stopped without a word (running for longer than any job runs).
+    draft = await _draft(db_session, scene)
+    draft.status = "running"
+    await db_session.flush()
+    assert await queue_missing_drafts(db_session, scene.cs.id) == []
+    await db_session.execute(
+        update(AiScorecardDraft)
+        .where(AiScorecardDraft.id == draft.id)
+        .values(updated_at=func.now() - STALE_AFTER)
+    )
     assert await queue_missing_drafts(db_session, scene.cs.id) == [1]
 
 
