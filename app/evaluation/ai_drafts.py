@@ -151,13 +151,16 @@ def _work_section(inputs: DayInputs) -> str:
         )
         left = MAX_PATCHES
         for file in diff.get("files", []):
-            header = (
+            shown = (
                 f"--- {file.get('filename')} ({file.get('status')}, "
                 f"+{file.get('additions')} -{file.get('deletions')})"
             )
-            patch = _cut(file.get("patch") or "", min(MAX_PATCH_PER_FILE, max(left, 0)))
-            left -= len(patch)
-            parts.append(header + ("\n" + patch if left > 0 and patch else ""))
+            patch = file.get("patch") or ""
+            if patch and left > 0:
+                cut = _cut(patch, min(MAX_PATCH_PER_FILE, left))
+                left -= len(cut)
+                shown += "\n" + cut
+            parts.append(shown)
     run = inputs.test_run
     if run is not None:
         parts.append(

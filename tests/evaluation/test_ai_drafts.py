@@ -42,6 +42,9 @@ from tests.support.factories import (
     create_simulation,
     create_submission,
     create_tasks,
+    create_test_case_result,
+    create_test_run,
+    create_workspace,
 )
 from tests.support.fake_ai import FAKE_MODEL, FakeAi, ai_job_context
 from tests.support.recruiting import World
@@ -473,3 +476,69 @@ async def test_another_companys_recruiter_gets_404_on_the_draft_routes(
         response = await world.client.request(method, path, headers=world.outsider)
         assert_problem(response, 404, "CANDIDATE_SESSION_NOT_FOUND")
     assert (await db_session.scalars(select(AiScorecardDraft))).all() == []
+
+
+async def test_a_code_day_prompt_carries_the_bounded_diff_and_the_test_results(
+    db_session: AsyncSession, database: Database
+) -> None:
+    scene = await _scene(db_session)
+    workspace = await create_workspace(db_session, scene.cs)
+    code_task = scene.tasks[1]
+    run = await create_test_run(db_session, workspace, code_task, status="passed")
+    run.passed, run.failed, run.total = 1, 1, 2
+    await create_test_case_result(db_session, run, position=0, name="test_refund_once")
+    failing = await create_test_case_result(
+        db_session, run, position=1, name="test_refund_twice", status="failed"
+    )
+    failing.message = "AssertionError: charged twice " + "x" * 5_000
+    huge = "+" + "y" * 50_000
+    submission = await create_submission(
+        db_session, scene.cs, code_task, content_text=None, workspace=workspace, test_run=run
+    )
+    submission.cutoff_sha = "c" * 40
+    submission.diff_summary = {
+        "aheadBy": 3,
+        "behindBy": 0,
+        "totalCommits": 3,
+        "filesChanged": 2,
+        "additions": 50_001,
+        "deletions": 0,
+        "truncated": False,
+        "files": [
+            {
+                "filename": f"app/{name}.py",
+                "status": "modified",
+                "additions": 1,
+                "deletions": 0,
+                "changes": 1,
+                "patch": patch,
+                "patchTruncated": False,
+                "previousFilename": None,
+            }
+            for name, patch in (("refunds", "@@ -1 +1 @@\n+idempotency_key = key"), ("big", huge))
+        ],
+    }
+    await db_session.flush()
+    keys = await _day_keys(db_session, scene, day=2)
+    assert await queue_missing_drafts(db_session, scene.cs.id) == [1, 2]
+    ai = FakeAi().then(_answer(keys))
+
+    context = ai_job_context(database, AI_SCORECARD_DRAFT, ai)
+    await AI_SCORECARD_DRAFT.handler(
+        context, DraftRef(candidate_session_id=scene.cs.id, day_index=2)
+    )
+
+    (request,) = ai.requests
+    prompt = request.prompt
+    assert f"Submission id: {submission.id}" in prompt
+    assert "c" * 40 in prompt
+    assert "app/refunds.py" in prompt
+    assert "+idempotency_key = key" in prompt
+    assert "app/big.py" in prompt
+    assert f"Final test run id {run.id}" in prompt
+    assert "test_refund_twice: failed: AssertionError: charged twice" in prompt
+    # The big patch and the long message are cut; the prompt stays bounded.
+    assert "y" * 6_001 not in prompt
+    assert "x" * 501 not in prompt
+    assert len(prompt) < 20_000
+    assert (await _draft(db_session, scene, day=2)).status == "ready"
