@@ -13,9 +13,11 @@ from fastapi import FastAPI
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.assembly import job_registry
 from app.candidate_sessions.models import CandidateSession
 from app.companies.models import Company
 from app.core.db import Database
+from app.core.settings import JobSettings
 from app.evaluation.ai_calls import prompt_hash
 from app.evaluation.ai_drafts import (
     AI_SCORECARD_DRAFT,
@@ -33,6 +35,7 @@ from app.integrations.ai.provider import (
     AiUnavailableError,
 )
 from app.jobs.models import Job
+from app.jobs.worker import Worker
 from app.simulations.models import Simulation, Task
 from app.submissions.models import Submission
 from tests.support.api import assert_problem
@@ -47,6 +50,7 @@ from tests.support.factories import (
     create_workspace,
 )
 from tests.support.fake_ai import FAKE_MODEL, FakeAi, ai_job_context
+from tests.support.jobs import job_services
 from tests.support.recruiting import World
 
 CANDIDATE = "Grace Hopper"
@@ -542,3 +546,28 @@ async def test_a_code_day_prompt_carries_the_bounded_diff_and_the_test_results(
     assert "x" * 501 not in prompt
     assert len(prompt) < 20_000
     assert (await _draft(db_session, scene, day=2)).status == "ready"
+
+
+async def test_the_worker_runs_queued_drafts_with_its_own_provider(
+    app: FastAPI, world: World, db_session: AsyncSession, database: Database
+) -> None:
+    scene = await _scene(db_session, await _our_company(db_session, world))
+    keys = await _day_keys(db_session, scene)
+    _with_ai(app, FakeAi())
+    path = f"/api/candidate-sessions/{scene.cs.id}/ai-drafts"
+    assert (await world.client.post(path, headers=world.recruiter)).status_code == 202
+    worker_ai = FakeAi().then(_answer(keys))
+    services = replace(job_services(), ai=worker_ai)
+    worker = Worker(
+        database,
+        job_registry(),
+        JobSettings(_env_file=None, concurrency=1),
+        services=services,
+        metrics=services.metrics,
+    )
+
+    await worker.run_until_idle()
+
+    assert len(worker_ai.requests) == 1
+    (draft,) = (await world.client.get(path, headers=world.recruiter)).json()
+    assert draft["status"] == "ready"
