@@ -378,6 +378,19 @@ async def _make_draft(context: JobContext[Services], ref: DraftRef) -> None:
                 _end(draft, "failed", exc.code, exc.message, context.clock.now())
         return
 
+    content, dropped, malformed = None, 0, ""
+    if result.response is not None:
+        try:
+            content = validated(placeholders.restore(result.response.data), criteria)
+        except ValueError as exc:
+            malformed = str(exc)
+        else:
+            # Before the draft's row is locked: checking a diff reads GitHub.
+            async with database.session_scope() as session:
+                content, dropped = await verified(
+                    session, context.services.github, ref.candidate_session_id, content
+                )
+
     async with database.session_scope() as session:
         draft = await _draft_row(session, ref)
         # Inputs that changed meanwhile were queued again: that job writes the draft.
@@ -385,22 +398,12 @@ async def _make_draft(context: JobContext[Services], ref: DraftRef) -> None:
             return
         now = context.clock.now()
         if result.response is None:
-            _end(
-                draft,
-                result.failure or "failed",
-                result.error_code or "",
-                result.error_detail or "",
-                now,
-            )
+            failure = result.failure or "failed"
+            _end(draft, failure, result.error_code or "", result.error_detail or "", now)
             return
-        try:
-            content = validated(placeholders.restore(result.response.data), criteria)
-        except ValueError as exc:
-            _end(draft, "failed", "AI_MALFORMED_OUTPUT", str(exc), now)
+        if content is None:
+            _end(draft, "failed", "AI_MALFORMED_OUTPUT", malformed, now)
             return
-        content, dropped = await verified(
-            session, context.services.github, ref.candidate_session_id, content
-        )
         draft.content = content.model_dump(mode="json", by_alias=True)
         draft.dropped_evidence = dropped
         draft.status = "ready"
