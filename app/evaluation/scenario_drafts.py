@@ -139,7 +139,8 @@ def _prompt(job: ScenarioJob, simulation: Simulation, plan: Sequence[tuple[int, 
     )
 
 
-async def _locked_without_candidates(session: AsyncSession, simulation_id: int) -> None:
+async def locked_without_candidates(session: AsyncSession, simulation_id: int) -> None:
+    """Lock the simulation's row for update, then refuse (409) if anyone was invited."""
     await session.execute(
         select(Simulation.id).where(Simulation.id == simulation_id).with_for_update()
     )
@@ -164,7 +165,7 @@ async def create_draft(
 ) -> ScenarioDraftOut:
     simulation = await simulations.simulation_for(session, recruiter, simulation_id)
     services.require_ai()
-    await _locked_without_candidates(session, simulation.id)
+    await locked_without_candidates(session, simulation.id)
     await ai_budget.ensure_budget_left(session, simulation.company_id, services.settings.ai, now)
     draft = ScenarioDraft(
         simulation_id=simulation.id, requested_by_user_id=recruiter.user.id, status="queued"
@@ -269,7 +270,7 @@ async def approve_draft(
     """Apply the draft: the simulation's tasks and its rubric become the draft's."""
     draft, usage = await _draft_of(session, recruiter, simulation_id, draft_id)
     _require_ready(draft, "approved")
-    await _locked_without_candidates(session, draft.simulation_id)
+    await locked_without_candidates(session, draft.simulation_id)
     simulation = await session.get(Simulation, draft.simulation_id)
     assert simulation is not None
     content = ScenarioContent.model_validate(draft.content)

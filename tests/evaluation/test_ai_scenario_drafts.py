@@ -4,22 +4,27 @@ candidate is invited."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from typing import Any
 
+import pytest
 from fastapi import FastAPI
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.candidate_sessions.models import CandidateSession
+from app.companies.models import Company
 from app.core.db import Database
+from app.core.errors import ConflictError
 from app.evaluation.models import AiUsage, ScenarioDraft
 from app.evaluation.rubrics import criteria_of, current_rubric
-from app.evaluation.scenario_drafts import SCENARIO_DRAFT, ScenarioJob
+from app.evaluation.scenario_drafts import SCENARIO_DRAFT, ScenarioJob, locked_without_candidates
 from app.integrations.ai.provider import AiRefusedError
 from app.jobs.models import Job
 from app.simulations.models import Simulation
 from tests.support.api import assert_problem
-from tests.support.factories import create_candidate_session
+from tests.support.factories import create_candidate_session, create_company, create_simulation
 from tests.support.fake_ai import FakeAi, ai_job_context, scenario_content
 from tests.support.recruiting import World, new_simulation
 
@@ -218,3 +223,37 @@ async def test_another_companys_recruiter_gets_404_on_every_scenario_route(
         assert_problem(response, 404, "SIMULATION_NOT_FOUND")
     missing = await world.client.get(f"{base}/999999", headers=world.recruiter)
     assert_problem(missing, 404, "SCENARIO_DRAFT_NOT_FOUND")
+
+
+async def test_an_invite_waits_for_an_approval_holding_the_simulations_lock(
+    jobs_db: Database,
+) -> None:
+    """The invite's candidate-session insert checks its foreign key under a share lock on
+    the simulation's row, which the approval holds for update: the two cannot interleave."""
+    async with jobs_db.session_scope() as session:
+        company = await create_company(session)
+        simulation = await create_simulation(session, company)
+    try:
+        async with jobs_db.session_scope() as approving:
+            await locked_without_candidates(approving, simulation.id)
+
+            async def invite() -> None:
+                async with jobs_db.session_scope() as inviting:
+                    await create_candidate_session(inviting, simulation)
+
+            inviting = asyncio.create_task(invite())
+            done, _ = await asyncio.wait({inviting}, timeout=0.5)
+            assert not done, "the invite went through while the approval held the lock"
+        await inviting
+        # Now a second approval sees the candidate.
+        async with jobs_db.session_scope() as approving:
+            with pytest.raises(ConflictError) as refused:
+                await locked_without_candidates(approving, simulation.id)
+        assert refused.value.code == "SIMULATION_HAS_CANDIDATES"
+    finally:
+        async with jobs_db.session_scope() as session:
+            await session.execute(
+                delete(CandidateSession).where(CandidateSession.simulation_id == simulation.id)
+            )
+            await session.execute(delete(Simulation).where(Simulation.id == simulation.id))
+            await session.execute(delete(Company).where(Company.id == company.id))
