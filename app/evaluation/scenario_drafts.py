@@ -215,17 +215,22 @@ async def list_drafts(
 
 
 async def _draft_of(
-    session: AsyncSession, recruiter: Recruiter, simulation_id: int, draft_id: int
+    session: AsyncSession,
+    recruiter: Recruiter,
+    simulation_id: int,
+    draft_id: int,
+    *,
+    for_update: bool = False,
 ) -> tuple[ScenarioDraft, AiUsage | None]:
     simulation = await simulations.simulation_for(session, recruiter, simulation_id)
-    found = (
-        await session.execute(
-            select(ScenarioDraft, AiUsage)
-            .outerjoin(AiUsage, AiUsage.id == ScenarioDraft.ai_usage_id)
-            .where(ScenarioDraft.id == draft_id, ScenarioDraft.simulation_id == simulation.id)
-            .with_for_update(of=ScenarioDraft)
-        )
-    ).one_or_none()
+    statement = (
+        select(ScenarioDraft, AiUsage)
+        .outerjoin(AiUsage, AiUsage.id == ScenarioDraft.ai_usage_id)
+        .where(ScenarioDraft.id == draft_id, ScenarioDraft.simulation_id == simulation.id)
+    )
+    if for_update:
+        statement = statement.with_for_update(of=ScenarioDraft)
+    found = (await session.execute(statement)).one_or_none()
     if found is None:
         raise NotFoundError("No such scenario draft.", code="SCENARIO_DRAFT_NOT_FOUND")
     return found[0], found[1]
@@ -252,7 +257,7 @@ async def edit_draft(
     draft_id: int,
     content: ScenarioContent,
 ) -> ScenarioDraftOut:
-    draft, usage = await _draft_of(session, recruiter, simulation_id, draft_id)
+    draft, usage = await _draft_of(session, recruiter, simulation_id, draft_id, for_update=True)
     _require_ready(draft, "edited")
     draft.content = content.model_dump(mode="json", by_alias=True)
     await session.flush()
@@ -268,7 +273,7 @@ async def approve_draft(
     now: datetime,
 ) -> ScenarioDraftOut:
     """Apply the draft: the simulation's tasks and its rubric become the draft's."""
-    draft, usage = await _draft_of(session, recruiter, simulation_id, draft_id)
+    draft, usage = await _draft_of(session, recruiter, simulation_id, draft_id, for_update=True)
     _require_ready(draft, "approved")
     await locked_without_candidates(session, draft.simulation_id)
     simulation = await session.get(Simulation, draft.simulation_id)
