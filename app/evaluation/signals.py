@@ -117,8 +117,7 @@ class VisibleTests(ApiModel):
     best_run: RunSignal | None = Field(description="The most tests passed; the earliest such.")
     final_run: RunSignal | None = Field(description="The run at the submitted commit.")
     first_green_at: datetime | None = Field(
-        description="When the first run with every test passing (and at least one) was "
-        "requested."
+        description="When the first run with every test passing (and at least one) was requested."
     )
     time_to_first_green_seconds: float | None = Field(
         description="From the day's start to the first green run."
