@@ -342,7 +342,7 @@ async def load_inputs(session: AsyncSession, cs_ids: Iterable[int]) -> dict[int,
         .options(_only(_RUN_COLUMNS))
         .order_by(TestRun.created_at, TestRun.id)
     )
-    for run, cs_id in runs.tuples():
+    for run, cs_id in runs.all():
         inputs[cs_id].runs.append(run)
 
     if session_of_submission:
@@ -361,7 +361,7 @@ async def load_inputs(session: AsyncSession, cs_ids: Iterable[int]) -> dict[int,
         .where(Event.candidate_session_id.in_(ids), Event.type == EXTENDED_EVENT)
         .order_by(Event.id)
     )
-    for event_id, extended in extensions.tuples():
+    for event_id, extended in extensions.all():
         assert extended is not None  # selected by it
         inputs[extended].extension_event_ids.append(event_id)
     return inputs
@@ -381,7 +381,7 @@ async def _load_diffs(
             summary["truncated"].astext.cast(Boolean),
         ).where(Submission.id.in_(session_of_submission), summary.is_not(None))
     )
-    for submission_id, files, additions, deletions, commits, truncated in rows.tuples():
+    for submission_id, files, additions, deletions, commits, truncated in rows.all():
         cs_inputs = inputs[session_of_submission[submission_id]]
         cs_inputs.diffs[submission_id] = DiffStats(files, additions, deletions, commits, truncated)
 
