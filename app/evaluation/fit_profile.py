@@ -285,8 +285,9 @@ async def _sweep(context: JobContext[Services], _: Sweep) -> None:
         log.info("fit_profile.sweep", sessions=len(changed))
 
 
+# Backoff over 8 attempts spans about ten minutes: a database outage does not fail it.
 GENERATE_FIT_PROFILE = JobType(
-    name="evaluation.fit_profile", payload=FitProfileRef, handler=_generate, max_attempts=3
+    name="evaluation.fit_profile", payload=FitProfileRef, handler=_generate, max_attempts=8
 )
 FIT_PROFILE_SWEEP = PeriodicJob(
     JobType(name="evaluation.fit_profile_sweep", payload=Sweep, handler=_sweep, max_attempts=3),
