@@ -184,10 +184,12 @@ async def regenerate(session: AsyncSession, recruiter: Recruiter, cs_id: int) ->
 async def generate(session: AsyncSession, cs_id: int, *, now: datetime) -> FitProfile | None:
     """Compute and store the session's signals under its profile's row lock; None when the
     session is gone."""
-    profile = await _ensure_profile(session, cs_id, for_update=True)
-    inputs = (await signals.load_inputs(session, [cs_id])).get(cs_id)
-    if inputs is None:
+    exists = select(CandidateSession.id).where(CandidateSession.id == cs_id)
+    if await session.scalar(exists) is None:
         return None
+    profile = await _ensure_profile(session, cs_id, for_update=True)
+    # Read after the lock: a generation that waited for another sees the inputs after it.
+    inputs = (await signals.load_inputs(session, [cs_id]))[cs_id]
     # One set of inputs gives both: the fingerprint always describes the signals stored.
     profile.input_fingerprint = signals.fingerprint(inputs)
     profile.signals = signals.compute(inputs).model_dump(mode="json", by_alias=True)

@@ -306,3 +306,10 @@ async def test_candidates_may_not_read_a_fit_profile(
         f"/api/candidate-sessions/{cs.id}/fit-profile", headers=world.candidate
     )
     assert_problem(response, 403, "PERMISSION_DENIED")
+
+
+async def test_a_generation_for_a_session_that_is_gone_does_nothing(
+    db_session: AsyncSession, clock: FakeClock
+) -> None:
+    assert await fit_profile.generate(db_session, 2**62, now=clock.now()) is None
+    assert (await db_session.scalars(select(FitProfile))).all() == []
