@@ -147,16 +147,16 @@ def _present(profile: FitProfile, current_fingerprint: str) -> FitProfileOut:
     )
 
 
-async def _current_fingerprint(session: AsyncSession, cs: CandidateSession) -> str:
-    inputs = await signals.load_inputs(session, [cs.id])
-    return signals.fingerprint(inputs[cs.id])
+async def _current_fingerprint(session: AsyncSession, cs_id: int) -> str:
+    inputs = await signals.load_inputs(session, [cs_id])
+    return signals.fingerprint(inputs[cs_id])
 
 
 async def fit_profile(session: AsyncSession, recruiter: Recruiter, cs_id: int) -> FitProfileOut:
     """The session's profile as stored; its first read, or a read that finds its inputs
     changed, asks for a generation."""
-    reviewed = await reviewed_session(session, recruiter, cs_id)
-    current = await _current_fingerprint(session, reviewed.candidate_session)
+    await reviewed_session(session, recruiter, cs_id)
+    current = await _current_fingerprint(session, cs_id)
     profile = await _profile(session, cs_id)
     if profile is None:
         profile = await _ensure_profile(session, cs_id, for_update=False)
@@ -168,8 +168,8 @@ async def fit_profile(session: AsyncSession, recruiter: Recruiter, cs_id: int) -
 
 async def regenerate(session: AsyncSession, recruiter: Recruiter, cs_id: int) -> FitProfileOut:
     """Ask for a new generation, whatever the profile's state (the retry of a failed one)."""
-    reviewed = await reviewed_session(session, recruiter, cs_id)
-    current = await _current_fingerprint(session, reviewed.candidate_session)
+    await reviewed_session(session, recruiter, cs_id)
+    current = await _current_fingerprint(session, cs_id)
     profile = await _ensure_profile(session, cs_id, for_update=True)
     profile.status = "generating"
     profile.error_code = profile.error_detail = None
