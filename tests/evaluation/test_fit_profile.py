@@ -16,10 +16,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.assembly import job_registry
 from app.candidate_sessions.models import CandidateSession
 from app.companies.models import Company
-from app.core.db import Database
+from app.core.db import Database, TimestampMixin
 from app.core.settings import JobSettings
 from app.evaluation import fit_profile, signals
 from app.evaluation.models import FitProfile
+from app.grading.models import Grading
 from app.jobs.models import Job
 from app.jobs.worker import Worker
 from app.simulations.models import Simulation, Task
@@ -313,3 +314,43 @@ async def test_a_generation_for_a_session_that_is_gone_does_nothing(
 ) -> None:
     assert await fit_profile.generate(db_session, 2**62, now=clock.now()) is None
     assert (await db_session.scalars(select(FitProfile))).all() == []
+
+
+async def test_the_sweep_reads_activity_from_every_input_the_most_recent_first(
+    world: World, db_session: AsyncSession, clock: FakeClock
+) -> None:
+    simulation, tasks = await _simulation(db_session, world)
+    now = clock.now()
+    by_session, by_run, by_grading, idle = [await _started(db_session, simulation) for _ in "abcd"]
+    workspace = await create_workspace(db_session, by_run)
+    run = await create_test_run(db_session, workspace, tasks[1], status="passed")
+    submission = await create_submission(db_session, by_grading, tasks[0])
+    grading = Grading(
+        submission_id=submission.id,
+        grader_repo="tenon-templates/grader",
+        candidate_repo="tenon-workspaces/repo",
+        candidate_sha="c" * 40,
+    )
+    db_session.add(grading)
+    await db_session.flush()
+    moments: list[tuple[TimestampMixin, datetime]] = [
+        (by_session, now - timedelta(minutes=30)),
+        (run, now - timedelta(minutes=1)),
+        (grading, now - timedelta(minutes=20)),
+        (submission, now - timedelta(hours=3)),
+        *((cs, now - timedelta(hours=3)) for cs in (by_run, by_grading, idle)),
+    ]
+    for row, moment in moments:
+        row.updated_at = moment
+    await db_session.flush()
+    since = now - fit_profile.ACTIVITY_WINDOW
+
+    assert await fit_profile.recently_active(db_session, since=since, limit=10) == [
+        by_run.id,
+        by_grading.id,
+        by_session.id,
+    ]
+    assert await fit_profile.recently_active(db_session, since=since, limit=2) == [
+        by_run.id,
+        by_grading.id,
+    ]
