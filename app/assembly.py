@@ -14,6 +14,7 @@ from app.candidate_sessions.lifecycle import SessionHooks
 from app.core.metrics import Metrics
 from app.core.security import TokenCipher
 from app.core.settings import Settings
+from app.evaluation.fit_profile import FIT_PROFILE_SWEEP, GENERATE_FIT_PROFILE
 from app.grading import jobs as grading
 from app.grading.jobs import COLLECT_GRADING, GRADE_SUBMISSION, POLL_GRADING
 from app.integrations.ai.providers import build_ai_provider
@@ -84,8 +85,9 @@ def job_registry() -> JobRegistry[Services]:
             COLLECT_GRADING,
             REVOKE_ACCESS,
             RETIRE_REPOSITORY,
+            GENERATE_FIT_PROFILE,
         ],
-        periodic=[expiry_sweep(session_hooks()), RETENTION_SWEEP],
+        periodic=[expiry_sweep(session_hooks()), RETENTION_SWEEP, FIT_PROFILE_SWEEP],
     )
 
 
