@@ -3,6 +3,7 @@ one tool that the model is made to call, so the tool call's input is the structu
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import anthropic
@@ -65,8 +66,11 @@ class AnthropicProvider:
             raise AiUnavailableError(f"{_NAME} could not be reached") from exc
         except anthropic.APIStatusError as exc:
             raise status_error(_NAME, exc.status_code, exc.response.headers) from exc
-        except anthropic.APIResponseValidationError as exc:
+        except (anthropic.APIResponseValidationError, json.JSONDecodeError) as exc:
             raise AiMalformedOutputError(f"{_NAME} answered with an unreadable body") from exc
+        if not isinstance(message, anthropic.types.Message):
+            # A proxy's page instead of the API's JSON: the SDK hands back the text.
+            raise AiMalformedOutputError(f"{_NAME} answered with something other than JSON")
         if message.stop_reason == "refusal":
             raise AiRefusedError(f"{_NAME} declined to answer")
         if message.stop_reason == "max_tokens":

@@ -66,8 +66,11 @@ class OpenAiProvider:
             raise AiUnavailableError(f"{_NAME} could not be reached") from exc
         except openai.APIStatusError as exc:
             raise status_error(_NAME, exc.status_code, exc.response.headers) from exc
-        except openai.APIResponseValidationError as exc:
+        except (openai.APIResponseValidationError, json.JSONDecodeError) as exc:
             raise AiMalformedOutputError(f"{_NAME} answered with an unreadable body") from exc
+        if not isinstance(completion, openai.types.chat.ChatCompletion):
+            # A proxy's page instead of the API's JSON: the SDK hands back the text.
+            raise AiMalformedOutputError(f"{_NAME} answered with something other than JSON")
         if not completion.choices:
             raise AiMalformedOutputError(f"{_NAME} answered without a choice")
         choice = completion.choices[0]
