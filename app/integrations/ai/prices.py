@@ -1,8 +1,8 @@
 """Each provider's default model and the published prices of the models Tenon knows, so that
 every AI call's cost can be recorded and reserved against a company's budget.
 
-The models listed accept the request Tenon sends (temperature 0 and a forced structured
-output); a model outside the table needs TENON_AI_INPUT/OUTPUT_PRICE_PER_MTOK.
+A model outside the table needs TENON_AI_INPUT/OUTPUT_PRICE_PER_MTOK. Claude Haiku 5.5 is
+left out on purpose: its price depends on each prompt's length.
 """
 
 from __future__ import annotations
@@ -22,6 +22,9 @@ def _usd(input_per_mtok: str, output_per_mtok: str) -> Price:
 KNOWN_PRICES: dict[str, dict[str, Price]] = {
     # https://platform.claude.com/docs/en/about-claude/pricing
     "anthropic": {
+        "claude-sonnet-5-5": _usd("2", "10"),
+        "claude-sonnet-5": _usd("2", "10"),
+        "claude-opus-5": _usd("5", "25"),
         "claude-sonnet-4-6": _usd("3", "15"),
         "claude-sonnet-4-5": _usd("3", "15"),
         "claude-haiku-4-5": _usd("1", "5"),

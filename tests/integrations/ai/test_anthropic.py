@@ -159,3 +159,39 @@ async def test_a_rejected_request_names_no_key(fake_api: FakeApi, status: int) -
     assert caught.value.code == "AI_REQUEST_REJECTED"
     assert API_KEY not in str(caught.value)
     assert f"HTTP {status}" in caught.value.message
+
+
+async def test_a_claude_5_model_gets_a_json_output_format_and_no_sampling(
+    fake_api: FakeApi,
+) -> None:
+    fake_api.reply(
+        message(
+            [
+                {"type": "thinking", "thinking": "", "signature": "EqQBCkgIARABGAIiQL"},
+                {"type": "text", "text": '{"level": 4, "note": "Thorough."}'},
+            ],
+            stop_reason="end_turn",
+        )
+    )
+    provider = make_provider("anthropic", fake_api.url, model="claude-sonnet-5-5")
+
+    response = await provider.complete(REQUEST)
+
+    assert response.data == {"level": 4, "note": "Thorough."}
+    assert provider.price.output_per_mtok == 10
+    body = fake_api.last.json()
+    assert body["output_config"] == {
+        "format": {"type": "json_schema", "schema": REQUEST.json_schema}
+    }
+    assert not {"temperature", "tools", "tool_choice"} & body.keys()
+    assert body["system"] == REQUEST.system
+
+
+@pytest.mark.parametrize("text", ['{"level": 4, "note": "unterminated', '["not", "an object"]'])
+async def test_a_claude_5_answer_that_is_not_a_json_object_is_malformed(
+    fake_api: FakeApi, text: str
+) -> None:
+    fake_api.reply(message([{"type": "text", "text": text}], stop_reason="end_turn"))
+    provider = make_provider("anthropic", fake_api.url, model="claude-opus-5")
+    with pytest.raises(AiMalformedOutputError):
+        await provider.complete(REQUEST)
