@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from app.core.settings import AiSettings
-from app.integrations.ai.anthropic import AnthropicProvider
-from app.integrations.ai.openai import OpenAiProvider
 from app.integrations.ai.prices import model_and_price
 from app.integrations.ai.provider import AiProvider
 
@@ -20,7 +18,17 @@ def build_ai_provider(settings: AiSettings) -> AiProvider | None:
         settings.input_price_per_mtok,
         settings.output_price_per_mtok,
     )
-    provider_class = AnthropicProvider if settings.provider == "anthropic" else OpenAiProvider
+    # Imported here: the SDKs take seconds to import, which a server (or a test, or a CLI
+    # command) with the AI drafts off should not pay.
+    provider_class: type[AiProvider]
+    if settings.provider == "anthropic":
+        from app.integrations.ai.anthropic import AnthropicProvider
+
+        provider_class = AnthropicProvider
+    else:
+        from app.integrations.ai.openai import OpenAiProvider
+
+        provider_class = OpenAiProvider
     return provider_class(
         api_key=settings.api_key.get_secret_value(),
         model=model,
