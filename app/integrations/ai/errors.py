@@ -33,7 +33,12 @@ def retry_after(headers: Mapping[str, str]) -> float | None:
         return None
 
 
-def status_error(provider: str, status: int, headers: Mapping[str, str]) -> AiError:
+def status_error(
+    provider: str, status: int, headers: Mapping[str, str], code: str | None = None
+) -> AiError:
+    if status == 429 and code == "insufficient_quota":
+        # OpenAI's "out of credit" is a 429 too, but no retry helps until billing changes.
+        return AiRequestRejectedError(f"{provider} account has no quota left (HTTP 429)")
     if status == 429:
         return AiRateLimitedError(f"{provider} rate limit reached (HTTP 429)", retry_after(headers))
     if status >= 500 or status in (408, 409):

@@ -65,7 +65,8 @@ class OpenAiProvider:
         except openai.APIConnectionError as exc:
             raise AiUnavailableError(f"{_NAME} could not be reached") from exc
         except openai.APIStatusError as exc:
-            raise status_error(_NAME, exc.status_code, exc.response.headers) from exc
+            code = exc.code if isinstance(exc.code, str) else None
+            raise status_error(_NAME, exc.status_code, exc.response.headers, code) from exc
         except (openai.APIResponseValidationError, json.JSONDecodeError) as exc:
             raise AiMalformedOutputError(f"{_NAME} answered with an unreadable body") from exc
         if not isinstance(completion, openai.types.chat.ChatCompletion):

@@ -182,3 +182,17 @@ async def test_a_bad_key_is_rejected_without_naming_it(fake_api: FakeApi) -> Non
         await provider(fake_api.url).complete(REQUEST)
     assert API_KEY not in str(caught.value)
     assert "HTTP 401" in caught.value.message
+
+
+async def test_an_exhausted_quota_is_rejected_not_retried(fake_api: FakeApi) -> None:
+    fake_api.reply(
+        error(
+            "You exceeded your current quota, please check your plan and billing details.",
+            "insufficient_quota",
+            "insufficient_quota",
+        ),
+        status=429,
+    )
+    with pytest.raises(AiRequestRejectedError) as caught:
+        await provider(fake_api.url).complete(REQUEST)
+    assert not caught.value.retryable
