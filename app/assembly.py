@@ -15,6 +15,7 @@ from app.core.metrics import Metrics
 from app.core.security import TokenCipher
 from app.core.settings import Settings
 from app.evaluation.ai_drafts import AI_SCORECARD_DRAFT
+from app.evaluation.fit_profile import FIT_PROFILE_SWEEP, GENERATE_FIT_PROFILE
 from app.evaluation.scenario_drafts import SCENARIO_DRAFT
 from app.grading import jobs as grading
 from app.grading.jobs import COLLECT_GRADING, GRADE_SUBMISSION, POLL_GRADING
@@ -88,8 +89,9 @@ def job_registry() -> JobRegistry[Services]:
             RETIRE_REPOSITORY,
             AI_SCORECARD_DRAFT,
             SCENARIO_DRAFT,
+            GENERATE_FIT_PROFILE,
         ],
-        periodic=[expiry_sweep(session_hooks()), RETENTION_SWEEP],
+        periodic=[expiry_sweep(session_hooks()), RETENTION_SWEEP, FIT_PROFILE_SWEEP],
     )
 
 
