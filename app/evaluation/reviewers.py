@@ -4,7 +4,6 @@ they are all in."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import delete, func, select
@@ -54,7 +53,7 @@ async def _reviewers_out(session: AsyncSession, cs_id: int) -> ReviewersOut:
         .where(ReviewAssignment.candidate_session_id == cs_id)
         .order_by(ReviewAssignment.id)
     )
-    rows: Sequence[tuple[User, str | None]] = (await session.execute(statement)).tuples().all()
+    rows = (await session.execute(statement)).all()
     return ReviewersOut(
         reviewers=[
             ReviewerOut(

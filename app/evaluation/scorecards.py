@@ -60,7 +60,7 @@ async def _rows(
         .where(*conditions)
         .order_by(Scorecard.submitted_at, Scorecard.id)
     )
-    return [tuple(row) for row in (await session.execute(statement)).all()]  # type: ignore[misc]
+    return [(card, name, version) for card, name, version in await session.execute(statement)]
 
 
 def _out(scorecard: Scorecard, reviewer_name: str, rubric_version: int) -> ScorecardOut:
@@ -350,5 +350,5 @@ async def scorecard_versions(
             entries=[ScoreEntry.model_validate(entry) for entry in row.entries],
             submitted_at=row.submitted_at,
         )
-        for row, rubric_version in (await session.execute(statement)).tuples().all()
+        for row, rubric_version in (await session.execute(statement)).all()
     ]
