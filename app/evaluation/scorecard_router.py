@@ -11,6 +11,7 @@ from app.core.db import DbSession
 from app.core.openapi import raises
 from app.core.schemas import EntityId
 from app.evaluation import reviewers, scorecards
+from app.evaluation.evidence import EVIDENCE_ERRORS
 from app.evaluation.review_schemas import (
     ReviewersOut,
     ReviewersUpdate,
@@ -63,7 +64,7 @@ async def list_scorecards(
     CANDIDATE_SESSION_NOT_FOUND,
     scorecards.SCORECARD_ENTRIES_INVALID,
     scorecards.SCORECARD_INCOMPLETE,
-    scorecards.EVIDENCE_INVALID,
+    *EVIDENCE_ERRORS,
     GITHUB_NOT_CONFIGURED,
     *GITHUB_CALL_ERRORS,
 )

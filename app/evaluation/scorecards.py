@@ -25,7 +25,7 @@ from app.core.errors import ConflictError, NotFoundError, UnprocessableError
 from app.core.openapi import ErrorSpec
 from app.evaluation import notifications, reviewers
 from app.evaluation.access import reviewed_session
-from app.evaluation.evidence import verify_evidence
+from app.evaluation.evidence import raise_evidence_problems, verify_evidence
 from app.evaluation.models import RubricVersion, Scorecard, ScorecardVersion
 from app.evaluation.review_schemas import (
     ScorecardOut,
@@ -42,7 +42,6 @@ from app.integrations.github.client import GitHubClient
 SCORECARD_NOT_FOUND: ErrorSpec = (NotFoundError, "SCORECARD_NOT_FOUND")
 SCORECARD_ENTRIES_INVALID: ErrorSpec = (UnprocessableError, "SCORECARD_ENTRIES_INVALID")
 SCORECARD_INCOMPLETE: ErrorSpec = (UnprocessableError, "SCORECARD_INCOMPLETE")
-EVIDENCE_INVALID: ErrorSpec = (UnprocessableError, "EVIDENCE_INVALID")
 SCORECARD_ALREADY_SUBMITTED: ErrorSpec = (ConflictError, "SCORECARD_ALREADY_SUBMITTED")
 
 
@@ -112,31 +111,19 @@ async def list_scorecards(session: AsyncSession, recruiter: Recruiter, cs_id: in
 async def _verify(
     session: AsyncSession, github: GitHubClient | None, cs_id: int, entries: list[ScoreEntry]
 ) -> None:
-    """Every evidence item must verify; a 422 naming each one that does not."""
+    """Every evidence item must verify; one 422 naming each one that does not."""
     places = [
-        (entry_index, item_index)
+        ("body", "entries", str(entry_index), "evidence", str(item_index))
         for entry_index, entry in enumerate(entries)
         for item_index in range(len(entry.evidence))
     ]
     if not places:
         return
     items = [item for entry in entries for item in entry.evidence]
-    problems = await verify_evidence(session, github, cs_id, items)
-    issues = [
-        {
-            "loc": ["body", "entries", str(entry_index), "evidence", str(item_index)],
-            "msg": problem.message,
-            "type": problem.code,
-        }
-        for (entry_index, item_index), problem in zip(places, problems, strict=True)
-        if problem is not None
-    ]
-    if issues:
-        raise UnprocessableError(
-            f"{len(issues)} evidence item(s) did not verify: {issues[0]['msg']}",
-            code="EVIDENCE_INVALID",
-            errors=issues,
-        )
+    results = await verify_evidence(session, github, cs_id, items)
+    raise_evidence_problems(
+        [(loc, problem) for loc, problem in zip(places, results, strict=True) if problem]
+    )
 
 
 def _entries_issues(entries: list[ScoreEntry], keys: set[str]) -> list[dict[str, Any]]:

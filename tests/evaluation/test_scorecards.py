@@ -159,6 +159,36 @@ async def test_a_malformed_scorecard_is_422_naming_the_field(
     assert problem["errors"][0]["loc"] == loc
 
 
+async def test_evidence_quoting_the_candidate_s_answer_is_kept_and_an_invented_quote_is_422(
+    scene: ReviewScene,
+) -> None:
+    submissions = await scene.complete_candidate()
+    answer = str(submissions[1])
+    real = {"kind": "text", "ref": answer, "quote": "answer   for day 1"}
+    entries = [{"criterionKey": "d1-problem", "level": 3, "evidence": [real]}]
+    saved = await scene.save("bea", entries)
+    assert saved.status_code == 200, saved.text
+    [entry] = saved.json()["entries"]
+    assert entry["evidence"] == [real | {"startMs": None, "endMs": None}]
+
+    invented = {"kind": "text", "ref": answer, "quote": "I rewrote it in Rust"}
+    elsewhere = {"kind": "text", "ref": "999999999"}
+    refused = await scene.save(
+        "bea",
+        [
+            {"criterionKey": "d1-problem", "level": 3, "evidence": [real, invented]},
+            {"criterionKey": "d1-approach", "level": 2, "evidence": [elsewhere]},
+        ],
+    )
+    body = assert_problem(refused, 422, "EVIDENCE_INVALID")
+    assert [(error["loc"], error["code"]) for error in body["errors"]] == [
+        (["body", "entries", "0", "evidence", "1"], "EVIDENCE_QUOTE_NOT_FOUND"),
+        (["body", "entries", "1", "evidence", "0"], "EVIDENCE_SOURCE_NOT_FOUND"),
+    ]
+    # The draft as it was saved before.
+    assert (await scene.scorecards("bea"))["mine"]["entries"] == saved.json()["entries"]
+
+
 async def test_reviewers_are_recruiters_of_the_company_and_their_assignment_is_on_the_timeline(
     scene: ReviewScene, db_session: AsyncSession
 ) -> None:

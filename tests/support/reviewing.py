@@ -105,14 +105,16 @@ class ReviewScene:
             headers=self.headers[by],
         )
 
-    async def complete_candidate(self) -> None:
-        """The candidate claims the invite and turns in every day."""
+    async def complete_candidate(self) -> dict[int, int]:
+        """The candidate claims the invite and turns in every day (the answer of day N is
+        `My answer for day N.`); their submission ids by day."""
         client, candidate = self.client, self.world.candidate
         claimed = await client.post(
             f"/api/candidate/session/{self.invite_token}/claim", headers=candidate
         )
         assert claimed.status_code == 200, claimed.text
         session_header = candidate | {"x-candidate-session-id": str(self.cs_id)}
+        submissions = {}
         for task in self.simulation["tasks"]:
             submitted = await client.post(
                 f"/api/tasks/{task['id']}/submit",
@@ -120,6 +122,8 @@ class ReviewScene:
                 headers=session_header,
             )
             assert submitted.status_code == 201, submitted.text
+            submissions[task["dayIndex"]] = submitted.json()["submissionId"]
+        return submissions
 
 
 async def review_scene(
