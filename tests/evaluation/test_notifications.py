@@ -3,6 +3,9 @@ every assigned reviewer has submitted, through the email job."""
 
 from __future__ import annotations
 
+import asyncio
+import uuid
+
 import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -11,6 +14,10 @@ from app.core.db import Database
 from app.evaluation.models import EvaluationNotification
 from app.evaluation.notifications import SEND_OWNER_EMAIL, notify_owner
 from app.jobs.models import Job
+from tests.support.api import TEXT_TASKS, bearer, create_simulation
+from tests.support.app import make_settings, serving
+from tests.support.factories import create_company, create_recruiter
+from tests.support.identity import IdentityProvider
 from tests.support.recruiting import RecordingSender, World, run_jobs
 from tests.support.reviewing import ReviewScene, review_scene
 
@@ -114,3 +121,66 @@ async def test_no_reviewers_assigned_means_no_reviews_email(
     await scene.score("bea")
     await scene.score("carl")
     assert await _owner_jobs(db_session, scene.cs_id) == []
+
+
+async def test_concurrent_last_submits_notify_once_and_concurrent_first_saves_make_one_scorecard(
+    jobs_database_url: str, jobs_db: Database, idp: IdentityProvider
+) -> None:
+    """On committed data through a real pool: the two last reviewers submitting at once
+    still see each other (one email), and one reviewer's racing first saves make one
+    scorecard."""
+    suffix = uuid.uuid4().hex[:8]
+    names = ("owner", "ann", "ben")
+    async with jobs_db.session_scope() as session:
+        company = await create_company(session)
+        users = {
+            name: await create_recruiter(session, company, email=f"{name}-{suffix}@race.example")
+            for name in names
+        }
+        ids = {name: user.id for name, user in users.items()}
+    headers = {
+        name: bearer(idp.token(subject=f"auth0|{name}-{suffix}", email=user.email))
+        for name, user in users.items()
+    }
+    async with serving(make_settings(jobs_database_url, idp.jwks_url), jobs_db) as client:
+        simulation = await create_simulation(client, headers["owner"], tasks=TEXT_TASKS[:1])
+        invite = await client.post(
+            f"/api/simulations/{simulation['id']}/invite",
+            json={"candidateName": "Sam", "inviteEmail": f"sam-{suffix}@race.example"},
+            headers=headers["owner"],
+        )
+        cs_id = invite.json()["candidateSessionId"]
+        base = f"/api/candidate-sessions/{cs_id}"
+        rubric = await client.get(
+            f"/api/simulations/{simulation['id']}/rubric", headers=headers["owner"]
+        )
+        entries = [{"criterionKey": c["key"], "level": 3} for c in rubric.json()["criteria"]]
+        body = {"entries": entries, "recommendation": "yes"}
+
+        saves = await asyncio.gather(
+            *(
+                client.put(f"{base}/scorecards/mine", json=body, headers=headers["ann"])
+                for _ in range(4)
+            )
+        )
+        assert [response.status_code for response in saves] == [200] * 4
+        assert len({response.json()["id"] for response in saves}) == 1
+
+        assigned = await client.put(
+            f"{base}/reviewers",
+            json={"reviewerUserIds": [ids["ann"], ids["ben"]]},
+            headers=headers["owner"],
+        )
+        assert assigned.status_code == 200
+        saved = await client.put(f"{base}/scorecards/mine", json=body, headers=headers["ben"])
+        assert saved.status_code == 200
+        submits = await asyncio.gather(
+            *(
+                client.post(f"{base}/scorecards/mine/submit", headers=headers[name])
+                for name in ("ann", "ben")
+            )
+        )
+        assert [response.status_code for response in submits] == [200, 200]
+    async with jobs_db.session_scope() as session:
+        assert await _notifications(session, cs_id) == ["reviews_completed"]
+        assert await _owner_jobs(session, cs_id) == ["reviews_completed"]
