@@ -15,6 +15,7 @@ from app.core.metrics import Metrics
 from app.core.security import TokenCipher
 from app.core.settings import Settings
 from app.evaluation import notifications as evaluation_notifications
+from app.evaluation.fit_profile import FIT_PROFILE_SWEEP, GENERATE_FIT_PROFILE
 from app.evaluation.notifications import SEND_OWNER_EMAIL
 from app.grading import jobs as grading
 from app.grading.jobs import COLLECT_GRADING, GRADE_SUBMISSION, POLL_GRADING
@@ -89,8 +90,9 @@ def job_registry() -> JobRegistry[Services]:
             REVOKE_ACCESS,
             RETIRE_REPOSITORY,
             SEND_OWNER_EMAIL,
+            GENERATE_FIT_PROFILE,
         ],
-        periodic=[expiry_sweep(session_hooks()), RETENTION_SWEEP],
+        periodic=[expiry_sweep(session_hooks()), RETENTION_SWEEP, FIT_PROFILE_SWEEP],
     )
 
 

@@ -31,6 +31,7 @@ from app.core.openapi import install_openapi, operation_id
 from app.core.rate_limit import RateLimiter
 from app.core.settings import Settings, load_settings
 from app.core.storable_text import reject_unstorable_text
+from app.evaluation.fit_profile_router import router as fit_profile_router
 from app.evaluation.rubric_router import router as rubric_router
 from app.evaluation.scorecard_router import router as scorecard_router
 from app.health.router import metrics_router
@@ -134,6 +135,7 @@ def create_app(
     app.include_router(runs_router, prefix=prefix)
     app.include_router(rubric_router, prefix=prefix)
     app.include_router(scorecard_router, prefix=prefix)
+    app.include_router(fit_profile_router, prefix=prefix)
     if settings.app.admin_api_key is not None:
         app.include_router(admin_router, prefix=prefix)
     install_openapi(app)

@@ -270,6 +270,12 @@ OPERATIONS: dict[tuple[str, str], Row] = {
         params={"scorecard_id": "job_id"},
     ),
     ("GET", "/api/submissions"): Row(RECRUITER, OK),
+    ("GET", "/api/candidate-sessions/{cs_id}/fit-profile"): Row(
+        RECRUITER_OWNED, OK, SESSION_HIDDEN
+    ),
+    ("POST", "/api/candidate-sessions/{cs_id}/fit-profile/regenerate"): Row(
+        RECRUITER_OWNED, ACCEPTED, SESSION_HIDDEN
+    ),
     ("GET", "/api/submissions/{submission_id}"): Row(RECRUITER_OWNED, OK, "SUBMISSION_NOT_FOUND"),
     ("GET", "/api/candidate/invites"): Row(CANDIDATE, OK),
     ("GET", "/api/candidate/session/{cs_id}/current_task"): Row(
