@@ -172,18 +172,25 @@ AI_SCORECARD_DRAFT = JobType(
 )
 
 
-def _is_current(draft: AiScorecardDraft, fingerprint: str, now: datetime) -> bool:
-    """The draft is (or is being) made from these inputs."""
+def _is_current(
+    draft: AiScorecardDraft, fingerprint: str, now: datetime, *, retry_ended: bool
+) -> bool:
+    """The draft is (or is being) made from these inputs; with `retry_ended` false, a
+    draft that ended without content (failed, refused, budget spent) also counts, so only a
+    recruiter's request pays for another try of the same inputs."""
     if draft.input_fingerprint != fingerprint:
         return False
-    if draft.status == "ready":
-        return True
-    return draft.status in ("queued", "running") and now - draft.updated_at < STALE_AFTER
+    if draft.status in ("queued", "running"):
+        return now - draft.updated_at < STALE_AFTER
+    return draft.status == "ready" or not retry_ended
 
 
-async def queue_missing_drafts(session: AsyncSession, cs_id: int) -> list[int]:
-    """Queue a draft job for each submitted day whose draft is missing, failed, stale or
-    made from other inputs; the days queued. The caller checks that AI drafts are enabled."""
+async def queue_missing_drafts(
+    session: AsyncSession, cs_id: int, *, retry_ended: bool = True
+) -> list[int]:
+    """Queue a draft job for each submitted day whose draft is missing, stuck, made from
+    other inputs or (with `retry_ended`) ended without content; the days queued. The
+    caller checks that AI drafts are enabled."""
     cs = await session.get(CandidateSession, cs_id)
     assert cs is not None
     days = (
@@ -207,7 +214,9 @@ async def queue_missing_drafts(session: AsyncSession, cs_id: int) -> list[int]:
         if inputs is None:
             continue
         draft = existing.get(day)
-        if draft is not None and _is_current(draft, inputs.fingerprint, now):
+        if draft is not None and _is_current(
+            draft, inputs.fingerprint, now, retry_ended=retry_ended
+        ):
             continue
         reset = {
             "status": "queued",

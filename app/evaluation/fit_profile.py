@@ -30,6 +30,8 @@ from app.candidate_sessions.models import CandidateSession
 from app.core.schemas import ApiModel, example
 from app.evaluation import signals
 from app.evaluation.access import reviewed_session
+from app.evaluation.ai_drafts import list_drafts, queue_missing_drafts
+from app.evaluation.ai_schemas import AiDraftOut
 from app.evaluation.models import FitProfile
 from app.evaluation.signals import SIGNALS_EXAMPLE, Signals
 from app.grading.models import Grading
@@ -78,6 +80,7 @@ class FitProfileOut(ApiModel):
             "inputFingerprint": "3f0a9c1e" * 8,
             "signals": SIGNALS_EXAMPLE,
             "error": None,
+            "aiDrafts": [],
         }
     )
 
@@ -93,6 +96,10 @@ class FitProfileOut(ApiModel):
     )
     signals: Signals | None = Field(description="The latest signals made; null before.")
     error: FitProfileError | None = Field(description="Why the last generation failed.")
+    ai_drafts: list[AiDraftOut] = Field(
+        description="The AI's draft scorecard of each submitted day, when AI drafts are "
+        "enabled: suggestions for the reviewers, never counted as a reviewer."
+    )
 
 
 def _dedupe_key(cs_id: int) -> str:
@@ -129,7 +136,9 @@ async def _request(session: AsyncSession, cs_id: int) -> None:
     )
 
 
-def _present(profile: FitProfile, current_fingerprint: str) -> FitProfileOut:
+def _present(
+    profile: FitProfile, current_fingerprint: str, ai_drafts: list[AiDraftOut]
+) -> FitProfileOut:
     state: FitProfileState = profile.status
     if state == "ready" and profile.input_fingerprint != current_fingerprint:
         state = "stale"
@@ -144,6 +153,7 @@ def _present(profile: FitProfile, current_fingerprint: str) -> FitProfileOut:
             if profile.status == "failed" and profile.error_code
             else None
         ),
+        ai_drafts=ai_drafts,
     )
 
 
@@ -163,7 +173,7 @@ async def fit_profile(session: AsyncSession, recruiter: Recruiter, cs_id: int) -
         await _request(session, cs_id)
     elif profile.status == "ready" and profile.input_fingerprint != current:
         await _request(session, cs_id)
-    return _present(profile, current)
+    return _present(profile, current, await list_drafts(session, recruiter, cs_id))
 
 
 async def regenerate(session: AsyncSession, recruiter: Recruiter, cs_id: int) -> FitProfileOut:
@@ -175,7 +185,7 @@ async def regenerate(session: AsyncSession, recruiter: Recruiter, cs_id: int) ->
     profile.error_code = profile.error_detail = None
     await session.flush()
     await _request(session, cs_id)
-    return _present(profile, current)
+    return _present(profile, current, await list_drafts(session, recruiter, cs_id))
 
 
 # ---- the jobs --------------------------------------------------------------------------
@@ -205,6 +215,9 @@ async def _generate(context: JobContext[Services], ref: FitProfileRef) -> None:
     try:
         async with context.database.session_scope() as session:
             profile = await generate(session, cs_id, now=context.clock.now())
+            if profile is not None and context.services.ai is not None:
+                # New inputs may be a newly submitted day: its AI draft follows.
+                await queue_missing_drafts(session, cs_id, retry_ended=False)
     except Exception as exc:
         if context.attempt >= context.max_attempts:
             await _record_failure(context, cs_id, f"{type(exc).__name__}: {exc}")

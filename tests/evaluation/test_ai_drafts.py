@@ -375,9 +375,11 @@ async def test_queue_missing_drafts_skips_current_drafts_and_requeues_changed_or
         f"{AI_SCORECARD_DRAFT.name}:{scene.cs.id}:{day}" for day in (1, 4)
     ]
 
-    # A failed draft is queued again by the next request.
+    # A refused draft is not tried again automatically with the same inputs (each try is
+    # paid for); a recruiter's request tries again.
     await _run(database, scene, FakeAi().then(AiRefusedError("No.")))
     assert (await _draft(db_session, scene)).status == "refused"
+    assert await queue_missing_drafts(db_session, scene.cs.id, retry_ended=False) == []
     assert await queue_missing_drafts(db_session, scene.cs.id) == [1]
 
     # So is one whose job stopped without a word (running for longer than any job runs).

@@ -19,6 +19,8 @@ from app.companies.models import Company
 from app.core.db import Database, TimestampMixin
 from app.core.settings import JobSettings
 from app.evaluation import fit_profile, signals
+from app.evaluation.ai_drafts import AI_SCORECARD_DRAFT
+from app.evaluation.fit_profile import GENERATE_FIT_PROFILE, FitProfileRef
 from app.evaluation.models import FitProfile
 from app.grading.models import Grading
 from app.jobs.models import Job
@@ -35,6 +37,7 @@ from tests.support.factories import (
     create_test_run,
     create_workspace,
 )
+from tests.support.fake_ai import FakeAi, ai_job_context
 from tests.support.jobs import FakeClock, job_services
 from tests.support.recruiting import World
 
@@ -110,6 +113,7 @@ async def test_the_first_read_asks_for_the_profile_and_the_job_makes_it(
         "inputFingerprint": None,
         "signals": None,
         "error": None,
+        "aiDrafts": [],
     }
     # A second read does not ask twice: one job per session waits at a time.
     await _get(world, cs.id)
@@ -354,3 +358,25 @@ async def test_the_sweep_reads_activity_from_every_input_the_most_recent_first(
         by_run.id,
         by_grading.id,
     ]
+
+
+@pytest.mark.parametrize("ai_enabled", [True, False])
+async def test_a_generation_queues_the_ai_draft_of_a_newly_submitted_day_when_ai_is_on(
+    world: World, db_session: AsyncSession, database: Database, ai_enabled: bool
+) -> None:
+    simulation, tasks = await _simulation(db_session, world)
+    cs = await _started(db_session, simulation)
+    await create_submission(db_session, cs, tasks[0], content_text="My design.")
+    # The provider is never called here: the generation only queues the draft's job.
+    context = ai_job_context(database, GENERATE_FIT_PROFILE, FakeAi() if ai_enabled else None)
+
+    await GENERATE_FIT_PROFILE.handler(context, FitProfileRef(candidate_session_id=cs.id))
+
+    drafts = (await _get(world, cs.id))["aiDrafts"]
+    jobs = (await db_session.scalars(select(Job).where(Job.type == AI_SCORECARD_DRAFT.name))).all()
+    if ai_enabled:
+        assert [(d["dayIndex"], d["status"]) for d in drafts] == [(1, "queued")]
+        assert [job.payload for job in jobs] == [{"candidateSessionId": cs.id, "dayIndex": 1}]
+    else:
+        assert drafts == []
+        assert jobs == []
