@@ -31,6 +31,7 @@ from app.core.openapi import install_openapi, operation_id
 from app.core.rate_limit import RateLimiter
 from app.core.settings import Settings, load_settings
 from app.core.storable_text import reject_unstorable_text
+from app.evaluation.comparison_router import router as comparison_router
 from app.health.router import metrics_router
 from app.health.router import router as health_router
 from app.integrations.github.router import router as github_router
@@ -130,6 +131,7 @@ def create_app(
     app.include_router(submissions_router, prefix=prefix)
     app.include_router(workspaces_router, prefix=prefix)
     app.include_router(runs_router, prefix=prefix)
+    app.include_router(comparison_router, prefix=prefix)
     if settings.app.admin_api_key is not None:
         app.include_router(admin_router, prefix=prefix)
     install_openapi(app)
