@@ -193,7 +193,7 @@ async def _submitted_counts(session: AsyncSession, cs_ids: Sequence[int]) -> dic
         .where(Scorecard.status == "submitted", Scorecard.candidate_session_id.in_(cs_ids))
         .group_by(Scorecard.candidate_session_id)
     )
-    return {cs_id: count for cs_id, count in (await session.execute(statement)).tuples()}
+    return {cs_id: count for cs_id, count in (await session.execute(statement)).all()}
 
 
 async def _submitted_cards(session: AsyncSession, cs_ids: Iterable[int]) -> list[_SubmittedCard]:
@@ -222,5 +222,5 @@ async def _submitted_cards(session: AsyncSession, cs_ids: Iterable[int]) -> list
             rubric_version=rubric.version,
             scored=_scored(rubric, version.entries),
         )
-        for cs_id, user_id, name, version, rubric in (await session.execute(statement)).tuples()
+        for cs_id, user_id, name, version, rubric in (await session.execute(statement)).all()
     ]
