@@ -229,6 +229,12 @@ OPERATIONS: dict[tuple[str, str], Row] = {
     ("GET", "/api/simulations/{simulation_id}/results.csv"): Row(
         RECRUITER_OWNED, OK, SIMULATION_HIDDEN
     ),
+    ("GET", "/api/simulations/{simulation_id}/comparison"): Row(
+        RECRUITER_OWNED, OK, SIMULATION_HIDDEN
+    ),
+    ("GET", "/api/simulations/{simulation_id}/comparison.csv"): Row(
+        RECRUITER_OWNED, OK, SIMULATION_HIDDEN
+    ),
     ("GET", "/api/submissions"): Row(RECRUITER, OK),
     ("GET", "/api/submissions/{submission_id}"): Row(RECRUITER_OWNED, OK, "SUBMISSION_NOT_FOUND"),
     ("GET", "/api/candidate/invites"): Row(CANDIDATE, OK),
