@@ -14,6 +14,9 @@ from app.candidate_sessions.lifecycle import SessionHooks
 from app.core.metrics import Metrics
 from app.core.security import TokenCipher
 from app.core.settings import Settings
+from app.evaluation import notifications as evaluation_notifications
+from app.evaluation.fit_profile import FIT_PROFILE_SWEEP, GENERATE_FIT_PROFILE
+from app.evaluation.notifications import SEND_OWNER_EMAIL
 from app.grading import jobs as grading
 from app.grading.jobs import COLLECT_GRADING, GRADE_SUBMISSION, POLL_GRADING
 from app.integrations.ai.providers import build_ai_provider
@@ -56,11 +59,13 @@ def build_services(settings: Settings, http: httpx.AsyncClient, metrics: Metrics
 
 def session_hooks() -> SessionHooks:
     """A candidate session's repositories follow it: prepared at the invite (when
-    configured), push access taken away when it expires, given back when it reopens."""
+    configured), push access taken away when it expires, given back when it reopens; its
+    simulation's owner hears when it is completed."""
     return SessionHooks(
         invited=workspaces.prepare_for_invite,
         expired=workspaces.revoke_access_later,
         reopened=workspaces.restore_access,
+        completed=evaluation_notifications.candidate_completed,
     )
 
 
@@ -84,8 +89,10 @@ def job_registry() -> JobRegistry[Services]:
             COLLECT_GRADING,
             REVOKE_ACCESS,
             RETIRE_REPOSITORY,
+            SEND_OWNER_EMAIL,
+            GENERATE_FIT_PROFILE,
         ],
-        periodic=[expiry_sweep(session_hooks()), RETENTION_SWEEP],
+        periodic=[expiry_sweep(session_hooks()), RETENTION_SWEEP, FIT_PROFILE_SWEEP],
     )
 
 

@@ -174,6 +174,18 @@ OK, CREATED, ACCEPTED, NO_CONTENT = Outcome(200), Outcome(201), Outcome(202), Ou
 SESSION_HIDDEN = "CANDIDATE_SESSION_NOT_FOUND"
 SIMULATION_HIDDEN = "SIMULATION_NOT_FOUND"
 PING = {"zen": "Keep it logically awesome.", "hook_id": 1}
+# A rubric for X's five-day simulation: one criterion per day.
+RUBRIC_CRITERIA = [
+    {
+        "key": f"day-{day}",
+        "dayIndex": day,
+        "title": f"Day {day}",
+        "description": "The day's work.",
+        "weight": 1,
+        "anchors": {"1": "Poor.", "2": "Fair.", "3": "Good.", "4": "Excellent."},
+    }
+    for day in range(1, 6)
+]
 
 OPERATIONS: dict[tuple[str, str], Row] = {
     ("GET", "/openapi.json"): Row(PUBLIC, OK),
@@ -235,7 +247,41 @@ OPERATIONS: dict[tuple[str, str], Row] = {
     ("GET", "/api/simulations/{simulation_id}/comparison.csv"): Row(
         RECRUITER_OWNED, OK, SIMULATION_HIDDEN
     ),
+    ("GET", "/api/simulations/{simulation_id}/rubric"): Row(RECRUITER_OWNED, OK, SIMULATION_HIDDEN),
+    ("PUT", "/api/simulations/{simulation_id}/rubric"): Row(
+        RECRUITER_OWNED, OK, SIMULATION_HIDDEN, body={"criteria": RUBRIC_CRITERIA}
+    ),
+    ("GET", "/api/simulations/{simulation_id}/rubric/versions"): Row(
+        RECRUITER_OWNED, OK, SIMULATION_HIDDEN
+    ),
+    ("GET", "/api/candidate-sessions/{cs_id}/reviewers"): Row(RECRUITER_OWNED, OK, SESSION_HIDDEN),
+    ("PUT", "/api/candidate-sessions/{cs_id}/reviewers"): Row(
+        RECRUITER_OWNED, OK, SESSION_HIDDEN, body={"reviewerUserIds": []}
+    ),
+    ("GET", "/api/candidate-sessions/{cs_id}/scorecards"): Row(RECRUITER_OWNED, OK, SESSION_HIDDEN),
+    ("PUT", "/api/candidate-sessions/{cs_id}/scorecards/mine"): Row(
+        RECRUITER_OWNED, OK, SESSION_HIDDEN, body={"entries": []}
+    ),
+    ("POST", "/api/candidate-sessions/{cs_id}/scorecards/mine/submit"): Row(
+        # Nothing scored yet: refused as incomplete for X alone.
+        RECRUITER_OWNED,
+        Outcome(422, "SCORECARD_INCOMPLETE"),
+        SESSION_HIDDEN,
+    ),
+    ("GET", "/api/candidate-sessions/{cs_id}/scorecards/{scorecard_id}/versions"): Row(
+        # No scorecard has that id: missing for X, the session itself hidden from Y.
+        RECRUITER_OWNED,
+        Outcome(404, "SCORECARD_NOT_FOUND"),
+        SESSION_HIDDEN,
+        params={"scorecard_id": "job_id"},
+    ),
     ("GET", "/api/submissions"): Row(RECRUITER, OK),
+    ("GET", "/api/candidate-sessions/{cs_id}/fit-profile"): Row(
+        RECRUITER_OWNED, OK, SESSION_HIDDEN
+    ),
+    ("POST", "/api/candidate-sessions/{cs_id}/fit-profile/regenerate"): Row(
+        RECRUITER_OWNED, ACCEPTED, SESSION_HIDDEN
+    ),
     ("GET", "/api/submissions/{submission_id}"): Row(RECRUITER_OWNED, OK, "SUBMISSION_NOT_FOUND"),
     ("GET", "/api/candidate/invites"): Row(CANDIDATE, OK),
     ("GET", "/api/candidate/session/{cs_id}/current_task"): Row(

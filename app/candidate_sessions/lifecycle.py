@@ -1,5 +1,5 @@
 """A candidate session's ends (completed, expired) and the hooks other domains run when a
-session is invited, expires or is reopened.
+session is invited, expires, is reopened or is completed.
 
 Candidate sessions sit below the domains that react to them (workspaces prepare the
 repositories, take push access away and give it back), so they do not call them: those
@@ -39,6 +39,8 @@ class SessionHooks:
     expired: Callable[[AsyncSession, int], Awaitable[None]]
     # A recruiter's extension reopened an expired session.
     reopened: Callable[[AsyncSession, CandidateSession], Awaitable[None]]
+    # The candidate turned in the last task.
+    completed: Callable[[AsyncSession, CandidateSession], Awaitable[None]]
 
 
 def _session_hooks_of(request: Request) -> SessionHooks:

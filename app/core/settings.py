@@ -34,6 +34,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from app.integrations.ai.prices import model_and_price
 from app.integrations.github.template_catalog import TEMPLATE_KEYS
 
 Environment = Literal["local", "test", "staging", "production"]
@@ -380,9 +381,15 @@ class AiSettings(BaseSettings):
     output_price_per_mtok: Decimal | None = Field(default=None, ge=0)
 
     @model_validator(mode="after")
-    def _provider_has_key(self) -> Self:
-        if self.provider != "none" and self.api_key is None:
+    def _provider_is_usable(self) -> Self:
+        if self.provider == "none":
+            return self
+        if self.api_key is None:
             raise ValueError(f"TENON_AI_API_KEY is required with TENON_AI_PROVIDER={self.provider}")
+        # Every call's cost is recorded and budgeted: a model without a price cannot run.
+        model_and_price(
+            self.provider, self.model, self.input_price_per_mtok, self.output_price_per_mtok
+        )
         return self
 
 

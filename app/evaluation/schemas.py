@@ -8,7 +8,7 @@ from typing import Annotated, Literal, Self
 from pydantic import Field, StringConstraints, model_validator
 from typing_extensions import TypeAliasType
 
-from app.core.schemas import ApiModel
+from app.core.schemas import MAX_ID, ApiModel
 from app.evaluation.models import MAX_LEVEL, MIN_LEVEL
 from app.simulations.models import FIRST_DAY, LAST_DAY
 
@@ -61,8 +61,8 @@ class Evidence(ApiModel):
     kind: EvidenceKind
     ref: Annotated[str, StringConstraints(min_length=1, max_length=1000)]
     quote: Annotated[str, StringConstraints(min_length=1, max_length=2000)] | None = None
-    start_ms: int | None = Field(default=None, ge=0)
-    end_ms: int | None = Field(default=None, ge=0)
+    start_ms: int | None = Field(default=None, ge=0, le=MAX_ID)
+    end_ms: int | None = Field(default=None, ge=0, le=MAX_ID)
 
     @model_validator(mode="after")
     def _span_in_order(self) -> Self:

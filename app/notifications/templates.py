@@ -99,3 +99,47 @@ ignore it. Tenon, on behalf of {company}.</p>
 </body>
 </html>
 """
+
+
+def candidate_completed_email(
+    *, to: str, owner_name: str, candidate_name: str, simulation_title: str
+) -> EmailMessage:
+    """To a simulation's owner: a candidate turned in every day."""
+    return _owner_email(
+        to=to,
+        owner_name=owner_name,
+        subject=f"{_one_line(candidate_name)} completed {_one_line(simulation_title)}",
+        news=f'{candidate_name} has turned in every day of "{simulation_title}".',
+        next_step="Their work is ready for review in Tenon.",
+    )
+
+
+def reviews_completed_email(
+    *, to: str, owner_name: str, candidate_name: str, simulation_title: str, reviewers: int
+) -> EmailMessage:
+    """To a simulation's owner: every assigned reviewer submitted a scorecard."""
+    return _owner_email(
+        to=to,
+        owner_name=owner_name,
+        subject=f"Reviews complete: {_one_line(candidate_name)}, {_one_line(simulation_title)}",
+        news=(
+            f"All {reviewers} assigned reviewers have submitted their scorecards of "
+            f'{candidate_name} for "{simulation_title}".'
+        ),
+        next_step="The scorecards and their comparison are ready in Tenon.",
+    )
+
+
+def _owner_email(
+    *, to: str, owner_name: str, subject: str, news: str, next_step: str
+) -> EmailMessage:
+    text = f"Hi {owner_name},\n\n{news}\n\n{next_step}\n\nTenon\n"
+    html = (
+        '<!DOCTYPE html>\n<html lang="en">\n<body style="font-family:Arial,Helvetica,sans-serif;'
+        'color:#1f2328;">\n'
+        f'<p style="margin:0 0 16px;">Hi {_html(owner_name)},</p>\n'
+        f'<p style="margin:0 0 16px;">{_html(news)}</p>\n'
+        f'<p style="margin:0 0 16px;">{_html(next_step)}</p>\n'
+        '<p style="margin:0;font-size:12px;color:#59636e;">Tenon</p>\n</body>\n</html>\n'
+    )
+    return EmailMessage(to=to, subject=subject, text=text, html=html)

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, Response, status
 
 from app.auth.dependencies import CandidateUser, RecruiterUser
 from app.candidate_sessions.dependencies import CandidateSessionHeader
+from app.candidate_sessions.lifecycle import CurrentSessionHooks
 from app.candidate_sessions.progress import CURRENT_TASK_ERRORS
 from app.core.clock import CurrentClock
 from app.core.db import DbSession
@@ -49,6 +50,7 @@ async def submit_task(
     services: CurrentServices,
     catalog: Catalog,
     limiter: Limiter,
+    hooks: CurrentSessionHooks,
 ) -> SubmitResult:
     """Turn in the current task."""
     # Keyed by the caller too: naming someone else's session must not spend its allowance.
@@ -62,6 +64,7 @@ async def submit_task(
         now=clock.now(),
         github=services.github,
         catalog=catalog,
+        hooks=hooks,
     )
 
 

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principals import Principal
 from app.candidate_sessions import lifecycle, progress
+from app.candidate_sessions.lifecycle import SessionHooks
 from app.candidate_sessions.schemas import Progress
 from app.core.errors import UnprocessableError
 from app.events import service as events
@@ -85,6 +86,7 @@ async def submit(
     now: datetime,
     github: GitHubClient | None,
     catalog: TemplateCatalog,
+    hooks: SessionHooks,
 ) -> SubmitResult:
     await progress.hold_submit_lock(session, cs_id)
     checked = await progress.current_task_for_action(
@@ -135,6 +137,7 @@ async def submit(
     completed = action.submitted + 1
     if completed == action.total:
         await lifecycle.complete(session, cs, now=now)
+        await hooks.completed(session, cs)
         await workspaces.revoke_access_later(session, cs.id)
     log.info("submissions.created", submission_id=created.id, day=task.day_index)
     return SubmitResult(

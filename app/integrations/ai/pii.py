@@ -28,27 +28,45 @@ class Placeholders:
                 self._add(value.strip(), f"[{label}]")
 
     def _add(self, value: str, placeholder: str) -> None:
-        self._by_value.setdefault(value.casefold(), placeholder)
+        self._by_value.setdefault(value.lower(), placeholder)
         self._by_placeholder.setdefault(placeholder, value)
 
     def redact(self, text: str) -> str:
         """The text with every known value (whatever its case) and every email address
         replaced by its placeholder."""
         for match in _EMAIL.findall(text):
-            if match.casefold() not in self._by_value:
+            if match.lower() not in self._by_value:
                 self._emails += 1
                 self._add(match, f"[EMAIL_{self._emails}]")
-        # Longest first, so that a name inside an email address is not replaced on its own.
-        for value in sorted(self._by_value, key=len, reverse=True):
-            text = re.sub(re.escape(value), self._by_value[value], text, flags=re.IGNORECASE)
-        return text
+        if not self._by_value:
+            return text
+        # One pass, longest value first: a name inside an email address goes with the
+        # address, and a placeholder already written is never rewritten by a later value.
+        # The value stands alone (no letter or digit glued to it), so a short login does
+        # not cut into ordinary words.
+        values = sorted(self._by_value, key=len, reverse=True)
+        pattern = r"(?<![^\W_])(?:" + "|".join(map(re.escape, values)) + r")(?![^\W_])"
+        return re.sub(pattern, self._placeholder_of, text, flags=re.IGNORECASE)
+
+    def _placeholder_of(self, match: re.Match[str]) -> str:
+        found = match.group(0)
+        placeholder = self._by_value.get(found.lower())
+        if placeholder is not None:
+            return placeholder
+        # Case-insensitive matching folds a few characters that lower() maps apart.
+        return next(
+            placeholder
+            for value, placeholder in self._by_value.items()
+            if re.fullmatch(re.escape(value), found, flags=re.IGNORECASE)
+        )
 
     def restore(self, data: Any) -> Any:
         """`data` (JSON: dicts, lists, strings) with each placeholder put back."""
         if isinstance(data, str):
-            for placeholder, value in self._by_placeholder.items():
-                data = data.replace(placeholder, value)
-            return data
+            if not self._by_placeholder:
+                return data
+            pattern = "|".join(map(re.escape, self._by_placeholder))
+            return re.sub(pattern, lambda match: self._by_placeholder[match.group(0)], data)
         if isinstance(data, list):
             return [self.restore(item) for item in data]
         if isinstance(data, dict):

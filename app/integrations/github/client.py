@@ -209,6 +209,20 @@ class GitHubClient:
             FileContent, f"{_repo(full_name)}/contents/{_segments(path)}", _params(ref=ref)
         )
 
+    async def find_file(
+        self, full_name: str, path: str, *, ref: str | None = None
+    ) -> FileContent | None:
+        """The file at `path`, or None when nothing is there or it is a directory (GitHub
+        answers a directory with the list of its entries)."""
+        url_path = f"{_repo(full_name)}/contents/{_segments(path)}"
+        try:
+            body = await self._json("GET", url_path, params=_params(ref=ref))
+        except GitHubNotFoundError:
+            return None
+        if isinstance(body, list):
+            return None
+        return _parse(FileContent, body, url_path)
+
     async def put_file(
         self,
         full_name: str,
