@@ -38,7 +38,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
 OUTSIDE_LAYERS = ("github_emulator",)
 
 ALLOWED_UPWARD: dict[tuple[str, str], str] = {
-    ("core", "integrations"): "settings validate template keys and AI models against their catalogs",
+    ("core", "integrations"): "settings validate template keys and AI models against catalogs",
     ("candidate_sessions", "submissions"): (
         "a session's progress is its submissions: the current-task gate and the progress "
         "counts read them"
