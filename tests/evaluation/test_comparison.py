@@ -24,6 +24,8 @@ from tests.support.factories import (
     create_simulation,
 )
 from tests.support.identity import IdentityProvider
+from tests.support.recruiting import World
+from tests.support.reviewing import review_scene
 from tests.support.scorecard_rows import add_rubric, add_scorecard, criterion
 
 INJECTED_NAME = '=HYPERLINK("http://evil.example","x")'
@@ -262,3 +264,35 @@ async def test_another_companys_recruiter_gets_404(scene: Scene, path: str) -> N
     body = assert_problem(response, 404, "SIMULATION_NOT_FOUND")
     assert "Comparison simulation" not in response.text
     assert "Grace" not in str(body)
+
+
+async def test_scorecards_scored_through_the_routes_are_compared(
+    world: World, db_session: AsyncSession
+) -> None:
+    review = await review_scene(world, db_session)
+    criteria = (await review.rubric())["criteria"]
+    weights = [criterion["weight"] for criterion in criteria]
+    await review.score("bea", level=2, recommendation="no")
+    # Carl: 4 on the first criterion, 1 on the others; then an edit raises the last to 3.
+    levels = [4] + [1] * (len(criteria) - 1)
+    entries = [
+        {"criterionKey": criterion["key"], "level": level}
+        for criterion, level in zip(criteria, levels, strict=True)
+    ]
+    assert (await review.save("carl", entries, "yes")).status_code == 200
+    assert (await review.submit("carl")).status_code == 200
+    entries[-1]["level"] = levels[-1] = 3
+    assert (await review.save("carl", entries, "strong_yes")).status_code == 200
+
+    url = f"/api/simulations/{review.simulation_id}/comparison"
+    owner = (await review.client.get(url, headers=review.headers["rita"])).json()
+    [row] = owner["candidates"]
+    assert (row["revealed"], row["submittedCount"], row["weightedScore"]) == (False, 2, None)
+
+    [row] = (await review.client.get(url, headers=review.headers["bea"])).json()["candidates"]
+    carl = sum(w * level for w, level in zip(weights, levels, strict=True)) / sum(weights)
+    assert row["weightedScore"] == pytest.approx((2.0 + carl) / 2)
+    assert row["spread"] == pytest.approx(abs(carl - 2.0))
+    assert row["rank"] == 1
+    assert row["recommendations"] == {"strongNo": 0, "no": 1, "yes": 0, "strongYes": 1}
+    assert [c["key"] for c in row["criteria"]] == [c["key"] for c in criteria]
