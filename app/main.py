@@ -32,6 +32,7 @@ from app.core.rate_limit import RateLimiter
 from app.core.settings import Settings, load_settings
 from app.core.storable_text import reject_unstorable_text
 from app.evaluation.ai_router import router as ai_drafts_router
+from app.evaluation.comparison_router import router as comparison_router
 from app.evaluation.fit_profile_router import router as fit_profile_router
 from app.evaluation.rubric_router import router as rubric_router
 from app.evaluation.scorecard_router import router as scorecard_router
@@ -138,6 +139,7 @@ def create_app(
     app.include_router(rubric_router, prefix=prefix)
     app.include_router(scorecard_router, prefix=prefix)
     app.include_router(fit_profile_router, prefix=prefix)
+    app.include_router(comparison_router, prefix=prefix)
     if settings.app.admin_api_key is not None:
         app.include_router(admin_router, prefix=prefix)
     install_openapi(app)

@@ -266,6 +266,12 @@ OPERATIONS: dict[tuple[str, str], Row] = {
         Outcome(409, "SIMULATION_HAS_CANDIDATES"),
         SIMULATION_HIDDEN,
     ),
+    ("GET", "/api/simulations/{simulation_id}/comparison"): Row(
+        RECRUITER_OWNED, OK, SIMULATION_HIDDEN
+    ),
+    ("GET", "/api/simulations/{simulation_id}/comparison.csv"): Row(
+        RECRUITER_OWNED, OK, SIMULATION_HIDDEN
+    ),
     ("GET", "/api/simulations/{simulation_id}/rubric"): Row(RECRUITER_OWNED, OK, SIMULATION_HIDDEN),
     ("PUT", "/api/simulations/{simulation_id}/rubric"): Row(
         RECRUITER_OWNED, OK, SIMULATION_HIDDEN, body={"criteria": RUBRIC_CRITERIA}

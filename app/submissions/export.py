@@ -24,7 +24,7 @@ from app.submissions.review import integrity_flags
 _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _cell(value: object) -> str:
+def csv_cell(value: object) -> str:
     text = "" if value is None else value.isoformat() if isinstance(value, datetime) else str(value)
     return f"'{text}" if text.startswith(_FORMULA_PREFIXES) else text
 
@@ -82,7 +82,7 @@ async def results_csv(session: AsyncSession, recruiter: Recruiter, simulation_id
             )
         ]
         writer.writerow(
-            _cell(value)
+            csv_cell(value)
             for value in (
                 cs.id,
                 cs.candidate_name,
