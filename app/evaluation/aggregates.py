@@ -15,55 +15,21 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.companies.models import User
-from app.core.schemas import ApiModel
 from app.evaluation.models import (
     Recommendation,
     RubricVersion,
     Scorecard,
     ScorecardVersion,
 )
+from app.evaluation.review_schemas import (
+    CandidateAggregate,
+    CriterionAggregate,
+    ReviewerRecommendation,
+    ReviewView,
+)
 from app.evaluation.rubrics import criteria_of
 from app.evaluation.schemas import Criterion, ScoreEntry
 from app.evaluation.visibility import revealed_sessions
-
-
-class CriterionAggregate(ApiModel):
-    key: str
-    title: str
-    day_index: int
-    weight: float
-    mean_level: float
-    min_level: int
-    max_level: int
-    # The criterion's disagreement: the (population) standard deviation of the levels.
-    disagreement: float
-
-
-class ReviewerRecommendation(ApiModel):
-    reviewer_user_id: int
-    reviewer_name: str
-    recommendation: Recommendation
-    # None when the scorecard scored no criterion of its rubric version.
-    weighted_score: float | None
-
-
-class CandidateAggregate(ApiModel):
-    # The mean over scorecards of each one's weighted mean level (1-4); None when no
-    # scorecard has a weighted score.
-    weighted_score: float | None
-    # Highest minus lowest scorecard weighted score.
-    spread: float | None
-    criteria: list[CriterionAggregate]
-    recommendations: list[ReviewerRecommendation]
-
-
-class ReviewView(ApiModel):
-    """What the reader may see of a candidate session's reviews."""
-
-    scorecards_submitted: int
-    # False until the reader submitted their own scorecard (blind review).
-    revealed: bool
-    aggregate: CandidateAggregate | None
 
 
 @dataclass(frozen=True)

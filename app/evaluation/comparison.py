@@ -16,9 +16,10 @@ from app.auth.recruiters import Recruiter
 from app.candidate_sessions import service as candidate_sessions
 from app.candidate_sessions.schemas import PublicSessionStatus, public_session_status
 from app.core.schemas import ApiModel
-from app.evaluation.aggregates import CandidateAggregate, revealed_reviews
+from app.evaluation.aggregates import revealed_reviews
 from app.evaluation.agreement import krippendorff_alpha
 from app.evaluation.models import RECOMMENDATIONS
+from app.evaluation.review_schemas import CandidateAggregate
 from app.simulations import service as simulations
 from app.submissions.export import csv_cell
 

@@ -30,9 +30,11 @@ from app.candidate_sessions.models import CandidateSession
 from app.core.schemas import ApiModel, example
 from app.evaluation import signals
 from app.evaluation.access import reviewed_session
+from app.evaluation.aggregates import review_view
 from app.evaluation.ai_drafts import list_drafts, queue_missing_drafts
 from app.evaluation.ai_schemas import AiDraftOut
 from app.evaluation.models import FitProfile
+from app.evaluation.review_schemas import ReviewView
 from app.evaluation.signals import SIGNALS_EXAMPLE, Signals
 from app.grading.models import Grading
 from app.jobs.queue import enqueue
@@ -80,6 +82,7 @@ class FitProfileOut(ApiModel):
             "inputFingerprint": "3f0a9c1e" * 8,
             "signals": SIGNALS_EXAMPLE,
             "error": None,
+            "review": {"scorecardsSubmitted": 0, "revealed": False, "aggregate": None},
             "aiDrafts": [],
         }
     )
@@ -96,6 +99,10 @@ class FitProfileOut(ApiModel):
     )
     signals: Signals | None = Field(description="The latest signals made; null before.")
     error: FitProfileError | None = Field(description="Why the last generation failed.")
+    review: ReviewView = Field(
+        description="The reviewers' scorecards combined with the rubric's weights, and their "
+        "recommendations: only once the reader has submitted their own (blind review)."
+    )
     ai_drafts: list[AiDraftOut] = Field(
         description="The AI's draft scorecard of each submitted day, when AI drafts are "
         "enabled: suggestions for the reviewers, never counted as a reviewer."
@@ -136,8 +143,8 @@ async def _request(session: AsyncSession, cs_id: int) -> None:
     )
 
 
-def _present(
-    profile: FitProfile, current_fingerprint: str, ai_drafts: list[AiDraftOut]
+async def _present(
+    session: AsyncSession, recruiter: Recruiter, profile: FitProfile, current_fingerprint: str
 ) -> FitProfileOut:
     state: FitProfileState = profile.status
     if state == "ready" and profile.input_fingerprint != current_fingerprint:
@@ -153,7 +160,8 @@ def _present(
             if profile.status == "failed" and profile.error_code
             else None
         ),
-        ai_drafts=ai_drafts,
+        review=await review_view(session, recruiter.user.id, profile.candidate_session_id),
+        ai_drafts=await list_drafts(session, recruiter, profile.candidate_session_id),
     )
 
 
@@ -173,7 +181,7 @@ async def fit_profile(session: AsyncSession, recruiter: Recruiter, cs_id: int) -
         await _request(session, cs_id)
     elif profile.status == "ready" and profile.input_fingerprint != current:
         await _request(session, cs_id)
-    return _present(profile, current, await list_drafts(session, recruiter, cs_id))
+    return await _present(session, recruiter, profile, current)
 
 
 async def regenerate(session: AsyncSession, recruiter: Recruiter, cs_id: int) -> FitProfileOut:
@@ -185,7 +193,7 @@ async def regenerate(session: AsyncSession, recruiter: Recruiter, cs_id: int) ->
     profile.error_code = profile.error_detail = None
     await session.flush()
     await _request(session, cs_id)
-    return _present(profile, current, await list_drafts(session, recruiter, cs_id))
+    return await _present(session, recruiter, profile, current)
 
 
 # ---- the jobs --------------------------------------------------------------------------

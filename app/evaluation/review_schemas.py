@@ -57,6 +57,45 @@ class ScorecardOut(ApiModel):
     updated_at: datetime
 
 
+class CriterionAggregate(ApiModel):
+    key: str
+    title: str
+    day_index: int
+    weight: float
+    mean_level: float
+    min_level: int
+    max_level: int
+    # The criterion's disagreement: the (population) standard deviation of the levels.
+    disagreement: float
+
+
+class ReviewerRecommendation(ApiModel):
+    reviewer_user_id: int
+    reviewer_name: str
+    recommendation: Recommendation
+    # None when the scorecard scored no criterion of its rubric version.
+    weighted_score: float | None
+
+
+class CandidateAggregate(ApiModel):
+    # The mean over scorecards of each one's weighted mean level (1-4); None when no
+    # scorecard has a weighted score.
+    weighted_score: float | None
+    # Highest minus lowest scorecard weighted score.
+    spread: float | None
+    criteria: list[CriterionAggregate]
+    recommendations: list[ReviewerRecommendation]
+
+
+class ReviewView(ApiModel):
+    """What the reader may see of a candidate session's reviews."""
+
+    scorecards_submitted: int
+    # False until the reader submitted their own scorecard (blind review).
+    revealed: bool
+    aggregate: CandidateAggregate | None
+
+
 class ScorecardsOut(ApiModel):
     # The rubric version the reader's scorecard uses (the current one when they have none).
     rubric_version: int
@@ -66,6 +105,8 @@ class ScorecardsOut(ApiModel):
     mine: ScorecardOut | None
     # The other reviewers' submitted scorecards; empty until `revealed`.
     others: list[ScorecardOut]
+    # Every submitted scorecard combined with the rubric's weights; null until `revealed`.
+    aggregate: CandidateAggregate | None
 
 
 class ScorecardSave(ApiModel):

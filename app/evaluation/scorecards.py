@@ -25,6 +25,7 @@ from app.core.errors import ConflictError, NotFoundError, UnprocessableError
 from app.core.openapi import ErrorSpec
 from app.evaluation import notifications, reviewers
 from app.evaluation.access import reviewed_session
+from app.evaluation.aggregates import review_view
 from app.evaluation.evidence import raise_evidence_problems, verify_evidence
 from app.evaluation.models import RubricVersion, Scorecard, ScorecardVersion
 from app.evaluation.review_schemas import (
@@ -86,7 +87,8 @@ async def list_scorecards(session: AsyncSession, recruiter: Recruiter, cs_id: in
     """The reader's own scorecard, and the others' submitted ones once theirs is submitted."""
     cs = (await reviewed_session(session, recruiter, cs_id)).candidate_session
     reader = recruiter.user.id
-    revealed = await may_see_scores(session, reader, cs.id)
+    view = await review_view(session, reader, cs.id)
+    revealed = view.revealed
     rows = await _rows(session, Scorecard.candidate_session_id == cs.id)
     mine = next((_out(*row) for row in rows if row[0].reviewer_user_id == reader), None)
     others = [
@@ -105,6 +107,7 @@ async def list_scorecards(session: AsyncSession, recruiter: Recruiter, cs_id: in
         revealed=revealed,
         mine=mine,
         others=others,
+        aggregate=view.aggregate,
     )
 
 

@@ -11,12 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.candidate_sessions.models import CandidateSession
 from app.companies.models import User
-from app.evaluation.aggregates import (
-    CriterionAggregate,
-    review_view,
-    review_views,
-)
+from app.evaluation.aggregates import review_view, review_views
 from app.evaluation.models import AiScorecardDraft, RubricVersion
+from app.evaluation.review_schemas import CriterionAggregate
 from app.simulations.models import Simulation
 from tests.support.factories import (
     create_candidate_session,

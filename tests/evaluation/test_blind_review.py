@@ -30,12 +30,13 @@ async def test_a_reviewer_who_has_not_submitted_sees_only_the_count(scene: Revie
     for reader in ("carl", "rita"):  # a reviewer, and the owner who has not scored
         response = await scene.client.get(scene.scorecards_url, headers=scene.headers[reader])
         body = response.json()
-        assert (body["revealed"], body["submittedCount"], body["others"], body["mine"]) == (
-            False,
-            1,
-            [],
-            None,
-        )
+        assert (
+            body["revealed"],
+            body["submittedCount"],
+            body["others"],
+            body["mine"],
+            body["aggregate"],
+        ) == (False, 1, [], None, None)
         _assert_nothing_of_bea_s(response.text)
 
     # A draft of one's own does not open the others' either.
@@ -111,4 +112,22 @@ async def test_after_submitting_a_reviewer_sees_the_others_submitted_scorecards(
     bea_view = await scene.scorecards("bea")
     assert [card["reviewerName"] for card in bea_view["others"]] == ["Carl"]  # no drafts
     rita_view = await scene.scorecards("rita")  # her own is a draft: still blind
-    assert (rita_view["revealed"], rita_view["others"]) == (False, [])
+    assert (rita_view["revealed"], rita_view["others"], rita_view["aggregate"]) == (
+        False,
+        [],
+        None,
+    )
+
+    # Every criterion at 4 (Bea) and at 2 (Carl): whatever the weights, 4 and 2 per card.
+    assert (carl["aggregate"]["weightedScore"], carl["aggregate"]["spread"]) == (3.0, 2.0)
+    assert {c["disagreement"] for c in carl["aggregate"]["criteria"]} == {1.0}
+    # The fit profile's review section follows the same rule, per reader.
+    profile_url = f"/api/candidate-sessions/{scene.cs_id}/fit-profile"
+    for reader, revealed in (("carl", True), ("rita", False)):
+        response = await scene.client.get(profile_url, headers=scene.headers[reader])
+        assert response.status_code == 200, response.text
+        review = response.json()["review"]
+        assert (review["revealed"], review["scorecardsSubmitted"]) == (revealed, 2)
+        assert (review["aggregate"] is not None) == revealed
+        if not revealed:
+            _assert_nothing_of_bea_s(response.text)

@@ -113,6 +113,7 @@ async def test_the_first_read_asks_for_the_profile_and_the_job_makes_it(
         "inputFingerprint": None,
         "signals": None,
         "error": None,
+        "review": {"scorecardsSubmitted": 0, "revealed": False, "aggregate": None},
         "aiDrafts": [],
     }
     # A second read does not ask twice: one job per session waits at a time.
