@@ -27,16 +27,23 @@ async def claim(
         and_(Job.state.in_(CLAIMABLE_JOB_STATES), Job.run_at <= now),
         and_(Job.state == "running", Job.locked_until < now),
     )
-    candidates = (
-        select(Job.id)
-        .where(due)
-        .order_by(Job.run_at, Job.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    )
+    # Two statements, not `UPDATE ... WHERE id IN (SELECT ... LIMIT n FOR UPDATE SKIP
+    # LOCKED)`: PostgreSQL may evaluate such a subquery more than once and so claim more than
+    # `limit` jobs (seen as two jobs running at once with a concurrency of one).
+    ids = (
+        await session.scalars(
+            select(Job.id)
+            .where(due)
+            .order_by(Job.run_at, Job.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+    ).all()
+    if not ids:
+        return []
     statement = (
         update(Job)
-        .where(Job.id.in_(candidates.scalar_subquery()))
+        .where(Job.id.in_(ids))
         .values(
             state="running",
             attempts=Job.attempts + 1,
