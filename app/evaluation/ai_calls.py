@@ -3,7 +3,8 @@ committed transaction of its own, call the provider with no transaction open, th
 the real cost (or release the reservation when the call never reached the provider).
 
 The result says how the call ended for the draft it was made for; an error a later attempt
-may get past is raised instead, so the job queue retries it."""
+may get past is raised instead, so the job queue retries it, except on the job's last
+attempt, where it ends the draft as `failed`."""
 
 from __future__ import annotations
 
@@ -75,12 +76,13 @@ async def call_ai(
     purpose: AiPurpose,
     settings: AiSettings,
     clock: Clock,
+    last_attempt: bool,
     on_reserved: Callable[[AsyncSession, int], Awaitable[None]] | None = None,
 ) -> AiCallResult:
     """Make one call against the company's budget. `on_reserved(session, usage_id)` runs in
     the reservation's transaction (to link the draft to its call). Raises the provider's
     retryable `AiError` (after settling or releasing its reservation) for the job queue to
-    retry."""
+    retry, unless this is the job's `last_attempt`."""
     hashed = prompt_hash(request)
     try:
         async with database.session_scope() as session:
@@ -107,7 +109,7 @@ async def call_ai(
     except AiError as exc:
         await _close_failed(database, provider, request, usage_id, exc, clock)
         log.warning("ai.call_failed", usage_id=usage_id, code=exc.code, retryable=exc.retryable)
-        if exc.retryable:
+        if exc.retryable and not last_attempt:
             raise
         failure: CallFailure = "refused" if exc.code == "AI_REFUSED" else "failed"
         return AiCallResult(usage_id, None, failure, exc.code, exc.message)

@@ -32,7 +32,7 @@ from app.evaluation.ai_draft_inputs import (
 )
 from app.evaluation.ai_schemas import AiDraftContent, AiDraftOut, AiDraftsQueued, AiUsageOut
 from app.evaluation.models import AiDraftStatus, AiScorecardDraft, AiUsage
-from app.integrations.ai.provider import AiError, AiRequest
+from app.integrations.ai.provider import AiRequest
 from app.jobs.queue import enqueue
 from app.jobs.registry import JobContext, JobType
 from app.services import AiNotConfiguredError, Services
@@ -113,25 +113,17 @@ async def _make_draft(context: JobContext[Services], ref: DraftRef) -> None:
         if draft is not None and draft.input_fingerprint == fingerprint:
             draft.ai_usage_id = usage_id
 
-    try:
-        result = await call_ai(
-            database,
-            provider,
-            request,
-            company_id=company_id,
-            purpose="scorecard_draft",
-            settings=context.services.settings.ai,
-            clock=context.clock,
-            on_reserved=link,
-        )
-    except AiError as exc:
-        if context.attempt < context.max_attempts:
-            raise
-        async with database.session_scope() as session:
-            draft = await _draft_row(session, ref)
-            if draft is not None and draft.input_fingerprint == fingerprint:
-                _end(draft, "failed", exc.code, exc.message, context.clock.now())
-        return
+    result = await call_ai(
+        database,
+        provider,
+        request,
+        company_id=company_id,
+        purpose="scorecard_draft",
+        settings=context.services.settings.ai,
+        clock=context.clock,
+        last_attempt=context.attempt >= context.max_attempts,
+        on_reserved=link,
+    )
 
     content, dropped, malformed = None, 0, ""
     if result.response is not None:

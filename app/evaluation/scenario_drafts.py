@@ -36,7 +36,7 @@ from app.evaluation.ai_schemas import (
 from app.evaluation.models import MAX_LEVEL, MIN_LEVEL, AiUsage, ScenarioDraft, ScenarioDraftStatus
 from app.evaluation.rubrics import replace_criteria
 from app.integrations.ai.pii import Placeholders
-from app.integrations.ai.provider import AiError, AiRequest
+from app.integrations.ai.provider import AiRequest
 from app.integrations.github.template_catalog import TemplateCatalog
 from app.jobs.queue import enqueue
 from app.jobs.registry import JobContext, JobType
@@ -341,25 +341,17 @@ async def _make_scenario(context: JobContext[Services], job: ScenarioJob) -> Non
         if draft is not None:
             draft.ai_usage_id = usage_id
 
-    try:
-        result = await call_ai(
-            database,
-            provider,
-            request,
-            company_id=company_id,
-            purpose="scenario_draft",
-            settings=context.services.settings.ai,
-            clock=context.clock,
-            on_reserved=link,
-        )
-    except AiError as exc:
-        if context.attempt < context.max_attempts:
-            raise
-        async with database.session_scope() as session:
-            draft = await _draft_row(session, job.draft_id)
-            if draft is not None:
-                _end(draft, "failed", exc.code, exc.message)
-        return
+    result = await call_ai(
+        database,
+        provider,
+        request,
+        company_id=company_id,
+        purpose="scenario_draft",
+        settings=context.services.settings.ai,
+        clock=context.clock,
+        last_attempt=context.attempt >= context.max_attempts,
+        on_reserved=link,
+    )
 
     async with database.session_scope() as session:
         draft = await _draft_row(session, job.draft_id)
