@@ -205,6 +205,9 @@ def _translate_connection_failure(context: ExceptionContext) -> None:
 class Database:
     engine: AsyncEngine
     sessionmaker: async_sessionmaker[AsyncSession]
+    # Sessions on autocommit connections, for routes that only read: each statement is one
+    # round trip, with no BEGIN and COMMIT around it.
+    read_sessionmaker: async_sessionmaker[AsyncSession]
 
     @classmethod
     def connect(cls, url: str, settings: DatabaseSettings) -> Database:
@@ -225,7 +228,12 @@ class Database:
         event.listen(engine.sync_engine, "do_connect", _connect_or_unavailable)
         event.listen(engine.sync_engine, "checkout", _ping_on_checkout)
         event.listen(engine.sync_engine, "handle_error", _translate_connection_failure)
-        return cls(engine, async_sessionmaker(engine, expire_on_commit=False))
+        reader = engine.execution_options(isolation_level="AUTOCOMMIT")
+        return cls(
+            engine,
+            async_sessionmaker(engine, expire_on_commit=False),
+            async_sessionmaker(reader, expire_on_commit=False),
+        )
 
     @asynccontextmanager
     async def session_scope(self) -> AsyncIterator[AsyncSession]:
@@ -255,6 +263,16 @@ def database_of(request: Request) -> Database:
 async def get_db_session(request: Request) -> AsyncIterator[AsyncSession]:
     async with database_of(request).session_scope() as session:
         yield session
+
+
+@raises(DatabaseUnavailableError)
+async def get_read_session(request: Request) -> AsyncIterator[AsyncSession]:
+    async with database_of(request).read_sessionmaker() as session:
+        yield session
+
+
+# A session for a route that never writes: no transaction, so nothing to commit.
+DbReader = Annotated[AsyncSession, Depends(get_read_session)]
 
 
 # "function" scope: the commit happens before the response leaves, so a client never sees
