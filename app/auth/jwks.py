@@ -1,8 +1,10 @@
 """A cached copy of the Auth0 tenant's JSON Web Key Set.
 
-Keys are kept for a TTL. A token signed with a `kid` we don't know triggers a refetch, at
-most once per `min_refetch_interval` so a flood of forged `kid`s can't hammer Auth0. When
-Auth0 can't be reached we keep using keys we already have; with none, callers get 503.
+Keys are kept for a TTL, as key objects built once per fetch (building one from its JWK costs
+more than verifying a signature with it). A token signed with a `kid` we don't know triggers
+a refetch, at most once per `min_refetch_interval` so a flood of forged `kid`s can't hammer
+Auth0. When Auth0 can't be reached we keep using keys we already have; with none, callers
+get 503.
 """
 
 from __future__ import annotations
@@ -14,12 +16,18 @@ from typing import Any
 
 import httpx
 import structlog
+from jose import jwk
+from jose.backends.base import Key
+from jose.exceptions import JWKError
 
 from app.core.errors import ServiceUnavailableError, UnauthorizedError
 
 log = structlog.get_logger(__name__)
 
 JsonWebKey = dict[str, Any]
+
+# The only algorithm Auth0 access tokens are accepted with.
+ALGORITHM = "RS256"
 
 
 class AuthProviderUnavailableError(ServiceUnavailableError):
@@ -43,13 +51,13 @@ class JwksCache:
         self._min_refetch_interval = min_refetch_interval_seconds
         self._timeout = timeout_seconds
         self._monotonic = monotonic
-        self._keys: dict[str, JsonWebKey] = {}
+        self._keys: dict[str, Key] = {}
         self._fetched_at: float | None = None
         self._unknown_kid_refetch_at: float | None = None
         self._refreshes_finished = 0
         self._lock = asyncio.Lock()
 
-    async def key_for(self, kid: str) -> JsonWebKey:
+    async def key_for(self, kid: str) -> Key:
         if self._is_stale():
             await self._refresh(reason="expired")
         key = self._keys.get(kid)
@@ -89,7 +97,7 @@ class JwksCache:
             finally:
                 self._refreshes_finished += 1
 
-    async def _fetch(self) -> dict[str, JsonWebKey]:
+    async def _fetch(self) -> dict[str, Key]:
         try:
             response = await self._http.get(self._url, timeout=self._timeout)
         except httpx.HTTPError as exc:
@@ -106,10 +114,19 @@ class JwksCache:
         except (ValueError, KeyError, TypeError) as exc:
             raise AuthProviderUnavailableError("The identity provider sent a bad key set.") from exc
         return {
-            entry["kid"]: entry
+            entry["kid"]: key
             for entry in entries
             if isinstance(entry, dict)
             and isinstance(entry.get("kid"), str)
             and entry.get("kty") == "RSA"
             and entry.get("use", "sig") == "sig"
+            and (key := _rsa_key(entry)) is not None
         }
+
+
+def _rsa_key(entry: JsonWebKey) -> Key | None:
+    try:
+        return jwk.construct(entry, ALGORITHM)
+    except (JWKError, ValueError, TypeError):
+        log.warning("auth.jwks.unusable_key", kid=entry["kid"])
+        return None

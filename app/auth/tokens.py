@@ -1,27 +1,40 @@
-"""Auth0 access-token verification: RS256 only, against the tenant's JWKS."""
+"""Auth0 access-token verification: RS256 only, against the tenant's JWKS.
+
+A verified token is remembered until it expires: a client sends the same token with every
+request, and the token's signature makes the string itself unforgeable, so the same string
+needs no second verification.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from jose import jwt
 from jose.exceptions import ExpiredSignatureError, JWTClaimsError, JWTError
 
-from app.auth.jwks import JwksCache
+from app.auth.jwks import ALGORITHM, JwksCache
 from app.auth.principals import Principal
 from app.core.errors import UnauthorizedError
 from app.core.settings import AuthSettings
 
-ALGORITHM = "RS256"
+# Bounds the memory of remembered tokens; past it the oldest are forgotten first.
+VERIFIED_TOKENS_KEPT = 10_000
 
 
 def _invalid(detail: str) -> UnauthorizedError:
     return UnauthorizedError(detail, code="AUTH_TOKEN_INVALID")
 
 
+def _expired() -> UnauthorizedError:
+    return UnauthorizedError("The token has expired.", code="AUTH_TOKEN_EXPIRED")
+
+
 class TokenVerifier:
-    def __init__(self, jwks: JwksCache, settings: AuthSettings) -> None:
+    def __init__(
+        self, jwks: JwksCache, settings: AuthSettings, *, clock: Callable[[], float] = time.time
+    ) -> None:
         issuer, audience = settings.effective_issuer, settings.api_audience
         if not issuer or not audience:
             raise ValueError("Token verification needs an Auth0 issuer and audience")
@@ -29,8 +42,28 @@ class TokenVerifier:
         self._issuer = issuer
         self._audience = audience
         self._settings = settings
+        self._clock = clock
+        # token -> (its principal, the epoch second after which it is refused)
+        self._verified: dict[str, tuple[Principal, float]] = {}
 
     async def verify(self, token: str) -> Principal:
+        remembered = self._verified.get(token)
+        if remembered is not None:
+            principal, refused_after = remembered
+            if self._clock() <= refused_after:
+                return principal
+            del self._verified[token]
+            raise _expired()
+        principal, expires_at = await self._verify_signed(token)
+        self._remember(token, principal, expires_at + self._settings.leeway_seconds)
+        return principal
+
+    def _remember(self, token: str, principal: Principal, refused_after: float) -> None:
+        if len(self._verified) >= VERIFIED_TOKENS_KEPT:
+            del self._verified[next(iter(self._verified))]
+        self._verified[token] = (principal, refused_after)
+
+    async def _verify_signed(self, token: str) -> tuple[Principal, float]:
         try:
             header = jwt.get_unverified_header(token)
         except JWTError as exc:
@@ -53,12 +86,13 @@ class TokenVerifier:
                 options={"leeway": self._settings.leeway_seconds, "require_exp": True},
             )
         except ExpiredSignatureError as exc:
-            raise UnauthorizedError("The token has expired.", code="AUTH_TOKEN_EXPIRED") from exc
+            raise _expired() from exc
         except JWTClaimsError as exc:
             raise _invalid(f"The token was rejected: {exc}.") from exc
         except JWTError as exc:
             raise _invalid("The token signature is invalid.") from exc
-        return self._principal(claims)
+        # require_exp made decode check that `exp` is a number.
+        return self._principal(claims), float(claims["exp"])
 
     def _principal(self, claims: Mapping[str, Any]) -> Principal:
         subject = claims.get("sub")

@@ -15,8 +15,10 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.auth import tokens
 from app.auth.dependencies import CandidateUser, RecruiterUser
 from app.auth.jwks import AuthProviderUnavailableError, JwksCache
+from app.auth.tokens import TokenVerifier
 from app.companies.models import User
 from app.core.db import Database
 from app.core.errors import UnauthorizedError
@@ -204,7 +206,7 @@ async def test_concurrent_first_requests_fetch_the_key_set_once(idp: IdentityPro
             timeout_seconds=2,
         )
         keys = await asyncio.gather(*(cache.key_for("key-1") for _ in range(20)))
-    assert {key["kid"] for key in keys} == {"key-1"}
+    assert len({id(key) for key in keys}) == 1  # one key object, built once
     assert idp.fetches == 1
 
 
@@ -369,3 +371,74 @@ async def test_dev_bypass_in_local_accepts_role_prefixed_bearer_and_header(
     user = await db_session.get(User, recruiter["id"])
     assert user is not None
     assert user.auth0_sub is None
+
+
+def _verifier(http: httpx.AsyncClient, idp: IdentityProvider, clock: list[float]) -> TokenVerifier:
+    jwks = JwksCache(
+        http, idp.jwks_url, ttl_seconds=3600, min_refetch_interval_seconds=60, timeout_seconds=2
+    )
+    settings = make_settings("postgresql://unused/db", idp.jwks_url).auth
+    return TokenVerifier(jwks, settings, clock=lambda: clock[0])
+
+
+async def test_a_verified_token_is_not_verified_again_until_it_expires(
+    idp: IdentityProvider, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    decoded: list[str] = []
+    decode = tokens.jwt.decode
+
+    def counting_decode(token: str, *args: object, **kwargs: object) -> dict[str, object]:
+        decoded.append(token)
+        return decode(token, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(tokens.jwt, "decode", counting_decode)
+    now = time.time()
+    clock = [now]
+    token = idp.token(subject="auth0|cached", exp=int(now) + 600)
+    async with httpx.AsyncClient() as http:
+        verifier = _verifier(http, idp, clock)
+        first = await verifier.verify(token)
+        assert await verifier.verify(token) is first
+        assert decoded == [token]
+        # Within the leeway (60 s) after `exp` it is still accepted, past it refused.
+        clock[0] = now + 600 + 59
+        assert (await verifier.verify(token)).subject == "auth0|cached"
+        clock[0] = now + 600 + 61
+        with pytest.raises(UnauthorizedError) as refused:
+            await verifier.verify(token)
+        assert refused.value.code == "AUTH_TOKEN_EXPIRED"
+    assert decoded == [token]
+
+
+async def test_a_rejected_token_is_not_remembered(idp: IdentityProvider) -> None:
+    clock = [time.time()]
+    wrong_audience = idp.token(aud="https://another.example")
+    async with httpx.AsyncClient() as http:
+        verifier = _verifier(http, idp, clock)
+        for _ in range(2):
+            with pytest.raises(UnauthorizedError) as rejected:
+                await verifier.verify(wrong_audience)
+            assert rejected.value.code == "AUTH_TOKEN_INVALID"
+
+
+async def test_remembered_tokens_are_bounded_oldest_first(
+    idp: IdentityProvider, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tokens, "VERIFIED_TOKENS_KEPT", 2)
+    clock = [time.time()]
+    first, second, third = (idp.token(subject=f"auth0|u{n}") for n in range(3))
+    async with httpx.AsyncClient() as http:
+        verifier = _verifier(http, idp, clock)
+        for token in (first, second, third):
+            await verifier.verify(token)
+        decoded: list[str] = []
+        decode = tokens.jwt.decode
+
+        def counting_decode(token: str, *args: object, **kwargs: object) -> dict[str, object]:
+            decoded.append(token)
+            return decode(token, *args, **kwargs)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(tokens.jwt, "decode", counting_decode)
+        await verifier.verify(third)
+        await verifier.verify(first)
+    assert decoded == [first]
