@@ -46,6 +46,13 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run the HTTP API")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument(
+        "--workers",
+        type=_positive_int,
+        default=1,
+        help="processes serving the API, each with its own database pool (README: "
+        "Connection budget) (default: %(default)s)",
+    )
     dev = commands.add_parser(
         "dev",
         help="local development (scripts/run.sh): GitHub emulator, migrate, seed, serve",

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import signal
 import socket
 import sys
@@ -19,6 +20,7 @@ import uvicorn
 from fastapi import FastAPI
 from pydantic import SecretStr
 from sqlalchemy.exc import DBAPIError
+from uvicorn.supervisors import Multiprocess
 
 from app.assembly import build_services, job_registry
 from app.companies import service as companies
@@ -90,17 +92,34 @@ def _refuse_demo_data(url: str, settings: Settings) -> None:
         )
 
 
-def _run_server(app: FastAPI, listener: socket.socket) -> int:
-    config = uvicorn.Config(
+# uvicorn's exit status for a server that failed to start.
+STARTUP_FAILURE = 3
+
+
+def _server_config(app: FastAPI | str, *, workers: int = 1) -> uvicorn.Config:
+    return uvicorn.Config(
         app,
+        factory=isinstance(app, str),  # an import string names `create_app`
+        workers=workers,
+        # A worker answers the supervisor's health check only once it has imported the
+        # application, which takes seconds on a busy machine.
+        timeout_worker_healthcheck=60,
         log_config=None,  # our structlog configuration handles uvicorn's loggers too
         access_log=False,  # the request-context middleware writes the access log
         proxy_headers=False,  # X-Forwarded-For is honoured only from TENON_TRUSTED_PROXY_CIDRS
         server_header=False,
     )
-    server = uvicorn.Server(config)
+
+
+def _log_starting(listener: socket.socket, workers: int) -> None:
     host, port = listener.getsockname()[:2]
-    log.info("api.starting", url=f"http://{f'[{host}]' if ':' in host else host}:{port}")
+    url = f"http://{f'[{host}]' if ':' in host else host}:{port}"
+    log.info("api.starting", url=url, workers=workers)
+
+
+def _run_server(app: FastAPI, listener: socket.socket) -> int:
+    server = uvicorn.Server(_server_config(app))
+    _log_starting(listener, 1)
     # uvicorn re-raises the signal that stopped it once it has shut down; it has shut down
     # cleanly, so ignore that and let the caller release what it holds.
     stop_signals = (signal.SIGINT, signal.SIGTERM)
@@ -110,12 +129,28 @@ def _run_server(app: FastAPI, listener: socket.socket) -> int:
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
-    return 0 if server.started else 3  # 3: uvicorn's status for a failed start-up
+    return 0 if server.started else STARTUP_FAILURE
+
+
+def _run_workers(url: str, listener: socket.socket, workers: int) -> int:
+    """`workers` processes accepting on the one listening socket, each building the app
+    (and its own database pool) from the environment; uvicorn's supervisor replaces one
+    that dies and stops them all on SIGTERM/SIGINT."""
+    # The URL may be the embedded PostgreSQL's, which only this process knows.
+    os.environ["TENON_DATABASE_URL"] = url
+    config = _server_config("app.main:create_app", workers=workers)
+    supervisor = Multiprocess(config, sockets=[listener])
+    _log_starting(listener, workers)
+    supervisor.run()
+    failed = any(worker.process.exitcode == STARTUP_FAILURE for worker in supervisor.processes)
+    return STARTUP_FAILURE if failed else 0
 
 
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
     with args.listener, _database(settings) as url:
         _refuse_demo_data(url, settings)
+        if args.workers > 1:
+            return _run_workers(url, args.listener, args.workers)
         return _run_server(create_app(_using(settings, url)), args.listener)
 
 

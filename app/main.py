@@ -86,7 +86,7 @@ def create_app(
             stack.push_async_callback(app.state.rate_limiter.close)
             app.state.template_catalog = catalog_from(settings.github)
             app.state.services = build_services(settings, http, metrics)
-            app.state.run_events = RunEventHub(app.state.db.engine.url, metrics)
+            app.state.run_events = RunEventHub(app.state.db.listen_url, metrics)
             stack.push_async_callback(app.state.run_events.close)
             if settings.jobs.in_process:
                 worker = Worker(

@@ -120,7 +120,7 @@ def database(engine: AsyncEngine, db_connection: AsyncConnection) -> Database:
     sessionmaker = async_sessionmaker(
         bind=db_connection, expire_on_commit=False, join_transaction_mode="create_savepoint"
     )
-    return Database(engine, sessionmaker, sessionmaker)
+    return Database(engine, sessionmaker, sessionmaker, engine.url)
 
 
 @pytest.fixture

@@ -412,7 +412,7 @@ async def scene(
             sessionmaker = async_sessionmaker(
                 bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint"
             )
-            database = Database(engine, sessionmaker, sessionmaker)
+            database = Database(engine, sessionmaker, sessionmaker, engine.url)
             ids, recruiter_body = await _build_companies(database)
             scratch: Path = tmp_path_factory.mktemp("matrix")
             async with running_emulator(emulator_config(scratch)) as github:

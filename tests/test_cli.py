@@ -416,3 +416,47 @@ def test_the_emulators_runner_pool_size_is_a_flag() -> None:
         _parser().parse_args(
             ["github-emulator", "--data-dir", "d", "--token", "t", "--max-concurrent-runs", "0"]
         )
+
+
+def _server_processes_of(pid: int) -> list[int]:
+    """The worker processes `pid` spawned (not multiprocessing's resource tracker)."""
+    children = []
+    for process in Path("/proc").glob("[0-9]*"):
+        try:
+            parent = int((process / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            command = (process / "cmdline").read_bytes()
+        except OSError:  # the process ended meanwhile
+            continue
+        if parent == pid and b"spawn_main" in command:
+            children.append(int(process.name))
+    return children
+
+
+def _still_running(pids: list[int]) -> list[int]:
+    return [pid for pid in pids if Path(f"/proc/{pid}").exists()]
+
+
+async def test_serve_with_workers_runs_that_many_apps_on_one_port_and_stops_them_all(
+    tmp_path: Path, database_url: str
+) -> None:
+    port = free_port()
+    process = await asyncio.create_subprocess_exec(
+        *(TENON, "serve", "--port", str(port), "--workers", "2"),
+        env=command_env(TENON_DATABASE_URL=database_url, TENON_JOBS_IN_PROCESS="false"),
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        await _wait_until_ready(process, f"http://127.0.0.1:{port}/health/ready")
+        workers = _server_processes_of(process.pid)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        output, _ = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode == 0, output
+    assert b"Traceback" not in output
+    # Both workers built the app (each with its own pool), and none outlived the parent.
+    assert output.count(b"app.started") == 2, output
+    assert len(workers) == 2
+    assert not _still_running(workers)
+    assert _refuses_connections(port)

@@ -6,13 +6,16 @@ back when it raises, before the response is sent. Background work opens `session
 A database that is down or stopped answering surfaces as one error, `DatabaseUnavailableError`
 (503, retryable): every wait on it is bounded (connect, pool checkout, each command), a
 connection that failed is dropped rather than reused, and the pool reconnects by itself once
-the server is back (each checkout pings first).
+the server is back. A connection that sat idle in the pool is pinged before use; a busy one
+is not (a ping is one more round trip per request): if it turns out dead, the request fails
+once with 503 and every pooled connection is dropped with it.
 """
 
 from __future__ import annotations
 
 import socket
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -176,17 +179,33 @@ def _connect_or_unavailable(
         raise _unavailable(exc) from exc
 
 
-def _ping_on_checkout(
-    dbapi_connection: Any, _record: ConnectionPoolEntry, _proxy: PoolProxiedConnection
-) -> None:
-    """Ping each connection as it leaves the pool. Unlike `pool_pre_ping`, which lets a ping
-    that times out escape as it is, any failed ping makes the pool open a fresh connection
-    (whose failure is a DatabaseUnavailableError). The pool's other connections are dropped
-    too: after a restart they are all dead, and on a frozen server all would hang."""
-    try:
-        dbapi_connection.ping()
-    except Exception as exc:
-        raise InvalidatePoolError(f"a pooled connection failed its ping: {exc!r}") from exc
+_IDLE_SINCE = "idle_since"
+
+
+def _mark_idle(dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+    record.info[_IDLE_SINCE] = time.monotonic()
+
+
+def _pinger(
+    ping_after_idle_seconds: float,
+) -> Callable[[Any, ConnectionPoolEntry, PoolProxiedConnection], None]:
+    def ping_if_idle(
+        dbapi_connection: Any, record: ConnectionPoolEntry, _proxy: PoolProxiedConnection
+    ) -> None:
+        """Ping a connection that was idle long enough for the server to have gone away.
+        Unlike `pool_pre_ping`, which lets a ping that times out escape as it is, a failed
+        ping makes the pool open a fresh connection (whose failure is a
+        DatabaseUnavailableError), and drops the pool's other connections: after a restart
+        they are all dead, and on a frozen server all would hang."""
+        idle_since = record.info.get(_IDLE_SINCE)
+        if idle_since is None or time.monotonic() - idle_since < ping_after_idle_seconds:
+            return
+        try:
+            dbapi_connection.ping()
+        except Exception as exc:
+            raise InvalidatePoolError(f"a pooled connection failed its ping: {exc!r}") from exc
+
+    return ping_if_idle
 
 
 def _translate_connection_failure(context: ExceptionContext) -> None:
@@ -208,6 +227,8 @@ class Database:
     # Sessions on autocommit connections, for routes that only read: each statement is one
     # round trip, with no BEGIN and COMMIT around it.
     read_sessionmaker: async_sessionmaker[AsyncSession]
+    # Where LISTEN connections go: the server itself, or a pooler in session mode.
+    listen_url: URL
 
     @classmethod
     def connect(cls, url: str, settings: DatabaseSettings) -> Database:
@@ -216,6 +237,7 @@ class Database:
             pool_size=settings.db_pool_size,
             max_overflow=settings.db_max_overflow,
             pool_timeout=settings.db_pool_timeout_seconds,
+            pool_recycle=settings.db_pool_recycle_seconds,
             connect_args={
                 "timeout": settings.db_connect_timeout_seconds,
                 "command_timeout": settings.db_command_timeout_seconds,
@@ -226,13 +248,16 @@ class Database:
             },
         )
         event.listen(engine.sync_engine, "do_connect", _connect_or_unavailable)
-        event.listen(engine.sync_engine, "checkout", _ping_on_checkout)
+        event.listen(engine.sync_engine, "checkin", _mark_idle)
+        event.listen(engine.sync_engine, "checkout", _pinger(settings.db_ping_after_idle_seconds))
         event.listen(engine.sync_engine, "handle_error", _translate_connection_failure)
         reader = engine.execution_options(isolation_level="AUTOCOMMIT")
+        listen = settings.database_listen_url
         return cls(
             engine,
             async_sessionmaker(engine, expire_on_commit=False),
             async_sessionmaker(reader, expire_on_commit=False),
+            engine.url if listen is None else async_url(listen.get_secret_value()),
         )
 
     @asynccontextmanager

@@ -142,9 +142,19 @@ class DatabaseSettings(BaseSettings):
 
     # Unset means: start an embedded PostgreSQL under `data_dir`.
     database_url: SecretStr | None = None
+    # Where the LISTEN connections go when TENON_DATABASE_URL points at a pooler in
+    # transaction mode (a LISTEN needs a session of its own). Unset: TENON_DATABASE_URL.
+    database_listen_url: SecretStr | None = None
     data_dir: Path = Path(".data")
+    # Connections one process may open: pool size + overflow (README "Connection budget").
     db_pool_size: int = Field(default=10, gt=0)
     db_max_overflow: int = Field(default=10, ge=0)
+    # A pooled connection idle at least this long is pinged before use (the server may have
+    # restarted meanwhile, or a proxy closed it); a busier one is used as it is, and a
+    # failure on it drops every pooled connection.
+    db_ping_after_idle_seconds: float = Field(default=10.0, ge=0)
+    # Connections older than this are replaced (a proxy's or firewall's idle limits).
+    db_pool_recycle_seconds: int = Field(default=1800, gt=0)
     # PostgreSQL cancels a statement running longer than this.
     db_statement_timeout_ms: int = Field(default=10_000, gt=0)
     # The client's own limit on one command: it catches a server that stopped answering, so
@@ -164,7 +174,7 @@ class DatabaseSettings(BaseSettings):
             )
         return self
 
-    @field_validator("database_url")
+    @field_validator("database_url", "database_listen_url")
     @classmethod
     def _is_postgresql(cls, value: SecretStr | None) -> SecretStr | None:
         if value is None:

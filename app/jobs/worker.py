@@ -87,7 +87,7 @@ class Worker(Generic[S]):
         self._failed_claims = 0
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
-        self._listener = PgListener(database.engine.url, NOTIFY_CHANNEL, self._on_notify)
+        self._listener = PgListener(database.listen_url, NOTIFY_CHANNEL, self._on_notify)
         self._heartbeat = Heartbeat(settings.heartbeat_file)
 
     @property

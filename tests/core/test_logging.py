@@ -67,11 +67,13 @@ def test_booleans_under_sensitive_keys_stay_readable() -> None:
         (f"pat={PAT}", f"pat={REDACTED}"),
         (f"got {JWT} from auth0", f"got {REDACTED} from auth0"),
         ("header Bearer abc.def-ghi rejected", f"header Bearer {REDACTED} rejected"),
+        ("header BEARER abc.def-ghi rejected", f"header BEARER {REDACTED} rejected"),
         (
             "https://x-access-token:secretvalue@github.com/o/r.git",
             f"https://x-access-token:{REDACTED}@github.com/o/r.git",
         ),
         ("GET /cb?code=1&state_token=abc&x=1", f"GET /cb?code=1&state_token={REDACTED}&x=1"),
+        ("GET /cb?Client_SECRET=abc", f"GET /cb?Client_SECRET={REDACTED}"),
         (f"/invite/{INVITE_TOKEN}", f"/invite/{REDACTED}"),
         (f"/api/candidate/session/{INVITE_TOKEN}", f"/api/candidate/session/{REDACTED}"),
         (
