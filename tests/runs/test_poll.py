@@ -3,13 +3,9 @@ the same problems as before for a run that is not the caller's to see."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
 
 import httpx
-from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from app.runs.models import TestRun
@@ -25,6 +21,7 @@ from tests.support.factories import (
     create_workspace,
 )
 from tests.support.identity import IdentityProvider
+from tests.support.statements import recorded_statements
 
 SUBJECT = "auth0|poller"
 
@@ -60,24 +57,6 @@ def _headers(idp: IdentityProvider, cs_id: int, subject: str = SUBJECT) -> dict[
     return bearer(token) | {"x-candidate-session-id": str(cs_id)}
 
 
-@contextmanager
-def _statements(engine: AsyncEngine) -> Iterator[list[str]]:
-    """The SQL statements run on `engine` meanwhile, savepoints (the test's own rolled-back
-    transaction) left out."""
-    seen: list[str] = []
-
-    def record(*args: Any) -> None:
-        statement: str = args[2]
-        if "SAVEPOINT" not in statement:
-            seen.append(statement)
-
-    event.listen(engine.sync_engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(engine.sync_engine, "before_cursor_execute", record)
-
-
 async def test_a_poll_is_one_select_with_the_run_and_its_tests_in_order(
     client: httpx.AsyncClient, idp: IdentityProvider, db_session: AsyncSession, engine: AsyncEngine
 ) -> None:
@@ -85,7 +64,7 @@ async def test_a_poll_is_one_select_with_the_run_and_its_tests_in_order(
     url = f"/api/tasks/{scene.code_task.id}/run/{scene.run.id}"
     headers = _headers(idp, scene.cs_id)
 
-    with _statements(engine) as statements:
+    with recorded_statements(engine) as statements:
         response = await client.get(url, headers=headers)
 
     assert response.status_code == 200, response.text
