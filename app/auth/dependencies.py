@@ -12,8 +12,8 @@ from app.auth.jwks import AuthProviderUnavailableError
 from app.auth.principals import CANDIDATE_ACCESS, Principal
 from app.auth.providers import AuthProvider
 from app.auth.recruiters import Recruiter, require_recruiter
-from app.core.db import DbSession
-from app.core.errors import ForbiddenError, UnauthorizedError
+from app.core.db import database_of
+from app.core.errors import DatabaseUnavailableError, ForbiddenError, UnauthorizedError
 from app.core.openapi import raises
 
 # The security schemes of the OpenAPI document. Neither refuses a request itself
@@ -51,9 +51,20 @@ async def current_principal(
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 
 
-@raises((ForbiddenError, "PERMISSION_DENIED"), (ForbiddenError, "RECRUITER_NOT_REGISTERED"))
-async def current_recruiter(principal: CurrentPrincipal, session: DbSession) -> Recruiter:
-    return await require_recruiter(session, principal)
+@raises(
+    (ForbiddenError, "PERMISSION_DENIED"),
+    (ForbiddenError, "RECRUITER_NOT_REGISTERED"),
+    DatabaseUnavailableError,
+)
+async def current_recruiter(principal: CurrentPrincipal, request: Request) -> Recruiter:
+    # A short read of its own: its connection is back in the pool before the route takes
+    # one, and a read-only route stays outside any transaction. The one write, binding the
+    # subject at a first sign-in, is kept whatever the route does: it is authentication's.
+    # (On the autocommit connection the commit is no round trip.)
+    async with database_of(request).read_sessionmaker() as session:
+        recruiter = await require_recruiter(session, principal)
+        await session.commit()
+        return recruiter
 
 
 @raises((ForbiddenError, "PERMISSION_DENIED"))

@@ -26,20 +26,22 @@ class Recruiter:
 
 
 async def find_recruiter(session: AsyncSession, principal: Principal) -> Recruiter | None:
-    """The registered recruiter this principal is, matched by Auth0 subject and else by
-    verified email (binding the subject on that first sign-in)."""
-    user = await repository.recruiter_by_subject(session, principal.subject)
-    if user is None and principal.verified_email:
-        candidate = await repository.recruiter_by_email(session, principal.verified_email)
-        # A row already bound to another subject is not this principal's.
-        if candidate is not None and candidate.auth0_sub in (None, principal.subject):
-            user = candidate
-            # Dev-bypass identities are never bound, so a real sign-in can bind later.
-            if principal.source == "auth0" and user.auth0_sub is None:
-                user.auth0_sub = principal.subject
-                await session.flush()
-    if user is None:
+    """The registered recruiter this principal is, matched by Auth0 subject (one indexed
+    lookup, with the company) and else by verified email (binding the subject on that
+    first sign-in)."""
+    bound = await repository.recruiter_with_company_by_subject(session, principal.subject)
+    if bound is not None:
+        return Recruiter(user=bound[0], company=bound[1], principal=principal)
+    if not principal.verified_email:
         return None
+    user = await repository.recruiter_by_email(session, principal.verified_email)
+    # A row already bound to another subject is not this principal's.
+    if user is None or user.auth0_sub not in (None, principal.subject):
+        return None
+    # Dev-bypass identities are never bound, so a real sign-in can bind later.
+    if principal.source == "auth0" and user.auth0_sub is None:
+        user.auth0_sub = principal.subject
+        await session.flush()
     company = await repository.company_by_id(session, user.company_id)
     assert company is not None  # guaranteed by the foreign key
     return Recruiter(user=user, company=company, principal=principal)

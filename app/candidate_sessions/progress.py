@@ -98,20 +98,35 @@ def _current(tasks: Sequence[Task], submitted: dict[int, SubmittedTask]) -> Task
 
 
 async def current_task(session: AsyncSession, principal: Principal, cs_id: int) -> CurrentTask:
-    cs = await owned_session(session, principal, cs_id)
-    tasks, submitted = await _plan(session, cs)
-    task = _current(tasks, submitted)
+    """Where the caller stands in their own session, read in one statement."""
+    rows = await repository.tasks_with_progress(session, principal.subject, cs_id)
+    if not rows:
+        raise session_not_found()
+    tasks = [row for row in rows if row.task_id is not None]
+    current = next((row for row in tasks if not row.submitted), None)
+    completed = [row.task_id for row in tasks if row.submitted]
+    state = rows[0].status
     return CurrentTask(
-        candidate_session_id=cs.id,
-        status=public_session_status(cs.status),
-        state=cs.status,
-        current_day_index=task.day_index if task else None,
-        current_task=CurrentTaskRef.model_validate(task) if task else None,
-        completed_task_ids=[t.id for t in tasks if t.id in submitted],
-        progress=Progress.of(
-            completed=len(submitted), total=len(tasks), started=cs.started_at is not None
+        candidate_session_id=cs_id,
+        status=public_session_status(state),
+        state=state,
+        current_day_index=current.day_index if current else None,
+        current_task=(
+            CurrentTaskRef(
+                id=current.task_id,
+                day_index=current.day_index,
+                title=current.title,
+                type=current.type,
+                description=current.description,
+            )
+            if current
+            else None
         ),
-        is_complete=task is None,
+        completed_task_ids=completed,
+        progress=Progress.of(
+            completed=len(completed), total=len(tasks), started=rows[0].started_at is not None
+        ),
+        is_complete=current is None,
     )
 
 

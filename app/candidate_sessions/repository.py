@@ -7,7 +7,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, ScalarSelect, func, select, tuple_, update
+from sqlalchemy import (
+    ColumnElement,
+    Row,
+    ScalarSelect,
+    bindparam,
+    exists,
+    func,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -280,3 +290,38 @@ async def progress_of(session: AsyncSession, cs: CandidateSession) -> tuple[int,
         (await session.execute(submitted)).scalar_one(),
         (await session.execute(tasks)).scalar_one(),
     )
+
+
+# Built once: a read only binds the session and the caller.
+_TASKS_WITH_PROGRESS = (
+    select(
+        CandidateSession.status,
+        CandidateSession.started_at,
+        Task.id.label("task_id"),
+        Task.day_index,
+        Task.title,
+        Task.type,
+        Task.description,
+        exists()
+        .where(
+            Submission.candidate_session_id == CandidateSession.id, Submission.task_id == Task.id
+        )
+        .label("submitted"),
+    )
+    .outerjoin(Task, Task.simulation_id == CandidateSession.simulation_id)
+    .where(
+        CandidateSession.id == bindparam("cs_id"),
+        CandidateSession.auth0_sub == bindparam("subject"),
+    )
+    .order_by(Task.day_index)
+)
+
+
+async def tasks_with_progress(
+    session: AsyncSession, subject: str, cs_id: int
+) -> Sequence[Row[*tuple[Any, ...]]]:
+    """The caller's own session with each task of its simulation in day order and whether
+    the session submitted it, in one statement: one row per task (one with no task when
+    the simulation has none), none when the session is not the caller's."""
+    values = {"cs_id": cs_id, "subject": subject}
+    return (await session.execute(_TASKS_WITH_PROGRESS, values)).all()

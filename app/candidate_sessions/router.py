@@ -22,7 +22,7 @@ from app.candidate_sessions.schemas import (
 )
 from app.candidate_sessions.service import CLAIM_ERRORS
 from app.core.clock import CurrentClock
-from app.core.db import DbSession
+from app.core.db import DbReader, DbSession
 from app.core.errors import ConflictError, UnprocessableError
 from app.core.openapi import raises
 from app.core.pagination import (
@@ -203,7 +203,7 @@ async def list_my_invites(
 @candidate_router.get("/session/{cs_id}/current_task", response_model=CurrentTask)
 @raises(CANDIDATE_SESSION_NOT_FOUND)
 async def get_current_task(
-    cs_id: EntityId, candidate: CandidateUser, session: DbSession
+    cs_id: EntityId, candidate: CandidateUser, session: DbReader
 ) -> CurrentTask:
     """The first task without a submission, and progress."""
     return await progress.current_task(session, candidate, cs_id)

@@ -42,8 +42,17 @@ async def insert_recruiter(
     return (await session.scalars(statement)).one_or_none()
 
 
-async def recruiter_by_subject(session: AsyncSession, subject: str) -> User | None:
-    return (await session.scalars(select(User).where(User.auth0_sub == subject))).one_or_none()
+async def recruiter_with_company_by_subject(
+    session: AsyncSession, subject: str
+) -> tuple[User, Company] | None:
+    """The recruiter bound to this Auth0 subject and their company, in one statement."""
+    statement = (
+        select(User, Company)
+        .join(Company, Company.id == User.company_id)
+        .where(User.auth0_sub == subject)
+    )
+    row = (await session.execute(statement)).one_or_none()
+    return None if row is None else (row[0], row[1])
 
 
 async def recruiter_by_email(session: AsyncSession, email: str) -> User | None:

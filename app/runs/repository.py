@@ -3,13 +3,91 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import JSON, Row, bindparam, delete, func, select, update
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from app.candidate_sessions.models import CandidateSession
 from app.runs.models import TestCaseResult, TestRun
+from app.simulations.models import CODE_TASK_TYPES, Task
+from app.workspaces.models import Workspace
+
+# What a run's response shows, and its per-test results in order as JSON arrays of
+# [name, classname, status, duration_ms, message] (one round trip for both).
+_RUN_COLUMNS = (
+    TestRun.id,
+    TestRun.status,
+    TestRun.conclusion,
+    TestRun.passed,
+    TestRun.failed,
+    TestRun.skipped,
+    TestRun.errors,
+    TestRun.total,
+    TestRun.duration_ms,
+    TestRun.stdout,
+    TestRun.stderr,
+    TestRun.stdout_truncated,
+    TestRun.stderr_truncated,
+    TestRun.github_run_id,
+    TestRun.github_run_url,
+    TestRun.head_sha,
+    TestRun.artifact_name,
+    TestRun.result_code,
+)
+_TESTS_JSON = (
+    select(
+        func.json_agg(
+            aggregate_order_by(
+                func.json_build_array(
+                    TestCaseResult.name,
+                    TestCaseResult.classname,
+                    TestCaseResult.status,
+                    TestCaseResult.duration_ms,
+                    TestCaseResult.message,
+                ),
+                TestCaseResult.position,
+            ),
+            type_=JSON,
+        )
+    )
+    .where(TestCaseResult.test_run_id == TestRun.id)
+    .scalar_subquery()
+    .label("tests")
+)
+
+
+# Built once: a poll only binds its four values.
+_OF_CANDIDATE = (
+    select(*_RUN_COLUMNS, _TESTS_JSON)
+    .join(Workspace, Workspace.id == TestRun.workspace_id)
+    .join(CandidateSession, CandidateSession.id == Workspace.candidate_session_id)
+    .join(Task, Task.id == TestRun.task_id)
+    .where(
+        TestRun.id == bindparam("run_id"),
+        TestRun.task_id == bindparam("task_id"),
+        CandidateSession.id == bindparam("cs_id"),
+        CandidateSession.auth0_sub == bindparam("subject"),
+        Task.simulation_id == CandidateSession.simulation_id,
+        Task.type.in_(CODE_TASK_TYPES),
+        Workspace.template_repo == Task.template_repo,
+        Workspace.status == "ready",
+        Workspace.repo_full_name.is_not(None),
+    )
+)
+
+
+async def of_candidate(
+    session: AsyncSession, subject: str, cs_id: int, task_id: int, run_id: int
+) -> Row[*tuple[Any, ...]] | None:
+    """The run as its candidate polls it, in one statement: the caller's own session, a
+    code task of its simulation, the task's ready workspace and a run of that task in it.
+    None when any of those does not hold (the caller's checks then say which)."""
+    values = {"run_id": run_id, "task_id": task_id, "cs_id": cs_id, "subject": subject}
+    return (await session.execute(_OF_CANDIDATE, values)).one_or_none()
 
 
 async def in_workspace(session: AsyncSession, workspace_id: int, run_id: int) -> TestRun | None:

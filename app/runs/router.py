@@ -10,7 +10,7 @@ from app.candidate_sessions import progress
 from app.candidate_sessions.dependencies import CandidateSessionHeader
 from app.candidate_sessions.progress import CURRENT_TASK_ERRORS, SESSION_TASK_ERRORS
 from app.core.clock import CurrentClock
-from app.core.db import DbSession, database_of
+from app.core.db import DbReader, DbSession, database_of
 from app.core.openapi import raises
 from app.core.rate_limit import Limiter
 from app.core.schemas import EntityId
@@ -55,9 +55,13 @@ async def get_run(
     run_id: EntityId,
     candidate: CandidateUser,
     cs_id: CandidateSessionHeader,
-    session: DbSession,
+    session: DbReader,
 ) -> RunOut:
     """A test run's state and results, from Tenon's database (cheap to poll)."""
+    polled = await service.candidate_poll(session, candidate, cs_id, task_id, run_id)
+    if polled is not None:
+        return polled
+    # Not the caller's to see: the step-by-step checks name the problem.
     session_task = await progress.task_of_session(session, candidate, cs_id, task_id)
     run = await service.get_run(session, session_task.candidate_session, session_task.task, run_id)
     return service.present(run, run.tests)

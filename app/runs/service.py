@@ -6,10 +6,12 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
+from typing import Protocol, cast
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.auth.principals import Principal
 from app.candidate_sessions.models import CandidateSession
 from app.core.db import Database
 from app.core.errors import NotFoundError
@@ -22,7 +24,7 @@ from app.runs.models import ACTIVE_TEST_RUN_STATUSES, TestCaseResult, TestRun
 from app.runs.schemas import POLL_AFTER_MS, RunOut, TestOut, public_run_status
 from app.simulations.models import Task
 from app.workspaces import service as workspaces
-from app.workspaces.models import Workspace
+from app.workspaces.models import TestRunStatus, Workspace
 
 log = structlog.get_logger(__name__)
 
@@ -31,7 +33,52 @@ STREAM_RECHECK_SECONDS = 5.0
 RUN_NOT_FOUND: ErrorSpec = (NotFoundError, "RUN_NOT_FOUND")
 
 
+class RunFields(Protocol):
+    """What a run's response is made of: a TestRun, or a row of the poll's own query."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def status(self) -> TestRunStatus: ...
+    @property
+    def conclusion(self) -> str | None: ...
+    @property
+    def passed(self) -> int | None: ...
+    @property
+    def failed(self) -> int | None: ...
+    @property
+    def skipped(self) -> int | None: ...
+    @property
+    def errors(self) -> int | None: ...
+    @property
+    def total(self) -> int | None: ...
+    @property
+    def duration_ms(self) -> int | None: ...
+    @property
+    def stdout(self) -> str | None: ...
+    @property
+    def stderr(self) -> str | None: ...
+    @property
+    def stdout_truncated(self) -> bool: ...
+    @property
+    def stderr_truncated(self) -> bool: ...
+    @property
+    def github_run_id(self) -> int | None: ...
+    @property
+    def github_run_url(self) -> str | None: ...
+    @property
+    def head_sha(self) -> str | None: ...
+    @property
+    def artifact_name(self) -> str | None: ...
+    @property
+    def result_code(self) -> str | None: ...
+
+
 def present(run: TestRun, tests: Sequence[TestCaseResult]) -> RunOut:
+    return _run_out(run, [TestOut.model_validate(test) for test in tests])
+
+
+def _run_out(run: RunFields, tests: list[TestOut]) -> RunOut:
     active = run.status in ACTIVE_TEST_RUN_STATUSES
     return RunOut(
         run_id=run.id,
@@ -48,7 +95,7 @@ def present(run: TestRun, tests: Sequence[TestCaseResult]) -> RunOut:
         stderr=run.stderr,
         stdout_truncated=run.stdout_truncated,
         stderr_truncated=run.stderr_truncated,
-        tests=[TestOut.model_validate(test) for test in tests],
+        tests=tests,
         workflow_run_id=run.github_run_id,
         workflow_url=run.github_run_url,
         commit_sha=run.head_sha,
@@ -56,6 +103,21 @@ def present(run: TestRun, tests: Sequence[TestCaseResult]) -> RunOut:
         result_code=run.result_code,
         poll_after_ms=POLL_AFTER_MS if active else None,
     )
+
+
+async def candidate_poll(
+    session: AsyncSession, candidate: Principal, cs_id: int, task_id: int, run_id: int
+) -> RunOut | None:
+    """The run as its candidate polls it, read in one statement; None when it is not
+    theirs to see (or not there), for the caller to answer with the precise problem."""
+    row = await repository.of_candidate(session, candidate.subject, cs_id, task_id, run_id)
+    if row is None:
+        return None
+    tests = [
+        TestOut(name=name, classname=classname, status=status, duration_ms=ms, message=message)
+        for name, classname, status, ms, message in row.tests or ()
+    ]
+    return _run_out(cast(RunFields, row), tests)
 
 
 async def queue_run(

@@ -3,8 +3,11 @@ commit, the diff link, the final test run, the grading and the integrity flags."
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
 
+from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.recruiters import Recruiter
@@ -17,7 +20,7 @@ from app.grading.models import Grading
 from app.runs import service as runs
 from app.runs.models import TestRun
 from app.runs.schemas import public_run_status
-from app.simulations.models import Task
+from app.simulations.models import Task, TaskType
 from app.submissions import repository
 from app.submissions.jobs import cutoff_tag
 from app.submissions.models import Submission
@@ -28,41 +31,149 @@ from app.submissions.schemas import (
     TaskRef,
     TestSummary,
 )
-from app.workspaces.models import Workspace
+from app.workspaces.models import TestRunStatus, Workspace
 
 
-def _item(
-    submission: Submission,
-    cs: CandidateSession,
-    task: Task,
-    workspace: Workspace | None,
-    run: TestRun | None,
-    grading: Grading | None,
-) -> SubmissionItem:
-    repo_url = workspace.repo_url if workspace else None
-    cutoff = submission.cutoff_sha
-    base = workspace.base_template_sha if workspace else None
+class Findings(Protocol):
+    """What the integrity flags read of a submission (a Submission or a listed row)."""
+
+    @property
+    def integrity_findings(self) -> list[dict[str, Any]] | None: ...
+    @property
+    def cutoff_sha(self) -> str | None: ...
+
+
+class RunCounts(Protocol):
+    """What the list and the integrity flags read of a final run."""
+
+    @property
+    def status(self) -> TestRunStatus: ...
+    @property
+    def passed(self) -> int | None: ...
+    @property
+    def failed(self) -> int | None: ...
+    @property
+    def skipped(self) -> int | None: ...
+    @property
+    def total(self) -> int | None: ...
+    @property
+    def head_sha(self) -> str | None: ...
+    @property
+    def result_code(self) -> str | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class _ListedRun:
+    status: TestRunStatus
+    passed: int | None
+    failed: int | None
+    skipped: int | None
+    total: int | None
+    head_sha: str | None
+    result_code: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class _ItemSource:
+    """One submission as an item shows it, from the list's row or the detail's rows."""
+
+    submission_id: int
+    candidate_session_id: int
+    candidate_name: str
+    task_id: int
+    day_index: int
+    type: TaskType
+    submitted_at: datetime
+    late: bool
+    cutoff_sha: str | None
+    integrity_findings: list[dict[str, Any]] | None
+    repo_full_name: str | None
+    repo_url: str | None
+    base_template_sha: str | None
+    run: RunCounts | None
+
+    @classmethod
+    def of_row(cls, row: Row[*tuple[Any, ...]]) -> _ItemSource:
+        run = None
+        if row.test_run_id is not None and row.run_status is not None:
+            run = _ListedRun(
+                status=row.run_status,
+                passed=row.run_passed,
+                failed=row.run_failed,
+                skipped=row.run_skipped,
+                total=row.run_total,
+                head_sha=row.run_head_sha,
+                result_code=row.run_result_code,
+            )
+        return cls(
+            submission_id=row.id,
+            candidate_session_id=row.candidate_session_id,
+            candidate_name=row.candidate_name,
+            task_id=row.task_id,
+            day_index=row.day_index,
+            type=row.type,
+            submitted_at=row.submitted_at,
+            late=row.late,
+            cutoff_sha=row.cutoff_sha,
+            integrity_findings=row.integrity_findings,
+            repo_full_name=row.repo_full_name,
+            repo_url=row.repo_url,
+            base_template_sha=row.base_template_sha,
+            run=run,
+        )
+
+    @classmethod
+    def of_entities(
+        cls,
+        submission: Submission,
+        cs: CandidateSession,
+        task: Task,
+        workspace: Workspace | None,
+        run: TestRun | None,
+    ) -> _ItemSource:
+        return cls(
+            submission_id=submission.id,
+            candidate_session_id=cs.id,
+            candidate_name=cs.candidate_name,
+            task_id=task.id,
+            day_index=task.day_index,
+            type=task.type,
+            submitted_at=submission.submitted_at,
+            late=submission.late,
+            cutoff_sha=submission.cutoff_sha,
+            integrity_findings=submission.integrity_findings,
+            repo_full_name=workspace.repo_full_name if workspace else None,
+            repo_url=workspace.repo_url if workspace else None,
+            base_template_sha=workspace.base_template_sha if workspace else None,
+            run=run,
+        )
+
+
+def _item(source: _ItemSource, grading: Grading | None) -> SubmissionItem:
+    repo_url = source.repo_url
+    cutoff = source.cutoff_sha
+    base = source.base_template_sha
     return SubmissionItem(
-        submission_id=submission.id,
-        candidate_session_id=cs.id,
-        candidate_name=cs.candidate_name,
-        task_id=task.id,
-        day_index=task.day_index,
-        type=task.type,
-        submitted_at=submission.submitted_at,
-        late=submission.late,
-        repo_full_name=workspace.repo_full_name if workspace else None,
+        submission_id=source.submission_id,
+        candidate_session_id=source.candidate_session_id,
+        candidate_name=source.candidate_name,
+        task_id=source.task_id,
+        day_index=source.day_index,
+        type=source.type,
+        submitted_at=source.submitted_at,
+        late=source.late,
+        repo_full_name=source.repo_full_name,
         repo_url=repo_url,
         commit_sha=cutoff,
         commit_url=f"{repo_url}/commit/{cutoff}" if repo_url and cutoff else None,
         diff_url=f"{repo_url}/compare/{base}...{cutoff}" if repo_url and base and cutoff else None,
-        test_summary=_test_summary(run),
+        test_summary=_test_summary(source.run),
         grading=grading_service.summary(grading),
-        integrity_flags=integrity_flags(submission, run, grading),
+        integrity_flags=integrity_flags(source, source.run, grading),
     )
 
 
-def _test_summary(run: TestRun | None) -> TestSummary | None:
+def _test_summary(run: RunCounts | None) -> TestSummary | None:
     if run is None:
         return None
     return TestSummary(
@@ -75,7 +186,7 @@ def _test_summary(run: TestRun | None) -> TestSummary | None:
 
 
 def integrity_flags(
-    submission: Submission, run: TestRun | None, grading: Grading | None
+    submission: Findings, run: RunCounts | None, grading: Grading | None
 ) -> list[str]:
     """The review job's findings, whether the final run tested another commit, and whether
     its results differ from the grader's run of the same (visible) tests."""
@@ -100,7 +211,7 @@ def _finding_flag(finding: dict[str, Any]) -> str:
     return f"{flag}#{key}" if key else flag
 
 
-def _results_mismatch(run: TestRun | None, grading: Grading | None) -> bool:
+def _results_mismatch(run: RunCounts | None, grading: Grading | None) -> bool:
     """The candidate's final run at the cutoff counted (passed, total) otherwise than the
     grader's visible tests did: the candidate's harness or tests were changed. Hidden tests
     are not the candidate's to run, so they do not count."""
@@ -131,11 +242,15 @@ async def list_submissions(
         limit=limit,
         before=decode_cursor(cursor),
     )
-    gradings = await grading_service.of_submissions(session, [row[0].id for row in rows])
+    sources = [_ItemSource.of_row(row) for row in rows]
+    ids = [source.submission_id for source in sources]
+    gradings = await grading_service.of_submissions(session, ids) if ids else {}
     return Page[SubmissionItem](
-        items=[_item(*row, gradings.get(row[0].id)) for row in rows],
+        items=[_item(source, gradings.get(source.submission_id)) for source in sources],
         total=total,
-        next_cursor=next_cursor(rows, limit, lambda row: (row[0].submitted_at, row[0].id)),
+        next_cursor=next_cursor(
+            sources, limit, lambda source: (source.submitted_at, source.submission_id)
+        ),
     )
 
 
@@ -148,7 +263,7 @@ async def get_submission(
     submission, cs, task, workspace, run = row
     tests = await runs.tests_of(session, run.id) if run else []
     grading = await grading_service.of_submission(session, submission.id)
-    item = _item(submission, cs, task, workspace, run, grading)
+    item = _item(_ItemSource.of_entities(submission, cs, task, workspace, run), grading)
     return SubmissionDetail(
         **item.model_dump(exclude={"grading"}),
         grading=grading_service.present(grading) if grading else None,

@@ -11,7 +11,7 @@ from app.candidate_sessions.dependencies import CandidateSessionHeader
 from app.candidate_sessions.lifecycle import CurrentSessionHooks
 from app.candidate_sessions.progress import CURRENT_TASK_ERRORS
 from app.core.clock import CurrentClock
-from app.core.db import DbSession
+from app.core.db import DbReader, DbSession
 from app.core.errors import NotFoundError, UnprocessableError
 from app.core.openapi import raises
 from app.core.pagination import DEFAULT_LIMIT, INVALID_CURSOR, Limit, Page
@@ -72,7 +72,7 @@ async def submit_task(
 @raises(INVALID_CURSOR)
 async def list_submissions(
     recruiter: RecruiterUser,
-    session: DbSession,
+    session: DbReader,
     simulation_id: Annotated[EntityId | None, Query(alias="simulationId")] = None,
     candidate_session_id: Annotated[EntityId | None, Query(alias="candidateSessionId")] = None,
     task_id: Annotated[EntityId | None, Query(alias="taskId")] = None,
