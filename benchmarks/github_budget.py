@@ -133,12 +133,19 @@ async def _idle(engine: AsyncEngine, emulator: Emulator, within: float = 900) ->
         await asyncio.sleep(1)
 
 
-async def _dead_jobs(engine: AsyncEngine) -> list[str]:
+async def _outcomes(engine: AsyncEngine) -> tuple[dict[str, int], list[str]]:
+    """The gradings by status (the submits must have been graded) and the dead jobs."""
     async with engine.connect() as connection:
-        rows = await connection.execute(
+        gradings = await connection.execute(
+            text("SELECT status, count(*) AS n FROM gradings GROUP BY status")
+        )
+        dead = await connection.execute(
             text("SELECT type, last_error FROM jobs WHERE state = 'dead' ORDER BY id")
         )
-        return [f"{row.type}: {(row.last_error or '')[:160]}" for row in rows]
+        return (
+            {row.status: row.n for row in gradings},
+            [f"{row.type}: {(row.last_error or '')[:160]}" for row in dead],
+        )
 
 
 @dataclass
@@ -408,7 +415,7 @@ async def run(
             flow = Flow(tenon, github, engine, emulator, ledger, runs_per_task)
             for number in range(candidates):
                 await flow.candidate(simulation_id, number)
-            dead = await _dead_jobs(engine)
+            gradings, dead = await _outcomes(engine)
     finally:
         await engine.dispose()
         shutil.rmtree(data, ignore_errors=True)
@@ -416,7 +423,8 @@ async def run(
         f"candidates {candidates} (one after the other), {runs_per_task} runs per code task, "
         f"runner slots {slots}, run poll {poll:g} s; wall time {time.monotonic() - started:.0f} s"
     )
-    print(f"run results: {Counter(flow.conclusions)}; dead jobs: {dead or 'none'}")
+    print(f"runs: {dict(Counter(flow.conclusions))}; gradings: {gradings}")
+    print(f"dead jobs: {dead or 'none'}")
     setup = sum(n for (c, *_), n in ledger.tenon.items() if c < 0)
     print(f"set-up requests (before the first candidate, not charged): {setup}")
     report(ledger, candidates)
