@@ -11,7 +11,7 @@ import re
 import secrets
 import time
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -33,6 +33,21 @@ _SCHEME = re.compile(r"(?i)(?:bearer|token)\s+(\S+)")
 _JWT = re.compile(r"[A-Za-z0-9_-]+\.([A-Za-z0-9_-]+)\.[A-Za-z0-9_-]*")
 
 
+@dataclass(frozen=True)
+class RequestRecord:
+    """One answered API request, as the emulator's request listeners see it."""
+
+    # The route template, e.g. `POST /repos/{owner}/{repo}/git/refs`.
+    route: str
+    path: str
+    # The budget the request was counted against (`Identity.budget_key`; `anonymous`).
+    caller: str
+    status: int
+
+
+RequestListener = Callable[[RequestRecord], None]
+
+
 def _bad_credentials() -> GitHubError:
     return GitHubError(401, "Bad credentials")
 
@@ -52,6 +67,8 @@ class Emulator:
         self.budget = RateBudget(config.rate_limit_per_hour)
         self.requests: Counter[str] = Counter()
         self.statuses: Counter[str] = Counter()
+        # Called with every answered API request (benchmarks count GitHub budgets with them).
+        self.request_listeners: list[RequestListener] = []
         self.templates: list[str] = []
         self.started_at = utcnow()
         # Signs artifact download URLs; a restart invalidates the outstanding ones.

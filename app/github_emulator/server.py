@@ -22,7 +22,7 @@ from starlette.routing import Route
 
 from app.github_emulator import access_api, actions_api, control_api, git_http, repos_api
 from app.github_emulator.config import EmulatorConfig
-from app.github_emulator.emulator import Call, Emulator
+from app.github_emulator.emulator import Call, Emulator, RequestRecord
 from app.github_emulator.faults import (
     ANONYMOUS_LIMIT,
     LostResponse,
@@ -265,6 +265,11 @@ def _endpoint(
         response.headers.setdefault("x-github-api-version-selected", "2022-11-28")
         if counted:
             emulator.statuses[str(response.status_code)] += 1
+            record = RequestRecord(
+                route_key, request.url.path, identity.budget_key, response.status_code
+            )
+            for listener in emulator.request_listeners:
+                listener(record)
         return response
 
     return endpoint

@@ -20,8 +20,10 @@ import httpx
 import pytest
 
 from app.github_emulator.config import EmulatorConfig
+from app.github_emulator.emulator import RequestRecord
 from app.github_emulator.faults import FaultRule
 from tests.support.emulator import (
+    TOKEN,
     RunningEmulator,
     WebhookReceiver,
     app_jwt,
@@ -1022,6 +1024,25 @@ async def test_stats_count_requests_by_route_template_and_faults(
     assert stats["total_requests"] == 4
     assert stats["faults_injected"] == {"500": 1}
     assert stats["responses_by_status"] == {"200": 3, "500": 1}
+
+
+async def test_request_listeners_see_route_caller_and_status_of_api_requests(
+    github: RunningEmulator, client: httpx.AsyncClient
+) -> None:
+    seen: list[RequestRecord] = []
+    github.emulator.request_listeners.append(seen.append)
+    first = await client.get(f"/repos/{TEMPLATE}")
+    await client.get(f"/repos/{TEMPLATE}", headers={"If-None-Match": first.headers["etag"]})
+    await client.get("/_emulator/stats")  # the emulator's own controls are not GitHub's
+    async with github.client(token="wrong") as stranger:
+        await stranger.get("/users/someone")
+    route = "GET /repos/{owner}/{repo}"
+    caller = f"token:{hashlib.sha256(TOKEN.encode()).hexdigest()[:16]}"
+    assert seen == [
+        RequestRecord(route, f"/repos/{TEMPLATE}", caller, 200),
+        RequestRecord(route, f"/repos/{TEMPLATE}", caller, 304),
+        RequestRecord("GET /users/{username}", "/users/someone", "anonymous", 401),
+    ]
 
 
 async def test_git_refs_create_a_tag_at_an_existing_commit_once(
