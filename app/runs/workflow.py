@@ -104,11 +104,13 @@ async def find_or_dispatch(
     False when the record no longer waits for one (then None is returned). A dispatch GitHub
     accepted without saying which run it created is looked for again after it is sent.
     """
-    found = await find_titled_run(github, dispatch)
-    if found is not None:
-        return found
-    if last_sent is not None and now - last_sent < LISTING_GRACE:
-        raise RunNotListedError(dispatch.title, look_again_at=last_sent + LISTING_GRACE)
+    # Never sent (the mark is committed before any send): there is no run to look for.
+    if last_sent is not None:
+        found = await find_titled_run(github, dispatch)
+        if found is not None:
+            return found
+        if now - last_sent < LISTING_GRACE:
+            raise RunNotListedError(dispatch.title, look_again_at=last_sent + LISTING_GRACE)
     if not await mark_sending(now):
         return None
     result = await github.dispatch_workflow(
