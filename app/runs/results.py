@@ -290,20 +290,34 @@ def _check_ratio(name: str, label: str, size: int, compressed: int, limits: Pars
 def _read_artifact(
     name: str, archive: zipfile.ZipFile, infos: Sequence[zipfile.ZipInfo], limits: ParseLimits
 ) -> _Artifact:
+    candidates = [info for info in infos if _is_results_candidate(info)]
+    # A repeated member name: the last member's content in the first one's place.
+    last = {info.filename: info for info in candidates}
+    repeated = {
+        member
+        for member, count in Counter(info.filename for info in candidates).items()
+        if count > 1
+    }
     json_files: dict[str, bytes] = {}
     junit: dict[str, _JUnitReport | _ParseError | None] = {}
-    kept = 0  # per-test results the artifact's reports hold; its first `max_tests` suffice
-    for info in infos:
-        if not _is_results_candidate(info):
-            continue
+    kept = 0  # per-test results held by the reports read so far, all listed before the next
+    for info in candidates:
         with _open_member(name, archive, info) as member:
             if info.filename.casefold().endswith(".json"):
                 json_files[info.filename] = member.read(info.file_size)
                 continue
+            junit.setdefault(info.filename, None)
+            if last[info.filename] is not info:
+                continue  # replaced; still read to its end, so its CRC is checked
+            # The merged list takes only its first `max_tests`, so no report needs more than
+            # what the reports before it leave. A repeated name is listed where it first
+            # appeared, possibly before reports already read: it gets the whole allowance.
+            repeat = info.filename in repeated
+            where = f"{name}/{info.filename}"
             report = _stream_junit(
-                member, f"{name}/{info.filename}", limits.max_tests - kept, limits
+                member, where, limits.max_tests - (0 if repeat else kept), limits
             )
-            if isinstance(report, _JUnitReport):
+            if isinstance(report, _JUnitReport) and not repeat:
                 kept += len(report.cases)
             junit[info.filename] = report
     return _Artifact(name, tuple(info.filename for info in infos), json_files, junit)

@@ -377,6 +377,22 @@ def test_counts_past_the_test_list_cap_keep_every_outcome(tmp_path: Path) -> Non
     assert [test.name for test in result.tests] == ["a", "a"]
 
 
+def test_a_repeated_member_name_lists_the_last_member_where_the_first_was(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "a.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("junit.xml", _junit(*[f"<testcase name='a{n}'/>" for n in range(3)]))
+        archive.writestr("other.xml", _junit("<testcase name='o'/>"))
+        with pytest.warns(UserWarning, match="Duplicate"):
+            archive.writestr("junit.xml", _junit("<testcase name='b0'/><testcase name='b1'/>"))
+
+    result = parse_artifacts([("a", path)], ParseLimits(max_tests=3))
+
+    assert result.total == 3
+    assert [test.name for test in result.tests] == ["b0", "b1", "o"]
+
+
 def test_only_the_kept_tests_are_redacted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     token = "ghp_" + "b" * 36
     failing = f"<testcase name='t' classname='c'><failure message='{token}'/></testcase>"
