@@ -15,13 +15,15 @@ The source is, in order: `tenon-test-results.json` in the artifact `tenon-test-r
 all JUnit XML files of all artifacts, merged. A JSON result takes its per-test list from the
 JUnit files uploaded in the same artifact, when there are any.
 
+JUnit reports stream from the zip, so memory does not grow with their size; of their tests
+only the first `max_tests` become (redacted) per-test results, the rest are only counted.
+
 A path that cannot be read raises `OSError`: that is the caller's environment, not the
 candidate's input.
 """
 
 from __future__ import annotations
 
-import io
 import json
 import lzma
 import math
@@ -32,7 +34,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any, BinaryIO, Literal, NamedTuple
+from typing import Any, BinaryIO, Literal, NamedTuple, Protocol
 from xml.etree.ElementTree import Element, ParseError
 
 from defusedxml.ElementTree import iterparse
@@ -124,11 +126,12 @@ def parse_file(path: Path, limits: ParseLimits = DEFAULT_LIMITS) -> ParsedResult
         return _failure(
             "ARTIFACT_TOO_LARGE", f"{path.name} exceeds {limits.max_member_bytes} bytes"
         )
-    data = path.read_bytes()
     try:
         if suffix == ".json":
-            return _json_results(_decode_json(data, path.name), path.name, None, limits)
-        report = _parse_junit(data, path.name, limits)
+            document = _decode_json(path.read_bytes(), path.name)
+            return _json_results(document, path.name, None, limits)
+        with path.open("rb") as file:
+            report = _parse_junit(file, path.name, limits.max_tests, limits)
         if report is None:
             raise _ParseError("RESULTS_INVALID", f"{path.name}: not a JUnit XML report")
         return _junit_results(report, None, limits)
@@ -172,7 +175,10 @@ def _failure(code: ResultCode, detail: str, artifact_name: str | None = None) ->
 class _Artifact:
     name: str
     member_names: tuple[str, ...]
-    files: Mapping[str, bytes]  # the .json and .xml members, by member name
+    json_files: Mapping[str, bytes]  # the .json members, by member name
+    # The .xml members, by member name, tallied as they streamed out of the zip: a report,
+    # None when the root is not JUnit's, or why the XML is invalid (raised if it is used).
+    junit: Mapping[str, _JUnitReport | _ParseError | None]
 
 
 # Errors zipfile and its decompressors raise on a damaged, encrypted or exotic archive.
@@ -223,7 +229,7 @@ def _load_artifacts(artifacts: Sequence[tuple[str, Path]], limits: ParseLimits) 
                     name,
                 )
             _check_sizes(name, path.stat().st_size, infos, limits)
-            loaded.append(_read_artifact(name, archive, infos))
+            loaded.append(_read_artifact(name, archive, infos, limits))
     return loaded
 
 
@@ -285,14 +291,39 @@ def _check_ratio(name: str, label: str, size: int, compressed: int, limits: Pars
 
 
 def _read_artifact(
-    name: str, archive: zipfile.ZipFile, infos: Sequence[zipfile.ZipInfo]
+    name: str, archive: zipfile.ZipFile, infos: Sequence[zipfile.ZipInfo], limits: ParseLimits
 ) -> _Artifact:
-    files = {
-        info.filename: _read_member(name, archive, info)
-        for info in infos
-        if _is_results_candidate(info)
+    candidates = [info for info in infos if _is_results_candidate(info)]
+    # A repeated member name: the last member's content in the first one's place.
+    last = {info.filename: info for info in candidates}
+    repeated = {
+        member
+        for member, count in Counter(info.filename for info in candidates).items()
+        if count > 1
     }
-    return _Artifact(name, tuple(info.filename for info in infos), files)
+    json_files: dict[str, bytes] = {}
+    junit: dict[str, _JUnitReport | _ParseError | None] = {}
+    kept = 0  # per-test results held by the reports read so far, all listed before the next
+    for info in candidates:
+        with _open_member(name, archive, info) as member:
+            if info.filename.casefold().endswith(".json"):
+                json_files[info.filename] = member.read(info.file_size)
+                continue
+            junit.setdefault(info.filename, None)
+            if last[info.filename] is not info:
+                continue  # replaced; still read to its end, so its CRC is checked
+            # The merged list takes only its first `max_tests`, so no report needs more than
+            # what the reports before it leave. A repeated name is listed where it first
+            # appeared, possibly before reports already read: it gets the whole allowance.
+            repeat = info.filename in repeated
+            where = f"{name}/{info.filename}"
+            report = _stream_junit(
+                member, where, limits.max_tests - (0 if repeat else kept), limits
+            )
+            if isinstance(report, _JUnitReport) and not repeat:
+                kept += len(report.cases)
+            junit[info.filename] = report
+    return _Artifact(name, tuple(info.filename for info in infos), json_files, junit)
 
 
 def _is_results_candidate(info: zipfile.ZipInfo) -> bool:
@@ -305,17 +336,63 @@ def _is_results_candidate(info: zipfile.ZipInfo) -> bool:
     )
 
 
-def _read_member(name: str, archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
-    # The declared size was checked against the limits. ZipExtFile never inflates past it
-    # and then verifies the CRC, so a header that understates the size yields a CRC error,
-    # not a bomb.
+class _Readable(Protocol):
+    def read(self, size: int = -1, /) -> bytes: ...
+
+
+class _Member:
+    """A zip member read as a stream; a damaged member raises `ARTIFACT_CORRUPT`.
+
+    The declared size was checked against the limits. ZipExtFile never inflates past it and
+    verifies the CRC at the end, so a header that understates the size yields a CRC error,
+    not a bomb; hence every member is read to its end, even when its start was enough.
+    """
+
+    def __init__(self, name: str, info: zipfile.ZipInfo, file: _Readable) -> None:
+        self._where = f"{name}/{info.filename}"
+        self._name = name
+        self._file = file
+
+    def read(self, size: int = -1) -> bytes:
+        try:
+            return self._file.read(size)
+        except _ZIP_ERRORS as exc:
+            raise _ParseError(
+                "ARTIFACT_CORRUPT", f"{self._where} cannot be read: {exc}", self._name
+            ) from exc
+
+    def drain(self) -> None:
+        while self.read(_DRAIN_CHUNK_BYTES):
+            pass
+
+
+_DRAIN_CHUNK_BYTES = 256 * 1024
+
+
+@contextmanager
+def _open_member(name: str, archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> Iterator[_Member]:
     try:
-        with archive.open(info) as member:
-            return member.read(info.file_size)
+        file = archive.open(info)
     except _ZIP_ERRORS as exc:
         raise _ParseError(
             "ARTIFACT_CORRUPT", f"{name}/{info.filename} cannot be read: {exc}", name
         ) from exc
+    with file:
+        member = _Member(name, info, file)
+        yield member
+        member.drain()
+
+
+def _stream_junit(
+    member: _Member, where: str, keep: int, limits: ParseLimits
+) -> _JUnitReport | _ParseError | None:
+    """Tally a member as it streams; invalid XML is returned, a damaged zip raised."""
+    try:
+        return _parse_junit(member, where, keep, limits)
+    except _ParseError as error:
+        if error.code == "ARTIFACT_CORRUPT":
+            raise
+        return error
 
 
 # ---- choosing the results source ----------------------------------------------------------
@@ -336,7 +413,7 @@ def _results_of(artifacts: Sequence[_Artifact], limits: ParseLimits) -> ParsedRe
         where = f"{choice.artifact.name}/{choice.member}"
         with _blaming(choice.artifact.name):
             return _json_results(choice.document, where, choice.artifact, limits)
-    reports = [(artifact.name, _junit_reports(artifact, limits)) for artifact in artifacts]
+    reports = [(artifact.name, _junit_reports(artifact)) for artifact in artifacts]
     names = ", ".join(dict.fromkeys(name for name, found in reports if found))
     if not names:
         raise _ParseError("ARTIFACT_MISSING", _nothing_found(artifacts))
@@ -351,24 +428,22 @@ def _preferred_json(artifacts: Sequence[_Artifact]) -> _JsonChoice | None:
             continue
         members = [
             member
-            for member in artifact.files
+            for member in artifact.json_files
             if PurePosixPath(member).name.casefold() == PREFERRED_FILE
         ]
         if members:
             member = min(members, key=lambda candidate: (candidate.count("/"), candidate))
             with _blaming(artifact.name):
-                document = _decode_json(artifact.files[member], f"{artifact.name}/{member}")
+                document = _decode_json(artifact.json_files[member], f"{artifact.name}/{member}")
             return _JsonChoice(artifact, member, document)
     return None
 
 
 def _fallback_json(artifacts: Sequence[_Artifact]) -> _JsonChoice | None:
     for artifact in artifacts:
-        for member in sorted(artifact.files):
-            if not member.casefold().endswith(".json"):
-                continue
+        for member in sorted(artifact.json_files):
             try:
-                document = _decode_json(artifact.files[member], member)
+                document = _decode_json(artifact.json_files[member], member)
             except _ParseError:
                 continue  # some other JSON file, not ours to judge
             if document.keys() >= _JSON_RESULT_KEYS:
@@ -376,14 +451,15 @@ def _fallback_json(artifacts: Sequence[_Artifact]) -> _JsonChoice | None:
     return None
 
 
-def _junit_reports(artifact: _Artifact, limits: ParseLimits) -> list[_JUnitReport]:
+def _junit_reports(artifact: _Artifact) -> list[_JUnitReport]:
+    reports = []
     with _blaming(artifact.name):
-        return [
-            report
-            for member, data in artifact.files.items()
-            if member.casefold().endswith(".xml")
-            and (report := _parse_junit(data, f"{artifact.name}/{member}", limits)) is not None
-        ]
+        for report in artifact.junit.values():
+            if isinstance(report, _ParseError):
+                raise report
+            if report is not None:
+                reports.append(report)
+    return reports
 
 
 def _nothing_found(artifacts: Sequence[_Artifact]) -> str:
@@ -443,7 +519,7 @@ def _json_results(
     junit = _JUnitReport(Counter(), ())
     detail = None
     try:
-        junit = _merge_reports(_junit_reports(artifact, limits) if artifact else [], limits)
+        junit = _merge_reports(_junit_reports(artifact) if artifact else [], limits)
     except _ParseError as error:
         detail = f"per-test results unavailable: {error}"
     return ParsedResults(
@@ -552,29 +628,43 @@ _NOT_RUN_STATUSES = frozenset({"disabled", "skipped", "notrun"})
 _MAX_DURATION_MS = 2**31 - 1  # the column is a 32-bit integer
 
 
-def _parse_junit(data: bytes, where: str, limits: ParseLimits) -> _JUnitReport | None:
-    """Tally one JUnit file; None when its root is not `testsuites` or `testsuite`."""
+# Elements dropped from the tree once read, so memory stays flat however long the report.
+_DONE_ELEMENTS = frozenset({"testcase", "testsuite"})
+
+
+def _parse_junit(
+    source: _Readable, where: str, keep: int, limits: ParseLimits
+) -> _JUnitReport | None:
+    """Tally one JUnit file, keeping the first `keep` tests (only those are redacted); None
+    when its root is not `testsuites` or `testsuite`."""
     counts: Counter[TestCaseStatus] = Counter()
     cases: list[ParsedTestCase] = []
-    depth = 0
+    open_elements: list[Element] = []
     try:
-        for event, element in iterparse(io.BytesIO(data), ("start", "end"), forbid_dtd=True):
+        for event, element in iterparse(source, ("start", "end"), forbid_dtd=True):
             if event == "start":
-                depth += 1
-                if depth == 1 and element.tag not in _JUNIT_ROOTS:
+                open_elements.append(element)
+                if len(open_elements) == 1 and element.tag not in _JUNIT_ROOTS:
                     return None
-                if depth > limits.max_xml_depth:
+                if len(open_elements) > limits.max_xml_depth:
                     raise _ParseError(
                         "RESULTS_INVALID", f"{where} nests deeper than {limits.max_xml_depth}"
                     )
                 continue
-            depth -= 1
-            if element.tag == "testcase":
-                case = _test_case(element, limits)
-                counts[case.status] += 1
-                if len(cases) < limits.max_tests:
+            open_elements.pop()
+            tag = element.tag
+            if tag == "testcase":
+                if len(cases) < keep:
+                    case = _test_case(element, limits)
                     cases.append(case)
-                element.clear()  # keep memory flat on large reports
+                    counts[case.status] += 1
+                elif len(element) == 0 and element.get("status") is None:
+                    counts["passed"] += 1  # most tests: nothing to look at
+                else:
+                    counts[_outcome(element)[0]] += 1
+            if tag in _DONE_ELEMENTS and open_elements:
+                element.clear()
+                open_elements[-1].remove(element)
     # ValueError: defusedxml's refusals, and encodings expat cannot use; LookupError: an
     # encoding declaration naming no known codec.
     except (ParseError, ValueError, LookupError) as exc:

@@ -22,7 +22,8 @@ from pathlib import Path
 
 import pytest
 
-from app.core.logging import REDACTED
+from app.core.logging import REDACTED, redact_text
+from app.runs import results
 from app.runs.results import ParsedResults, ParseLimits, parse_artifacts, parse_file
 from tests.support.corpora import CORPORA
 from tests.support.paths import REPOSITORY_ROOT
@@ -357,6 +358,104 @@ def test_test_list_is_capped_across_files_but_counts_are_not(tmp_path: Path) -> 
     result = parse_artifacts(artifacts, ParseLimits(max_tests=4))
 
     assert (result.total, len(result.tests), result.tests_truncated) == (6, 4, True)
+
+
+def test_counts_past_the_test_list_cap_keep_every_outcome(tmp_path: Path) -> None:
+    kept = "<testcase name='a'/>" * 2
+    counted = (
+        "<testcase name='p'/>"
+        "<testcase name='f'><failure/></testcase>"
+        "<testcase name='e'><failure/><error/></testcase>"
+        "<testcase name='s'><skipped/></testcase>"
+        "<testcase name='d' status='Disabled'/>"
+        "<testcase name='r'><rerunFailure/><system-out>flaky</system-out></testcase>"
+    )
+
+    result = _parse_one(tmp_path, {"junit.xml": _junit(kept + counted)}, max_tests=2)
+
+    assert _counts(result) == (4, 1, 2, 1, 8)
+    assert [test.name for test in result.tests] == ["a", "a"]
+
+
+def test_a_repeated_member_name_lists_the_last_member_where_the_first_was(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "a.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("junit.xml", _junit(*[f"<testcase name='a{n}'/>" for n in range(3)]))
+        archive.writestr("other.xml", _junit("<testcase name='o'/>"))
+        with pytest.warns(UserWarning, match="Duplicate"):
+            archive.writestr("junit.xml", _junit("<testcase name='b0'/><testcase name='b1'/>"))
+
+    result = parse_artifacts([("a", path)], ParseLimits(max_tests=3))
+
+    assert result.total == 3
+    assert [test.name for test in result.tests] == ["b0", "b1", "o"]
+
+
+def test_only_the_kept_tests_are_redacted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    token = "ghp_" + "b" * 36
+    failing = f"<testcase name='t' classname='c'><failure message='{token}'/></testcase>"
+    redacted: list[str] = []
+
+    def counting_redact(text: str) -> str:
+        redacted.append(text)
+        return redact_text(text)
+
+    monkeypatch.setattr(results, "redact_text", counting_redact)
+    result = _parse_one(tmp_path, {"junit.xml": _junit(*[failing] * 500)}, max_tests=3)
+
+    assert (result.failed, result.total, len(result.tests)) == (500, 500, 3)
+    assert {test.message for test in result.tests} == {REDACTED}
+    assert len(redacted) == 3 * 3  # name, class name and message of each kept test
+
+
+def _many_tests(count: int) -> str:
+    # Random names, so the member compresses like a real report, not like a bomb.
+    rng = random.Random(count)
+    return _junit(
+        *(f'<testcase name="t{rng.getrandbits(64):x}" time="0.001"/>' for _ in range(count))
+    )
+
+
+def _traced_peak(tmp_path: Path, document: str) -> tuple[ParsedResults, int]:
+    artifact = _artifact(tmp_path, "junit", {"junit.xml": document})
+    tracemalloc.start()
+    try:
+        result = parse_artifacts([artifact], ParseLimits(max_tests=10))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return result, peak
+
+
+def test_a_large_report_streams_in_memory_that_does_not_grow_with_it(tmp_path: Path) -> None:
+    small, large = _many_tests(40_000), _many_tests(80_000)
+
+    small_result, small_peak = _traced_peak(tmp_path, small)
+    large_result, large_peak = _traced_peak(tmp_path, large)
+
+    assert (small_result.total, large_result.total) == (40_000, 80_000)
+    # Neither the member's bytes nor its parsed testcases are held: a fraction of the
+    # 2 MB small report, and no more for twice the tests.
+    assert small_peak < len(small) // 4
+    assert large_peak < small_peak * 1.5
+
+
+@pytest.mark.parametrize(
+    "document",
+    [pytest.param(_junit("<testcase/>"), id="junit"), pytest.param("<coverage/>", id="not-junit")],
+)
+def test_xml_member_with_a_bad_crc_is_artifact_corrupt(tmp_path: Path, document: str) -> None:
+    # Padding past the parser's first read: a report it stops reading early is still checked.
+    path = _zip(tmp_path / "good.zip", {"junit.xml": document + " " * 100_000})
+    with zipfile.ZipFile(path) as archive:
+        info = archive.infolist()[0]
+    broken = _patched_member(
+        path.read_bytes(), method=info.compress_type, crc=info.CRC ^ 1, file_size=info.file_size
+    )
+
+    assert parse_artifacts([_write(tmp_path, "a", broken)]).result_code == "ARTIFACT_CORRUPT"
 
 
 def test_junit_xml_nested_ten_thousand_deep_is_results_invalid(tmp_path: Path) -> None:
