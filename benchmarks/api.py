@@ -57,6 +57,10 @@ KEPT_DATABASE = "tenon_bench_api"
 # backend's last ones after up to 10 s (PGSTAT_IDLE_INTERVAL): wait that long before reading.
 STATS_FLUSH_SECONDS = 11.0
 START_TIMEOUT_SECONDS = 60.0
+# A server is idle when it uses under 5 % of a core over a quarter of a second.
+IDLE_SAMPLE_SECONDS = 0.25
+IDLE_CPU_SHARE = 0.05
+IDLE_TIMEOUT_SECONDS = 120.0
 ENDPOINTS = ("poll", "current_task", "submissions", "health")
 LUA_DONE = """
 done = function(summary, latency, requests)
@@ -406,13 +410,27 @@ def wrk(contender: Contender, endpoint: str, connections: int, seconds: float) -
     return result
 
 
+def wait_until_idle(contender: Contender) -> None:
+    """wrk hangs up at the end of a run, but the server still finishes the requests it had
+    taken: wait for them, so they cost neither the next round nor the other contender's."""
+    deadline = time.monotonic() + IDLE_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        before = cpu_seconds(contender.pid)
+        time.sleep(IDLE_SAMPLE_SECONDS)
+        if cpu_seconds(contender.pid) - before < IDLE_CPU_SHARE * IDLE_SAMPLE_SECONDS:
+            return
+    raise BenchmarkError(f"{contender.name} was still busy {IDLE_TIMEOUT_SECONDS} s after a run")
+
+
 def run_round(
     contender: Contender, endpoint: str, connections: int, warmup: float, duration: float
 ) -> Round:
     wrk(contender, endpoint, connections, warmup)
+    wait_until_idle(contender)
     before = cpu_seconds(contender.pid)
     result = wrk(contender, endpoint, connections, duration)
     used = cpu_seconds(contender.pid) - before
+    wait_until_idle(contender)
     return Round(
         requests=result["requests"],
         seconds=result["seconds"],
@@ -437,10 +455,12 @@ async def transactions(database_url: str) -> int:
 def transactions_per_request(
     contender: Contender, endpoint: str, database_url: str, seconds: float
 ) -> float:
-    """A short 16-connection run between two reads of the database's transaction counter,
-    each after the statistics have been published. Our own reads count one each."""
+    """A short run on one connection (so at most one unfinished request is left out of the
+    count) between two reads of the database's transaction counter, each after the
+    statistics have been published. Our own reads count one each."""
     before = asyncio.run(transactions(database_url))
-    result = wrk(contender, endpoint, 16, seconds)
+    result = wrk(contender, endpoint, 1, seconds)
+    wait_until_idle(contender)
     time.sleep(STATS_FLUSH_SECONDS)
     after = asyncio.run(transactions(database_url))
     requests = int(result["requests"])
@@ -574,7 +594,7 @@ def benchmark(args: argparse.Namespace, server_url: str) -> None:
                             )
                     report(endpoint, connections, contenders, results)
             time.sleep(STATS_FLUSH_SECONDS)
-            print("\ndatabase transactions per request (pg_stat_database, 16 connections):")
+            print("\ndatabase transactions per request (pg_stat_database, 1 connection):")
             for endpoint in args.endpoints:
                 figures = ", ".join(
                     f"{c.name} {transactions_per_request(c, endpoint, url, args.probe):.2f}"
@@ -627,7 +647,9 @@ def cli() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--duration", type=float, default=3.0, help="seconds per round")
     parser.add_argument("--warmup", type=float, default=1.0, help="seconds before each round")
-    parser.add_argument("--probe", type=float, default=2.0, help="seconds of the xact probe")
+    parser.add_argument(
+        "--probe", type=float, default=3.0, help="seconds of the transactions-per-request run"
+    )
     parser.add_argument("--connections", type=int, nargs="+", default=[16, 64])
     parser.add_argument("--endpoints", nargs="+", choices=ENDPOINTS, default=list(ENDPOINTS))
     parser.add_argument(
