@@ -147,8 +147,10 @@ class DatabaseSettings(BaseSettings):
     database_listen_url: SecretStr | None = None
     data_dir: Path = Path(".data")
     # Connections one process may open: pool size + overflow (README "Connection budget").
-    db_pool_size: int = Field(default=10, gt=0)
-    db_max_overflow: int = Field(default=10, ge=0)
+    # No overflow by default: the pool closes an overflow connection as it comes back, so
+    # under steady load above the pool size every request would open a new connection.
+    db_pool_size: int = Field(default=20, gt=0)
+    db_max_overflow: int = Field(default=0, ge=0)
     # A pooled connection idle at least this long is pinged before use (the server may have
     # restarted meanwhile, or a proxy closed it); a busier one is used as it is, and a
     # failure on it drops every pooled connection.
