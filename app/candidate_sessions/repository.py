@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.candidate_sessions.models import OPEN_SESSION_STATUSES, CandidateSession
 from app.companies.models import Company
-from app.core.db import literal_predicate
+from app.core.db import execute_core, literal_predicate
 from app.simulations.models import Simulation, Task
 from app.submissions.models import Submission
 
@@ -324,4 +324,4 @@ async def tasks_with_progress(
     the session submitted it, in one statement: one row per task (one with no task when
     the simulation has none), none when the session is not the caller's."""
     values = {"cs_id": cs_id, "subject": subject}
-    return (await session.execute(_TASKS_WITH_PROGRESS, values)).all()
+    return (await execute_core(session, _TASKS_WITH_PROGRESS, values)).all()

@@ -26,7 +26,9 @@ from fastapi import Depends, Request
 from sqlalchemy import (
     BigInteger,
     ColumnElement,
+    CursorResult,
     DateTime,
+    Executable,
     Identity,
     MetaData,
     TextClause,
@@ -88,6 +90,16 @@ def literal_predicate(clause: ColumnElement[bool]) -> TextClause:
     once the statement is prepared and reused."""
     compiled = clause.compile(dialect=_POSTGRESQL, compile_kwargs={"literal_binds": True})
     return text(str(compiled))
+
+
+async def execute_core(
+    session: AsyncSession, statement: Executable, values: dict[str, Any] | None = None
+) -> CursorResult[Any]:
+    """Run a statement of columns (no ORM entities) on the session's connection: it skips
+    the ORM's execution steps, a fifth of a hot read's CPU when it went through
+    `session.execute`."""
+    connection = await session.connection()
+    return await connection.execute(statement, values)
 
 
 def async_url(url: str) -> URL:

@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import JSON, Row, bindparam, delete, func, select, update
-from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy import JSON, Row, Text, any_, bindparam, delete, func, literal, select, update
+from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from app.candidate_sessions.models import CandidateSession
+from app.core.db import execute_core
 from app.runs.models import TestCaseResult, TestRun
 from app.simulations.models import CODE_TASK_TYPES, Task
 from app.workspaces.models import Workspace
@@ -72,7 +73,8 @@ _OF_CANDIDATE = (
         CandidateSession.id == bindparam("cs_id"),
         CandidateSession.auth0_sub == bindparam("subject"),
         Task.simulation_id == CandidateSession.simulation_id,
-        Task.type.in_(CODE_TASK_TYPES),
+        # `= ANY(array)`, not IN: an IN list is rendered into the SQL on every execution.
+        Task.type == any_(literal(list(CODE_TASK_TYPES), ARRAY(Text))),
         Workspace.template_repo == Task.template_repo,
         Workspace.status == "ready",
         Workspace.repo_full_name.is_not(None),
@@ -87,7 +89,7 @@ async def of_candidate(
     code task of its simulation, the task's ready workspace and a run of that task in it.
     None when any of those does not hold (the caller's checks then say which)."""
     values = {"run_id": run_id, "task_id": task_id, "cs_id": cs_id, "subject": subject}
-    return (await session.execute(_OF_CANDIDATE, values)).one_or_none()
+    return (await execute_core(session, _OF_CANDIDATE, values)).one_or_none()
 
 
 async def in_workspace(session: AsyncSession, workspace_id: int, run_id: int) -> TestRun | None:

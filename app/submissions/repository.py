@@ -11,6 +11,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.candidate_sessions.models import CandidateSession
+from app.core.db import execute_core
 from app.runs.models import TestRun
 from app.simulations.models import Simulation, Task
 from app.submissions.models import Submission
@@ -136,10 +137,10 @@ async def page_in_company(
     )
     if before is not None:
         statement = statement.where(tuple_(Submission.submitted_at, Submission.id) < before)
-    rows = (await session.execute(statement)).all()
+    rows = (await execute_core(session, statement)).all()
     if rows:
         return rows, int(rows[0].total)
-    return rows, (await session.execute(total)).scalar_one()
+    return rows, (await execute_core(session, total)).scalar_one()
 
 
 async def one_in_company(
