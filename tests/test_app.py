@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import logging
+from io import StringIO
 from typing import Any
 
 import httpx
@@ -19,6 +19,7 @@ from app.core.errors import ConflictError
 from tests.support.api import assert_problem
 from tests.support.app import ADMIN_KEY, make_settings, serving
 from tests.support.identity import IdentityProvider
+from tests.support.logs import json_lines
 
 PROBLEM_KEYS = {"type", "title", "status", "detail", "code", "retryable", "requestId"}
 
@@ -116,18 +117,21 @@ async def test_problem_media_type_follows_accept(
 
 
 async def test_unexpected_exception_is_500_problem_with_request_id_and_no_internals(
-    app: FastAPI, client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+    app: FastAPI, client: httpx.AsyncClient, log_stream: StringIO
 ) -> None:
     _add_probe_routes(app)
-    with caplog.at_level(logging.ERROR):
-        response = await client.get("/probe/boom", headers={"x-request-id": "req-boom-1"})
+    response = await client.get("/probe/boom", headers={"x-request-id": "req-boom-1"})
     body = _problem_with_request_id(response, 500, "INTERNAL_ERROR")
     assert body["requestId"] == "req-boom-1"
     assert "req-boom-1" in str(body["detail"])
     assert "hunter2" not in response.text
     assert "RuntimeError" not in response.text
-    logged = "\n".join(record.getMessage() + str(record.exc_info) for record in caplog.records)
-    assert "RuntimeError" in logged
+    (logged,) = [
+        line for line in json_lines(log_stream) if line["event"] == "request.unhandled_exception"
+    ]
+    assert logged["request_id"] == "req-boom-1"
+    assert logged["level"] == "error"
+    assert "RuntimeError" in logged["exception"]
 
 
 async def test_body_over_limit_is_413_problem(
