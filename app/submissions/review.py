@@ -43,25 +43,6 @@ class Findings(Protocol):
     def cutoff_sha(self) -> str | None: ...
 
 
-class RunCounts(Protocol):
-    """What the list and the integrity flags read of a final run."""
-
-    @property
-    def status(self) -> TestRunStatus: ...
-    @property
-    def passed(self) -> int | None: ...
-    @property
-    def failed(self) -> int | None: ...
-    @property
-    def skipped(self) -> int | None: ...
-    @property
-    def total(self) -> int | None: ...
-    @property
-    def head_sha(self) -> str | None: ...
-    @property
-    def result_code(self) -> str | None: ...
-
-
 @dataclass(frozen=True, slots=True)
 class _ListedRun:
     status: TestRunStatus
@@ -90,7 +71,7 @@ class _ItemSource:
     repo_full_name: str | None
     repo_url: str | None
     base_template_sha: str | None
-    run: RunCounts | None
+    run: runs.RunCounts | None
 
     @classmethod
     def of_row(cls, row: Row[*tuple[Any, ...]]) -> _ItemSource:
@@ -173,7 +154,7 @@ def _item(source: _ItemSource, grading: Grading | None) -> SubmissionItem:
     )
 
 
-def _test_summary(run: RunCounts | None) -> TestSummary | None:
+def _test_summary(run: runs.RunCounts | None) -> TestSummary | None:
     if run is None:
         return None
     return TestSummary(
@@ -186,7 +167,7 @@ def _test_summary(run: RunCounts | None) -> TestSummary | None:
 
 
 def integrity_flags(
-    submission: Findings, run: RunCounts | None, grading: Grading | None
+    submission: Findings, run: runs.RunCounts | None, grading: Grading | None
 ) -> list[str]:
     """The review job's findings, whether the final run tested another commit, and whether
     its results differ from the grader's run of the same (visible) tests."""
@@ -211,7 +192,7 @@ def _finding_flag(finding: dict[str, Any]) -> str:
     return f"{flag}#{key}" if key else flag
 
 
-def _results_mismatch(run: RunCounts | None, grading: Grading | None) -> bool:
+def _results_mismatch(run: runs.RunCounts | None, grading: Grading | None) -> bool:
     """The candidate's final run at the cutoff counted (passed, total) otherwise than the
     grader's visible tests did: the candidate's harness or tests were changed. Hidden tests
     are not the candidate's to run, so they do not count."""
