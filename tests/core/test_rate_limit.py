@@ -10,12 +10,12 @@ import coredis
 import httpx
 import pytest
 from fastapi import FastAPI
-from structlog.testing import capture_logs
 
 from app.core.errors import PROBLEM_CONTENT_TYPE, RateLimitedError, install_error_handlers
 from app.core.rate_limit import Limiter, RateLimiter
 from app.core.settings import RateLimitSettings
 from tests.support.api import API_CLIENT_HEADERS
+from tests.support.logs import capture_every_level
 
 REDIS_URL = os.environ.get("TENON_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 UNREACHABLE_REDIS_URL = "redis://127.0.0.1:1/0"
@@ -103,7 +103,7 @@ async def test_keys_and_buckets_are_counted_apart(
 async def test_disabled_limiter_never_raises(make_limiter: MakeLimiter, bucket: str) -> None:
     # Unreachable on purpose: a disabled limiter must not even try the storage.
     limiter = make_limiter(UNREACHABLE_REDIS_URL, enabled=False)
-    with capture_logs() as logs:
+    with capture_every_level() as logs:
         for _ in range(5):
             await limiter.hit(bucket, "1/minute", key="a")
     assert logs == []
@@ -128,7 +128,7 @@ async def test_unreachable_redis_allows_requests_and_warns(
     make_limiter: MakeLimiter, bucket: str
 ) -> None:
     limiter = make_limiter(UNREACHABLE_REDIS_URL)
-    with capture_logs() as logs:
+    with capture_every_level() as logs:
         for _ in range(3):
             await limiter.hit(bucket, "1/minute", key="a")
 

@@ -27,7 +27,6 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
-from structlog.testing import capture_logs
 
 from app.core.settings import EmailSettings
 from app.notifications.email import (
@@ -42,6 +41,7 @@ from app.notifications.email import (
     build_email_sender,
 )
 from app.notifications.templates import invite_email
+from tests.support.logs import capture_every_level
 
 SENDER = "Tenon Hiring <no-reply@tenon.test>"
 SMTP_USER = "mailer"
@@ -305,7 +305,7 @@ async def test_smtp_wrong_password_is_rejected(starttls_smtp: RunningSmtpServer,
 async def test_smtp_server_not_listening_is_temporary() -> None:
     sender = SmtpEmailSender(_settings(email_provider="smtp", smtp_port=_free_port()))
 
-    with capture_logs() as logs, pytest.raises(EmailTemporaryError) as raised:
+    with capture_every_level() as logs, pytest.raises(EmailTemporaryError) as raised:
         await sender.send(MESSAGE)
 
     assert raised.value.reason == "smtp: the email server could not be reached"
@@ -439,7 +439,7 @@ async def test_http_client_errors_are_rejected(
 ) -> None:
     mock_api.post(provider.url).respond(status, text=f"API key {provider.key} is not valid")
 
-    with capture_logs() as logs, pytest.raises(EmailRejectedError) as raised:
+    with capture_every_level() as logs, pytest.raises(EmailRejectedError) as raised:
         await provider.sender.send(MESSAGE)
 
     reason = raised.value.reason
@@ -457,7 +457,7 @@ async def test_http_server_errors_and_throttling_are_temporary(
 ) -> None:
     mock_api.post(provider.url).respond(status, text=f"upstream said {provider.key}")
 
-    with capture_logs() as logs, pytest.raises(EmailTemporaryError) as raised:
+    with capture_every_level() as logs, pytest.raises(EmailTemporaryError) as raised:
         await provider.sender.send(MESSAGE)
 
     assert raised.value.reason.startswith(f"{provider.sender.name} HTTP {status}: ")
@@ -477,7 +477,7 @@ async def test_http_timeouts_and_network_errors_are_temporary_and_said_in_words(
 ) -> None:
     mock_api.post(provider.url).mock(side_effect=failure)
 
-    with capture_logs() as logs, pytest.raises(EmailTemporaryError) as raised:
+    with capture_every_level() as logs, pytest.raises(EmailTemporaryError) as raised:
         await provider.sender.send(MESSAGE)
 
     # The recruiter sees words; the exception is in the log.
@@ -513,7 +513,7 @@ async def test_sent_log_names_the_domain_not_the_address(
 ) -> None:
     mock_api.post(f"{RESEND_BASE}/emails").respond(200, json={"id": "re-1"})
 
-    with capture_logs() as logs:
+    with capture_every_level() as logs:
         await ResendEmailSender(_settings(), http).send(MESSAGE)
 
     assert logs == [
@@ -532,7 +532,7 @@ async def test_sent_log_names_the_domain_not_the_address(
 
 async def test_console_sender_prints_the_message_and_returns_an_id() -> None:
     stream = io.StringIO()
-    with capture_logs() as logs:
+    with capture_every_level() as logs:
         result = await ConsoleEmailSender(stream).send(MESSAGE)
 
     assert result.provider == "console"

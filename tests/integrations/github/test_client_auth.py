@@ -15,7 +15,6 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jose import jwt
 from pydantic import SecretStr
-from structlog.testing import capture_logs
 
 from app.core.settings import GitHubSettings
 from app.integrations.github.auth import AppAuth, TokenAuth, build_auth
@@ -36,6 +35,7 @@ from tests.support.github_client import (
     repo_url,
     repository,
 )
+from tests.support.logs import capture_every_level
 
 
 @pytest.fixture(scope="module")
@@ -287,7 +287,7 @@ async def test_tokens_never_appear_in_logs_or_errors(
     api.get(f"{API}/users/octocat").mock(side_effect=httpx.ConnectError)
     raised: list[Exception] = []
 
-    with capture_logs() as logs:
+    with capture_every_level() as logs:
         for call in (app_github.get_repository(REPO), token_github.get_user("octocat")):
             try:
                 await call

@@ -9,7 +9,6 @@ import asyncio
 import httpx
 import pytest
 import respx
-from structlog.testing import capture_logs
 
 from app.core.metrics import Metrics
 from app.integrations.github.client import GitHubClient
@@ -27,6 +26,7 @@ from tests.support.github_client import (
     repo_url,
     repository,
 )
+from tests.support.logs import capture_every_level
 from tests.support.metrics import sample
 
 
@@ -46,7 +46,7 @@ async def test_primary_limit_waits_exactly_until_reset(
         ]
     )
 
-    with capture_logs() as logs:
+    with capture_every_level() as logs:
         await github.get_repository(REPO)
 
     assert fake_time.sleeps == [5.0]

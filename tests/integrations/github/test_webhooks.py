@@ -18,7 +18,6 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy import func, select
-from structlog.testing import capture_logs
 
 from app.assembly import webhook_handlers
 from app.core.clock import SystemClock
@@ -39,6 +38,7 @@ from tests.support.app import WEBHOOK_SECRET, make_settings, serving
 from tests.support.corpora import WEBHOOKS
 from tests.support.identity import IdentityProvider
 from tests.support.jobs import job_services
+from tests.support.logs import capture_every_level
 
 CORPUS = WEBHOOKS
 URL = "/api/github/webhooks"
@@ -438,7 +438,7 @@ async def test_default_handlers_handle_runs_and_pushes_that_are_not_ours_and_log
     ):
         assert (await _deliver(client, event, body)).status_code == 202
 
-    with capture_logs() as logs:
+    with capture_every_level() as logs:
         for job in await _webhook_jobs(database):
             await PROCESS_WEBHOOK_DELIVERY.run(_context(database), job.payload)
 
@@ -469,7 +469,7 @@ async def test_delivery_is_processed_by_the_apis_in_process_worker(
     )
     delivery_id = str(uuid.uuid4())
     async with serving(settings, jobs_db) as client:
-        with capture_logs() as logs:
+        with capture_every_level() as logs:
             response = await _deliver(client, "workflow_run", COMPLETED_RUN, delivery_id)
             assert response.status_code == 202
             for _ in range(200):  # woken by NOTIFY, far sooner than the 30 s poll
