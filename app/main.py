@@ -31,6 +31,7 @@ from app.core.openapi import install_openapi, operation_id
 from app.core.rate_limit import RateLimiter
 from app.core.settings import Settings, load_settings
 from app.core.storable_text import reject_unstorable_text
+from app.drafts.router import router as drafts_router
 from app.evaluation.ai_router import router as ai_drafts_router
 from app.evaluation.comparison_router import router as comparison_router
 from app.evaluation.fit_profile_router import router as fit_profile_router
@@ -135,6 +136,7 @@ def create_app(
     app.include_router(submissions_router, prefix=prefix)
     app.include_router(workspaces_router, prefix=prefix)
     app.include_router(runs_router, prefix=prefix)
+    app.include_router(drafts_router, prefix=prefix)
     app.include_router(ai_drafts_router, prefix=prefix)
     app.include_router(rubric_router, prefix=prefix)
     app.include_router(scorecard_router, prefix=prefix)

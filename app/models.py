@@ -8,6 +8,7 @@ relationship lookup by string name. Add each new models module below.
 from app.candidate_sessions import models as candidate_sessions
 from app.companies import models as companies
 from app.core.db import Base
+from app.drafts import models as drafts
 from app.evaluation import models as evaluation
 from app.events import models as events
 from app.grading import models as grading
@@ -23,6 +24,7 @@ metadata = Base.metadata
 __all__ = [
     "candidate_sessions",
     "companies",
+    "drafts",
     "evaluation",
     "events",
     "github",

@@ -30,6 +30,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("submissions",),
     # Rubrics, scorecards and the fit profile read everything a candidate produced.
     ("evaluation",),
+    # Drafts of text tasks: the recruiter's view reuses evaluation's tenancy check.
+    ("drafts",),
     ("admin", "health"),
     # What assembles the application from every layer.
     ("assembly", "main", "cli", "commands", "models", "local_dev", "migrations"),

@@ -334,6 +334,18 @@ OPERATIONS: dict[tuple[str, str], Row] = {
         body={"contentText": "Again."},
         params={"task_id": "submitted_task_id"},
     ),
+    # The day-1 design task: its draft stays readable after the submit, but not writable.
+    ("GET", "/api/tasks/{task_id}/draft"): Row(
+        CANDIDATE_OWNED, OK, SESSION_HIDDEN, params={"task_id": "submitted_task_id"}
+    ),
+    ("PUT", "/api/tasks/{task_id}/draft"): Row(
+        CANDIDATE_OWNED,
+        Outcome(409, "SUBMISSION_EXISTS"),
+        SESSION_HIDDEN,
+        body={"contentText": "Draft.", "version": 0},
+        params={"task_id": "submitted_task_id"},
+    ),
+    ("GET", "/api/candidate-sessions/{cs_id}/drafts"): Row(RECRUITER_OWNED, OK, SESSION_HIDDEN),
     ("POST", "/api/admin/companies"): Row(ADMIN, CREATED, body={"name": "Matrix probe company"}),
     ("POST", "/api/admin/recruiters"): Row(ADMIN, CREATED, body="recruiter"),
     ("GET", "/api/admin/jobs"): Row(ADMIN, OK, query={"state": "failed"}),
