@@ -43,6 +43,9 @@ class Submission(TimestampMixin, Base):
     )
     task_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("tasks.id", ondelete="CASCADE"))
     content_text: Mapped[str | None] = mapped_column(Text)
+    # A Day 5 reflection's sections (wire names), as submitted; content_text holds their
+    # Markdown rendering. Null for a plain text answer.
+    reflection: Mapped[dict[str, str] | None] = mapped_column(JSONB)
     workspace_id: Mapped[int | None] = mapped_column(
         BigInteger, ForeignKey("workspaces.id", ondelete="SET NULL")
     )

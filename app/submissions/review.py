@@ -256,6 +256,7 @@ async def get_submission(
             prompt=task.description,
         ),
         content_text=submission.content_text,
+        reflection=submission.reflection,
         code=_code(submission, workspace, run),
         diff_summary=submission.diff_summary,
         test_results=runs.present(run, tests) if run else None,

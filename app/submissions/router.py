@@ -36,6 +36,8 @@ router = APIRouter(tags=["submissions"])
     *CURRENT_TASK_ERRORS,
     *READY_WORKSPACE_ERRORS,
     (UnprocessableError, "CONTENT_REQUIRED"),
+    (UnprocessableError, "CONTENT_AND_REFLECTION"),
+    (UnprocessableError, "REFLECTION_NOT_EXPECTED"),
     GITHUB_NOT_CONFIGURED,
     *GITHUB_CALL_ERRORS,
 )

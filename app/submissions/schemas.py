@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import Field, StringConstraints, field_validator
+from pydantic import AfterValidator, Field, StringConstraints, field_validator
 
 from app.candidate_sessions.schemas import Progress
 from app.core.schemas import ApiModel, example
@@ -18,9 +18,20 @@ from app.grading.schemas import (
 )
 from app.runs.schemas import RUN_EXAMPLE, PublicRunStatus, RunOut
 from app.simulations.models import TaskType
+from app.submissions import reflection
 from app.submissions.models import CutoffTagStatus
 
 MAX_CONTENT_LENGTH = 100_000
+# Per section of the Day 5 reflection: a few careful paragraphs; five of them rendered stay
+# far below MAX_CONTENT_LENGTH.
+MAX_REFLECTION_SECTION_LENGTH = 4_000
+REFLECTION_EXAMPLE: dict[str, str] = {
+    "challenges": "The refund totals drifted when **partial refunds** overlapped.",
+    "decisions": "I kept amounts in integer cents and locked the payment row per refund.",
+    "tradeoffs": "Row locks serialise refunds of one payment; they are rare, so that is fine.",
+    "communication": "I wrote the handoff note first and asked about currency rounding early.",
+    "nextSteps": "### Soon\n- Idempotency keys on the refund endpoint\n- A reconciliation job",
+}
 SUBMISSION_ITEM_EXAMPLE: dict[str, Any] = {
     "submissionId": 305,
     "candidateSessionId": 42,
@@ -41,9 +52,54 @@ SUBMISSION_ITEM_EXAMPLE: dict[str, Any] = {
 }
 
 
+def _section(value: str) -> str:
+    # Kept exactly as written, like contentText; only checked.
+    if not value.strip():
+        raise ValueError("must not be blank")
+    if not reflection.keeps_structure(value):
+        raise ValueError(reflection.STRUCTURE_MESSAGE)
+    return value
+
+
+ReflectionSection = Annotated[
+    str,
+    StringConstraints(max_length=MAX_REFLECTION_SECTION_LENGTH),
+    AfterValidator(_section),
+    Field(
+        description=(
+            f"Markdown, at most {MAX_REFLECTION_SECTION_LENGTH} characters, not blank; "
+            "headings from ### down (# and ## are the sections' own)."
+        )
+    ),
+]
+
+
+class Reflection(ApiModel):
+    """The Day 5 reflection, section by section (SPEC §11.3)."""
+
+    model_config = example(REFLECTION_EXAMPLE)
+
+    challenges: ReflectionSection
+    decisions: ReflectionSection
+    tradeoffs: ReflectionSection
+    communication: ReflectionSection
+    next_steps: ReflectionSection
+
+
 class SubmissionCreate(ApiModel):
     content_text: Annotated[str, StringConstraints(max_length=MAX_CONTENT_LENGTH)] | None = Field(
-        default=None, description="Required for design, handoff and documentation tasks."
+        default=None,
+        description=(
+            "Required for design and handoff tasks; for documentation tasks this or "
+            "`reflection`, not both."
+        ),
+    )
+    reflection: Reflection | None = Field(
+        default=None,
+        description=(
+            "Documentation (Day 5) tasks only: the structured reflection, stored as given "
+            "and rendered as Markdown into the submission's `contentText`."
+        ),
     )
 
     @field_validator("content_text")
@@ -192,6 +248,7 @@ class SubmissionDetail(SubmissionItem):
                 "prompt": "Make the refund tests pass.",
             },
             "contentText": None,
+            "reflection": None,
             "code": {
                 "repoFullName": "tenon-workspaces/tenon-python-fastapi-6f1c2b9e",
                 "repoUrl": "https://github.com/tenon-workspaces/tenon-python-fastapi-6f1c2b9e",
@@ -255,7 +312,12 @@ class SubmissionDetail(SubmissionItem):
     )
 
     task: TaskRef
-    content_text: str | None
+    content_text: str | None = Field(
+        description="The text answer; for a structured reflection, its Markdown rendering."
+    )
+    reflection: Reflection | None = Field(
+        description="The Day 5 reflection's sections as submitted; null for a plain text answer."
+    )
     code: CodeRef | None = Field(default=None, description="Code and debug tasks only.")
     diff_summary: DiffSummary | None = Field(
         default=None, description="Null until the review job has compared the commits."

@@ -29,8 +29,8 @@ from app.integrations.github.client import GitHubClient
 from app.integrations.github.template_catalog import TemplateCatalog
 from app.jobs.queue import enqueue
 from app.services import require_github
-from app.simulations.models import CODE_TASK_TYPES
-from app.submissions import repository
+from app.simulations.models import CODE_TASK_TYPES, Task
+from app.submissions import reflection, repository
 from app.submissions.jobs import REVIEW_CODE, TAG_CUTOFF, SubmissionRef
 from app.submissions.models import Submission
 from app.submissions.schemas import SubmissionCreate, SubmitResult
@@ -76,6 +76,26 @@ async def _queue_grading(
     )
 
 
+def _answer(task: Task, body: SubmissionCreate) -> tuple[str | None, dict[str, str] | None]:
+    """What is stored of the body: the text, and the reflection's sections when it is one."""
+    if body.reflection is None:
+        return body.content_text, None
+    if body.content_text is not None:
+        raise UnprocessableError(
+            "Send contentText or reflection, not both.",
+            code="CONTENT_AND_REFLECTION",
+            errors=[{"loc": ["body"], "msg": "contentText and reflection", "type": "conflict"}],
+        )
+    if task.type != "documentation":
+        raise UnprocessableError(
+            "A reflection is only turned in for a documentation task.",
+            code="REFLECTION_NOT_EXPECTED",
+            errors=[{"loc": ["body", "reflection"], "msg": "not expected", "type": "extra"}],
+        )
+    sections = body.reflection.model_dump(by_alias=True)
+    return reflection.render(sections), sections
+
+
 async def submit(
     session: AsyncSession,
     principal: Principal,
@@ -92,12 +112,13 @@ async def submit(
     checked = await progress.current_task_for_action(
         session, principal, cs_id, task_id, now=now, lock=False
     )
+    content_text, sections = _answer(checked.task, body)
     cutoff = None
     if checked.task.type in CODE_TASK_TYPES:
         cutoff = await _cutoff(session, checked, github)
-    elif body.content_text is None:
+    elif content_text is None:
         raise UnprocessableError(
-            "contentText is required for this task.",
+            "contentText (or, for a documentation task, reflection) is required.",
             code="CONTENT_REQUIRED",
             errors=[{"loc": ["body", "contentText"], "msg": "required", "type": "missing"}],
         )
@@ -110,7 +131,8 @@ async def submit(
         {
             "candidate_session_id": cs.id,
             "task_id": task.id,
-            "content_text": body.content_text,
+            "content_text": content_text,
+            "reflection": sections,
             "workspace_id": workspace.id if workspace else None,
             "cutoff_sha": cutoff,
             "cutoff_tag_status": "pending" if cutoff else None,

@@ -28,7 +28,14 @@ from tests.support.statements import recorded_statements
 
 # Columns a list item never shows: what was handed in, the diff, the run's output, the
 # invite token.
-HEAVY_COLUMNS = ("content_text", "diff_summary", "stdout", "stderr", "token_ciphertext")
+HEAVY_COLUMNS = (
+    "content_text",
+    "reflection",
+    "diff_summary",
+    "stdout",
+    "stderr",
+    "token_ciphertext",
+)
 
 
 @dataclass(frozen=True)
