@@ -5,7 +5,7 @@ kept as JSON, their Markdown rendering in content_text as before. Null for every
 submission, those made before included.
 
 Revision ID: a9b8c7d6e5f4
-Revises: 5b2e8d4c1a93
+Revises: f3a1d2c4b5e6
 Create Date: 2026-12-05 09:10:00.000000
 """
 
@@ -16,7 +16,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "a9b8c7d6e5f4"
-down_revision: str | None = "5b2e8d4c1a93"
+down_revision: str | None = "f3a1d2c4b5e6"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -86,6 +86,19 @@ class Reflection(ApiModel):
     next_steps: ReflectionSection
 
 
+class ReflectionOut(ApiModel):
+    """A stored reflection as submitted: shown as it is, not checked again, so a later
+    change to the sections' rules never fails the reading of an earlier submission."""
+
+    model_config = example(REFLECTION_EXAMPLE)
+
+    challenges: str
+    decisions: str
+    tradeoffs: str
+    communication: str
+    next_steps: str
+
+
 class SubmissionCreate(ApiModel):
     content_text: Annotated[str, StringConstraints(max_length=MAX_CONTENT_LENGTH)] | None = Field(
         default=None,
@@ -315,7 +328,7 @@ class SubmissionDetail(SubmissionItem):
     content_text: str | None = Field(
         description="The text answer; for a structured reflection, its Markdown rendering."
     )
-    reflection: Reflection | None = Field(
+    reflection: ReflectionOut | None = Field(
         description="The Day 5 reflection's sections as submitted; null for a plain text answer."
     )
     code: CodeRef | None = Field(default=None, description="Code and debug tasks only.")

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.submissions.models import Submission
@@ -75,6 +75,29 @@ async def test_a_reflection_is_stored_as_json_and_markdown_and_shown_to_the_recr
     assert detail.status_code == 200, detail.text
     assert detail.json()["reflection"] == REFLECTION
     assert detail.json()["contentText"] == MARKDOWN
+
+
+async def test_a_stored_reflection_is_shown_as_stored_even_if_the_rules_no_longer_accept_it(
+    world: World, db_session: AsyncSession
+) -> None:
+    [task_id], headers = await _session_at(world, [_task(1, "documentation")])
+    response = await world.client.post(
+        f"/api/tasks/{task_id}/submit", json={"reflection": REFLECTION}, headers=headers
+    )
+    assert response.status_code == 201, response.text
+    # As if the sections' rules had been tightened after this submission was stored.
+    earlier = REFLECTION | {"challenges": "## A heading today's rules refuse\n\n" + "x" * 5000}
+    await db_session.execute(
+        update(Submission).where(Submission.task_id == task_id).values(reflection=earlier)
+    )
+    await db_session.flush()
+
+    detail = await world.client.get(
+        f"/api/submissions/{response.json()['submissionId']}", headers=world.recruiter
+    )
+
+    assert detail.status_code == 200, detail.text
+    assert detail.json()["reflection"] == earlier
 
 
 def _with(**section: str | None) -> dict[str, Any]:
