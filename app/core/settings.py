@@ -79,9 +79,9 @@ class AppSettings(BaseSettings):
     # Encrypts invite tokens at rest; required outside local/test (the default is public).
     secret_key: SecretStr = SecretStr(LOCAL_SECRET_KEY)
     max_request_body_bytes: int = Field(default=1_048_576, gt=0)
-    # A text task's draft; the default is the submission's limit (MAX_CONTENT_LENGTH in
+    # A text task's draft; at most the submission's limit (MAX_CONTENT_LENGTH in
     # app/submissions/schemas.py), so any saved draft can be submitted as it is.
-    draft_max_chars: int = Field(default=100_000, gt=0)
+    draft_max_chars: int = Field(default=100_000, gt=0, le=100_000)
     # A request that has not started its answer by then gets 503 REQUEST_TIMEOUT and its work
     # is cancelled; streams run on once started.
     request_timeout_seconds: float = Field(default=30.0, gt=0)
@@ -372,6 +372,8 @@ class RateLimitSettings(BaseSettings):
     claim: str = "10/minute"
     run: str = "30/minute"
     submit: str = "30/minute"
+    # Draft autosaves per candidate session: an editor saving every few seconds stays under.
+    draft: str = "120/minute"
 
 
 AiProviderName = Literal["none", "anthropic", "openai"]

@@ -15,6 +15,7 @@ from app.candidate_sessions.progress import (
 from app.core.clock import CurrentClock
 from app.core.db import DbReader, DbSession
 from app.core.openapi import raises
+from app.core.rate_limit import Limiter
 from app.core.schemas import EntityId
 from app.core.settings import CurrentSettings
 from app.drafts import service
@@ -43,8 +44,11 @@ async def save_draft(
     session: DbSession,
     clock: CurrentClock,
     settings: CurrentSettings,
+    limiter: Limiter,
 ) -> DraftOut:
     """Save the draft of the current text task, if `version` is still the latest one."""
+    # Keyed by the caller too: naming someone else's session must not spend its allowance.
+    await limiter.hit("draft", settings.rate_limit.draft, key=f"{candidate.subject}:{cs_id}")
     return await service.save_draft(
         session,
         candidate,

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.candidate_sessions.models import CandidateSession
@@ -127,6 +128,8 @@ async def test_the_size_cap_is_a_setting_and_larger_drafts_are_413(
     world: World, database_url: str, database: Database
 ) -> None:
     assert AppSettings(_env_file=None).draft_max_chars == MAX_CONTENT_LENGTH
+    with pytest.raises(ValidationError):  # a draft that could not be submitted
+        AppSettings(_env_file=None, draft_max_chars=MAX_CONTENT_LENGTH + 1)
     claimed = await _claimed(world)
     url = _draft(claimed.task_ids[0])
     settings = make_settings(database_url, world.idp.jwks_url, app={"draft_max_chars": 10})
@@ -141,6 +144,27 @@ async def test_the_size_cap_is_a_setting_and_larger_drafts_are_413(
             url, json={"contentText": "é" * 10, "version": 0}, headers=claimed.headers
         )
         assert (at_cap.status_code, at_cap.json()["version"]) == (200, 1)
+
+
+async def test_saves_are_rate_limited_per_caller_and_session(
+    world: World, database_url: str, database: Database
+) -> None:
+    claimed = await _claimed(world)
+    url = _draft(claimed.task_ids[0])
+    settings = make_settings(database_url, world.idp.jwks_url, rate_limit={"draft": "2/minute"})
+    async with serving(settings, database) as client:
+        saves = [
+            await client.put(
+                url, json={"contentText": f"v{n}", "version": n}, headers=claimed.headers
+            )
+            for n in range(3)
+        ]
+        reading = await client.get(url, headers=claimed.headers)
+    assert [save.status_code for save in saves[:2]] == [200, 200]
+    assert_problem(saves[2], 429, "RATE_LIMITED")
+    assert int(saves[2].headers["retry-after"]) > 0
+    # Reading is not limited, and the refused save stored nothing.
+    assert (reading.status_code, reading.json()["version"]) == (200, 2)
 
 
 @pytest.mark.parametrize(
