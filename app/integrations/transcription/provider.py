@@ -1,0 +1,45 @@
+"""What the rest of Tenon knows of a transcription service: a local audio or video file in,
+timed segments out (offsets in seconds from the file's start, across however many chunks the
+provider's size limit forced), and the errors it can end in, each with a stable code."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class TranscriptSegment:
+    start_seconds: float
+    end_seconds: float
+    text: str
+
+
+@dataclass(frozen=True)
+class Transcript:
+    segments: tuple[TranscriptSegment, ...]
+    # As the provider reported it (e.g. "english"), when it did.
+    language: str | None
+    # The model that transcribed, as configured or reported.
+    model: str
+
+
+class TranscriptionError(Exception):
+    """The transcription failed. `retryable`: a later attempt may succeed (429, 5xx,
+    timeouts, connection errors); otherwise the failure is terminal (4xx, unreadable file)."""
+
+    code = "TRANSCRIPTION_FAILED"
+    retryable = False
+
+    def __init__(self, message: str, *, code: str | None = None, retryable: bool = False) -> None:
+        super().__init__(message)
+        if code is not None:
+            self.code = code
+        self.retryable = retryable
+
+
+class Transcriber(Protocol):
+    async def transcribe(self, path: Path) -> Transcript:
+        """Transcribe the media file at `path` (blocking work runs off the event loop)."""
+        ...
