@@ -30,6 +30,7 @@ from app.integrations.github.webhooks import (
     WebhookHandler,
     log_installation,
 )
+from app.integrations.transcription.client import build_transcriber
 from app.jobs.registry import JobContext, JobRegistry
 from app.notifications.email import CountedEmailSender, build_email_sender
 from app.runs import jobs as runs
@@ -55,6 +56,7 @@ def build_services(settings: Settings, http: httpx.AsyncClient, metrics: Metrics
         metrics=metrics,
         github=build_github_client(http, settings.github, metrics),
         ai=build_ai_provider(settings.ai),
+        transcriber=build_transcriber(settings.transcription, http),
         webhook_handlers=webhook_handlers(),
     )
 
