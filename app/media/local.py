@@ -136,6 +136,8 @@ class LocalMediaStore:
     async def presign_upload(
         self, key: str, *, content_type: str, size: int, expires_in: timedelta
     ) -> SignedRequest:
+        if size < 0:
+            raise MediaStoreError(f"an object cannot have {size} bytes")
         grant = Grant(
             op="put",
             key=check_key(key),
@@ -206,10 +208,16 @@ class LocalMediaStore:
 
     async def download(self, key: str, destination: Path) -> None:
         path = self._object_path(key)
-        try:
-            await asyncio.to_thread(shutil.copyfile, path, destination)
-        except FileNotFoundError:
-            raise MediaStoreError(f"no object at {key!r}") from None
+
+        def copy() -> None:
+            try:
+                source = path.open("rb")
+            except FileNotFoundError:
+                raise MediaStoreError(f"no object at {key!r}") from None
+            with source, destination.open("wb") as target:
+                shutil.copyfileobj(source, target, CHUNK_BYTES)
+
+        await asyncio.to_thread(copy)
 
     async def presign_download(
         self, key: str, *, expires_in: timedelta, content_type: str, filename: str

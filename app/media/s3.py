@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 import aioboto3
+import aiohttp
 from aiobotocore.config import AioConfig
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -148,6 +149,10 @@ class S3MediaStore:
                     await asyncio.to_thread(file.close)
         except _MissingError:
             raise MediaStoreError("get_object failed: NoSuchKey") from None
+        except BaseException:
+            # Half a file is no copy: leave none.
+            await asyncio.to_thread(destination.unlink, missing_ok=True)
+            raise
 
     async def presign_download(
         self, key: str, *, expires_in: timedelta, content_type: str, filename: str
@@ -197,8 +202,8 @@ class S3MediaStore:
             if code in _NOT_FOUND:
                 raise _MissingError() from None
             raise MediaStoreError(f"{operation} failed: {code}") from None
-        except BotoCoreError as exc:
-            # Connection failures and the like; their text names the endpoint, no secret.
+        except (BotoCoreError, aiohttp.ClientError, TimeoutError) as exc:
+            # Connection failures, and a body cut off while it streams (aiohttp's own errors).
             raise MediaStoreError(f"{operation} failed: {type(exc).__name__}") from None
 
 
