@@ -410,6 +410,73 @@ class AiSettings(BaseSettings):
         return self
 
 
+# The recording types Tenon can check (app.recordings.probe knows each one's container).
+RECORDING_TYPES = (
+    "video/mp4",
+    "video/webm",
+    "video/quicktime",
+    "audio/mp4",
+    "audio/x-m4a",
+    "audio/webm",
+    "audio/mpeg",
+    "audio/wav",
+    "audio/x-wav",
+    "audio/wave",
+)
+MIB = 1024 * 1024
+
+
+class RecordingSettings(BaseSettings):
+    """The Day 4 recording (SPEC §11.3): upload limits, the consent notice, retention."""
+
+    model_config = _config("TENON_RECORDING_")
+
+    # Declared types a candidate may upload (mp4, webm, mov, m4a, mp3, wav by default).
+    allowed_types: Annotated[list[str], NoDecode] = list(RECORDING_TYPES)
+    max_bytes: int = Field(default=500 * MIB, gt=0)
+    max_duration_seconds: float = Field(default=1800.0, gt=0)
+    # Files above this go up in parts of part_size_bytes (S3 needs 5 MiB but for the last).
+    multipart_threshold_bytes: int = Field(default=64 * MIB, ge=5 * MIB)
+    part_size_bytes: int = Field(default=16 * MIB, ge=5 * MIB)
+    upload_url_ttl_seconds: int = Field(default=3600, gt=0)
+    playback_url_ttl_seconds: int = Field(default=600, gt=0, le=7 * 24 * 3600)
+    consent_version: str = Field(default="2026-12-01", min_length=1)
+    consent_text: str = Field(
+        default=(
+            "Your recording and its transcript are shared with the recruiters of the company "
+            "that invited you, for evaluating this simulation only. You can delete the "
+            "recording at any time; it is deleted automatically after the retention period."
+        ),
+        min_length=1,
+    )
+    # Uploads never completed are removed after this many hours.
+    abandoned_after_hours: int = Field(default=24, gt=0)
+    # Recordings and transcripts are purged this many days after their upload completed.
+    retention_days: int = Field(
+        default=180,
+        gt=0,
+        validation_alias=AliasChoices("TENON_MEDIA_RETENTION_DAYS", "retention_days"),
+    )
+
+    @field_validator("allowed_types", mode="before")
+    @classmethod
+    def _parse_types(cls, value: object) -> object:
+        return _split_csv(value)
+
+    @field_validator("allowed_types")
+    @classmethod
+    def _known_types(cls, value: list[str]) -> list[str]:
+        types = [item.lower() for item in value]
+        unknown = sorted(set(types) - set(RECORDING_TYPES))
+        if unknown:
+            raise ValueError(
+                f"unknown types: {', '.join(unknown)} (known: {', '.join(RECORDING_TYPES)})"
+            )
+        if not types:
+            raise ValueError("name at least one type")
+        return types
+
+
 class SettingsError(Exception):
     """The configuration cannot be used. `problems` holds one line per problem, each naming
     the environment variable (or the `.env` line) to fix."""
@@ -470,6 +537,7 @@ class Settings(BaseModel):
     email: EmailSettings = Field(default_factory=EmailSettings)
     rate_limit: RateLimitSettings = Field(default_factory=RateLimitSettings)
     ai: AiSettings = Field(default_factory=AiSettings)
+    recording: RecordingSettings = Field(default_factory=RecordingSettings)
 
     @model_validator(mode="after")
     def _refuse_dangerous_combinations(self) -> Self:
