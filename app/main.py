@@ -42,6 +42,7 @@ from app.health.router import router as health_router
 from app.integrations.github.router import router as github_router
 from app.integrations.github.template_catalog import catalog_from
 from app.jobs.worker import Worker
+from app.recordings.router import router as recordings_router
 from app.runs.live import RunEventHub
 from app.runs.router import router as runs_router
 from app.simulations.router import router as simulations_router
@@ -137,6 +138,7 @@ def create_app(
     app.include_router(workspaces_router, prefix=prefix)
     app.include_router(runs_router, prefix=prefix)
     app.include_router(drafts_router, prefix=prefix)
+    app.include_router(recordings_router, prefix=prefix)
     app.include_router(ai_drafts_router, prefix=prefix)
     app.include_router(rubric_router, prefix=prefix)
     app.include_router(scorecard_router, prefix=prefix)

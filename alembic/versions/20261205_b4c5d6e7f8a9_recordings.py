@@ -32,6 +32,7 @@ def upgrade() -> None:
         sa.Column("declared_content_type", sa.Text(), nullable=False),
         sa.Column("declared_size_bytes", sa.BigInteger(), nullable=False),
         sa.Column("upload_id", sa.Text(), nullable=True),
+        sa.Column("part_size_bytes", sa.BigInteger(), nullable=True),
         sa.Column("status", sa.Text(), server_default=sa.text("'uploading'"), nullable=False),
         sa.Column("content_type", sa.Text(), nullable=True),
         sa.Column("duration_seconds", sa.Double(), nullable=True),

@@ -52,6 +52,7 @@ class Recording(TimestampMixin, Base):
     declared_size_bytes: Mapped[int] = mapped_column(BigInteger)
     # The store's multipart upload, for files above the multipart threshold.
     upload_id: Mapped[str | None] = mapped_column(Text)
+    part_size_bytes: Mapped[int | None] = mapped_column(BigInteger)
     status: Mapped[RecordingStatus] = mapped_column(Text, server_default=text("'uploading'"))
     # What `complete` found: the type sniffed from the bytes, the duration measured by
     # demuxing the file, the stored size.

@@ -15,8 +15,11 @@ from app.candidate_sessions import service as candidate_sessions
 from app.candidate_sessions.models import CandidateSession
 from app.core.errors import NotFoundError
 from app.core.pagination import Page, decode_cursor, next_cursor
+from app.core.settings import RecordingSettings
 from app.grading import service as grading_service
 from app.grading.models import Grading
+from app.media.store import MediaStore
+from app.recordings import service as recordings
 from app.runs import service as runs
 from app.runs.models import TestRun
 from app.runs.schemas import public_run_status
@@ -236,7 +239,12 @@ async def list_submissions(
 
 
 async def get_submission(
-    session: AsyncSession, recruiter: Recruiter, submission_id: int
+    session: AsyncSession,
+    recruiter: Recruiter,
+    submission_id: int,
+    *,
+    media: MediaStore,
+    recording_settings: RecordingSettings,
 ) -> SubmissionDetail:
     row = await repository.one_in_company(session, recruiter.company.id, submission_id)
     if row is None:
@@ -257,6 +265,13 @@ async def get_submission(
         ),
         content_text=submission.content_text,
         reflection=submission.reflection,
+        recording=(
+            await recordings.for_review(
+                session, cs.id, task.id, store=media, settings=recording_settings
+            )
+            if task.type in recordings.RECORDABLE_TASK_TYPES
+            else None
+        ),
         code=_code(submission, workspace, run),
         diff_summary=submission.diff_summary,
         test_results=runs.present(run, tests) if run else None,

@@ -20,6 +20,7 @@ from app.core.schemas import EntityId
 from app.core.settings import CurrentSettings
 from app.integrations.github.errors import GITHUB_CALL_ERRORS
 from app.integrations.github.template_catalog import Catalog
+from app.recordings.media import STORAGE_UNAVAILABLE
 from app.services import GITHUB_NOT_CONFIGURED, CurrentServices
 from app.simulations.service import SIMULATION_NOT_FOUND
 from app.submissions import export, review, submit
@@ -94,12 +95,21 @@ async def list_submissions(
 
 
 @router.get("/submissions/{submission_id}", response_model=SubmissionDetail)
-@raises((NotFoundError, "SUBMISSION_NOT_FOUND"))
+@raises((NotFoundError, "SUBMISSION_NOT_FOUND"), STORAGE_UNAVAILABLE)
 async def get_submission(
-    submission_id: EntityId, recruiter: RecruiterUser, session: DbSession
+    submission_id: EntityId,
+    recruiter: RecruiterUser,
+    session: DbSession,
+    services: CurrentServices,
 ) -> SubmissionDetail:
     """One submission with its task, content and the session's timeline."""
-    return await review.get_submission(session, recruiter, submission_id)
+    return await review.get_submission(
+        session,
+        recruiter,
+        submission_id,
+        media=services.media,
+        recording_settings=services.settings.recording,
+    )
 
 
 @router.get(
