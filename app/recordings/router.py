@@ -3,13 +3,14 @@ of their handoff task's recording. Recruiters see it in the submission detail.""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, Depends, Response, status
 
 from app.auth.dependencies import CandidateUser
 from app.candidate_sessions.dependencies import CandidateSessionHeader
 from app.candidate_sessions.progress import CURRENT_TASK_ERRORS, SESSION_TASK_ERRORS
 from app.core.clock import CurrentClock
 from app.core.db import DbReader, DbSession
+from app.core.middleware import without_request_deadline
 from app.core.openapi import raises
 from app.core.schemas import EntityId
 from app.core.settings import CurrentSettings
@@ -114,7 +115,13 @@ async def sign_recording_parts(
     )
 
 
-@router.post("/tasks/{task_id}/recording/complete", response_model=RecordingOut)
+@router.post(
+    "/tasks/{task_id}/recording/complete",
+    response_model=RecordingOut,
+    # Fetching and demuxing a file of up to TENON_RECORDING_MAX_BYTES can outlast the
+    # request deadline; the work is bounded by that size.
+    dependencies=[Depends(without_request_deadline)],
+)
 @raises(
     *CURRENT_TASK_ERRORS,
     TASK_NOT_RECORDABLE,
