@@ -60,7 +60,8 @@ async def mark_ready(
         .where(Recording.id == recording_id, Recording.status == "uploading")
         .values(status="ready", **values)
         .returning(Recording)
-        .execution_options(synchronize_session=False)
+        # The request holds this recording already: refresh it with the returned values.
+        .execution_options(synchronize_session=False, populate_existing=True)
     )
     return (await session.scalars(statement)).one_or_none()
 
