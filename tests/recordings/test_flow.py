@@ -11,12 +11,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from tests.support.media import s3_settings
 
 from app.candidate_sessions.models import CandidateSession
 from app.core.db import Database
 from app.core.settings import MIB, RecordingSettings, StorageSettings
 from app.recordings.models import MediaPurge, Recording
 from tests.support.api import TEXT_TASKS, assert_problem, bearer
+from tests.support.emulator import free_port
 from tests.support.identity import IdentityProvider
 from tests.support.media_files import make_media
 from tests.support.recordings import Stage, claimed, put, staged
@@ -426,3 +428,31 @@ async def test_after_the_deadline_the_candidate_can_still_delete_but_not_upload(
     assert deleted.status_code == 204
     row = await _row(db_session, started["recordingId"])
     assert await stage.store.stat(row.storage_key) is None
+
+
+async def test_a_store_that_fails_answers_503_and_changes_nothing(
+    database_url: str,
+    idp: IdentityProvider,
+    database: Database,
+    db_session: AsyncSession,
+    tmp_path: Path,
+) -> None:
+    # An S3 endpoint nobody listens on: signing works offline, every call fails.
+    dead = s3_settings(f"http://127.0.0.1:{free_port()}", "gone")
+    async with staged(dead, database_url, idp, database, db_session) as stage:
+        candidate = await claimed(stage)
+        path = make_media(tmp_path, "wav", 1.0)
+        started = await candidate.init(path)
+        assert started.status_code == 200, started.text
+        recording_id = started.json()["recordingId"]
+        refused = await candidate.complete(recording_id)
+        assert assert_problem(refused, 503, "STORAGE_UNAVAILABLE")["retryable"] is True
+        assert_problem(
+            await stage.world.client.delete(candidate.url(), headers=candidate.headers),
+            503,
+            "STORAGE_UNAVAILABLE",
+        )
+        # A new upload must drop the unfinished one's object first: refused, nothing lost.
+        assert_problem(await candidate.init(path), 503, "STORAGE_UNAVAILABLE")
+        row = await _row(db_session, recording_id)
+        assert row.status == "uploading"
