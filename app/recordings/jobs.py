@@ -53,14 +53,16 @@ async def _transcribe(context: JobContext[Services], ref: RecordingRef) -> None:
         async with downloaded(context.services.media, key) as path:
             transcript = await transcriber.transcribe(path)
     except TranscriptionError as exc:
-        last = context.attempt >= context.max_attempts
-        if exc.retryable and not last:
+        if exc.retryable and context.attempt < context.max_attempts:
             raise
         await _record_failure(context, ref.recording_id, exc.code)
         raise PermanentJobError(f"{exc.code}: {exc}") from exc
-    except MediaStoreError:
+    except Exception as exc:
+        # The store, or anything else: retried; the last attempt leaves a code, not a
+        # transcript `processing` for ever.
         if context.attempt >= context.max_attempts:
-            await _record_failure(context, ref.recording_id, STORAGE_FAILED)
+            code = STORAGE_FAILED if isinstance(exc, MediaStoreError) else TranscriptionError.code
+            await _record_failure(context, ref.recording_id, code)
         raise
     await _store(context, ref.recording_id, transcript)
 

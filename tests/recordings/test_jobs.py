@@ -184,6 +184,24 @@ async def test_a_terminal_failure_fails_at_once_and_the_recording_stays_reviewab
     assert (await stage.http.get(recording["playbackUrl"])).status_code == 200
 
 
+async def test_a_store_failure_while_transcribing_is_retried_then_recorded(
+    stage: Stage, tmp_path: Path, db_session: AsyncSession
+) -> None:
+    stage.use_transcriber(FakeTranscriber())
+    _, recording_id, _ = await _ready(stage, tmp_path)
+    failing = FailingFor(stage.store, {(await _row(db_session, recording_id)).storage_key})
+    ref = RecordingRef(recording_id=recording_id)
+    with pytest.raises(MediaStoreError):
+        await TRANSCRIBE.handler(_context(stage, media=failing), ref)
+    assert (await _row(db_session, recording_id)).transcript_status == "processing"
+    with pytest.raises(MediaStoreError):
+        await TRANSCRIBE.handler(
+            _context(stage, attempt=TRANSCRIBE.max_attempts, media=failing), ref
+        )
+    row = await _row(db_session, recording_id)
+    assert (row.transcript_status, row.transcript_error_code) == ("failed", "STORAGE_UNAVAILABLE")
+
+
 async def test_a_transcript_of_a_recording_deleted_meanwhile_is_dropped(
     stage: Stage, tmp_path: Path, db_session: AsyncSession
 ) -> None:
@@ -247,6 +265,7 @@ class FailingFor:
         return await self.store.read_prefix(key, length)
 
     async def download(self, key: str, destination: Path) -> None:
+        self._check(key)
         await self.store.download(key, destination)
 
     async def presign_download(
