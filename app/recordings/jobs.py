@@ -11,7 +11,7 @@ from pydantic import BaseModel
 from app.core.schemas import ApiModel
 from app.integrations.transcription.provider import Transcript, TranscriptionError
 from app.jobs.registry import JobContext, JobType, PeriodicJob, PermanentJobError
-from app.media.store import MediaStoreError
+from app.media.store import MediaStoreError, StorageUnavailableError
 from app.recordings import repository
 from app.recordings.media import downloaded, mark_removed, remove_objects
 from app.recordings.models import PurgeReason, RecordingStatus
@@ -22,7 +22,6 @@ log = structlog.get_logger(__name__)
 PURGE_EVERY = timedelta(hours=1)
 # Recordings removed per purge tick and kind (retention, abandoned); the rest wait an hour.
 PURGE_BATCH = 50
-STORAGE_FAILED = "STORAGE_UNAVAILABLE"
 
 
 class RecordingRef(ApiModel):
@@ -61,7 +60,11 @@ async def _transcribe(context: JobContext[Services], ref: RecordingRef) -> None:
         # The store, or anything else: retried; the last attempt leaves a code, not a
         # transcript `processing` for ever.
         if context.attempt >= context.max_attempts:
-            code = STORAGE_FAILED if isinstance(exc, MediaStoreError) else TranscriptionError.code
+            code = (
+                StorageUnavailableError.code
+                if isinstance(exc, MediaStoreError)
+                else TranscriptionError.code
+            )
             await _record_failure(context, ref.recording_id, code)
         raise
     await _store(context, ref.recording_id, transcript)

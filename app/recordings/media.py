@@ -16,15 +16,11 @@ from typing import Any
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.errors import ServiceUnavailableError
-from app.core.openapi import ErrorSpec
-from app.media.store import MediaStore, MediaStoreError
+from app.media.store import MediaStore, MediaStoreError, StorageUnavailableError
 from app.recordings import repository
 from app.recordings.models import PurgeReason, Recording, RecordingStatus
 
 log = structlog.get_logger(__name__)
-
-STORAGE_UNAVAILABLE: ErrorSpec = (ServiceUnavailableError, "STORAGE_UNAVAILABLE")
 
 
 @contextmanager
@@ -34,10 +30,7 @@ def storage_errors() -> Iterator[None]:
         yield
     except MediaStoreError as exc:
         log.warning("recordings.storage_failed", error=str(exc))
-        raise ServiceUnavailableError(
-            "The media storage is not reachable right now; try again shortly.",
-            code="STORAGE_UNAVAILABLE",
-        ) from exc
+        raise StorageUnavailableError() from exc
 
 
 @asynccontextmanager

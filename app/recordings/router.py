@@ -3,6 +3,8 @@ of their handoff task's recording. Recruiters see it in the submission detail.""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from fastapi import APIRouter, Depends, Response, status
 
 from app.auth.dependencies import CandidateUser
@@ -14,8 +16,8 @@ from app.core.middleware import without_request_deadline
 from app.core.openapi import raises
 from app.core.schemas import EntityId
 from app.core.settings import CurrentSettings
+from app.media.store import STORAGE_UNAVAILABLE
 from app.recordings import service
-from app.recordings.media import STORAGE_UNAVAILABLE
 from app.recordings.schemas import (
     ConsentOut,
     RecordingComplete,
@@ -80,6 +82,7 @@ async def init_recording(
         body,
         store=services.media,
         settings=services.settings.recording,
+        url_ttl=timedelta(seconds=services.settings.storage.upload_url_ttl_seconds),
         now=clock.now(),
     )
 
@@ -110,7 +113,7 @@ async def sign_recording_parts(
         task_id,
         body,
         store=services.media,
-        settings=services.settings.recording,
+        url_ttl=timedelta(seconds=services.settings.storage.upload_url_ttl_seconds),
         now=clock.now(),
     )
 

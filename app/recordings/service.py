@@ -169,6 +169,7 @@ async def init_upload(
     *,
     store: MediaStore,
     settings: RecordingSettings,
+    url_ttl: timedelta,
     now: datetime,
 ) -> RecordingInitOut:
     """Start the upload of the current handoff task's recording, replacing an unfinished
@@ -196,7 +197,6 @@ async def init_upload(
             extensions={"recordingId": existing.id},
         )
     key = _storage_key(cs_id, task_id, body.filename)
-    expires_in = timedelta(seconds=settings.upload_url_ttl_seconds)
     with storage_errors():
         if existing is not None:
             removed = await remove_objects(store, existing)
@@ -221,7 +221,7 @@ async def init_upload(
             upload_id = await store.start_multipart(key, content_type=content_type)
             recording.upload_id, recording.part_size_bytes = upload_id, part_size
             parts = [
-                _signed_part(n, await store.presign_part(key, upload_id, n, expires_in=expires_in))
+                _signed_part(n, await store.presign_part(key, upload_id, n, expires_in=url_ttl))
                 for n in range(1, count + 1)
             ]
             upload = MultipartUpload(
@@ -229,7 +229,7 @@ async def init_upload(
             )
         else:
             request = await store.presign_upload(
-                key, content_type=content_type, size=body.size_bytes, expires_in=expires_in
+                key, content_type=content_type, size=body.size_bytes, expires_in=url_ttl
             )
             upload = SingleUpload(request=_signed(request))
     try:
@@ -266,7 +266,7 @@ async def sign_parts(
     body: RecordingParts,
     *,
     store: MediaStore,
-    settings: RecordingSettings,
+    url_ttl: timedelta,
     now: datetime,
 ) -> RecordingPartsOut:
     """New signed PUTs for some parts of an unfinished multipart upload (to resume it)."""
@@ -289,13 +289,12 @@ async def sign_parts(
             code="RECORDING_PART_OUT_OF_RANGE",
             extensions={"partCount": count},
         )
-    expires_in = timedelta(seconds=settings.upload_url_ttl_seconds)
     with storage_errors():
         parts = [
             _signed_part(
                 n,
                 await store.presign_part(
-                    recording.storage_key, recording.upload_id, n, expires_in=expires_in
+                    recording.storage_key, recording.upload_id, n, expires_in=url_ttl
                 ),
             )
             for n in sorted(set(body.part_numbers))
@@ -475,18 +474,17 @@ async def for_review(
     task_id: int,
     *,
     store: MediaStore,
-    settings: RecordingSettings,
+    playback_ttl: timedelta,
 ) -> RecruiterRecordingOut | None:
     """The session's ready recording of the task with a short-lived playback URL, for a
     recruiter whose access to the session the caller checked."""
     recording = await repository.ready(session, cs_id, task_id)
     if recording is None:
         return None
-    ttl = timedelta(seconds=settings.playback_url_ttl_seconds)
     with storage_errors():
         playback = await store.presign_download(
             recording.storage_key,
-            expires_in=ttl,
+            expires_in=playback_ttl,
             content_type=recording.content_type or recording.declared_content_type,
             filename=recording.filename,
         )

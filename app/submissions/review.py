@@ -4,7 +4,7 @@ commit, the diff link, the final test run, the grading and the integrity flags."
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from sqlalchemy import Row
@@ -15,7 +15,6 @@ from app.candidate_sessions import service as candidate_sessions
 from app.candidate_sessions.models import CandidateSession
 from app.core.errors import NotFoundError
 from app.core.pagination import Page, decode_cursor, next_cursor
-from app.core.settings import RecordingSettings
 from app.grading import service as grading_service
 from app.grading.models import Grading
 from app.media.store import MediaStore
@@ -244,7 +243,7 @@ async def get_submission(
     submission_id: int,
     *,
     media: MediaStore,
-    recording_settings: RecordingSettings,
+    playback_ttl: timedelta,
 ) -> SubmissionDetail:
     row = await repository.one_in_company(session, recruiter.company.id, submission_id)
     if row is None:
@@ -267,7 +266,7 @@ async def get_submission(
         reflection=submission.reflection,
         recording=(
             await recordings.for_review(
-                session, cs.id, task.id, store=media, settings=recording_settings
+                session, cs.id, task.id, store=media, playback_ttl=playback_ttl
             )
             if task.type in recordings.RECORDABLE_TASK_TYPES
             else None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
@@ -20,7 +21,7 @@ from app.core.schemas import EntityId
 from app.core.settings import CurrentSettings
 from app.integrations.github.errors import GITHUB_CALL_ERRORS
 from app.integrations.github.template_catalog import Catalog
-from app.recordings.media import STORAGE_UNAVAILABLE
+from app.media.store import STORAGE_UNAVAILABLE
 from app.services import GITHUB_NOT_CONFIGURED, CurrentServices
 from app.simulations.service import SIMULATION_NOT_FOUND
 from app.submissions import export, review, submit
@@ -108,7 +109,7 @@ async def get_submission(
         recruiter,
         submission_id,
         media=services.media,
-        recording_settings=services.settings.recording,
+        playback_ttl=timedelta(seconds=services.settings.storage.download_url_ttl_seconds),
     )
 
 
