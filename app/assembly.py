@@ -31,6 +31,7 @@ from app.integrations.github.webhooks import (
     WebhookHandler,
     log_installation,
 )
+from app.integrations.transcription.client import build_transcriber
 from app.jobs.registry import JobContext, JobRegistry
 from app.media.local import LocalMediaStore
 from app.media.router import MEDIA_PATH
@@ -63,6 +64,7 @@ def build_services(settings: Settings, http: httpx.AsyncClient, metrics: Metrics
         media=build_media_store(settings),
         github=build_github_client(http, settings.github, metrics),
         ai=build_ai_provider(settings.ai),
+        transcriber=build_transcriber(settings.transcription, http),
         webhook_handlers=webhook_handlers(),
     )
 
