@@ -582,6 +582,8 @@ class StorageSettings(BaseSettings):
         match = _S3_URL.match(self.url) if self.url else None
         prefix = (match["prefix"] or "").strip("/") if match else ""
         return f"{prefix}/" if prefix else ""
+
+
 TranscriptionProviderName = Literal["none", "openai"]
 # Hosts that need no API key: a transcription server on this machine, the private network
 # or the compose network (a single-label name such as `whisper`).

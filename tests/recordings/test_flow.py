@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from tests.support.media import s3_settings
 
 from app.candidate_sessions.models import CandidateSession
 from app.core.db import Database
@@ -20,8 +19,9 @@ from app.recordings.models import MediaPurge, Recording
 from tests.support.api import TEXT_TASKS, assert_problem, bearer
 from tests.support.emulator import free_port
 from tests.support.identity import IdentityProvider
-from tests.support.media_files import make_media
-from tests.support.recordings import Stage, claimed, put, staged
+from tests.support.media import s3_settings
+from tests.support.media_samples import write_empty_wav
+from tests.support.recordings import Stage, claimed, make_media, put, staged
 
 
 async def _row(db_session: AsyncSession, recording_id: int) -> Recording:
@@ -145,7 +145,7 @@ async def test_a_large_upload_goes_in_parts_and_resumes_with_parts_signed_again(
     parts = RecordingSettings(
         _env_file=None, multipart_threshold_bytes=5 * MIB, part_size_bytes=5 * MIB
     )
-    path = make_media(tmp_path, "wav", 70.0)  # 6.7 MB: two parts
+    path = make_media(tmp_path, "wav", 50.0)  # 8.8 MB: two parts
     data = path.read_bytes()
     async with staged(
         storage_settings, database_url, idp, database, db_session, recording=parts
@@ -192,7 +192,7 @@ async def test_a_large_upload_goes_in_parts_and_resumes_with_parts_signed_again(
         )
         assert done.status_code == 200, done.text
         assert done.json()["sizeBytes"] == len(data)
-        assert done.json()["durationSeconds"] == pytest.approx(70.0, abs=0.06)
+        assert done.json()["durationSeconds"] == pytest.approx(50.0, abs=0.06)
         row = await _row(db_session, recording_id)
         assert row.upload_id is None
         # Deleting a completed multipart recording deletes its object.
@@ -212,7 +212,7 @@ async def test_parts_that_do_not_add_up_to_the_declared_size_are_refused_and_del
     parts = RecordingSettings(
         _env_file=None, multipart_threshold_bytes=5 * MIB, part_size_bytes=5 * MIB
     )
-    data = make_media(tmp_path, "wav", 70.0).read_bytes()
+    data = make_media(tmp_path, "wav", 50.0).read_bytes()
     async with staged(
         storage_settings, database_url, idp, database, db_session, recording=parts
     ) as stage:
@@ -289,7 +289,7 @@ async def test_an_empty_recording_is_unreadable_and_deleted(
     stage: Stage, tmp_path: Path, db_session: AsyncSession
 ) -> None:
     candidate = await claimed(stage)
-    silent = make_media(tmp_path, "wav", 0.0, name="silent")
+    silent = write_empty_wav(tmp_path)
     started = await candidate.upload(silent)
     refused = await candidate.complete(started["recordingId"])
     assert_problem(refused, 422, "RECORDING_UNREADABLE")

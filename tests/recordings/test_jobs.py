@@ -33,8 +33,7 @@ from app.recordings.jobs import TRANSCRIBE, RecordingRef, purge_due
 from app.recordings.models import MediaPurge, Recording
 from app.services import Services
 from tests.support.jobs import FakeClock
-from tests.support.media_files import make_media
-from tests.support.recordings import Candidate, Stage, claimed
+from tests.support.recordings import Candidate, Stage, claimed, make_media
 
 SEGMENTS = (
     TranscriptSegment(0.0, 1.2, "Here is where I left off."),
@@ -289,8 +288,9 @@ async def test_the_purge_removes_old_recordings_and_abandoned_uploads_with_an_au
     day = FakeClock(start + timedelta(hours=settings.abandoned_after_hours, minutes=1))
     assert await purge_due(_context(stage, clock=day)) == {"retention": 0, "abandoned": 1}
     gone = await _row(db_session, started["recordingId"])
+    gone_id, gone_key = gone.id, gone.storage_key
     assert (gone.status, gone.purged_at) == ("purged", day.current)
-    assert await stage.store.stat(gone.storage_key) is None
+    assert await stage.store.stat(gone_key) is None
     kept = await _row(db_session, old_id)
     assert kept.status == "ready"
 
@@ -301,13 +301,13 @@ async def test_the_purge_removes_old_recordings_and_abandoned_uploads_with_an_au
     assert await stage.store.stat(purged.storage_key) is None
     purges = (await db_session.scalars(select(MediaPurge).order_by(MediaPurge.id))).all()
     assert [(p.recording_id, p.reason, p.storage_key) for p in purges] == [
-        (gone.id, "abandoned", gone.storage_key),
+        (gone_id, "abandoned", gone_key),
         (old_id, "retention", purged.storage_key),
     ]
     # What the evaluations read to redact quotes of purged transcripts.
     listed = await recordings.purges_since(db_session, start)
     assert [(p.recording_id, p.reason) for p in listed] == [
-        (gone.id, "abandoned"),
+        (gone_id, "abandoned"),
         (old_id, "retention"),
     ]
     # A second run finds nothing more.

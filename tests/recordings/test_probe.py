@@ -10,7 +10,8 @@ import pytest
 
 from app.core.settings import RECORDING_TYPES
 from app.recordings import probe
-from tests.support.media_files import KINDS, make_media
+from tests.support.media_samples import write_empty_wav, write_not_media
+from tests.support.recordings import CONTENT_TYPES, KINDS, make_media
 
 
 @pytest.mark.parametrize("kind", sorted(KINDS))
@@ -20,7 +21,7 @@ def test_each_container_is_sniffed_and_its_duration_measured(
 ) -> None:
     path = make_media(tmp_path, kind, seconds)
     sniffed = probe.sniff(path.read_bytes()[: probe.SNIFF_BYTES])
-    assert sniffed == KINDS[kind].content_type
+    assert sniffed == CONTENT_TYPES[KINDS[kind].suffix]
     assert sniffed in RECORDING_TYPES
     # Encoders pad the last frame: within a frame or two of the length written.
     assert probe.measure_duration(path) == pytest.approx(seconds, abs=0.06)
@@ -70,13 +71,15 @@ def test_an_mpeg_frame_without_an_id3_tag_is_mp3(tmp_path: Path) -> None:
     assert probe.sniff(data[tag_size : tag_size + probe.SNIFF_BYTES]) == "audio/mpeg"
 
 
-def test_empty_truncated_and_silent_files_are_unreadable(tmp_path: Path) -> None:
+def test_empty_truncated_and_sampleless_files_and_text_are_unreadable(tmp_path: Path) -> None:
     empty = tmp_path / "empty.mp4"
     empty.write_bytes(b"")
     whole = make_media(tmp_path, "mp4", 2.0).read_bytes()
     header_only = tmp_path / "header.mp4"
     header_only.write_bytes(whole[:64])
-    no_samples = make_media(tmp_path, "wav", 0.0, name="silent")
-    for path in (empty, header_only, no_samples):
+    no_samples = write_empty_wav(tmp_path)
+    assert probe.sniff(no_samples.read_bytes()) == "audio/wav"
+    for path in (empty, header_only, no_samples, write_not_media(tmp_path)):
+        assert path.exists()
         with pytest.raises(probe.UnreadableMediaError):
             probe.measure_duration(path)

@@ -1,7 +1,7 @@
-"""The Day 4 recording flow over real HTTP: a Tenon app served by uvicorn on 127.0.0.1 with
-the store under test (the local store answers its signed URLs from that same app; the S3
-store's go to the moto server), a recruiting world on it, and a candidate whose current task
-is the handoff."""
+"""The Day 4 recording flow: a Tenon app with the store under test, a recruiting world on
+it, and a candidate whose current task is the handoff. The signed URLs are used over real
+HTTP: the S3 store's go to the moto server, the local store's to a Tenon served by uvicorn
+on 127.0.0.1 with the same folder and key."""
 
 from __future__ import annotations
 
@@ -16,18 +16,15 @@ import httpx
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.clock import Clock
 from app.core.db import Database
-from app.core.settings import RecordingSettings, StorageSettings
+from app.core.settings import RecordingSettings, Settings, StorageSettings
 from app.integrations.transcription.provider import Transcriber
-from app.main import create_app
 from app.media.store import MediaStore
 from app.services import Services
-from tests.support.api import API_CLIENT_HEADERS
-from tests.support.app import make_settings
-from tests.support.emulator import free_port, serving
+from tests.support import media_samples
+from tests.support.app import client_for, make_settings, running_app
 from tests.support.identity import IdentityProvider
-from tests.support.openapi import documented_answers_only
+from tests.support.media import served_local_store
 from tests.support.recruiting import World, invite_candidate, new_simulation, recruiting_world
 
 HANDOFF_FIRST = [
@@ -60,6 +57,23 @@ class Stage:
 
 
 @asynccontextmanager
+async def _settings(
+    storage: StorageSettings, database_url: str, idp: IdentityProvider, database: Database
+) -> AsyncIterator[Settings]:
+    """Settings with this storage. The local store's signed URLs are answered over real HTTP
+    by a Tenon served on 127.0.0.1 with the same folder and key (uvicorn runs it on a loop
+    of its own, so the app under test, sharing the test's connection, stays on the test's)."""
+    if storage.url is not None:
+        yield make_settings(database_url, idp.jwks_url, storage=storage)
+        return
+    async with served_local_store(storage, database_url, idp.jwks_url, database) as (
+        settings,
+        _,
+    ):
+        yield settings
+
+
+@asynccontextmanager
 async def staged(
     storage: StorageSettings,
     database_url: str,
@@ -68,30 +82,17 @@ async def staged(
     db_session: AsyncSession,
     *,
     recording: RecordingSettings | None = None,
-    clock: Clock | None = None,
 ) -> AsyncIterator[Stage]:
-    port = free_port()
-    settings = make_settings(
-        database_url,
-        idp.jwks_url,
-        app={"public_api_url": f"http://127.0.0.1:{port}"},
-        storage=storage,
-    )
-    if recording is not None:
-        settings = settings.model_copy(update={"recording": recording})
-    app = create_app(settings, database=database, clock=clock)
-    async with (
-        serving(app, port) as base_url,
-        httpx.AsyncClient(
-            base_url=base_url,
-            headers=API_CLIENT_HEADERS,
-            event_hooks={"response": [documented_answers_only(app)]},
-            timeout=30,
-        ) as client,
-        httpx.AsyncClient(timeout=30) as http,
-    ):
-        world = await recruiting_world(client, idp, db_session)
-        yield Stage(app=app, world=world, http=http, database=database)
+    async with _settings(storage, database_url, idp, database) as settings:
+        if recording is not None:
+            settings = settings.model_copy(update={"recording": recording})
+        async with (
+            running_app(settings, database) as app,
+            client_for(app) as client,
+            httpx.AsyncClient(timeout=30) as http,
+        ):
+            world = await recruiting_world(client, idp, db_session)
+            yield Stage(app=app, world=world, http=http, database=database)
 
 
 @dataclass
@@ -162,6 +163,21 @@ async def put(http: httpx.AsyncClient, signed: dict[str, Any], data: bytes) -> s
     )
     assert answer.status_code in (200, 201, 204), answer.text
     return answer.headers["etag"]
+
+
+# A short name of each kind of file a candidate may upload, and what it is.
+KINDS = {
+    "wav": media_samples.WAV,
+    "mp3": media_samples.MP3,
+    "m4a": media_samples.MP4_AAC,
+    "mp4": media_samples.MP4_VIDEO,
+    "mov": media_samples.MOV_VIDEO,
+    "webm": media_samples.WEBM_VIDEO,
+}
+
+
+def make_media(directory: Path, kind: str, seconds: float, *, name: str = "clip") -> Path:
+    return media_samples.write_media(directory, KINDS[kind], seconds=seconds, name=name)
 
 
 CONTENT_TYPES = {
