@@ -17,7 +17,12 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.db import Database
-from app.core.settings import RecordingSettings, Settings, StorageSettings
+from app.core.settings import (
+    RecordingSettings,
+    Settings,
+    StorageSettings,
+    TranscriptionSettings,
+)
 from app.integrations.transcription.provider import Transcriber
 from app.media.store import MediaStore
 from app.services import Services
@@ -82,10 +87,13 @@ async def staged(
     db_session: AsyncSession,
     *,
     recording: RecordingSettings | None = None,
+    transcription: TranscriptionSettings | None = None,
 ) -> AsyncIterator[Stage]:
     async with _settings(storage, database_url, idp, database) as settings:
-        if recording is not None:
-            settings = settings.model_copy(update={"recording": recording})
+        groups = {"recording": recording, "transcription": transcription}
+        settings = settings.model_copy(
+            update={name: group for name, group in groups.items() if group is not None}
+        )
         async with (
             running_app(settings, database) as app,
             client_for(app) as client,
