@@ -18,7 +18,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.assembly import job_registry
-from app.core.settings import JobSettings
+from app.core.db import Database
+from app.core.settings import MIB, JobSettings, RecordingSettings, StorageSettings
 from app.integrations.transcription.provider import (
     Transcript,
     TranscriptionError,
@@ -32,8 +33,9 @@ from app.recordings import service as recordings
 from app.recordings.jobs import TRANSCRIBE, RecordingRef, purge_due
 from app.recordings.models import MediaPurge, Recording
 from app.services import Services
+from tests.support.identity import IdentityProvider
 from tests.support.jobs import FakeClock
-from tests.support.recordings import Candidate, Stage, claimed, make_media
+from tests.support.recordings import Candidate, Stage, claimed, make_media, put, staged
 
 SEGMENTS = (
     TranscriptSegment(0.0, 1.2, "Here is where I left off."),
@@ -350,3 +352,42 @@ async def test_no_transcription_job_is_queued_offline(
     await _ready(stage, tmp_path)
     jobs = (await db_session.scalars(select(Job).where(Job.type == TRANSCRIBE.name))).all()
     assert jobs == []
+
+
+async def test_an_abandoned_multipart_upload_is_aborted_with_its_parts(
+    storage_settings: StorageSettings,
+    database_url: str,
+    idp: IdentityProvider,
+    database: Database,
+    db_session: AsyncSession,
+    tmp_path: Path,
+) -> None:
+    parts = RecordingSettings(
+        _env_file=None, multipart_threshold_bytes=5 * MIB, part_size_bytes=5 * MIB
+    )
+    data = make_media(tmp_path, "wav", 50.0).read_bytes()
+    async with staged(
+        storage_settings, database_url, idp, database, db_session, recording=parts
+    ) as stage:
+        candidate = await claimed(stage)
+        started = await candidate.init(tmp_path / "clip.wav")
+        upload = started.json()["upload"]
+        etag = await put(stage.http, upload["parts"][0], data[: 5 * MIB])
+        row = await _row(db_session, started.json()["recordingId"])
+        key, upload_id = row.storage_key, upload["uploadId"]
+
+        later = FakeClock(
+            datetime.now(UTC) + timedelta(hours=parts.abandoned_after_hours, minutes=1)
+        )
+        assert await purge_due(_context(stage, clock=later)) == {"retention": 0, "abandoned": 1}
+        # The upload is gone with its part: it can no longer be joined.
+        with pytest.raises(MediaStoreError):
+            await stage.store.complete_multipart(key, upload_id, [UploadedPart(1, etag)])
+        assert await stage.store.stat(key) is None
+    [purge] = (
+        await db_session.scalars(select(MediaPurge).where(MediaPurge.recording_id == row.id))
+    ).all()
+    assert (purge.reason, purge.removed) == (
+        "abandoned",
+        {"object": True, "multipartAborted": True, "transcriptSegments": 0},
+    )
