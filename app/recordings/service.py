@@ -244,7 +244,7 @@ async def init_upload(
     return RecordingInitOut(recording_id=recording.id, status=recording.status, upload=upload)
 
 
-async def _uploading(
+async def _live_by_id(
     session: AsyncSession, cs_id: int, task_id: int, recording_id: int
 ) -> Recording:
     recording = await repository.by_id(session, recording_id)
@@ -274,7 +274,7 @@ async def sign_parts(
         session, principal, cs_id, task_id, now=now, lock=False
     )
     _require_recordable(action.task)
-    recording = await _uploading(session, cs_id, task_id, body.recording_id)
+    recording = await _live_by_id(session, cs_id, task_id, body.recording_id)
     if recording.status != "uploading" or not recording.upload_id:
         raise ConflictError(
             "Only an unfinished multipart upload has parts to sign.",
@@ -320,7 +320,7 @@ async def complete_upload(
         session, principal, cs_id, task_id, now=now, lock=False
     )
     _require_recordable(action.task)
-    recording = await _uploading(session, cs_id, task_id, body.recording_id)
+    recording = await _live_by_id(session, cs_id, task_id, body.recording_id)
     if recording.status == "ready":
         return _out(recording)
     if body.consent_version != settings.consent_version:
