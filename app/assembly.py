@@ -38,6 +38,8 @@ from app.media.router import MEDIA_PATH
 from app.media.s3 import S3MediaStore
 from app.media.store import MediaStore
 from app.notifications.email import CountedEmailSender, build_email_sender
+from app.recordings.jobs import RETENTION_PURGE as MEDIA_RETENTION_PURGE
+from app.recordings.jobs import TRANSCRIBE
 from app.runs import jobs as runs
 from app.runs.jobs import COLLECT_RUN, DISPATCH_RUN, POLL_RUN
 from app.services import Services
@@ -117,8 +119,14 @@ def job_registry() -> JobRegistry[Services]:
             SCENARIO_DRAFT,
             SEND_OWNER_EMAIL,
             GENERATE_FIT_PROFILE,
+            TRANSCRIBE,
         ],
-        periodic=[expiry_sweep(session_hooks()), RETENTION_SWEEP, FIT_PROFILE_SWEEP],
+        periodic=[
+            expiry_sweep(session_hooks()),
+            RETENTION_SWEEP,
+            FIT_PROFILE_SWEEP,
+            MEDIA_RETENTION_PURGE,
+        ],
     )
 
 

@@ -44,6 +44,7 @@ from app.integrations.github.template_catalog import catalog_from
 from app.jobs.worker import Worker
 from app.media.router import UPLOADS_PATH
 from app.media.router import router as media_router
+from app.recordings.router import router as recordings_router
 from app.runs.live import RunEventHub
 from app.runs.router import router as runs_router
 from app.simulations.router import router as simulations_router
@@ -139,6 +140,7 @@ def create_app(
     app.include_router(workspaces_router, prefix=prefix)
     app.include_router(runs_router, prefix=prefix)
     app.include_router(drafts_router, prefix=prefix)
+    app.include_router(recordings_router, prefix=prefix)
     app.include_router(ai_drafts_router, prefix=prefix)
     app.include_router(rubric_router, prefix=prefix)
     app.include_router(scorecard_router, prefix=prefix)

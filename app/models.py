@@ -14,6 +14,7 @@ from app.events import models as events
 from app.grading import models as grading
 from app.integrations.github import models as github
 from app.jobs import models as jobs
+from app.recordings import models as recordings
 from app.runs import models as runs
 from app.simulations import models as simulations
 from app.submissions import models as submissions
@@ -31,6 +32,7 @@ __all__ = [
     "grading",
     "jobs",
     "metadata",
+    "recordings",
     "runs",
     "simulations",
     "submissions",

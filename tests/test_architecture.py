@@ -28,6 +28,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("workspaces",),
     ("runs",),
     ("grading",),
+    # The Day 4 recording: the submission detail shows it to recruiters.
+    ("recordings",),
     ("submissions",),
     # Rubrics, scorecards and the fit profile read everything a candidate produced.
     ("evaluation",),

@@ -350,6 +350,32 @@ OPERATIONS: dict[tuple[str, str], Row] = {
         params={"task_id": "submitted_task_id"},
     ),
     ("GET", "/api/candidate-sessions/{cs_id}/drafts"): Row(RECRUITER_OWNED, OK, SESSION_HIDDEN),
+    ("GET", "/api/recording-consent"): Row(PUBLIC, OK),
+    # A's current task is the code task: only a handoff task takes a recording.
+    ("POST", "/api/tasks/{task_id}/recording/init"): Row(
+        CANDIDATE_OWNED,
+        Outcome(409, "TASK_NOT_RECORDABLE"),
+        SESSION_HIDDEN,
+        body={"filename": "handoff.webm", "contentType": "video/webm", "sizeBytes": 10},
+    ),
+    ("POST", "/api/tasks/{task_id}/recording/parts"): Row(
+        CANDIDATE_OWNED,
+        Outcome(409, "TASK_NOT_RECORDABLE"),
+        SESSION_HIDDEN,
+        body={"recordingId": 1, "partNumbers": [1]},
+    ),
+    ("POST", "/api/tasks/{task_id}/recording/complete"): Row(
+        CANDIDATE_OWNED,
+        Outcome(409, "TASK_NOT_RECORDABLE"),
+        SESSION_HIDDEN,
+        body={"recordingId": 1, "consentVersion": "2026-12-01"},
+    ),
+    ("GET", "/api/tasks/{task_id}/recording"): Row(
+        CANDIDATE_OWNED, Outcome(409, "TASK_NOT_RECORDABLE"), SESSION_HIDDEN
+    ),
+    ("DELETE", "/api/tasks/{task_id}/recording"): Row(
+        CANDIDATE_OWNED, Outcome(409, "TASK_NOT_RECORDABLE"), SESSION_HIDDEN
+    ),
     ("PUT", "/api/media/uploads/{token}"): Row(SIGNED_URL, BAD_MEDIA_SIGNATURE, body={}),
     ("GET", "/api/media/{token}"): Row(SIGNED_URL, BAD_MEDIA_SIGNATURE),
     ("POST", "/api/admin/companies"): Row(ADMIN, CREATED, body={"name": "Matrix probe company"}),

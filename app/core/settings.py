@@ -425,68 +425,69 @@ class AiSettings(BaseSettings):
         return self
 
 
-TranscriptionProviderName = Literal["none", "openai"]
-# Hosts that need no API key: a transcription server on this machine, the private network
-# or the compose network (a single-label name such as `whisper`).
-_LOCAL_HOSTS = ("localhost",)
+# The recording types Tenon can check (app.recordings.probe knows each one's container).
+RECORDING_TYPES = (
+    "video/mp4",
+    "video/webm",
+    "video/quicktime",
+    "audio/mp4",
+    "audio/x-m4a",
+    "audio/webm",
+    "audio/mpeg",
+    "audio/wav",
+    "audio/x-wav",
+    "audio/wave",
+)
+MIB = 1024 * 1024
 
 
-class TranscriptionSettings(BaseSettings):
-    """The Day 4 recordings' transcripts (SPEC §11.3). `none` keeps everything offline: the
-    recordings are kept and reviewable, without a transcript."""
+class RecordingSettings(BaseSettings):
+    """The Day 4 recording (SPEC §11.3): upload limits, the consent notice, retention."""
 
-    model_config = _config("TENON_TRANSCRIPTION_")
+    model_config = _config("TENON_RECORDING_")
 
-    # `openai`: any server speaking OpenAI's `POST /audio/transcriptions` (OpenAI, Groq,
-    # a self-hosted faster-whisper server).
-    provider: TranscriptionProviderName = "none"
-    base_url: str = "https://api.openai.com/v1"
-    api_key: SecretStr | None = None
-    model: str = "whisper-1"
-    # ISO-639-1 (e.g. `en`); None lets the model detect it.
-    language: str | None = None
-    # Vocabulary the model should expect (names, jargon), sent with every chunk.
-    prompt: str | None = None
-    # The provider's upload limit (OpenAI and Groq: 25 MiB); longer audio is sent in chunks.
-    # A chunk must hold a few seconds of audio.
-    max_upload_bytes: int = Field(default=25 * 1024 * 1024, ge=16 * 1024)
-    # Some models accept only so many seconds per request (gpt-4o-transcribe: 1,500).
-    max_chunk_seconds: int = Field(default=1200, ge=10)
-    # One chunk's upload and transcription.
-    timeout_seconds: float = Field(default=300.0, gt=0)
-    # Per chunk, for 429, 5xx, timeouts and connection errors; then the job retries later.
-    max_attempts: int = Field(default=4, ge=1)
-    # The first wait between attempts, doubled each time, capped with any Retry-After.
-    retry_backoff_seconds: float = Field(default=2.0, ge=0)
-    retry_max_wait_seconds: float = Field(default=60.0, ge=0)
+    # Declared types a candidate may upload (mp4, webm, mov, m4a, mp3, wav by default).
+    allowed_types: Annotated[list[str], NoDecode] = list(RECORDING_TYPES)
+    max_bytes: int = Field(default=500 * MIB, gt=0)
+    max_duration_seconds: float = Field(default=1800.0, gt=0)
+    # Files above this go up in parts of part_size_bytes (S3 needs 5 MiB but for the last).
+    multipart_threshold_bytes: int = Field(default=64 * MIB, ge=5 * MIB)
+    part_size_bytes: int = Field(default=16 * MIB, ge=5 * MIB)
+    consent_version: str = Field(default="2026-12-01", min_length=1)
+    consent_text: str = Field(
+        default=(
+            "Your recording and its transcript are shared with the recruiters of the company "
+            "that invited you, for evaluating this simulation only. You can delete the "
+            "recording at any time; it is deleted automatically after the retention period."
+        ),
+        min_length=1,
+    )
+    # Uploads never completed are removed after this many hours.
+    abandoned_after_hours: int = Field(default=24, gt=0)
+    # Recordings and transcripts are purged this many days after their upload completed.
+    retention_days: int = Field(
+        default=180,
+        gt=0,
+        validation_alias=AliasChoices("TENON_MEDIA_RETENTION_DAYS", "retention_days"),
+    )
 
-    @field_validator("base_url")
+    @field_validator("allowed_types", mode="before")
     @classmethod
-    def _base_url_is_http(cls, value: str) -> str:
-        url = urlsplit(value)
-        if url.scheme not in ("http", "https") or not url.hostname:
-            raise ValueError("must be an http(s) URL such as https://api.openai.com/v1")
-        return value.rstrip("/")
+    def _parse_types(cls, value: object) -> object:
+        return _split_csv(value)
 
-    @model_validator(mode="after")
-    def _provider_is_usable(self) -> Self:
-        if self.provider == "none" or self.api_key is not None:
-            return self
-        if not _is_local_host(urlsplit(self.base_url).hostname or ""):
+    @field_validator("allowed_types")
+    @classmethod
+    def _known_types(cls, value: list[str]) -> list[str]:
+        types = [item.lower() for item in value]
+        unknown = sorted(set(types) - set(RECORDING_TYPES))
+        if unknown:
             raise ValueError(
-                "TENON_TRANSCRIPTION_API_KEY is required with TENON_TRANSCRIPTION_PROVIDER="
-                f"{self.provider} unless TENON_TRANSCRIPTION_BASE_URL is a local server "
-                f"(got {self.base_url})"
+                f"unknown types: {', '.join(unknown)} (known: {', '.join(RECORDING_TYPES)})"
             )
-        return self
-
-
-def _is_local_host(host: str) -> bool:
-    try:
-        address = ip_address(host)
-    except ValueError:
-        return host in _LOCAL_HOSTS or host.endswith(".localhost") or "." not in host
-    return address.is_loopback or address.is_private
+        if not types:
+            raise ValueError("name at least one type")
+        return types
 
 
 # `s3://bucket` or `s3://bucket/key/prefix`; bucket names as S3 allows them.
@@ -583,6 +584,70 @@ class StorageSettings(BaseSettings):
         return f"{prefix}/" if prefix else ""
 
 
+TranscriptionProviderName = Literal["none", "openai"]
+# Hosts that need no API key: a transcription server on this machine, the private network
+# or the compose network (a single-label name such as `whisper`).
+_LOCAL_HOSTS = ("localhost",)
+
+
+class TranscriptionSettings(BaseSettings):
+    """The Day 4 recordings' transcripts (SPEC §11.3). `none` keeps everything offline: the
+    recordings are kept and reviewable, without a transcript."""
+
+    model_config = _config("TENON_TRANSCRIPTION_")
+
+    # `openai`: any server speaking OpenAI's `POST /audio/transcriptions` (OpenAI, Groq,
+    # a self-hosted faster-whisper server).
+    provider: TranscriptionProviderName = "none"
+    base_url: str = "https://api.openai.com/v1"
+    api_key: SecretStr | None = None
+    model: str = "whisper-1"
+    # ISO-639-1 (e.g. `en`); None lets the model detect it.
+    language: str | None = None
+    # Vocabulary the model should expect (names, jargon), sent with every chunk.
+    prompt: str | None = None
+    # The provider's upload limit (OpenAI and Groq: 25 MiB); longer audio is sent in chunks.
+    # A chunk must hold a few seconds of audio.
+    max_upload_bytes: int = Field(default=25 * 1024 * 1024, ge=16 * 1024)
+    # Some models accept only so many seconds per request (gpt-4o-transcribe: 1,500).
+    max_chunk_seconds: int = Field(default=1200, ge=10)
+    # One chunk's upload and transcription.
+    timeout_seconds: float = Field(default=300.0, gt=0)
+    # Per chunk, for 429, 5xx, timeouts and connection errors; then the job retries later.
+    max_attempts: int = Field(default=4, ge=1)
+    # The first wait between attempts, doubled each time, capped with any Retry-After.
+    retry_backoff_seconds: float = Field(default=2.0, ge=0)
+    retry_max_wait_seconds: float = Field(default=60.0, ge=0)
+
+    @field_validator("base_url")
+    @classmethod
+    def _base_url_is_http(cls, value: str) -> str:
+        url = urlsplit(value)
+        if url.scheme not in ("http", "https") or not url.hostname:
+            raise ValueError("must be an http(s) URL such as https://api.openai.com/v1")
+        return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _provider_is_usable(self) -> Self:
+        if self.provider == "none" or self.api_key is not None:
+            return self
+        if not _is_local_host(urlsplit(self.base_url).hostname or ""):
+            raise ValueError(
+                "TENON_TRANSCRIPTION_API_KEY is required with TENON_TRANSCRIPTION_PROVIDER="
+                f"{self.provider} unless TENON_TRANSCRIPTION_BASE_URL is a local server "
+                f"(got {self.base_url})"
+            )
+        return self
+
+
+def _is_local_host(host: str) -> bool:
+    try:
+        address = ip_address(host)
+    except ValueError:
+        return host in _LOCAL_HOSTS or host.endswith(".localhost") or "." not in host
+    return address.is_loopback or address.is_private
+
+
 class SettingsError(Exception):
     """The configuration cannot be used. `problems` holds one line per problem, each naming
     the environment variable (or the `.env` line) to fix."""
@@ -650,8 +715,9 @@ class Settings(BaseModel):
     email: EmailSettings = Field(default_factory=EmailSettings)
     rate_limit: RateLimitSettings = Field(default_factory=RateLimitSettings)
     ai: AiSettings = Field(default_factory=AiSettings)
-    transcription: TranscriptionSettings = Field(default_factory=TranscriptionSettings)
+    recording: RecordingSettings = Field(default_factory=RecordingSettings)
     storage: StorageSettings = Field(default_factory=StorageSettings)
+    transcription: TranscriptionSettings = Field(default_factory=TranscriptionSettings)
 
     @model_validator(mode="after")
     def _refuse_dangerous_combinations(self) -> Self:

@@ -4,7 +4,7 @@ commit, the diff link, the final test run, the grading and the integrity flags."
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from sqlalchemy import Row
@@ -17,6 +17,8 @@ from app.core.errors import NotFoundError
 from app.core.pagination import Page, decode_cursor, next_cursor
 from app.grading import service as grading_service
 from app.grading.models import Grading
+from app.media.store import MediaStore
+from app.recordings import service as recordings
 from app.runs import service as runs
 from app.runs.models import TestRun
 from app.runs.schemas import public_run_status
@@ -236,7 +238,12 @@ async def list_submissions(
 
 
 async def get_submission(
-    session: AsyncSession, recruiter: Recruiter, submission_id: int
+    session: AsyncSession,
+    recruiter: Recruiter,
+    submission_id: int,
+    *,
+    media: MediaStore,
+    playback_ttl: timedelta,
 ) -> SubmissionDetail:
     row = await repository.one_in_company(session, recruiter.company.id, submission_id)
     if row is None:
@@ -257,6 +264,13 @@ async def get_submission(
         ),
         content_text=submission.content_text,
         reflection=submission.reflection,
+        recording=(
+            await recordings.for_review(
+                session, cs.id, task.id, store=media, playback_ttl=playback_ttl
+            )
+            if task.type in recordings.RECORDABLE_TASK_TYPES
+            else None
+        ),
         code=_code(submission, workspace, run),
         diff_summary=submission.diff_summary,
         test_results=runs.present(run, tests) if run else None,

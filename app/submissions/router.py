@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
@@ -20,6 +21,7 @@ from app.core.schemas import EntityId
 from app.core.settings import CurrentSettings
 from app.integrations.github.errors import GITHUB_CALL_ERRORS
 from app.integrations.github.template_catalog import Catalog
+from app.media.store import STORAGE_UNAVAILABLE
 from app.services import GITHUB_NOT_CONFIGURED, CurrentServices
 from app.simulations.service import SIMULATION_NOT_FOUND
 from app.submissions import export, review, submit
@@ -94,12 +96,21 @@ async def list_submissions(
 
 
 @router.get("/submissions/{submission_id}", response_model=SubmissionDetail)
-@raises((NotFoundError, "SUBMISSION_NOT_FOUND"))
+@raises((NotFoundError, "SUBMISSION_NOT_FOUND"), STORAGE_UNAVAILABLE)
 async def get_submission(
-    submission_id: EntityId, recruiter: RecruiterUser, session: DbSession
+    submission_id: EntityId,
+    recruiter: RecruiterUser,
+    session: DbSession,
+    services: CurrentServices,
 ) -> SubmissionDetail:
     """One submission with its task, content and the session's timeline."""
-    return await review.get_submission(session, recruiter, submission_id)
+    return await review.get_submission(
+        session,
+        recruiter,
+        submission_id,
+        media=services.media,
+        playback_ttl=timedelta(seconds=services.settings.storage.download_url_ttl_seconds),
+    )
 
 
 @router.get(

@@ -16,6 +16,7 @@ from app.grading.schemas import (
     GradingOut,
     GradingSummary,
 )
+from app.recordings.schemas import RecruiterRecordingOut
 from app.runs.schemas import RUN_EXAMPLE, PublicRunStatus, RunOut
 from app.simulations.models import TaskType
 from app.submissions import reflection
@@ -262,6 +263,7 @@ class SubmissionDetail(SubmissionItem):
             },
             "contentText": None,
             "reflection": None,
+            "recording": None,
             "code": {
                 "repoFullName": "tenon-workspaces/tenon-python-fastapi-6f1c2b9e",
                 "repoUrl": "https://github.com/tenon-workspaces/tenon-python-fastapi-6f1c2b9e",
@@ -330,6 +332,11 @@ class SubmissionDetail(SubmissionItem):
     )
     reflection: ReflectionOut | None = Field(
         description="The Day 5 reflection's sections as submitted; null for a plain text answer."
+    )
+    recording: RecruiterRecordingOut | None = Field(
+        default=None,
+        description="Handoff tasks: the candidate's recording with a short-lived playback URL "
+        "and its transcript; null when there is none (never made, deleted or purged).",
     )
     code: CodeRef | None = Field(default=None, description="Code and debug tasks only.")
     diff_summary: DiffSummary | None = Field(

@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 import random
 import struct
+import wave
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -33,6 +34,8 @@ MP3 = MediaKind(".mp3", "libmp3lame", 44_100)
 WEBM_VIDEO = MediaKind(".webm", "libopus", video_codec="libvpx")
 MP4_VIDEO = MediaKind(".mp4", "aac", video_codec="mpeg4")
 MP4_VIDEO_WITHOUT_AUDIO = MediaKind(".mp4", None, video_codec="mpeg4")
+# QuickTime, as phones and macOS screen recordings save them.
+MOV_VIDEO = MediaKind(".mov", "aac", video_codec="mpeg4")
 
 
 def write_media(
@@ -69,6 +72,16 @@ def write_media(
                 picture.time_base = Fraction(1, _VIDEO_RATE)
                 output.mux(video.encode(picture))
             output.mux(video.encode(None))
+    return path
+
+
+def write_empty_wav(directory: Path) -> Path:
+    """A WAV header announcing no samples: a valid container with nothing to play."""
+    path = directory / "empty.wav"
+    with wave.open(str(path), "wb") as output:
+        output.setnchannels(1)
+        output.setsampwidth(2)
+        output.setframerate(44_100)
     return path
 
 
