@@ -112,3 +112,15 @@ async def purges_since(session: AsyncSession, since: datetime) -> Sequence[Media
         .order_by(MediaPurge.purged_at, MediaPurge.id)
     )
     return (await session.scalars(statement)).all()
+
+
+async def of_session_shared(
+    session: AsyncSession, cs_id: int, recording_id: int
+) -> Recording | None:
+    """The session's recording `recording_id`, share-locked until the transaction ends."""
+    statement = (
+        select(Recording)
+        .where(Recording.id == recording_id, Recording.candidate_session_id == cs_id)
+        .with_for_update(read=True)
+    )
+    return (await session.scalars(statement)).one_or_none()

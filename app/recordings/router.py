@@ -80,6 +80,7 @@ async def init_recording(
         body,
         store=services.media,
         settings=services.settings.recording,
+        on_removed=services.media_removed,
         now=clock.now(),
     )
 
@@ -183,5 +184,11 @@ async def delete_recording(
 ) -> None:
     """Delete the recording and its transcript (also after the deadline: it is yours)."""
     await service.delete_recording(
-        session, candidate, cs_id, task_id, store=services.media, now=clock.now()
+        session,
+        candidate,
+        cs_id,
+        task_id,
+        store=services.media,
+        on_removed=services.media_removed,
+        now=clock.now(),
     )
