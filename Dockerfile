@@ -10,7 +10,9 @@ COPY app ./app
 RUN pip wheel --no-deps --wheel-dir /wheels .
 
 # Run it: the wheel without the `embedded` extra (deployments set TENON_DATABASE_URL), as
-# an unprivileged user whose only writable folders are the data dir and /tmp.
+# an unprivileged user whose only writable folders are the data dir and /tmp. The local
+# media store lives in {data dir}/media, made here so a volume mounted there (compose)
+# starts out owned by that user.
 FROM python:3.11-slim AS runtime
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 # tini forwards signals and reaps children.
@@ -19,7 +21,8 @@ RUN apt-get update \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --user-group --uid 10001 --home-dir /var/lib/tenon \
         --shell /usr/sbin/nologin tenon \
-    && install --directory --owner=tenon --group=tenon --mode=0750 /var/lib/tenon
+    && install --directory --owner=tenon --group=tenon --mode=0750 \
+        /var/lib/tenon /var/lib/tenon/media
 RUN --mount=type=bind,from=build,source=/wheels,target=/wheels \
     python -m venv /opt/venv \
     && /opt/venv/bin/pip install /wheels/tenon-*.whl

@@ -11,6 +11,7 @@ import httpx
 from app.candidate_sessions import service as candidate_sessions
 from app.candidate_sessions.jobs import SEND_INVITE_EMAIL, expiry_sweep
 from app.candidate_sessions.lifecycle import SessionHooks
+from app.core.clock import Clock
 from app.core.metrics import Metrics
 from app.core.security import TokenCipher
 from app.core.settings import Settings
@@ -32,6 +33,10 @@ from app.integrations.github.webhooks import (
     log_installation,
 )
 from app.jobs.registry import JobContext, JobRegistry
+from app.media.local import LocalMediaStore
+from app.media.router import MEDIA_PATH
+from app.media.s3 import S3MediaStore
+from app.media.store import MediaStore
 from app.notifications.email import CountedEmailSender, build_email_sender
 from app.recordings.jobs import RETENTION_PURGE as MEDIA_RETENTION_PURGE
 from app.recordings.jobs import TRANSCRIBE
@@ -56,11 +61,26 @@ def build_services(settings: Settings, http: httpx.AsyncClient, metrics: Metrics
         email=CountedEmailSender(build_email_sender(settings.email, http), metrics),
         token_cipher=TokenCipher(settings.app.secret_key.get_secret_value()),
         metrics=metrics,
+        media=build_media_store(settings),
         github=build_github_client(http, settings.github, metrics),
         ai=build_ai_provider(settings.ai),
         webhook_handlers=webhook_handlers(),
         # Quotes of a deleted or purged transcript go with it (SPEC §11.3).
         media_removed=(redact_transcript_quotes,),
+    )
+
+
+def build_media_store(settings: Settings, clock: Clock | None = None) -> MediaStore:
+    """S3 when TENON_STORAGE_URL names a bucket; otherwise files under the local folder,
+    served through this API's own signed URLs (which expire by `clock`)."""
+    storage = settings.storage
+    if storage.url is not None:
+        return S3MediaStore(storage)
+    return LocalMediaStore(
+        storage.local_dir or settings.db.data_dir / "media",
+        secret_key=settings.app.secret_key.get_secret_value(),
+        base_url=f"{settings.app.public_api_url}{settings.app.api_prefix}{MEDIA_PATH}",
+        clock=clock,
     )
 
 

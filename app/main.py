@@ -42,6 +42,8 @@ from app.health.router import router as health_router
 from app.integrations.github.router import router as github_router
 from app.integrations.github.template_catalog import catalog_from
 from app.jobs.worker import Worker
+from app.media.router import UPLOADS_PATH
+from app.media.router import router as media_router
 from app.recordings.router import router as recordings_router
 from app.runs.live import RunEventHub
 from app.runs.router import router as runs_router
@@ -123,9 +125,9 @@ def create_app(
     app.state.session_hooks = session_hooks()
     app.state.candidate_counts = candidate_counts()
     install_error_handlers(app)
-    install_middleware(app, settings.app, metrics)
-
     prefix = settings.app.api_prefix
+    install_middleware(app, settings.app, metrics, streamed_prefixes=[f"{prefix}{UPLOADS_PATH}/"])
+
     app.include_router(health_router)
     if settings.app.metrics_token is not None:
         app.include_router(metrics_router)
@@ -144,6 +146,7 @@ def create_app(
     app.include_router(scorecard_router, prefix=prefix)
     app.include_router(fit_profile_router, prefix=prefix)
     app.include_router(comparison_router, prefix=prefix)
+    app.include_router(media_router, prefix=prefix)
     if settings.app.admin_api_key is not None:
         app.include_router(admin_router, prefix=prefix)
     install_openapi(app)

@@ -22,6 +22,7 @@ from app.integrations.ai.provider import AiProvider
 from app.integrations.github.client import GitHubClient
 from app.integrations.github.webhooks import WebhookHandler
 from app.jobs.registry import PermanentJobError
+from app.media.store import MediaStore
 from app.notifications.email import EmailSender
 
 
@@ -76,6 +77,8 @@ class Services:
     email: EmailSender
     token_cipher: TokenCipher
     metrics: Metrics
+    # Object storage (recordings): the local store unless TENON_STORAGE_URL names a bucket.
+    media: MediaStore
     # None when no GitHub credentials are configured: see `require_github`.
     github: GitHubClient | None = None
     # GitHub webhook event name -> the handler its domain registered (see app.assembly).

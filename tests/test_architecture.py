@@ -16,7 +16,8 @@ APP = Path(__file__).resolve().parents[1] / "app"
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("core",),
     ("jobs",),
-    ("integrations", "notifications"),
+    # Object storage (app.media) sits beside the other external systems.
+    ("integrations", "notifications", "media"),
     ("services",),
     # Companies and their recruiters; auth resolves a caller into one of them.
     ("companies",),

@@ -157,6 +157,10 @@ INVITEE: Policy = {**CANDIDATE, "candidate B": Outcome(403, "INVITE_EMAIL_MISMAT
 ADMIN: Policy = {**dict.fromkeys(PRINCIPALS, NO_ADMIN_KEY), "admin": ALLOWED}
 WEBHOOK_SIGNED: Policy = {**dict.fromkeys(PRINCIPALS, NO_SIGNATURE), "github": ALLOWED}
 METRICS: Policy = {**dict.fromkeys(PRINCIPALS, NO_METRICS_TOKEN), "scraper": ALLOWED}
+# The local media store's signed URLs: the token in the path is the only credential, so
+# every caller gets the same answer; the scene's token (an invite's) is no media token.
+BAD_MEDIA_SIGNATURE = Outcome(403, "MEDIA_SIGNATURE_INVALID")
+SIGNED_URL: Policy = dict.fromkeys(PRINCIPALS, BAD_MEDIA_SIGNATURE)
 
 
 @dataclass(frozen=True)
@@ -372,6 +376,8 @@ OPERATIONS: dict[tuple[str, str], Row] = {
     ("DELETE", "/api/tasks/{task_id}/recording"): Row(
         CANDIDATE_OWNED, Outcome(409, "TASK_NOT_RECORDABLE"), SESSION_HIDDEN
     ),
+    ("PUT", "/api/media/uploads/{token}"): Row(SIGNED_URL, BAD_MEDIA_SIGNATURE, body={}),
+    ("GET", "/api/media/{token}"): Row(SIGNED_URL, BAD_MEDIA_SIGNATURE),
     ("POST", "/api/admin/companies"): Row(ADMIN, CREATED, body={"name": "Matrix probe company"}),
     ("POST", "/api/admin/recruiters"): Row(ADMIN, CREATED, body="recruiter"),
     ("GET", "/api/admin/jobs"): Row(ADMIN, OK, query={"state": "failed"}),

@@ -163,14 +163,20 @@ class RequestContextMiddleware:
 
 class BodySizeLimitMiddleware:
     """Refuse request bodies above `max_bytes` with 413, whether or not the client declared
-    a `Content-Length`; the accepted body is buffered and handed on in one message."""
+    a `Content-Length`; the accepted body is buffered and handed on in one message.
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+    Paths under `streamed_prefixes` (signed media uploads, which enforce the size they were
+    signed for while streaming to disk) pass through unbuffered and unlimited."""
+
+    def __init__(
+        self, app: ASGIApp, *, max_bytes: int, streamed_prefixes: Sequence[str] = ()
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.streamed_prefixes = tuple(streamed_prefixes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or scope["path"].startswith(self.streamed_prefixes):
             await self.app(scope, receive, send)
             return
 
@@ -291,15 +297,22 @@ def without_request_deadline(request: Request) -> None:
     request.scope.setdefault("state", {})[_DEADLINE_LIFTED] = True
 
 
-def install_middleware(app: FastAPI, settings: AppSettings, metrics: Metrics) -> None:
+def install_middleware(
+    app: FastAPI, settings: AppSettings, metrics: Metrics, *, streamed_prefixes: Sequence[str] = ()
+) -> None:
     """Stack the middlewares; `add_middleware` prepends, so the last added is outermost.
+    Bodies under `streamed_prefixes` are left to their routes (see BodySizeLimitMiddleware).
 
     Order, outside in: proxy headers (the client address the rest sees), request context
     (request id, access log and metrics for everything below), CORS (so 413 and 503 answers
     are readable by browsers), body size limit, request deadline.
     """
     app.add_middleware(RequestDeadlineMiddleware, seconds=settings.request_timeout_seconds)
-    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_request_body_bytes)
+    app.add_middleware(
+        BodySizeLimitMiddleware,
+        max_bytes=settings.max_request_body_bytes,
+        streamed_prefixes=streamed_prefixes,
+    )
     if settings.cors_allow_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -308,7 +321,8 @@ def install_middleware(app: FastAPI, settings: AppSettings, metrics: Metrics) ->
             allow_headers=["*"],
             # Auth is a bearer token, never a cookie.
             allow_credentials=False,
-            expose_headers=["X-Request-ID", "Retry-After", "X-Total-Count", "Link"],
+            # ETag: a browser uploading a multipart part reports it at completion.
+            expose_headers=["X-Request-ID", "Retry-After", "X-Total-Count", "Link", "ETag"],
         )
     app.add_middleware(RequestContextMiddleware, debug_perf=settings.debug_perf, metrics=metrics)
     app.add_middleware(ProxyHeadersMiddleware, trusted=settings.trusted_proxy_cidrs)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
@@ -48,6 +49,7 @@ LOCAL_SECRET_KEY = "tenon-local-development-secret-key-not-for-production"  # no
 LOCAL_ADMIN_API_KEY = "local-admin-key"
 LOCAL_WEBHOOK_SECRET = "local-webhook-secret"  # noqa: S105
 LOCAL_EMULATOR_TOKEN = "local-emulator-token"  # noqa: S105
+LOCAL_PUBLIC_API_URL = "http://localhost:8000"
 
 
 def _config(prefix: str) -> SettingsConfigDict:
@@ -58,6 +60,9 @@ def _config(prefix: str) -> SettingsConfigDict:
         extra="ignore",
         populate_by_name=True,
     )
+
+
+_HTTP_URL = re.compile(r"^https?://[^/?#\s]+(/[^?#\s]*)?\Z")
 
 
 def _split_csv(value: object) -> object:
@@ -72,6 +77,8 @@ class AppSettings(BaseSettings):
     env: Environment = "local"
     api_prefix: str = "/api"
     candidate_portal_base_url: str = "http://localhost:3000"
+    # Where browsers reach this API: the local media store's signed URLs start with it.
+    public_api_url: str = LOCAL_PUBLIC_API_URL
     # Where the portal serves an invite; `{token}` is replaced by the invite's token.
     invite_path: str = "/candidate/session/{token}"
     # How long an invite stays open; recruiters can extend a session.
@@ -124,6 +131,13 @@ class AppSettings(BaseSettings):
         if value.replace("{token}", "").count("{") or value.count("}") != 1:
             raise ValueError("may hold no placeholder but {token}")
         return value
+
+    @field_validator("public_api_url")
+    @classmethod
+    def _check_public_api_url(cls, value: str) -> str:
+        if not _HTTP_URL.match(value):
+            raise ValueError("expected an absolute http:// or https:// URL")
+        return value.rstrip("/")
 
     @field_validator("api_prefix")
     @classmethod
@@ -477,6 +491,100 @@ class RecordingSettings(BaseSettings):
         return types
 
 
+# `s3://bucket` or `s3://bucket/key/prefix`; bucket names as S3 allows them.
+_S3_URL = re.compile(r"^s3://(?P<bucket>[a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:/(?P<prefix>.*))?\Z")
+_S3_KEY_PREFIX = re.compile(r"[A-Za-z0-9_.=-]+")
+# An S3 presigned URL lives at most a week.
+_MAX_URL_SECONDS = 7 * 24 * 3600
+
+
+class StorageSettings(BaseSettings):
+    """Where media objects (Day 4 recordings) live: unset `url` keeps them on the local
+    filesystem; `s3://bucket[/key-prefix]` puts them in an S3-compatible store."""
+
+    model_config = _config("TENON_STORAGE_")
+
+    url: str | None = None
+    # An S3-compatible service other than AWS (MinIO, Cloudflare R2); unset: AWS S3.
+    endpoint_url: str | None = None
+    region: str = "us-east-1"
+    # Unset (both): botocore's own chain (AWS_* variables, an instance or task role).
+    access_key_id: str | None = None
+    secret_access_key: SecretStr | None = None
+    # bucket in the path (http://host/bucket/key), which MinIO needs, instead of the host.
+    path_style: bool = False
+    # The local store's folder; unset: {TENON_DATA_DIR}/media.
+    local_dir: Path | None = None
+    # How long a signed upload (PUT) and a signed playback (GET) URL stay valid.
+    upload_url_ttl_seconds: int = Field(default=3600, gt=0, le=_MAX_URL_SECONDS)
+    download_url_ttl_seconds: int = Field(default=900, gt=0, le=_MAX_URL_SECONDS)
+
+    @field_validator("url")
+    @classmethod
+    def _check_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        match = _S3_URL.match(value)
+        if match is None:
+            raise ValueError("expected s3://bucket or s3://bucket/key-prefix")
+        prefix = match["prefix"]
+        segments = prefix.strip("/").split("/") if prefix else []
+        if any(not _S3_KEY_PREFIX.fullmatch(part) or part in (".", "..") for part in segments):
+            raise ValueError(
+                "the key prefix may hold /-separated names of letters, digits, _ . = - "
+                "(not . or ..)"
+            )
+        return value
+
+    @field_validator("endpoint_url")
+    @classmethod
+    def _check_endpoint(cls, value: str | None) -> str | None:
+        if value is not None and not _HTTP_URL.match(value):
+            raise ValueError("expected an absolute http:// or https:// URL")
+        return value
+
+    @model_validator(mode="after")
+    def _s3_settings_are_coherent(self) -> Self:
+        problems = []
+        s3_only = {
+            "TENON_STORAGE_ENDPOINT_URL": self.endpoint_url,
+            "TENON_STORAGE_ACCESS_KEY_ID": self.access_key_id,
+            "TENON_STORAGE_SECRET_ACCESS_KEY": self.secret_access_key,
+        }
+        if self.url is None:
+            problems += [
+                f"{name} is set but TENON_STORAGE_URL is not (s3://bucket selects S3; "
+                "unset, media stay on the local disk)"
+                for name, value in s3_only.items()
+                if value is not None
+            ]
+        elif (self.access_key_id is None) != (self.secret_access_key is None):
+            problems.append(
+                "TENON_STORAGE_ACCESS_KEY_ID and TENON_STORAGE_SECRET_ACCESS_KEY go together"
+            )
+        elif self.endpoint_url is not None and self.access_key_id is None:
+            # Only AWS hands credentials to its machines; MinIO and R2 need keys.
+            problems.append(
+                "TENON_STORAGE_ACCESS_KEY_ID and TENON_STORAGE_SECRET_ACCESS_KEY are required "
+                "with TENON_STORAGE_ENDPOINT_URL"
+            )
+        if problems:
+            raise ValueError("\n".join(problems))
+        return self
+
+    @property
+    def bucket(self) -> str | None:
+        match = _S3_URL.match(self.url) if self.url else None
+        return match["bucket"] if match else None
+
+    @property
+    def key_prefix(self) -> str:
+        """Prepended to every key in the bucket: empty, or ending in `/`."""
+        match = _S3_URL.match(self.url) if self.url else None
+        prefix = (match["prefix"] or "").strip("/") if match else ""
+        return f"{prefix}/" if prefix else ""
+
+
 class SettingsError(Exception):
     """The configuration cannot be used. `problems` holds one line per problem, each naming
     the environment variable (or the `.env` line) to fix."""
@@ -491,6 +599,7 @@ def _refusals(
     auth: AuthSettings | None,
     github: GitHubSettings | None,
     email: EmailSettings | None,
+    storage: StorageSettings | None,
 ) -> list[str]:
     """The combinations the service refuses to start with, one message each. A group that
     failed to load (None) was reported already; the checks needing it are skipped."""
@@ -513,6 +622,12 @@ def _refusals(
         problems.append(
             "TENON_AUTH0_ISSUER (or TENON_AUTH0_DOMAIN) and TENON_AUTH0_API_AUDIENCE "
             f"are required when TENON_ENV={env}"
+        )
+    if storage is not None and storage.url is None and app.public_api_url == LOCAL_PUBLIC_API_URL:
+        # The local media store hands browsers URLs on this API.
+        problems.append(
+            "TENON_PUBLIC_API_URL (the API's address as browsers reach it) is required with "
+            f"the local media store when TENON_ENV={env}"
         )
     public_values = {LOCAL_ADMIN_API_KEY, LOCAL_WEBHOOK_SECRET, LOCAL_EMULATOR_TOKEN}
     secrets = {"TENON_ADMIN_API_KEY": app.admin_api_key}
@@ -538,10 +653,11 @@ class Settings(BaseModel):
     rate_limit: RateLimitSettings = Field(default_factory=RateLimitSettings)
     ai: AiSettings = Field(default_factory=AiSettings)
     recording: RecordingSettings = Field(default_factory=RecordingSettings)
+    storage: StorageSettings = Field(default_factory=StorageSettings)
 
     @model_validator(mode="after")
     def _refuse_dangerous_combinations(self) -> Self:
-        problems = _refusals(self.app, self.auth, self.github, self.email)
+        problems = _refusals(self.app, self.auth, self.github, self.email, self.storage)
         if problems:
             raise ValueError("\n".join(problems))
         return self
@@ -560,13 +676,14 @@ def load_settings() -> Settings:
             except ValidationError as exc:
                 problems += _describe(group, exc)
     app, auth, github = groups.get("app"), groups.get("auth"), groups.get("github")
-    email = groups.get("email")
+    email, storage = groups.get("email"), groups.get("storage")
     if isinstance(app, AppSettings):
         problems += _refusals(
             app,
             auth if isinstance(auth, AuthSettings) else None,
             github if isinstance(github, GitHubSettings) else None,
             email if isinstance(email, EmailSettings) else None,
+            storage if isinstance(storage, StorageSettings) else None,
         )
     if problems:
         raise SettingsError(problems)

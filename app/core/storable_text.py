@@ -8,14 +8,16 @@ is refused with the usual 422 problem, one issue per place, named as validation 
 
 The check is one application-wide dependency, so every route, today's and tomorrow's, has
 it without its models or parameters saying so; it runs before the endpoint and before any
-query, and it only reads the request (a JSON body is parsed once, FastAPI caches it).
+query, and it only reads the request (a JSON body is parsed once, FastAPI caches it). An
+endpoint marked `streamed_body` (an upload written to disk as bytes) keeps its body to
+itself: reading it here would hold it whole in memory, and bytes on disk are no text.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
 
 from fastapi import Request
 
@@ -28,11 +30,22 @@ ISSUE_TYPE = "string_unstorable"
 ISSUE_MESSAGE = "Text must not contain U+0000 (NUL) or an unpaired surrogate."
 
 Location = tuple[str, ...]
+CallableT = TypeVar("CallableT", bound=Callable[..., Any])
+_STREAMED_BODY = "__tenon_streamed_body__"
+
+
+def streamed_body(endpoint: CallableT) -> CallableT:
+    """Mark an endpoint that reads its request body as a stream of bytes."""
+    setattr(endpoint, _STREAMED_BODY, True)
+    return endpoint
 
 
 async def reject_unstorable_text(request: Request) -> None:
     """Refuse the request with a 422 naming every input that holds unstorable text."""
-    places = [*_parameters(request), *_body_places(await _json_body(request))]
+    route = request.scope.get("route")
+    streamed = getattr(getattr(route, "endpoint", None), _STREAMED_BODY, False)
+    body = None if streamed else await _json_body(request)
+    places = [*_parameters(request), *_body_places(body)]
     if not places:
         return
     named = ", ".join(".".join(loc) for loc in places[:3])

@@ -5,11 +5,15 @@ signed URLs) and an S3-compatible store."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Protocol
+
+from app.core.errors import ServiceUnavailableError
+from app.core.openapi import ErrorSpec
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,37 @@ class StoredObject:
 
 class MediaStoreError(Exception):
     """The store failed or refused an operation (unreachable, denied, unknown upload)."""
+
+
+class StorageUnavailableError(ServiceUnavailableError):
+    """What a request answers when the store failed it (raise it from the MediaStoreError)."""
+
+    code = "STORAGE_UNAVAILABLE"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "The media storage is not reachable right now; try again shortly.",
+            headers={"Retry-After": "5"},
+        )
+
+
+# For the `@raises` of routes that call the store.
+STORAGE_UNAVAILABLE: ErrorSpec = (ServiceUnavailableError, StorageUnavailableError.code)
+
+# A key is `/`-separated segments of these characters, none of them `.` or `..`: the same
+# key then names the same object on every store, and never a path outside the local one.
+_KEY_SEGMENT = re.compile(r"[A-Za-z0-9_.=-]+")
+MAX_KEY_LENGTH = 512
+
+
+def check_key(key: str) -> str:
+    """`key` when both stores accept it; `MediaStoreError` otherwise."""
+    segments = key.split("/")
+    if len(key) > MAX_KEY_LENGTH or not all(
+        _KEY_SEGMENT.fullmatch(segment) and segment not in (".", "..") for segment in segments
+    ):
+        raise MediaStoreError(f"invalid object key {key[:80]!r}")
+    return key
 
 
 class MediaStore(Protocol):

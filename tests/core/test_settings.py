@@ -53,7 +53,13 @@ def _settings(
     **auth: str,
 ) -> Settings:
     return Settings(
-        app=AppSettings(_env_file=None, env=env, dev_auth_bypass=bypass, secret_key=secret_key),
+        app=AppSettings(
+            _env_file=None,
+            env=env,
+            dev_auth_bypass=bypass,
+            secret_key=secret_key,
+            public_api_url="https://api.example",
+        ),
         auth=AuthSettings(_env_file=None, **auth),
         email=EmailSettings(_env_file=None, email_provider=email_provider),
     )

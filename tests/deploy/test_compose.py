@@ -34,6 +34,7 @@ SAMPLE_VALUES = {
     "TENON_AUTH0_DOMAIN": "tenant.example",
     "TENON_AUTH0_API_AUDIENCE": "https://api.example",
     "TENON_EMAIL_PROVIDER": "smtp",
+    "TENON_PUBLIC_API_URL": "https://api.example",
 }
 # What a deployment must be able to set although no setting can insist on it (a token or
 # an App; one email provider or another).
@@ -185,3 +186,15 @@ def test_runtime_image_runs_unprivileged_without_the_embedded_extra() -> None:
         "the data dir is created for the runtime user"
     )
     assert "TENON_JOBS_HEARTBEAT_FILE" in environment
+
+
+def test_the_api_and_the_worker_share_the_local_media_folder() -> None:
+    """The local media store is {data dir}/media: the API writes uploads there and the worker
+    reads them, so both mount one volume there, and the image makes it for its user."""
+    media_dir = f"{RUNTIME.env()['TENON_DATA_DIR']}/media"
+    for service in LONG_RUNNING:
+        assert f"media:{media_dir}" in SERVICES[service].get("volumes", []), service
+    assert "media" in COMPOSE["volumes"]
+    user = RUNTIME.last("USER").arguments.split(":")[0]
+    runs = [item.arguments for item in RUNTIME.all("RUN")]
+    assert any(media_dir in run and f"--owner={user}" in run for run in runs)

@@ -4,16 +4,16 @@ from collections.abc import AsyncIterator
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.db import Database
+from app.core.settings import StorageSettings
+from tests.support.identity import IdentityProvider
 from tests.support.media import (  # noqa: F401 (fixtures)
     local_storage,
     s3_endpoint,
     s3_storage,
     storage_settings,
 )
-
-from app.core.db import Database
-from app.core.settings import StorageSettings
-from tests.support.identity import IdentityProvider
 from tests.support.recordings import Stage, staged
 
 

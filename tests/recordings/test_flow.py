@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from tests.support.media import s3_settings
 
 from app.candidate_sessions.models import CandidateSession
 from app.core.db import Database
@@ -20,6 +19,7 @@ from app.recordings.models import MediaPurge, Recording
 from tests.support.api import TEXT_TASKS, assert_problem, bearer
 from tests.support.emulator import free_port
 from tests.support.identity import IdentityProvider
+from tests.support.media import s3_settings
 from tests.support.media_files import make_media
 from tests.support.recordings import Stage, claimed, put, staged
 

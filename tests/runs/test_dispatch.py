@@ -6,6 +6,7 @@ run details (tests/runs/test_dispatch_recovery.py runs dispatches against it).""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import httpx
@@ -49,13 +50,7 @@ def _context(
         _env_file=None, api_base=API, token=SecretStr("t"), mutation_interval_seconds=0
     )
     github = GitHubClient(http, settings, TokenAuth(SecretStr("t")), base.metrics)
-    services = Services(
-        settings=base.settings,
-        email=base.email,
-        token_cipher=base.token_cipher,
-        metrics=base.metrics,
-        github=github,
-    )
+    services = replace(base, github=github)
     return JobContext(
         database=database,
         clock=SystemClock(),

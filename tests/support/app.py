@@ -19,6 +19,7 @@ from app.core.settings import (
     JobSettings,
     RateLimitSettings,
     Settings,
+    StorageSettings,
 )
 from app.main import create_app
 from tests.support.api import API_CLIENT_HEADERS
@@ -38,9 +39,11 @@ def make_settings(
     github: dict[str, Any] | None = None,
     email: dict[str, Any] | None = None,
     rate_limit: dict[str, Any] | None = None,
+    storage: StorageSettings | None = None,
     **auth: Any,
 ) -> Settings:
-    """Settings for the test tenant; each group's fields can be overridden."""
+    """Settings for the test tenant; each group's fields can be overridden (the storage as a
+    whole: see tests/support/media.py)."""
     return Settings(
         app=AppSettings(
             _env_file=None, **({"env": "test", "admin_api_key": ADMIN_KEY} | (app or {}))
@@ -59,6 +62,7 @@ def make_settings(
         rate_limit=RateLimitSettings(
             _env_file=None, **({"storage_uri": "memory://"} | (rate_limit or {}))
         ),
+        storage=storage or StorageSettings(_env_file=None),
     )
 
 

@@ -20,6 +20,7 @@ DEPLOYED = {
     "TENON_AUTH0_ISSUER": "https://tenant.example/",
     "TENON_AUTH0_API_AUDIENCE": "https://api.example",
     "TENON_EMAIL_PROVIDER": "smtp",
+    "TENON_PUBLIC_API_URL": "https://api.example",
 }
 
 

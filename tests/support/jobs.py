@@ -16,6 +16,7 @@ import httpx
 from pydantic import BaseModel, SecretStr
 from sqlalchemy import text
 
+from app.assembly import build_media_store
 from app.core.clock import SystemClock
 from app.core.db import Database
 from app.core.metrics import Metrics
@@ -25,6 +26,7 @@ from app.integrations.github.auth import TokenAuth
 from app.integrations.github.client import GitHubClient
 from app.jobs.registry import JobContext, JobRegistry, JobType
 from app.jobs.worker import Worker
+from app.media.store import MediaStore
 from app.notifications.email import ConsoleEmailSender, EmailSender
 from app.services import Services
 from tests.support.emulator import TOKEN, RunningEmulator
@@ -99,13 +101,15 @@ async def reset_queue(database: Database) -> None:
         )
 
 
-def job_services(email: EmailSender | None = None) -> Services:
+def job_services(email: EmailSender | None = None, media: MediaStore | None = None) -> Services:
     settings = Settings(app=AppSettings(_env_file=None, env="test"))
     return Services(
         settings=settings,
         email=email or ConsoleEmailSender(),
         token_cipher=TokenCipher(settings.app.secret_key.get_secret_value()),
         metrics=Metrics(),
+        # Used only by the jobs that store media, whose tests hand in their own store.
+        media=media or build_media_store(settings),
     )
 
 
