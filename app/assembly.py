@@ -32,6 +32,7 @@ from app.integrations.github.webhooks import (
     WebhookHandler,
     log_installation,
 )
+from app.integrations.transcription.client import build_transcriber
 from app.jobs.registry import JobContext, JobRegistry
 from app.media.local import LocalMediaStore
 from app.media.router import MEDIA_PATH
@@ -64,6 +65,7 @@ def build_services(settings: Settings, http: httpx.AsyncClient, metrics: Metrics
         media=build_media_store(settings),
         github=build_github_client(http, settings.github, metrics),
         ai=build_ai_provider(settings.ai),
+        transcriber=build_transcriber(settings.transcription, http),
         webhook_handlers=webhook_handlers(),
         # Quotes of a deleted or purged transcript go with it (SPEC §11.3).
         media_removed=(redact_transcript_quotes,),

@@ -21,6 +21,7 @@ from app.core.settings import Settings
 from app.integrations.ai.provider import AiProvider
 from app.integrations.github.client import GitHubClient
 from app.integrations.github.webhooks import WebhookHandler
+from app.integrations.transcription.provider import Transcriber
 from app.jobs.registry import PermanentJobError
 from app.media.store import MediaStore
 from app.notifications.email import EmailSender
@@ -50,6 +51,23 @@ class AiNotConfiguredError(ServiceUnavailableError, PermanentJobError):
 
 
 AI_NOT_CONFIGURED: ErrorSpec = (ServiceUnavailableError, AiNotConfiguredError.code)
+
+
+class TranscriptionNotConfiguredError(ServiceUnavailableError, PermanentJobError):
+    """TENON_TRANSCRIPTION_PROVIDER is `none`: recordings are kept without transcripts."""
+
+    code = "TRANSCRIPTION_NOT_CONFIGURED"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Transcription is not enabled on this server (TENON_TRANSCRIPTION_PROVIDER=none)."
+        )
+
+
+TRANSCRIPTION_NOT_CONFIGURED: ErrorSpec = (
+    ServiceUnavailableError,
+    TranscriptionNotConfiguredError.code,
+)
 
 
 def require_github(github: GitHubClient | None) -> GitHubClient:
@@ -87,6 +105,8 @@ class Services:
     ai: AiProvider | None = None
     # Run by every removal of a recording's media (see app.assembly).
     media_removed: Sequence[MediaRemovedHook] = ()
+    # None when TENON_TRANSCRIPTION_PROVIDER=none: see `require_transcriber`.
+    transcriber: Transcriber | None = None
 
     def require_github(self) -> GitHubClient:
         return require_github(self.github)
@@ -95,6 +115,11 @@ class Services:
         if self.ai is None:
             raise AiNotConfiguredError()
         return self.ai
+
+    def require_transcriber(self) -> Transcriber:
+        if self.transcriber is None:
+            raise TranscriptionNotConfiguredError()
+        return self.transcriber
 
 
 def services_of(request: Request) -> Services:

@@ -14,9 +14,10 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
-from ipaddress import IPv4Network, IPv6Network, ip_network
+from ipaddress import IPv4Network, IPv6Network, ip_address, ip_network
 from pathlib import Path
 from typing import Annotated, Literal, Self, get_args
+from urllib.parse import urlsplit
 
 from dotenv.parser import parse_stream
 from fastapi import Depends, Request
@@ -585,6 +586,70 @@ class StorageSettings(BaseSettings):
         return f"{prefix}/" if prefix else ""
 
 
+TranscriptionProviderName = Literal["none", "openai"]
+# Hosts that need no API key: a transcription server on this machine, the private network
+# or the compose network (a single-label name such as `whisper`).
+_LOCAL_HOSTS = ("localhost",)
+
+
+class TranscriptionSettings(BaseSettings):
+    """The Day 4 recordings' transcripts (SPEC §11.3). `none` keeps everything offline: the
+    recordings are kept and reviewable, without a transcript."""
+
+    model_config = _config("TENON_TRANSCRIPTION_")
+
+    # `openai`: any server speaking OpenAI's `POST /audio/transcriptions` (OpenAI, Groq,
+    # a self-hosted faster-whisper server).
+    provider: TranscriptionProviderName = "none"
+    base_url: str = "https://api.openai.com/v1"
+    api_key: SecretStr | None = None
+    model: str = "whisper-1"
+    # ISO-639-1 (e.g. `en`); None lets the model detect it.
+    language: str | None = None
+    # Vocabulary the model should expect (names, jargon), sent with every chunk.
+    prompt: str | None = None
+    # The provider's upload limit (OpenAI and Groq: 25 MiB); longer audio is sent in chunks.
+    # A chunk must hold a few seconds of audio.
+    max_upload_bytes: int = Field(default=25 * 1024 * 1024, ge=16 * 1024)
+    # Some models accept only so many seconds per request (gpt-4o-transcribe: 1,500).
+    max_chunk_seconds: int = Field(default=1200, ge=10)
+    # One chunk's upload and transcription.
+    timeout_seconds: float = Field(default=300.0, gt=0)
+    # Per chunk, for 429, 5xx, timeouts and connection errors; then the job retries later.
+    max_attempts: int = Field(default=4, ge=1)
+    # The first wait between attempts, doubled each time, capped with any Retry-After.
+    retry_backoff_seconds: float = Field(default=2.0, ge=0)
+    retry_max_wait_seconds: float = Field(default=60.0, ge=0)
+
+    @field_validator("base_url")
+    @classmethod
+    def _base_url_is_http(cls, value: str) -> str:
+        url = urlsplit(value)
+        if url.scheme not in ("http", "https") or not url.hostname:
+            raise ValueError("must be an http(s) URL such as https://api.openai.com/v1")
+        return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _provider_is_usable(self) -> Self:
+        if self.provider == "none" or self.api_key is not None:
+            return self
+        if not _is_local_host(urlsplit(self.base_url).hostname or ""):
+            raise ValueError(
+                "TENON_TRANSCRIPTION_API_KEY is required with TENON_TRANSCRIPTION_PROVIDER="
+                f"{self.provider} unless TENON_TRANSCRIPTION_BASE_URL is a local server "
+                f"(got {self.base_url})"
+            )
+        return self
+
+
+def _is_local_host(host: str) -> bool:
+    try:
+        address = ip_address(host)
+    except ValueError:
+        return host in _LOCAL_HOSTS or host.endswith(".localhost") or "." not in host
+    return address.is_loopback or address.is_private
+
+
 class SettingsError(Exception):
     """The configuration cannot be used. `problems` holds one line per problem, each naming
     the environment variable (or the `.env` line) to fix."""
@@ -654,6 +719,7 @@ class Settings(BaseModel):
     ai: AiSettings = Field(default_factory=AiSettings)
     recording: RecordingSettings = Field(default_factory=RecordingSettings)
     storage: StorageSettings = Field(default_factory=StorageSettings)
+    transcription: TranscriptionSettings = Field(default_factory=TranscriptionSettings)
 
     @model_validator(mode="after")
     def _refuse_dangerous_combinations(self) -> Self:

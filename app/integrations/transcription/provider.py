@@ -25,6 +25,19 @@ class Transcript:
     model: str
 
 
+# The codes a `TranscriptionError` carries.
+# Terminal: the file has no audio track, or is no media file at all.
+TRANSCRIPTION_UNREADABLE = "TRANSCRIPTION_UNREADABLE"
+# Terminal: the provider refused the request (4xx: key, model, quota, invalid audio).
+TRANSCRIPTION_REJECTED = "TRANSCRIPTION_REJECTED"
+# Terminal: the provider answered 200 with something other than a transcription.
+TRANSCRIPTION_MALFORMED_RESPONSE = "TRANSCRIPTION_MALFORMED_RESPONSE"
+# Retryable: 5xx, timeouts or connection errors outlasted a chunk's attempts.
+TRANSCRIPTION_UNAVAILABLE = "TRANSCRIPTION_UNAVAILABLE"
+# Retryable: 429 outlasted a chunk's attempts.
+TRANSCRIPTION_RATE_LIMITED = "TRANSCRIPTION_RATE_LIMITED"
+
+
 class TranscriptionError(Exception):
     """The transcription failed. `retryable`: a later attempt may succeed (429, 5xx,
     timeouts, connection errors); otherwise the failure is terminal (4xx, unreadable file)."""
