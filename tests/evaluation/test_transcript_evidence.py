@@ -5,24 +5,31 @@ removed recording wherever evaluation stored them."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.candidate_sessions.models import CandidateSession
+from app.core.db import Database
 from app.evaluation.ai_schemas import AiDraftContent
 from app.evaluation.evidence import verify_evidence
 from app.evaluation.models import AiScorecardDraft, Scorecard, ScorecardVersion
 from app.evaluation.redaction import redact_removed_citations, redact_transcript_quotes
 from app.evaluation.rubrics import current_rubric
 from app.evaluation.schemas import Evidence
-from app.recordings.models import Recording
+from app.jobs.registry import JobContext
+from app.recordings.jobs import RETENTION_PURGE, purge_due
+from app.recordings.models import MediaPurge, Recording
+from app.services import Services
 from app.simulations.models import Simulation, Task
 from tests.support import factories
 from tests.support.api import assert_problem
+from tests.support.jobs import FakeClock
 from tests.support.recruiting import World
 from tests.support.reviewing import ReviewScene, review_scene
 
@@ -409,3 +416,194 @@ async def test_a_reviewer_cites_the_transcript_and_an_unverifiable_citation_is_4
     assert_problem(invented, 422, "EVIDENCE_QUOTE_NOT_FOUND")
     # The draft as it was saved.
     assert (await review.scorecards("bea"))["mine"]["entries"] == saved.json()["entries"]
+
+
+# Redaction through the recordings' own paths: the candidate's DELETE, the retention purge
+
+
+@dataclass
+class Cited:
+    """A completed candidate whose handoff recording Bea cites in her submitted scorecard
+    (version 1, then an edit: version 2) and the AI cites in its draft."""
+
+    review: ReviewScene
+    handoff_id: int
+    recording_id: int
+    scorecard_id: int
+    key: str
+    text_item: dict[str, Any]
+
+
+async def _cite(review: ReviewScene, session: AsyncSession, recording: Recording) -> Cited:
+    answers = await review.complete_candidate()
+    [handoff_id] = [t["id"] for t in review.simulation["tasks"] if t["type"] == "handoff"]
+    rid = recording.id
+    text_item = {"kind": "text", "ref": str(answers[1]), "quote": "answer for day 1"}
+    entries = await review.entries(level=3, note="Clear handoff.")
+    key = entries[0]["criterionKey"]
+    entries[0]["evidence"] = [
+        {"kind": "transcript", "ref": f"{rid}:1", "quote": "advisory locks", "startMs": 4300},
+        text_item,
+    ]
+    saved = await review.save("bea", entries, "yes")
+    assert saved.status_code == 200, saved.text
+    submitted = await review.submit("bea")
+    assert submitted.status_code == 200, submitted.text
+    entries[1]["level"] = 4
+    edited = await review.save("bea", entries, "yes")
+    assert edited.status_code == 200, edited.text
+    assert edited.json()["version"] == 2
+    session.add(
+        AiScorecardDraft(
+            candidate_session_id=review.cs_id,
+            day_index=2,
+            status="ready",
+            content={"summary": "Handed over.", "entries": entries},
+        )
+    )
+    await session.flush()
+    return Cited(review, handoff_id, rid, edited.json()["id"], key, text_item)
+
+
+def _items(entries: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
+    [entry] = [entry for entry in entries if entry["criterionKey"] == key]
+    assert entry["level"] == 3
+    assert entry["note"] == "Clear handoff."
+    items: list[dict[str, Any]] = entry["evidence"]
+    return items
+
+
+async def _shown(cited: Cited) -> list[list[dict[str, Any]]]:
+    """The cited criterion's evidence in Bea's scorecard, each of its versions and the AI
+    draft, as the API shows them."""
+    review = cited.review
+    mine = (await review.scorecards("bea"))["mine"]
+    assert [entry["level"] for entry in mine["entries"]][:2] == [3, 4]
+    versions = await review.client.get(
+        f"{review.scorecards_url}/{cited.scorecard_id}/versions", headers=review.headers["bea"]
+    )
+    assert versions.status_code == 200, versions.text
+    drafts = await review.client.get(
+        f"/api/candidate-sessions/{review.cs_id}/ai-drafts", headers=review.headers["rita"]
+    )
+    assert drafts.status_code == 200, drafts.text
+    [draft] = drafts.json()
+    return [
+        _items(mine["entries"], cited.key),
+        *(_items(version["entries"], cited.key) for version in versions.json()),
+        _items(draft["content"]["entries"], cited.key),
+    ]
+
+
+def _transcript_item(rid: int, **changes: Any) -> dict[str, Any]:
+    return {
+        "kind": "transcript",
+        "ref": f"{rid}:1",
+        "quote": "advisory locks",
+        "startMs": 4300,
+        "endMs": None,
+        "redacted": None,
+    } | changes
+
+
+async def test_the_candidate_s_delete_redacts_the_quotes_of_their_transcript(
+    world: World, db_session: AsyncSession
+) -> None:
+    review = await review_scene(world, db_session)
+    recording = await _handoff_recording(db_session, review, SEGMENTS)
+    cited = await _cite(review, db_session, recording)
+    text_item = cited.text_item | {"startMs": None, "endMs": None, "redacted": None}
+    assert await _shown(cited) == [[_transcript_item(cited.recording_id), text_item]] * 4
+
+    deleted = await review.client.delete(
+        f"/api/tasks/{cited.handoff_id}/recording",
+        headers=world.candidate | {"x-candidate-session-id": str(review.cs_id)},
+    )
+    assert deleted.status_code == 204, deleted.text
+
+    redacted = _transcript_item(cited.recording_id, quote=None, redacted="recording_removed")
+    assert await _shown(cited) == [[redacted, text_item]] * 4
+    [purge] = (
+        await db_session.scalars(
+            select(MediaPurge).where(MediaPurge.recording_id == cited.recording_id)
+        )
+    ).all()
+    assert purge.reason == "candidate_deleted"
+
+    # The redacted citation is saved again as it is; a new quote of it is refused.
+    mine = (await review.scorecards("bea"))["mine"]
+    again = await review.save("bea", mine["entries"], "yes")
+    assert again.status_code == 200, again.text
+    assert _items(again.json()["entries"], cited.key) == [redacted, text_item]
+    mine["entries"][0]["evidence"].append(_transcript_item(cited.recording_id))
+    refused = await review.save("bea", mine["entries"], "yes")
+    assert_problem(refused, 422, "EVIDENCE_SOURCE_REMOVED")
+
+
+async def test_the_retention_purge_redacts_the_quotes_of_its_transcripts_only(
+    world: World, app: FastAPI, database: Database, db_session: AsyncSession
+) -> None:
+    review = await review_scene(world, db_session)
+    now = datetime.now(UTC)
+    retention = timedelta(days=app.state.services.settings.recording.retention_days)
+    recording = await _handoff_recording(db_session, review, SEGMENTS)
+    # Completed just inside the window that a day later has passed.
+    recording.completed_at = now - retention + timedelta(hours=12)
+    cited = await _cite(review, db_session, recording)
+    # Another candidate's recording of the same task, quoted in their scorecard: not due.
+    simulation = await db_session.get(Simulation, review.simulation_id)
+    task = await db_session.get(Task, cited.handoff_id)
+    assert simulation is not None
+    assert task is not None
+    other_cs = await factories.create_candidate_session(db_session, simulation)
+    other = await factories.create_recording(db_session, other_cs, task, segments=SEGMENTS)
+    rubric = await current_rubric(db_session, simulation.id)
+    other_entries = [
+        {
+            "criterionKey": cited.key,
+            "level": 2,
+            "note": "",
+            "evidence": [_transcript_item(other.id)],
+        }
+    ]
+    db_session.add(
+        Scorecard(
+            candidate_session_id=other_cs.id,
+            reviewer_user_id=review.user_ids["bea"],
+            rubric_version_id=rubric.id,
+            entries=other_entries,
+        )
+    )
+    await db_session.flush()
+
+    def context(clock: FakeClock) -> JobContext[Services]:
+        return JobContext(
+            database=database,
+            clock=clock,
+            services=app.state.services,
+            job_id=1,
+            attempt=1,
+            max_attempts=RETENTION_PURGE.job_type.max_attempts,
+        )
+
+    assert await purge_due(context(FakeClock(now))) == {"retention": 0, "abandoned": 0}
+    text_item = cited.text_item | {"startMs": None, "endMs": None, "redacted": None}
+    assert await _shown(cited) == [[_transcript_item(cited.recording_id), text_item]] * 4
+
+    assert await purge_due(context(FakeClock(now + timedelta(days=1)))) == {
+        "retention": 1,
+        "abandoned": 0,
+    }
+
+    redacted = _transcript_item(cited.recording_id, quote=None, redacted="recording_removed")
+    assert await _shown(cited) == [[redacted, text_item]] * 4
+    assert (
+        await db_session.scalar(
+            select(MediaPurge.reason).where(MediaPurge.recording_id == cited.recording_id)
+        )
+        == "retention"
+    )
+    untouched = await db_session.scalar(
+        select(Scorecard.entries).where(Scorecard.candidate_session_id == other_cs.id)
+    )
+    assert untouched == other_entries
