@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from pydantic import ValidationError
-from sqlalchemy import select
+from sqlalchemy import select, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.candidate_sessions.models import CandidateSession
@@ -23,6 +24,7 @@ from app.evaluation.redaction import redact_removed_citations, redact_transcript
 from app.evaluation.rubrics import current_rubric
 from app.evaluation.schemas import Evidence
 from app.jobs.registry import JobContext
+from app.recordings import repository as recordings_repository
 from app.recordings.jobs import RETENTION_PURGE, purge_due
 from app.recordings.models import MediaPurge, Recording
 from app.services import Services
@@ -607,3 +609,26 @@ async def test_the_retention_purge_redacts_the_quotes_of_its_transcripts_only(
         select(Scorecard.entries).where(Scorecard.candidate_session_id == other_cs.id)
     )
     assert untouched == other_entries
+
+
+async def test_a_citation_being_saved_holds_off_the_recording_s_removal(jobs_db: Database) -> None:
+    """Between checking a transcript citation and committing it, the recording cannot be
+    removed (its removal would redact before the citation is stored); afterwards it can."""
+    async with jobs_db.session_scope() as session:
+        company = await factories.create_company(session)
+        simulation = await factories.create_simulation(session, company)
+        task = await factories.create_task(session, simulation, day_index=4, type="handoff")
+        cs = await factories.create_candidate_session(session, simulation)
+        recording = await factories.create_recording(session, cs, task, segments=SEGMENTS)
+        cs_id, rid = cs.id, recording.id
+
+    async with jobs_db.session_scope() as saving:
+        assert await _codes(saving, cs_id, _item(f"{rid}:1", "advisory locks")) == [None]
+        async with jobs_db.session_scope() as removing:
+            await removing.execute(text("SET LOCAL lock_timeout = '200ms'"))
+            with pytest.raises(DBAPIError, match="lock timeout"):
+                await recordings_repository.by_id(removing, rid, for_update=True)
+
+    async with jobs_db.session_scope() as removing:
+        locked = await recordings_repository.by_id(removing, rid, for_update=True)
+        assert locked is not None
