@@ -36,6 +36,7 @@ from app.core.errors import (
 )
 from app.core.openapi import ErrorSpec
 from app.core.settings import RecordingSettings
+from app.integrations.transcription.provider import TranscriptSegment
 from app.jobs.queue import enqueue
 from app.media.store import MediaStore, MediaStoreError, SignedRequest, UploadedPart
 from app.recordings import probe, repository
@@ -549,13 +550,6 @@ async def purges_since(session: AsyncSession, since: datetime) -> list[MediaPurg
 
 
 @dataclass(frozen=True)
-class TranscriptSegment:
-    start_seconds: float
-    end_seconds: float
-    text: str
-
-
-@dataclass(frozen=True)
 class CitedRecording:
     """A recording as evidence sees it: its media removed (deleted or purged), or its
     transcript's segments in order (none until it is transcribed)."""
@@ -582,7 +576,7 @@ async def cited_recording(
 ) -> CitedRecording | None:
     """The session's recording `recording_id`, or None (another session's is None too).
     The row stays share-locked until the caller's transaction ends, so its media cannot be
-    removed, and what quotes it redacted, between checking a citation and storing it."""
+    removed (and the quotes of it redacted) between checking a citation and storing it."""
     recording = await repository.of_session_shared(session, cs_id, recording_id)
     return None if recording is None else _cited(recording)
 
