@@ -19,6 +19,7 @@ from app.evaluation import notifications as evaluation_notifications
 from app.evaluation.ai_drafts import AI_SCORECARD_DRAFT
 from app.evaluation.fit_profile import FIT_PROFILE_SWEEP, GENERATE_FIT_PROFILE
 from app.evaluation.notifications import SEND_OWNER_EMAIL
+from app.evaluation.redaction import redact_transcript_quotes
 from app.evaluation.scenario_drafts import SCENARIO_DRAFT
 from app.grading import jobs as grading
 from app.grading.jobs import COLLECT_GRADING, GRADE_SUBMISSION, POLL_GRADING
@@ -66,6 +67,8 @@ def build_services(settings: Settings, http: httpx.AsyncClient, metrics: Metrics
         ai=build_ai_provider(settings.ai),
         transcriber=build_transcriber(settings.transcription, http),
         webhook_handlers=webhook_handlers(),
+        # Quotes of a deleted or purged transcript go with it (SPEC §11.3).
+        media_removed=(redact_transcript_quotes,),
     )
 
 

@@ -6,11 +6,12 @@ One `Services` per process, built by `app.assembly.build_services`: the API keep
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Annotated
+from typing import Annotated, Protocol
 
 from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import ServiceUnavailableError
 from app.core.metrics import Metrics
@@ -77,6 +78,15 @@ def require_github(github: GitHubClient | None) -> GitHubClient:
     return github
 
 
+class MediaRemovedHook(Protocol):
+    """What a domain above recordings does when a recording's media (its object and
+    transcript) is removed, in the transaction that removes it (see app.assembly)."""
+
+    async def __call__(
+        self, session: AsyncSession, *, candidate_session_id: int, recording_id: int
+    ) -> object: ...
+
+
 @dataclass(frozen=True)
 class Services:
     """The external systems and settings that routes and job handlers use."""
@@ -93,6 +103,8 @@ class Services:
     webhook_handlers: Mapping[str, WebhookHandler] = field(default_factory=dict)
     # None when TENON_AI_PROVIDER=none: see `require_ai`.
     ai: AiProvider | None = None
+    # Run by every removal of a recording's media (see app.assembly).
+    media_removed: Sequence[MediaRemovedHook] = ()
     # None when TENON_TRANSCRIPTION_PROVIDER=none: see `require_transcriber`.
     transcriber: Transcriber | None = None
 

@@ -24,6 +24,8 @@ from app.evaluation.schemas import Criterion, Evidence, EvidenceKind
 from app.integrations.ai.pii import Placeholders
 from app.integrations.github.client import GitHubClient
 from app.integrations.github.errors import GitHubError
+from app.recordings import service as recordings
+from app.recordings.service import CitedRecording
 from app.runs.models import TestCaseResult, TestRun
 from app.services import GitHubNotConfiguredError
 from app.simulations.models import Task
@@ -37,6 +39,7 @@ MAX_PATCHES = 30_000
 MAX_PATCH_PER_FILE = 6_000
 MAX_TESTS_LISTED = 100
 MAX_TEST_MESSAGE = 500
+MAX_TRANSCRIPT = 20_000
 MAX_OUTPUT_TOKENS = 4_000
 
 SYSTEM = (
@@ -60,6 +63,8 @@ class DayInputs:
     tests: list[TestCaseResult]
     rubric_version_id: int
     criteria: list[Criterion]
+    # The task's recording, when its transcript is ready (the handoff day).
+    transcript: CitedRecording | None = None
 
     @property
     def fingerprint(self) -> str:
@@ -73,6 +78,12 @@ class DayInputs:
             "task": [self.task.type, self.task.title, self.task.description],
             "rubric": [self.rubric_version_id, *(c.model_dump(mode="json") for c in self.criteria)],
         }
+        if self.transcript is not None:
+            # Only when there is one: the fingerprints of the other days stay as they were.
+            facts["transcript"] = [
+                self.transcript.recording_id,
+                [[s.start_seconds, s.end_seconds, s.text] for s in self.transcript.segments],
+            ]
         return hashlib.sha256(json.dumps(facts, sort_keys=True).encode()).hexdigest()
 
 
@@ -108,7 +119,8 @@ async def day_inputs(
             .limit(MAX_TESTS_LISTED)
         )
         tests = list((await session.scalars(statement)).all())
-    return DayInputs(task, submission, run, tests, rubric.id, criteria)
+    transcript = await recordings.ready_transcript(session, cs.id, task.id)
+    return DayInputs(task, submission, run, tests, rubric.id, criteria, transcript)
 
 
 def _cut(text: str, limit: int) -> str:
@@ -148,7 +160,26 @@ def _work_section(inputs: DayInputs) -> str:
         for test in inputs.tests:
             message = f": {_cut(test.message, MAX_TEST_MESSAGE)}" if test.message else ""
             parts.append(f"- test {test.name}: {test.status}{message}")
+    if inputs.transcript is not None:
+        parts.append(_transcript_section(inputs.transcript))
     return "\n\n".join(parts)
+
+
+def _transcript_section(transcript: CitedRecording) -> str:
+    """The segments as `[index] start-end s: text`, whole segments up to MAX_TRANSCRIPT."""
+    lines = [
+        f"Transcript of the recording {transcript.recording_id} (cite a segment as the "
+        f"transcript ref {transcript.recording_id}:{{index}}):"
+    ]
+    left = MAX_TRANSCRIPT
+    for index, segment in enumerate(transcript.segments):
+        line = f"[{index}] {segment.start_seconds:.2f}-{segment.end_seconds:.2f}s: {segment.text}"
+        if len(line) > left:
+            lines.append(f"[... {len(transcript.segments) - index} more segments cut]")
+            break
+        left -= len(line)
+        lines.append(line)
+    return "\n".join(lines)
 
 
 def _criteria_section(criteria: list[Criterion]) -> str:

@@ -32,6 +32,7 @@ from app.evaluation.ai_draft_inputs import (
 )
 from app.evaluation.ai_schemas import AiDraftContent, AiDraftOut, AiDraftsQueued, AiUsageOut
 from app.evaluation.models import AiDraftStatus, AiScorecardDraft, AiUsage
+from app.evaluation.redaction import redact_removed_citations
 from app.integrations.ai.provider import AiRequest
 from app.jobs.queue import enqueue
 from app.jobs.registry import JobContext, JobType
@@ -139,6 +140,9 @@ async def _make_draft(context: JobContext[Services], ref: DraftRef) -> None:
                 )
 
     async with database.session_scope() as session:
+        if content is not None:
+            # A recording removed since its evidence was verified: as if it went after.
+            content = await redact_removed_citations(session, ref.candidate_session_id, content)
         draft = await _draft_row(session, ref)
         # Inputs that changed meanwhile were queued again: that job writes the draft.
         if draft is None or draft.input_fingerprint != fingerprint:

@@ -5,10 +5,15 @@ Quotes are compared case-sensitively with every run of whitespace taken as one s
 quote copied across a line break or re-indented still matches. Human evidence that does not
 verify is refused with one 422 naming each item (`raise_evidence_problems`); AI evidence
 that does not verify is dropped by its caller.
+
+A transcript item cites one segment of a Day 4 transcript; once the recording's media is
+removed (deleted by the candidate or purged) its quotes are redacted wherever they were
+stored (`app.evaluation.redaction`), and the item verifies only as such a redacted one.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -24,6 +29,7 @@ from app.evaluation.evidence_refs import (
     RunRef,
     TestRef,
     TextRef,
+    TranscriptRef,
     parse_ref,
 )
 from app.evaluation.evidence_sources import EvidenceSources
@@ -32,9 +38,9 @@ from app.integrations.github.client import GitHubClient
 
 REF_INVALID = "EVIDENCE_REF_INVALID"
 SOURCE_NOT_FOUND = "EVIDENCE_SOURCE_NOT_FOUND"
+SOURCE_REMOVED = "EVIDENCE_SOURCE_REMOVED"
 QUOTE_NOT_FOUND = "EVIDENCE_QUOTE_NOT_FOUND"
 SPAN_INVALID = "EVIDENCE_SPAN_INVALID"
-KIND_UNAVAILABLE = "EVIDENCE_KIND_UNAVAILABLE"
 # The top-level code of a 422 whose items failed for different reasons.
 EVIDENCE_INVALID = "EVIDENCE_INVALID"
 
@@ -44,9 +50,9 @@ EVIDENCE_ERRORS: tuple[ErrorSpec, ...] = tuple(
     for code in (
         REF_INVALID,
         SOURCE_NOT_FOUND,
+        SOURCE_REMOVED,
         QUOTE_NOT_FOUND,
         SPAN_INVALID,
-        KIND_UNAVAILABLE,
         EVIDENCE_INVALID,
     )
 )
@@ -59,8 +65,8 @@ Loc = str | Sequence[str | int]
 @dataclass(frozen=True)
 class EvidenceProblem:
     """Why one evidence item did not verify: `code` is one of EVIDENCE_REF_INVALID,
-    EVIDENCE_SOURCE_NOT_FOUND, EVIDENCE_QUOTE_NOT_FOUND, EVIDENCE_SPAN_INVALID,
-    EVIDENCE_KIND_UNAVAILABLE; `message` says it in a sentence naming the ref."""
+    EVIDENCE_SOURCE_NOT_FOUND, EVIDENCE_SOURCE_REMOVED, EVIDENCE_QUOTE_NOT_FOUND,
+    EVIDENCE_SPAN_INVALID; `message` says it in a sentence naming the ref."""
 
     code: str
     message: str
@@ -115,13 +121,7 @@ def _normalised(text: str) -> str:
 
 
 async def _verify(sources: EvidenceSources, item: Evidence) -> EvidenceProblem | None:
-    if item.kind == "transcript":
-        return EvidenceProblem(
-            KIND_UNAVAILABLE,
-            f"Transcript evidence ({item.ref!r}) cannot be checked yet: Day-4 recordings "
-            "and their transcripts arrive with issue 17.",
-        )
-    if item.start_ms is not None or item.end_ms is not None:
+    if item.kind != "transcript" and (item.start_ms is not None or item.end_ms is not None):
         return EvidenceProblem(
             SPAN_INVALID,
             f"startMs and endMs apply to transcript evidence only, not to the {item.kind} "
@@ -150,6 +150,8 @@ async def _verify_ref(
             return await _commit(sources, ref, item)
         case RunRef():
             return await _run(sources, ref, item)
+        case TranscriptRef():
+            return await _transcript(sources, ref, item)
 
 
 def _not_found(message: str) -> EvidenceProblem:
@@ -258,3 +260,47 @@ async def _commit(
         )
     (commit,) = matches.values()
     return _quote_problem(item, commit.commit.message, f"the message of commit {commit.sha[:12]}")
+
+
+async def _transcript(
+    sources: EvidenceSources, ref: TranscriptRef, item: Evidence
+) -> EvidenceProblem | None:
+    recording = await sources.recording(ref.recording_id)
+    if recording is None:
+        return _not_found(f"No recording {ref.recording_id} in this candidate session.")
+    if recording.removed:
+        if item.redacted is not None:
+            return None  # a citation kept, without its quote, after the media went
+        return EvidenceProblem(
+            SOURCE_REMOVED,
+            f"Recording {ref.recording_id} was deleted or purged with its transcript, so "
+            f"{item.ref!r} can no longer be cited.",
+        )
+    if item.redacted is not None:
+        return EvidenceProblem(
+            REF_INVALID,
+            f"Recording {ref.recording_id} is not removed: cite {item.ref!r} without `redacted`.",
+        )
+    segments = recording.segments
+    if not segments:
+        return _not_found(f"Recording {ref.recording_id} has no transcript to cite.")
+    if ref.segment >= len(segments):
+        return _not_found(
+            f"The transcript of recording {ref.recording_id} has no segment {ref.segment}; "
+            f"its segments are 0 to {len(segments) - 1}."
+        )
+    segment = segments[ref.segment]
+    # Times are whole milliseconds; a segment's bounds are not.
+    low, high = math.floor(segment.start_seconds * 1000), math.ceil(segment.end_seconds * 1000)
+    for name, ms in (("startMs", item.start_ms), ("endMs", item.end_ms)):
+        if ms is not None and not low <= ms <= high:
+            return EvidenceProblem(
+                SPAN_INVALID,
+                f"{name} {ms} of {item.ref!r} is outside its segment, which runs from "
+                f"{low} to {high} ms.",
+            )
+    return _quote_problem(
+        item,
+        segment.text,
+        f"segment {ref.segment} of the transcript of recording {ref.recording_id}",
+    )

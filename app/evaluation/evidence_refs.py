@@ -21,6 +21,7 @@ _DIFF = re.compile(
 )
 _TEST = re.compile(rf"(?P<source>run|grading):(?P<id>{_ID}):(?P<name>.+)", re.DOTALL)
 _SHA = re.compile(r"[0-9a-fA-F]{7,40}")
+_TRANSCRIPT = re.compile(rf"(?P<id>{_ID}):(?P<segment>{_LINE})")
 
 
 class RefInvalidError(ValueError):
@@ -66,11 +67,17 @@ class RunRef:
     test_run_id: int
 
 
-ParsedRef = DiffRef | TestRef | TextRef | CommitRef | RunRef
+@dataclass(frozen=True)
+class TranscriptRef:
+    recording_id: int
+    segment: int  # the segment's position in the transcript, from 0
+
+
+ParsedRef = DiffRef | TestRef | TextRef | CommitRef | RunRef | TranscriptRef
 
 
 def parse_ref(kind: str, ref: str) -> ParsedRef:
-    """The ref of an item of `kind` (any kind but `transcript`), or RefInvalidError."""
+    """The ref of an item of `kind`, or RefInvalidError."""
     parser = _PARSERS.get(kind)
     if parser is None:
         raise RefInvalidError(f"Evidence of kind {kind!r} has no ref to parse.")
@@ -123,6 +130,15 @@ def _parse_commit(ref: str) -> CommitRef:
     return CommitRef(ref.lower())
 
 
+def _parse_transcript(ref: str) -> TranscriptRef:
+    match = _TRANSCRIPT.fullmatch(ref)
+    if match is None:
+        raise RefInvalidError(
+            f"The transcript ref {ref!r} is not `{{recordingId}}:{{segmentIndex}}` (two numbers)."
+        )
+    return TranscriptRef(_id(match["id"], ref), int(match["segment"]))
+
+
 def _whole_id(ref: str, kind: str, shape: str) -> int:
     if re.fullmatch(_ID, ref) is None:
         raise RefInvalidError(f"The {kind} ref {ref!r} is not `{shape}` (a number).")
@@ -142,4 +158,5 @@ _PARSERS: dict[str, Callable[[str], ParsedRef]] = {
     "text": _parse_text,
     "commit": _parse_commit,
     "run": _parse_run,
+    "transcript": _parse_transcript,
 }

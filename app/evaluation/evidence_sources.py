@@ -19,6 +19,8 @@ from app.grading.models import Grading
 from app.integrations.github.client import GitHubClient
 from app.integrations.github.errors import GitHubNotFoundError
 from app.integrations.github.schemas import Commit
+from app.recordings import service as recordings
+from app.recordings.service import CitedRecording
 from app.runs.models import TestRun
 from app.services import require_github
 from app.submissions.models import Submission
@@ -73,6 +75,7 @@ class EvidenceSources:
         self._gradings: dict[int, Grading | None] = {}
         self._files: dict[tuple[str, str, str], FileText] = {}
         self._ancestors: dict[tuple[str, str], list[Commit]] = {}
+        self._recordings: dict[int, CitedRecording | None] = {}
 
     # The database
 
@@ -146,6 +149,15 @@ class EvidenceSources:
         if found is None:
             return None
         return [TestOutcome(test.name, test.classname, test.message) for test in found.tests]
+
+    async def recording(self, recording_id: int) -> CitedRecording | None:
+        """The session's recording with its transcript; share-locked (see
+        `recordings.cited_recording`)."""
+        if recording_id not in self._recordings:
+            self._recordings[recording_id] = await recordings.cited_recording(
+                self._session, self._cs_id, recording_id
+            )
+        return self._recordings[recording_id]
 
     # GitHub
 

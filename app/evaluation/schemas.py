@@ -45,6 +45,10 @@ EvidenceKind = TypeAliasType(
 )
 
 
+# Why an evidence item's quote was removed.
+Redaction = TypeAliasType("Redaction", Literal["recording_removed"])
+
+
 class Evidence(ApiModel):
     """A reference into the candidate's work, and optionally a quote that must occur in it.
 
@@ -53,7 +57,8 @@ class Evidence(ApiModel):
       the file at the submission's cutoff commit);
     - `test`: `run:{testRunId}:{testName}` or `grading:{gradingId}:{testName}`;
     - `text`: `{submissionId}` (a text answer);
-    - `transcript`: `{recordingId}:{segmentIndex}` (Day 4 transcripts);
+    - `transcript`: `{recordingId}:{segmentIndex}` (a segment of a Day 4 recording's
+      transcript, numbered from 0 in order; `startMs`/`endMs` may narrow it);
     - `commit`: a commit SHA of a submission's repository, up to its cutoff;
     - `run`: `{testRunId}` (its output).
     """
@@ -63,11 +68,23 @@ class Evidence(ApiModel):
     quote: Annotated[str, StringConstraints(min_length=1, max_length=2000)] | None = None
     start_ms: int | None = Field(default=None, ge=0, le=MAX_ID)
     end_ms: int | None = Field(default=None, ge=0, le=MAX_ID)
+    redacted: Redaction | None = Field(
+        default=None,
+        description="Set by Tenon on a transcript item whose recording was deleted or "
+        "purged: its quote was removed (`recording_removed`). Such an item may be saved "
+        "again as it is.",
+    )
 
     @model_validator(mode="after")
     def _span_in_order(self) -> Self:
         if self.start_ms is not None and self.end_ms is not None and self.end_ms < self.start_ms:
             raise ValueError("endMs must not be before startMs")
+        return self
+
+    @model_validator(mode="after")
+    def _redacted_without_quote(self) -> Self:
+        if self.redacted is not None and (self.kind != "transcript" or self.quote is not None):
+            raise ValueError("only a transcript item without a quote is redacted")
         return self
 
 

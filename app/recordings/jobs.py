@@ -136,13 +136,14 @@ async def _purge_one(
                 "recordings.purge_failed", recording_id=recording_id, reason=reason, error=str(exc)
             )
             return 0
-        mark_removed(
+        await mark_removed(
             session,
             recording,
             status="purged",
             reason=reason,
             now=context.clock.now(),
             removed=removed,
+            hooks=context.services.media_removed,
         )
     return 1
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import shutil
 import tempfile
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.media.store import MediaStore, MediaStoreError, StorageUnavailableError
 from app.recordings import repository
 from app.recordings.models import PurgeReason, Recording, RecordingStatus
+from app.services import MediaRemovedHook
 
 log = structlog.get_logger(__name__)
 
@@ -56,7 +57,7 @@ async def remove_objects(store: MediaStore, recording: Recording) -> dict[str, A
     return {"object": True, "multipartAborted": aborted}
 
 
-def mark_removed(
+async def mark_removed(
     session: AsyncSession,
     recording: Recording,
     *,
@@ -64,8 +65,10 @@ def mark_removed(
     reason: PurgeReason,
     now: datetime,
     removed: dict[str, Any],
+    hooks: Sequence[MediaRemovedHook],
 ) -> None:
-    """The recording's media is gone: its transcript goes too, and the removal is audited."""
+    """The recording's media is gone: its transcript goes too, the removal is audited, and
+    the hooks run in the same transaction (evaluation redacts its quotes)."""
     removed = removed | {"transcriptSegments": len(recording.transcript_segments or [])}
     recording.status = status
     if status == "purged":
@@ -84,3 +87,7 @@ def mark_removed(
         reason=reason,
         storage_key=recording.storage_key,
     )
+    for hook in hooks:
+        await hook(
+            session, candidate_session_id=recording.candidate_session_id, recording_id=recording.id
+        )

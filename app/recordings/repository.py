@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -105,10 +104,13 @@ def record_purge(
     )
 
 
-async def purges_since(session: AsyncSession, since: datetime) -> Sequence[MediaPurge]:
+async def of_session_shared(
+    session: AsyncSession, cs_id: int, recording_id: int
+) -> Recording | None:
+    """The session's recording `recording_id`, share-locked until the transaction ends."""
     statement = (
-        select(MediaPurge)
-        .where(MediaPurge.purged_at >= since)
-        .order_by(MediaPurge.purged_at, MediaPurge.id)
+        select(Recording)
+        .where(Recording.id == recording_id, Recording.candidate_session_id == cs_id)
+        .with_for_update(read=True)
     )
-    return (await session.scalars(statement)).all()
+    return (await session.scalars(statement)).one_or_none()

@@ -83,6 +83,7 @@ async def init_recording(
         store=services.media,
         settings=services.settings.recording,
         url_ttl=timedelta(seconds=services.settings.storage.upload_url_ttl_seconds),
+        on_removed=services.media_removed,
         now=clock.now(),
     )
 
@@ -186,5 +187,11 @@ async def delete_recording(
 ) -> None:
     """Delete the recording and its transcript (also after the deadline: it is yours)."""
     await service.delete_recording(
-        session, candidate, cs_id, task_id, store=services.media, now=clock.now()
+        session,
+        candidate,
+        cs_id,
+        task_id,
+        store=services.media,
+        on_removed=services.media_removed,
+        now=clock.now(),
     )

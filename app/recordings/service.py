@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import math
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import PurePosixPath
@@ -35,12 +36,13 @@ from app.core.errors import (
 )
 from app.core.openapi import ErrorSpec
 from app.core.settings import RecordingSettings
+from app.integrations.transcription.provider import TranscriptSegment
 from app.jobs.queue import enqueue
 from app.media.store import MediaStore, MediaStoreError, SignedRequest, UploadedPart
 from app.recordings import probe, repository
 from app.recordings.jobs import TRANSCRIBE, RecordingRef
 from app.recordings.media import downloaded, mark_removed, remove_objects, storage_errors
-from app.recordings.models import PurgeReason, Recording
+from app.recordings.models import Recording
 from app.recordings.schemas import (
     ConsentOut,
     MultipartUpload,
@@ -58,6 +60,7 @@ from app.recordings.schemas import (
     TranscriptOut,
     TranscriptSummary,
 )
+from app.services import MediaRemovedHook
 from app.simulations.models import Task
 
 # The refusals of `complete` that `_refused` raises (an ErrorSpec with its code).
@@ -79,14 +82,6 @@ RECORDING_UNREADABLE: Refusal = (UnprocessableError, "RECORDING_UNREADABLE")
 RECORDING_TOO_LONG: Refusal = (UnprocessableError, "RECORDING_TOO_LONG")
 
 RECORDABLE_TASK_TYPES = ("handoff",)
-
-
-@dataclass(frozen=True)
-class MediaPurgeRef:
-    recording_id: int
-    candidate_session_id: int
-    reason: PurgeReason
-    purged_at: datetime
 
 
 # S3 allows at most this many parts per upload.
@@ -170,6 +165,7 @@ async def init_upload(
     store: MediaStore,
     settings: RecordingSettings,
     url_ttl: timedelta,
+    on_removed: Sequence[MediaRemovedHook],
     now: datetime,
 ) -> RecordingInitOut:
     """Start the upload of the current handoff task's recording, replacing an unfinished
@@ -200,8 +196,14 @@ async def init_upload(
     with storage_errors():
         if existing is not None:
             removed = await remove_objects(store, existing)
-            mark_removed(
-                session, existing, status="deleted", reason="replaced", now=now, removed=removed
+            await mark_removed(
+                session,
+                existing,
+                status="deleted",
+                reason="replaced",
+                now=now,
+                removed=removed,
+                hooks=on_removed,
             )
             await session.flush()
         recording = Recording(
@@ -451,6 +453,7 @@ async def delete_recording(
     task_id: int,
     *,
     store: MediaStore,
+    on_removed: Sequence[MediaRemovedHook],
     now: datetime,
 ) -> None:
     """Delete the caller's recording: the object (or the unfinished upload) and the
@@ -462,8 +465,14 @@ async def delete_recording(
         raise _not_found()
     with storage_errors():
         removed = await remove_objects(store, recording)
-    mark_removed(
-        session, recording, status="deleted", reason="candidate_deleted", now=now, removed=removed
+    await mark_removed(
+        session,
+        recording,
+        status="deleted",
+        reason="candidate_deleted",
+        now=now,
+        removed=removed,
+        hooks=on_removed,
     )
     await session.flush()
 
@@ -512,15 +521,47 @@ async def for_review(
     )
 
 
-async def purges_since(session: AsyncSession, since: datetime) -> list[MediaPurgeRef]:
-    """The recordings whose media (object and transcript) was removed since `since`, for
-    whatever reason: what an evaluation that quoted their transcripts must redact."""
-    return [
-        MediaPurgeRef(
-            recording_id=purge.recording_id,
-            candidate_session_id=purge.candidate_session_id,
-            reason=purge.reason,
-            purged_at=purge.purged_at,
-        )
-        for purge in await repository.purges_since(session, since)
-    ]
+# Evaluation cites transcripts (evidence `{recordingId}:{segmentIndex}`) and shows them to
+# the AI drafts; these are the reads it makes.
+
+
+@dataclass(frozen=True)
+class CitedRecording:
+    """A recording as evidence sees it: its media removed (deleted or purged), or its
+    transcript's segments in order (none until it is transcribed)."""
+
+    recording_id: int
+    removed: bool
+    segments: tuple[TranscriptSegment, ...]
+
+
+def _cited(recording: Recording) -> CitedRecording:
+    segments = recording.transcript_segments if recording.transcript_status == "ready" else None
+    return CitedRecording(
+        recording_id=recording.id,
+        removed=recording.status in ("deleted", "purged"),
+        segments=tuple(
+            TranscriptSegment(segment["start"], segment["end"], segment["text"])
+            for segment in segments or []
+        ),
+    )
+
+
+async def cited_recording(
+    session: AsyncSession, cs_id: int, recording_id: int
+) -> CitedRecording | None:
+    """The session's recording `recording_id`, or None (another session's is None too).
+    The row stays share-locked until the caller's transaction ends, so its media cannot be
+    removed (and the quotes of it redacted) between checking a citation and storing it."""
+    recording = await repository.of_session_shared(session, cs_id, recording_id)
+    return None if recording is None else _cited(recording)
+
+
+async def ready_transcript(
+    session: AsyncSession, cs_id: int, task_id: int
+) -> CitedRecording | None:
+    """The session's ready recording of the task, when its transcript is ready too."""
+    recording = await repository.ready(session, cs_id, task_id)
+    if recording is None or recording.transcript_status != "ready":
+        return None
+    return _cited(recording)

@@ -42,6 +42,7 @@ from tests.support.api import assert_problem
 from tests.support.factories import (
     create_candidate_session,
     create_company,
+    create_recording,
     create_simulation,
     create_submission,
     create_tasks,
@@ -344,6 +345,79 @@ async def test_unverifiable_evidence_is_dropped_and_counted(
             "put a queue in front of the ledger",
             f"Design by {CANDIDATE}",
         ]
+
+
+async def test_the_handoff_day_offers_its_transcript_and_unverifiable_citations_are_dropped(
+    db_session: AsyncSession, database: Database
+) -> None:
+    scene = await _scene(db_session)
+    handoff = scene.tasks[3]
+    await create_submission(db_session, scene.cs, handoff, content_text="Handoff notes.")
+    recording = await create_recording(
+        db_session,
+        scene.cs,
+        handoff,
+        segments=[
+            (0.0, 3.5, f"Hi, {CANDIDATE} here with the handoff."),
+            (3.5, 8.25, "The refund job retries with an idempotency key."),
+        ],
+    )
+    other_cs = await create_candidate_session(db_session, scene.simulation)
+    other = await create_recording(
+        db_session, other_cs, handoff, segments=[(0.0, 2.0, "The refund job retries.")]
+    )
+    keys = await _day_keys(db_session, scene, day=4)
+    assert await queue_missing_drafts(db_session, scene.cs.id) == [1, 4]
+    rid = recording.id
+    ai = FakeAi().then(
+        _answer(
+            keys,
+            evidence=[
+                {"kind": "transcript", "ref": f"{rid}:1", "quote": "with an idempotency key"},
+                # The placeholder comes back as the name, which the segment says.
+                {"kind": "transcript", "ref": f"{rid}:0", "quote": "[CANDIDATE_NAME] here"},
+                {"kind": "transcript", "ref": f"{rid}:1", "quote": "we dropped retries"},
+                {"kind": "transcript", "ref": f"{rid}:2", "quote": None},
+                {"kind": "transcript", "ref": f"{other.id}:0", "quote": "The refund job"},
+            ],
+        )
+    )
+
+    context = ai_job_context(database, AI_SCORECARD_DRAFT, ai)
+    await AI_SCORECARD_DRAFT.handler(
+        context, DraftRef(candidate_session_id=scene.cs.id, day_index=4)
+    )
+
+    (request,) = ai.requests
+    assert f"Transcript of the recording {rid} (cite a segment as the transcript ref " in (
+        request.prompt
+    )
+    assert "[0] 0.00-3.50s: Hi, [CANDIDATE_NAME] here with the handoff." in request.prompt
+    assert "[1] 3.50-8.25s: The refund job retries with an idempotency key." in request.prompt
+    assert "Hopper" not in request.prompt
+    draft = await _draft(db_session, scene, day=4)
+    assert draft.status == "ready"
+    assert draft.dropped_evidence == 3 * len(keys)
+    assert draft.content is not None
+    for entry in draft.content["entries"]:
+        assert [(item["ref"], item["quote"]) for item in entry["evidence"]] == [
+            (f"{rid}:1", "with an idempotency key"),
+            (f"{rid}:0", f"{CANDIDATE} here"),
+        ]
+
+
+async def test_a_new_transcript_changes_the_handoff_day_s_inputs(db_session: AsyncSession) -> None:
+    scene = await _scene(db_session)
+    handoff = scene.tasks[3]
+    await create_submission(db_session, scene.cs, handoff, content_text="Handoff notes.")
+    assert await queue_missing_drafts(db_session, scene.cs.id) == [1, 4]
+    recording = await create_recording(db_session, scene.cs, handoff)
+    # Not transcribed yet: nothing new to draft from.
+    assert await queue_missing_drafts(db_session, scene.cs.id) == []
+    recording.transcript_status = "ready"
+    recording.transcript_segments = [{"start": 0.0, "end": 1.0, "text": "Hello."}]
+    await db_session.flush()
+    assert await queue_missing_drafts(db_session, scene.cs.id) == [4]
 
 
 async def test_queue_missing_drafts_skips_current_drafts_and_requeues_changed_or_failed(

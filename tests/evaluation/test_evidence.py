@@ -394,7 +394,7 @@ async def test_commit_is_the_cutoff_or_an_ancestor_and_quotes_its_message(
     ]
 
 
-# Another session's ids, malformed refs, transcripts
+# Another session's ids, malformed refs (transcripts: test_transcript_evidence.py)
 
 
 async def test_another_sessions_ids_are_not_found_like_missing_ones(
@@ -465,20 +465,6 @@ async def test_malformed_refs_are_invalid(
     assert problem is not None
     assert problem.code == "EVIDENCE_REF_INVALID"
     assert repr(ref) in problem.message or ref in problem.message
-
-
-async def test_transcripts_are_unavailable_until_recordings_exist(
-    db_session: AsyncSession, repo: Repo, scene: Scene
-) -> None:
-    [problem] = await verify_evidence(
-        db_session,
-        repo.client,
-        scene.cs_id,
-        [_item("transcript", "3:0", "we chose Postgres", start_ms=0, end_ms=900)],
-    )
-    assert problem is not None
-    assert problem.code == "EVIDENCE_KIND_UNAVAILABLE"
-    assert "issue 17" in problem.message
 
 
 async def test_times_are_only_for_transcripts(

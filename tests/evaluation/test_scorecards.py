@@ -169,7 +169,7 @@ async def test_evidence_quoting_the_candidate_s_answer_is_kept_and_an_invented_q
     saved = await scene.save("bea", entries)
     assert saved.status_code == 200, saved.text
     [entry] = saved.json()["entries"]
-    assert entry["evidence"] == [real | {"startMs": None, "endMs": None}]
+    assert entry["evidence"] == [real | {"startMs": None, "endMs": None, "redacted": None}]
 
     invented = {"kind": "text", "ref": answer, "quote": "I rewrote it in Rust"}
     elsewhere = {"kind": "text", "ref": "999999999"}

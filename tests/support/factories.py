@@ -20,6 +20,7 @@ from app.core.settings import LOCAL_SECRET_KEY
 from app.events.models import ActorType, Event
 from app.integrations.github.models import WebhookDelivery
 from app.jobs.models import Job, JobState
+from app.recordings.models import Recording, RecordingStatus
 from app.runs.models import TestCaseResult, TestCaseStatus, TestRun
 from app.simulations.models import CODE_TASK_TYPES, Simulation, Task, TaskType
 from app.submissions.models import Submission
@@ -196,6 +197,39 @@ async def create_submission(
         test_run_id=test_run.id if test_run else None,
     )
     return await _add(session, submission)
+
+
+async def create_recording(
+    session: AsyncSession,
+    candidate_session: CandidateSession,
+    task: Task,
+    *,
+    segments: list[tuple[float, float, str]] | None = None,
+    status: RecordingStatus = "ready",
+    completed_at: datetime | None = None,
+) -> Recording:
+    """A recording as `complete` leaves it (no object in any store), with a ready
+    transcript of `segments` (start, end, text) when given."""
+    recording = Recording(
+        candidate_session_id=candidate_session.id,
+        task_id=task.id,
+        storage_key=f"recordings/{candidate_session.id}/{task.id}/{_suffix()}.webm",
+        filename="handoff.webm",
+        declared_content_type="video/webm",
+        declared_size_bytes=1000,
+        status=status,
+        content_type="video/webm",
+        size_bytes=1000,
+        duration_seconds=60.0,
+        completed_at=completed_at or datetime.now(UTC),
+        transcript_status="ready" if segments is not None else "disabled",
+        transcript_segments=(
+            [{"start": start, "end": end, "text": text} for start, end, text in segments]
+            if segments is not None
+            else None
+        ),
+    )
+    return await _add(session, recording)
 
 
 async def create_event(
