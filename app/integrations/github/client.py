@@ -339,6 +339,12 @@ class GitHubClient:
             )
         return await self._download(location, destination)
 
+    async def download_tarball(self, full_name: str, ref: str, destination: Path) -> int:
+        """Stream the repository's tar.gz at `ref` to `destination` (GitHub answers 302 to a
+        signed codeload URL, which gets no token), capped at `tarball_max_bytes`; returns its
+        size in bytes."""
+        raise NotImplementedError
+
     # Comparisons and installations
 
     async def compare(
