@@ -367,9 +367,11 @@ def _span(tree: TreeFingerprints, indexes: list[int]) -> Span:
     )
 
 
-@functools.cache
+@functools.lru_cache(maxsize=1 << 16)
 def _token_code(text: str) -> bytes:
     # A fixed-width stable code per normalised token, so a k-gram is one slice of bytes.
+    # Normalised tokens are few (keywords, operators, punctuation); the bound is for odd
+    # input, which Pygments passes on as error tokens of any text.
     return hashlib.blake2b(text.encode(), digest_size=4).digest()
 
 

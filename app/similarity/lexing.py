@@ -177,11 +177,16 @@ def _normalise(kind: _TokenType, value: str) -> str | None:
         return kept
     if rule == _LOWERCASE:
         return kept.lower()
+    if rule == _FIRST_WORD:
+        return kept.split(maxsplit=1)[0]
     return rule
 
 
 _AS_WRITTEN = "as written"
 _LOWERCASE = "lowercase"  # keywords: SQL's are case-insensitive
+# Preprocessor lines come as one token (`define MAX(a, b) ...`): the directive stays, the
+# names after it go, like every other name.
+_FIRST_WORD = "first word"
 
 
 @functools.cache
@@ -191,7 +196,7 @@ def _rule(kind: _TokenType) -> str | None:
     if is_token_subtype(kind, Comment.PreprocFile):  # `#include <header.h>`: a name
         return STRING
     if is_token_subtype(kind, Comment.Preproc):
-        return _AS_WRITTEN
+        return _FIRST_WORD
     if is_token_subtype(kind, Comment) or is_token_subtype(kind, String.Doc):
         return None
     # Type names are identifiers (TypeScript's lexer tags user-defined types as Keyword.Type).

@@ -268,13 +268,20 @@ NORMALISED_PAIRS = {
         "  const factor = 0x7;\n  const name = `crate`;\n"
         "  return [w * h * factor, name]; /* renamed */\n}\n",
     ),
+    "c": (
+        '#include "shapes.h"\n#define SCALE(v) ((v) * 2)\n'
+        "int area(int width, int height) { return SCALE(width * height); }\n",
+        "#include <geometry.h>\n#define DOUBLE(x) ((x) * 2)  // renamed\n"
+        "int surface(int w, int h) {\n  return DOUBLE(w * h);\n}\n",
+    ),
 }
+SUFFIXES = {"python": ".py", "typescript": ".ts", "c": ".c"}
 
 
-@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("language", NORMALISED_PAIRS)
 def test_names_literals_comments_and_layout_do_not_change_fingerprints(language: str) -> None:
     original, rewritten = NORMALISED_PAIRS[language]
-    suffix = ".py" if language == "python" else ".ts"
+    suffix = SUFFIXES[language]
     params = WinnowParams(k=8, window=2)
 
     first = fingerprint_tree([("a" + suffix, original)], params)
