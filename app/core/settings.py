@@ -291,6 +291,8 @@ class GitHubSettings(BaseSettings):
     # GitHub asks for at least a second between content-creating requests (per installation).
     mutation_interval_seconds: float = Field(default=1.0, ge=0)
     artifact_max_bytes: int = Field(default=50 * 1024 * 1024, gt=0)
+    # A repository's tar.gz at one commit (similarity reads submissions' trees from it).
+    tarball_max_bytes: int = Field(default=100 * 1024 * 1024, gt=0)
     # Generate candidates' repositories at invite time (throttled), not at their first init.
     preprovision: bool = False
     # Days after a session ends before its repositories are archived (or deleted, with

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hmac
 import operator
 import re
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -29,6 +27,7 @@ from app.github_emulator.responses import (
     read_body,
     validation_failed,
 )
+from app.github_emulator.signed_urls import check_signed, expiry, signed_url
 from app.github_emulator.storage import Artifact, Repo, Run
 from app.github_emulator.workflows import (
     DispatchInput,
@@ -296,38 +295,29 @@ async def get_artifact(call: Call) -> Response:
     return json_response(call.request, payloads.artifact(call.base, repo, _artifact_of(call, repo)))
 
 
+def _artifact_subject(artifact_id: int) -> str:
+    return f"artifact:{artifact_id}"
+
+
 async def download_artifact(call: Call) -> Response:
     """302 to a short-lived signed storage URL, as GitHub redirects to blob storage."""
     repo = repo_of(call)
     artifact = _artifact_of(call, repo)
     if artifact.expired:
         raise GitHubError(410, "Artifact has expired")
-    expires = int(time.time() + call.emulator.config.artifact_url_ttl_seconds)
-    signature = call.emulator.artifact_signature(artifact.id, expires)
-    location = f"{call.base}/_storage/artifacts/{artifact.id}?expires={expires}&sig={signature}"
+    location = signed_url(
+        call.emulator,
+        f"{call.base}/_storage/artifacts/{artifact.id}",
+        _artifact_subject(artifact.id),
+        expiry(call.emulator.config.artifact_url_ttl_seconds),
+    )
     return RedirectResponse(location, status_code=302)
 
 
 async def storage_download(call: Call) -> Response:
-    """The storage host behind artifact redirects: it authenticates by the URL's signature
-    and, like Azure blob storage, refuses requests that also carry an Authorization header."""
-    if "authorization" in call.request.headers:
-        raise GitHubError(
-            400,
-            "Authorization header is not allowed on a signed storage URL; "
-            "do not forward GitHub credentials to the artifact storage host.",
-        )
-    query = call.request.query_params
+    """The storage host behind artifact redirects (`signed_urls`)."""
     artifact_id = call.int_param("artifact_id")
-    try:
-        expires = int(query.get("expires", ""))
-    except ValueError:
-        expires = 0
-    expected = call.emulator.artifact_signature(artifact_id, expires)
-    if not hmac.compare_digest(query.get("sig", ""), expected):
-        raise GitHubError(403, "Server failed to authenticate the request: bad signature.")
-    if expires < time.time():
-        raise GitHubError(403, "Server failed to authenticate the request: URL expired.")
+    check_signed(call, _artifact_subject(artifact_id))
     artifact = call.store.state.artifacts.get(artifact_id)
     if artifact is None:
         raise not_found()

@@ -37,6 +37,8 @@ class EmulatorConfig:
     artifact_retention_seconds: float = 90 * 24 * 3600.0
     # Lifetime of the signed artifact download URL behind the 302.
     artifact_url_ttl_seconds: float = 60.0
+    # Lifetime of the signed codeload URL behind a tarball's 302 (GitHub's: five minutes).
+    tarball_url_ttl_seconds: float = 300.0
     invitations_per_day: int = 50
     # GitHub waits for the invitee to accept; locally nobody will, so accept at once.
     # False keeps invitations pending until PATCH /user/repository_invitations/{id}.
@@ -61,6 +63,7 @@ class EmulatorConfig:
             "webhook_attempts": self.webhook_attempts,
             "webhook_timeout_seconds": self.webhook_timeout_seconds,
             "artifact_url_ttl_seconds": self.artifact_url_ttl_seconds,
+            "tarball_url_ttl_seconds": self.tarball_url_ttl_seconds,
             "git_http_timeout_seconds": self.git_http_timeout_seconds,
         }
         for name, value in positive.items():

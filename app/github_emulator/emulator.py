@@ -71,7 +71,7 @@ class Emulator:
         self.request_listeners: list[RequestListener] = []
         self.templates: list[str] = []
         self.started_at = utcnow()
-        # Signs artifact download URLs; a restart invalidates the outstanding ones.
+        # Signs storage URLs (artifacts, tarballs); a restart invalidates the outstanding ones.
         self._signing_key = secrets.token_bytes(32)
 
     @asynccontextmanager
@@ -162,8 +162,9 @@ class Emulator:
     def role(self, repo: Repo, login: str) -> str | None:
         return repo.collaborators.get(login.lower())
 
-    def artifact_signature(self, artifact_id: int, expires: int) -> str:
-        message = f"{artifact_id}:{expires}".encode()
+    def sign(self, subject: str, expires: int) -> str:
+        """The signature of a storage URL for `subject` (what it serves) until `expires`."""
+        message = f"{subject}\n{expires}".encode()
         return hmac.new(self._signing_key, message, hashlib.sha256).hexdigest()
 
     def stats(self) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 # Isolated from the machine's git configuration (signing, hooks, templates, excludes), with
 # literal pathspecs so a file called `*.py` is just a file.
@@ -90,19 +91,21 @@ async def git(
     stdin: bytes | None = None,
     env: Mapping[str, str] | None = None,
     cwd: Path | None = None,
+    stdout: BinaryIO | None = None,
 ) -> bytes:
-    """Run git and return its stdout; raise GitError on a non-zero exit."""
+    """Run git and return its stdout (empty when it goes to the file `stdout`); raise
+    GitError on a non-zero exit."""
     command = ["git", *((f"--git-dir={git_dir}",) if git_dir is not None else ()), *args]
     process = await asyncio.create_subprocess_exec(
         *command,
         stdin=asyncio.subprocess.PIPE if stdin is not None else asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE if stdout is None else stdout,
         stderr=asyncio.subprocess.PIPE,
         env={**os.environ, **_GIT_ENV, **(env or {})},
         cwd=cwd,
     )
     try:
-        stdout, stderr = await process.communicate(stdin)
+        output, stderr = await process.communicate(stdin)
     except BaseException:
         # Cancelled (a request gone, the emulator closing): reap git here, or its transport is
         # collected after the event loop has closed and fails there.
@@ -112,7 +115,7 @@ async def git(
         raise
     if process.returncode != 0:
         raise GitError(args, process.returncode or -1, stderr.decode(errors="replace"))
-    return stdout
+    return output or b""
 
 
 def _identity_env(author: Person, committer: Person) -> dict[str, str]:
@@ -358,6 +361,20 @@ def _parse_tree(raw: bytes) -> list[TreeEntry]:
 
 async def read_blob(repo: Path, sha: str) -> bytes:
     return await git(repo, "cat-file", "blob", sha)
+
+
+async def archive(repo: Path, commit: str, *, prefix: str) -> BinaryIO:
+    """`commit`'s tree as a tar.gz whose paths start with `prefix/`, as GitHub's tarballs
+    (the commit id in a pax global header), in an anonymous temporary file (nothing on disk
+    outlives it) opened at its start."""
+    output = await asyncio.to_thread(tempfile.TemporaryFile, "w+b", prefix="tenon-emu-archive-")
+    try:
+        await git(repo, "archive", "--format=tar.gz", f"--prefix={prefix}/", commit, stdout=output)
+        await asyncio.to_thread(output.seek, 0)
+    except BaseException:
+        output.close()
+        raise
+    return output
 
 
 async def changes(repo: Path, base: str, head: str) -> list[FileChange]:

@@ -1,18 +1,22 @@
-"""Repositories: generate, get, update, delete, branches, commits, contents, compare."""
+"""Repositories: generate, get, update, delete, branches, commits, contents, compare,
+tarballs (and the codeload host their redirects point to)."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
+import os
 import re
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, BinaryIO
 
 from pydantic import Field, field_validator
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response, StreamingResponse
 
 from app.github_emulator import git, payloads, pushes
-from app.github_emulator.emulator import Call
+from app.github_emulator.emulator import Call, Emulator
 from app.github_emulator.responses import (
     GitHubError,
     RequestBody,
@@ -24,6 +28,7 @@ from app.github_emulator.responses import (
     read_body,
     validation_failed,
 )
+from app.github_emulator.signed_urls import check_signed, expiry, signed_url
 from app.github_emulator.storage import (
     VALID_LOGIN,
     AccountType,
@@ -36,6 +41,7 @@ _REPO_NAME_INVALID = re.compile(r"[^A-Za-z0-9._-]")
 _RAW_MEDIA_TYPES = ("application/vnd.github.raw", "application/vnd.github.v3.raw")
 COMPARE_FILE_CAP = 300
 _COMPARE_UNPAGINATED_COMMITS = 250
+_ARCHIVE_CHUNK_BYTES = 64 * 1024
 
 
 class GenerateBody(RequestBody):
@@ -424,3 +430,55 @@ async def create_ref(call: Call) -> Response:
         },
     }
     return json_response(call.request, data, status=201)
+
+
+def codeload_url(emulator: Emulator, base: str, repo: Repo, sha: str, expires: int) -> str:
+    """The signed URL that serves `repo`'s tarball at commit `sha` until `expires`."""
+    url = f"{base}/_codeload/{repo.full_name}/legacy.tar.gz/{sha}"
+    return signed_url(emulator, url, _codeload_subject(repo.owner, repo.name, sha), expires)
+
+
+def _codeload_subject(owner: str, name: str, sha: str) -> str:
+    # Names as the store looks them up (case-insensitively).
+    return f"codeload:{owner.lower()}/{name.lower()}@{sha}"
+
+
+async def tarball(call: Call) -> Response:
+    """GET /repos/{owner}/{repo}/tarball[/{ref}]: 302 to the tarball on the codeload host,
+    pinned to the commit the ref names now (the default branch without one)."""
+    repo = repo_of(call)
+    ref = call.request.path_params.get("ref") or repo.default_branch
+    path = call.store.path(repo)
+    sha = None if await git.is_empty(path) else await git.resolve(path, ref)
+    if sha is None:
+        raise not_found()
+    expires = expiry(call.emulator.config.tarball_url_ttl_seconds)
+    location = codeload_url(call.emulator, call.base, repo, sha, expires)
+    return RedirectResponse(location, status_code=302)
+
+
+async def codeload(call: Call) -> Response:
+    """The codeload host behind tarball redirects (`signed_urls`): the tar.gz that `git
+    archive` makes, its paths under `{owner}-{repo}-{sha7}/` as on GitHub."""
+    owner, name, sha = call.param("owner"), call.param("repo"), call.param("sha")
+    check_signed(call, _codeload_subject(owner, name, sha))
+    repo = repo_of(call)
+    path = call.store.path(repo)
+    if await git.resolve(path, sha) != sha:
+        raise not_found()
+    folder = f"{repo.owner}-{repo.name}-{sha[:7]}"
+    archive = await git.archive(path, sha, prefix=folder)
+    size = os.fstat(archive.fileno()).st_size
+    headers = {
+        "content-length": str(size),
+        "content-disposition": f"attachment; filename={folder}.tar.gz",
+    }
+    return StreamingResponse(_chunks(archive), media_type="application/x-gzip", headers=headers)
+
+
+async def _chunks(archive: BinaryIO) -> AsyncIterator[bytes]:
+    try:
+        while chunk := await asyncio.to_thread(archive.read, _ARCHIVE_CHUNK_BYTES):
+            yield chunk
+    finally:
+        archive.close()

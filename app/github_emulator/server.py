@@ -37,7 +37,7 @@ log = structlog.get_logger(__name__)
 
 Handler = Callable[[Call], Awaitable[Response]]
 # token: a configured or installation token; app: a GitHub App JWT; storage: the signed
-# artifact host (no credentials); control: the emulator's own /_emulator routes.
+# artifact and codeload hosts (no credentials); control: the emulator's own /_emulator routes.
 Auth = Literal["token", "app", "storage", "control"]
 
 _REPO = "/repos/{owner}/{repo}"
@@ -54,6 +54,8 @@ _ROUTES: tuple[tuple[str, str, Handler, Auth, str | None], ...] = (
     ("GET", f"{_REPO}/contents/{{path:path}}", repos_api.get_content, "token", "contents:read"),
     ("PUT", f"{_REPO}/contents/{{path:path}}", repos_api.put_content, "token", "contents:write"),
     ("GET", f"{_REPO}/compare/{{basehead:path}}", repos_api.compare, "token", "contents:read"),
+    ("GET", f"{_REPO}/tarball", repos_api.tarball, "token", "contents:read"),
+    ("GET", f"{_REPO}/tarball/{{ref:path}}", repos_api.tarball, "token", "contents:read"),
     ("POST", f"{_REPO}/git/refs", repos_api.create_ref, "token", "contents:write"),
     ("GET", "/users/{username}", access_api.get_user, "token", None),
     (
@@ -145,6 +147,13 @@ _ROUTES: tuple[tuple[str, str, Handler, Auth, str | None], ...] = (
         "actions:read",
     ),
     ("GET", "/_storage/artifacts/{artifact_id}", actions_api.storage_download, "storage", None),
+    (
+        "GET",
+        "/_codeload/{owner}/{repo}/legacy.tar.gz/{sha}",
+        repos_api.codeload,
+        "storage",
+        None,
+    ),
     (
         "POST",
         "/_emulator/users/{username}/tokens",

@@ -9,16 +9,18 @@ anything). Values are not compared: ids, dates and URLs differ by design.
 Recorded operations the emulator does not serve, so there is nothing to replay:
   - paginate-issues: the issues API;
   - git-refs: the git refs API;
-  - get-archive: tarball downloads;
   - rename-repository: renames and the 301/307 redirects that follow them.
 The `errors` recording is a 422 from the labels API (not served); its body shape is
-checked against the emulator's own 422, 404 and 401 bodies instead.
+checked against the emulator's own 422, 404 and 401 bodies instead. The `get-archive`
+recording is a tarball download: a 302, then a binary archive, compared by its layout.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import re
+import tarfile
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -47,7 +49,7 @@ REPLAYED = (
     "create-file",
     "add-and-remove-repository-collaborator",
 )
-NOT_SERVED = ("paginate-issues", "git-refs", "get-archive", "rename-repository")
+NOT_SERVED = ("paginate-issues", "git-refs", "rename-repository")
 ORG = "octokit-fixture-org"
 # The recordings' repositories, generated from the `hello-world` template before replaying.
 GENERATED = ("create-file", "add-and-remove-repository-collaborator")
@@ -105,7 +107,7 @@ def assert_same_shape(recorded: Any, actual: Any, where: str = "$", depth: int =
 
 def test_every_recorded_operation_is_replayed_or_listed_as_not_served() -> None:
     recorded = {path.name for path in RESPONSES.iterdir() if path.is_dir()}
-    assert recorded == {*REPLAYED, *NOT_SERVED, "errors"}
+    assert recorded == {*REPLAYED, *NOT_SERVED, "errors", "get-archive"}
 
 
 @pytest.fixture
@@ -160,6 +162,33 @@ async def test_replayed_responses_have_the_recorded_shape(
             assert_same_shape(recorded, actual, where)
             if isinstance(recorded, dict) and "id" in recorded:
                 ids[str(recorded["id"])] = str(actual["id"])
+
+
+def _layout(archive: bytes, sha7: str) -> list[str]:
+    """The archive's member names, its commit's abbreviation replaced as the recording's is."""
+    with tarfile.open(fileobj=io.BytesIO(archive), mode="r:gz") as tar:
+        return [name.replace(sha7, "0000000") for name in tar.getnames()]
+
+
+async def test_tarball_downloads_have_the_recorded_layout(github: RunningEmulator) -> None:
+    redirect_recorded, download_recorded = _recording("get-archive")
+    async with github.client() as api:
+        await _generate(api, "hello-world", "get-archive")
+        head = (await api.get(f"/repos/{ORG}/get-archive/branches/main")).json()["commit"]["sha"]
+        redirect = await api.get(
+            redirect_recorded["path"],
+            headers={"Accept": redirect_recorded["reqheaders"]["accept"]},
+        )
+    assert redirect.status_code == redirect_recorded["status"]
+    async with httpx.AsyncClient() as codeload:  # the signed URL is the credential
+        download = await codeload.get(redirect.headers["location"])
+
+    assert download.status_code == download_recorded["status"]
+    recorded_headers = download_recorded["headers"]
+    for name in ("content-type", "content-disposition"):
+        assert download.headers[name].replace(head[:7], "0000000") == recorded_headers[name]
+    recorded_archive = bytes.fromhex(download_recorded["response"])
+    assert _layout(download.content, head[:7]) == _layout(recorded_archive, "0000000")
 
 
 async def test_error_bodies_have_the_recorded_shape(github: RunningEmulator) -> None:

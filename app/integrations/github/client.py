@@ -3,8 +3,8 @@
 It retries what is safe to retry, respects GitHub's primary and secondary rate limits
 (never hammering an exhausted budget), bounds concurrency, spaces the content-creating
 requests of each installation (or token), reuses polled resources with ETags, follows
-`Link` pagination and streams artifacts from the storage host without GitHub's credentials
-(SPEC §6.1).
+`Link` pagination and streams artifacts and repository tarballs from the hosts GitHub
+redirects to, without GitHub's credentials and under a byte cap (SPEC §6.1, §11.4).
 """
 
 from __future__ import annotations
@@ -32,11 +32,13 @@ from app.core.settings import GitHubSettings
 from app.integrations.github.auth import AppAuth, GitHubAuth, build_auth, github_headers
 from app.integrations.github.errors import (
     ArtifactTooLargeError,
+    DownloadTooLargeError,
     GitHubError,
     GitHubNotFoundError,
     GitHubRateLimitedError,
     GitHubUnavailableError,
     GitHubValidationFailedError,
+    TarballTooLargeError,
     error_for_response,
     response_message,
 )
@@ -107,6 +109,16 @@ class _CallState:
 class _CachedBody:
     etag: str
     body: Any
+
+
+@dataclass(frozen=True)
+class _Download:
+    """What a redirected download fetches, for its cap and its messages."""
+
+    what: str  # "artifact", "tarball of owner/repo at ref"
+    storage: str  # the host GitHub redirects to, as messages name it
+    max_bytes: int
+    too_large: type[DownloadTooLargeError]
 
 
 class GitHubClient:
@@ -331,19 +343,28 @@ class GitHubClient:
             raise GitHubNotFoundError(
                 f"Artifact {artifact_id} of {full_name} has expired", github_status=410
             ) from exc
-        location = response.headers.get("Location")
-        if not response.is_redirect or not location:
-            raise GitHubError(
-                f"GitHub answered {response.status_code} to GET {path} without a download URL",
-                github_status=response.status_code,
-            )
-        return await self._download(location, destination)
+        download = _Download(
+            "artifact", "artifact storage", self._settings.artifact_max_bytes, ArtifactTooLargeError
+        )
+        return await self._download(_location(response, path), destination, download)
 
     async def download_tarball(self, full_name: str, ref: str, destination: Path) -> int:
-        """Stream the repository's tar.gz at `ref` to `destination` (GitHub answers 302 to a
-        signed codeload URL, which gets no token), capped at `tarball_max_bytes`; returns its
-        size in bytes."""
-        raise NotImplementedError
+        """Stream the repository's tar.gz at `ref` (a branch, tag or commit sha) to
+        `destination`; returns its size in bytes.
+
+        GitHub answers 302 to a short-lived codeload URL, fetched without GitHub's token.
+        Raises `GitHubNotFoundError` for an unknown repository or ref, `TarballTooLargeError`
+        past `tarball_max_bytes` (nothing is left at `destination` then), and
+        `GitHubUnavailableError` when the codeload host fails."""
+        path = f"{_repo(full_name)}/tarball/{_segments(ref)}"
+        response = await self._request("GET", path, follow_redirects=False)
+        download = _Download(
+            f"tarball of {full_name} at {ref}",
+            "tarball storage (codeload)",
+            self._settings.tarball_max_bytes,
+            TarballTooLargeError,
+        )
+        return await self._download(_location(response, path), destination, download)
 
     # Comparisons and installations
 
@@ -671,9 +692,9 @@ class GitHubClient:
         # A reset already past (clock skew) still gets a moment before the retry.
         return wait if wait > 0 else 1.0
 
-    # Artifact storage
+    # Storage downloads (artifacts, tarballs)
 
-    async def _download(self, location: str, destination: Path) -> int:
+    async def _download(self, location: str, destination: Path, download: _Download) -> int:
         # A new request, not a followed redirect: the URL is pre-signed for the storage host,
         # and GitHub's token (or any default header of the shared client) must not go there.
         request = self._http.build_request(
@@ -685,43 +706,21 @@ class GitHubClient:
         try:
             response = await self._http.send(request, stream=True, follow_redirects=True)
             try:
-                size = await self._save(response, destination)
+                size = await _save(response, destination, download)
             finally:
                 await response.aclose()
         except httpx.TransportError as exc:
             raise GitHubUnavailableError(
-                f"The artifact storage could not be reached ({type(exc).__name__})"
+                f"The {download.storage} could not be reached ({type(exc).__name__})"
             ) from exc
         log.debug(
-            "github.artifact.downloaded",
+            "github.download.done",
+            what=download.what,
             path=storage_path,
             bytes=size,
             duration_ms=round((self._monotonic() - started) * 1000, 1),
         )
         return size
-
-    async def _save(self, response: httpx.Response, destination: Path) -> int:
-        if not response.is_success:
-            raise GitHubUnavailableError(
-                f"The artifact storage answered {response.status_code}",
-                github_status=response.status_code,
-            )
-        limit = self._settings.artifact_max_bytes
-        declared = _int_header(response, "Content-Length")
-        if declared is not None and declared > limit:
-            raise _too_large(limit)
-        written = 0
-        try:
-            async with await anyio.open_file(destination, "wb") as file:
-                async for chunk in response.aiter_bytes(_DOWNLOAD_CHUNK_BYTES):
-                    written += len(chunk)
-                    if written > limit:
-                        raise _too_large(limit)
-                    await file.write(chunk)
-        except BaseException:
-            await anyio.Path(destination).unlink(missing_ok=True)
-            raise
-        return written
 
 
 def build_github_client(
@@ -792,8 +791,47 @@ def _parse(model: type[Model], data: Any, path: str) -> Model:
         raise GitHubError(f"GitHub's answer to {path} is not a {model.__name__}") from exc
 
 
-def _too_large(limit: int) -> ArtifactTooLargeError:
-    return ArtifactTooLargeError(f"The artifact is larger than the {limit} byte limit")
+def _location(response: httpx.Response, path: str) -> str:
+    """Where GitHub's 302 to a storage host points."""
+    location: str | None = response.headers.get("Location")
+    if not response.is_redirect or not location:
+        raise GitHubError(
+            f"GitHub answered {response.status_code} to GET {path} without a download URL",
+            github_status=response.status_code,
+        )
+    return location
+
+
+async def _save(response: httpx.Response, destination: Path, download: _Download) -> int:
+    """Stream the storage host's answer to `destination`, capped both by the length it
+    declares and by the bytes that actually arrive; nothing is kept on failure."""
+    if not response.is_success:
+        raise GitHubUnavailableError(
+            f"The {download.storage} answered {response.status_code}",
+            github_status=response.status_code,
+        )
+    limit = download.max_bytes
+    declared = _int_header(response, "Content-Length")
+    if declared is not None and declared > limit:
+        raise _too_large(download)
+    written = 0
+    try:
+        async with await anyio.open_file(destination, "wb") as file:
+            async for chunk in response.aiter_bytes(_DOWNLOAD_CHUNK_BYTES):
+                written += len(chunk)
+                if written > limit:
+                    raise _too_large(download)
+                await file.write(chunk)
+    except BaseException:
+        await anyio.Path(destination).unlink(missing_ok=True)
+        raise
+    return written
+
+
+def _too_large(download: _Download) -> DownloadTooLargeError:
+    return download.too_large(
+        f"The {download.what} is larger than the {download.max_bytes} byte limit"
+    )
 
 
 def _log_retry(state: _CallState, reason: str, wait: float) -> None:

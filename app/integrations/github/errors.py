@@ -82,8 +82,18 @@ class GitHubUnavailableError(GitHubError):
     retryable = True
 
 
-class ArtifactTooLargeError(GitHubError):
+class DownloadTooLargeError(GitHubError):
+    """A download over its byte cap; not retryable: the same object will not shrink."""
+
+    code = "DOWNLOAD_TOO_LARGE"
+
+
+class ArtifactTooLargeError(DownloadTooLargeError):
     code = "ARTIFACT_TOO_LARGE"
+
+
+class TarballTooLargeError(DownloadTooLargeError):
+    code = "TARBALL_TOO_LARGE"
 
 
 # What a request handler that calls GitHub declares with `@raises`.
