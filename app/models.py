@@ -16,6 +16,7 @@ from app.integrations.github import models as github
 from app.jobs import models as jobs
 from app.recordings import models as recordings
 from app.runs import models as runs
+from app.similarity import models as similarity
 from app.simulations import models as simulations
 from app.submissions import models as submissions
 from app.workspaces import models as workspaces
@@ -34,6 +35,7 @@ __all__ = [
     "metadata",
     "recordings",
     "runs",
+    "similarity",
     "simulations",
     "submissions",
     "workspaces",

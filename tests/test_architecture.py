@@ -30,6 +30,9 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("grading",),
     # The Day 4 recording: the submission detail shows it to recruiters.
     ("recordings",),
+    # Fingerprints and pairs of code submissions: the submit queues the job; the submission
+    # export and the fit profile read the pairs.
+    ("similarity",),
     ("submissions",),
     # Rubrics, scorecards and the fit profile read everything a candidate produced.
     ("evaluation",),
