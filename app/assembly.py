@@ -44,6 +44,7 @@ from app.recordings.jobs import TRANSCRIBE
 from app.runs import jobs as runs
 from app.runs.jobs import COLLECT_RUN, DISPATCH_RUN, POLL_RUN
 from app.services import Services
+from app.similarity.jobs import FINGERPRINT
 from app.simulations.candidate_counts import CandidateCounts
 from app.submissions.jobs import REVIEW_CODE, TAG_CUTOFF
 from app.workspaces import service as workspaces
@@ -123,6 +124,7 @@ def job_registry() -> JobRegistry[Services]:
             SEND_OWNER_EMAIL,
             GENERATE_FIT_PROFILE,
             TRANSCRIBE,
+            FINGERPRINT,
         ],
         periodic=[
             expiry_sweep(session_hooks()),

@@ -586,6 +586,29 @@ class StorageSettings(BaseSettings):
         return f"{prefix}/" if prefix else ""
 
 
+class SimilaritySettings(BaseSettings):
+    """Similarity across candidates (SPEC §11.4): each code submission's cutoff tree is
+    fingerprinted by a job and compared with the simulation's other submissions of the same
+    template. The tarball's download cap is TENON_GITHUB_TARBALL_MAX_BYTES; the caps below
+    apply to what is read out of it, each of the submission's tree and the template's."""
+
+    model_config = _config("TENON_SIMILARITY_")
+
+    # Off: code submissions queue no fingerprinting (those queued before still run).
+    enabled: bool = True
+    # A pair is stored for review at or above this score (the share of one submission's
+    # fingerprints found in the other). The default is app.similarity.fingerprints'
+    # DEFAULT_THRESHOLD, whose comment has the measurements behind it.
+    threshold: float = Field(default=0.2, gt=0, le=1)
+    # Entries of the archive (files, folders, links) at most; more skips the submission.
+    max_entries: int = Field(default=20_000, gt=0)
+    # Larger files are left out (data, bundles), the rest of the tree still compared.
+    max_file_bytes: int = Field(default=512 * 1024, gt=0)
+    # Of the text files kept, uncompressed; more skips the submission. Every source file is
+    # lexed, about 0.1 s per 1 000 lines.
+    max_text_bytes: int = Field(default=8 * MIB, gt=0)
+
+
 TranscriptionProviderName = Literal["none", "openai"]
 # Hosts that need no API key: a transcription server on this machine, the private network
 # or the compose network (a single-label name such as `whisper`).
@@ -720,6 +743,7 @@ class Settings(BaseModel):
     recording: RecordingSettings = Field(default_factory=RecordingSettings)
     storage: StorageSettings = Field(default_factory=StorageSettings)
     transcription: TranscriptionSettings = Field(default_factory=TranscriptionSettings)
+    similarity: SimilaritySettings = Field(default_factory=SimilaritySettings)
 
     @model_validator(mode="after")
     def _refuse_dangerous_combinations(self) -> Self:

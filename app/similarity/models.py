@@ -37,9 +37,11 @@ FINGERPRINT_STATUSES: tuple[FingerprintStatus, ...] = get_args(FingerprintStatus
 
 class SubmissionFingerprints(TimestampMixin, Base):
     """`pending` from the submit until the job ends: `ready` (fingerprints stored and compared
-    with every earlier `ready` row of the group), `skipped` (nothing comparable: the tree is
-    over a cap or holds no source a lexer knows; `skip_reason` says which) or `failed`
-    (GitHub never gave the tree; `skip_reason` holds the error code)."""
+    with every `ready` row of the group stored before, but the same candidate's), `skipped`
+    (nothing comparable: the tree is over a cap or holds no source a lexer knows;
+    `skip_reason` says which: TARBALL_TOO_LARGE, TARBALL_UNREADABLE, NO_SOURCE_FILES) or
+    `failed` (GitHub never gave the tree; `skip_reason` holds the error's code, e.g.
+    GITHUB_NOT_FOUND, GITHUB_UNAVAILABLE, or FINGERPRINT_FAILED for anything else)."""
 
     __tablename__ = "similarity_fingerprints"
     __table_args__ = (

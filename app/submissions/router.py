@@ -69,6 +69,7 @@ async def submit_task(
         github=services.github,
         catalog=catalog,
         hooks=hooks,
+        similarity_settings=settings.similarity,
     )
 
 

@@ -8,7 +8,8 @@ for each other on a lock of their own (`progress.hold_submit_lock`), so a repeat
 calls GitHub not at all. The submit makes no GitHub change: a job (`jobs.TAG_CUTOFF`) pins
 the cutoff with a tag and queues the final test run on it, and the review job and, when the
 template has a grader repository, a grading of the cutoff are queued with the submission
-(SPEC §11.1); both work from the cutoff's SHA, not the tag.
+(SPEC §11.1), and so is the fingerprinting of the cutoff's tree for similarity across
+candidates (SPEC §11.4); they work from the cutoff's SHA, not the tag.
 """
 
 from __future__ import annotations
@@ -21,14 +22,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth.principals import Principal
 from app.candidate_sessions import lifecycle, progress
 from app.candidate_sessions.lifecycle import SessionHooks
+from app.candidate_sessions.models import CandidateSession
 from app.candidate_sessions.schemas import Progress
 from app.core.errors import UnprocessableError
+from app.core.settings import SimilaritySettings
 from app.events import service as events
 from app.grading import service as grading
 from app.integrations.github.client import GitHubClient
 from app.integrations.github.template_catalog import TemplateCatalog
 from app.jobs.queue import enqueue
 from app.services import require_github
+from app.similarity import service as similarity
 from app.simulations.models import CODE_TASK_TYPES, Task
 from app.submissions import reflection, repository
 from app.submissions.jobs import REVIEW_CODE, TAG_CUTOFF, SubmissionRef
@@ -76,6 +80,34 @@ async def _queue_grading(
     )
 
 
+async def _queue_fingerprints(
+    session: AsyncSession,
+    settings: SimilaritySettings,
+    cs: CandidateSession,
+    workspace: Workspace,
+    submission: Submission,
+) -> None:
+    """Fingerprint the cutoff's tree and compare it with the simulation's other submissions
+    of the same template."""
+    assert workspace.repo_full_name is not None  # a ready workspace has its repository
+    assert submission.cutoff_sha is not None  # a code submission has its cutoff
+    if workspace.base_template_sha is None:
+        log.warning("submissions.no_base_template", submission_id=submission.id)
+        return
+    await similarity.queue_fingerprints(
+        session,
+        settings,
+        submission_id=submission.id,
+        simulation_id=cs.simulation_id,
+        candidate_session_id=cs.id,
+        task_id=submission.task_id,
+        template_repo=workspace.template_repo,
+        repo_full_name=workspace.repo_full_name,
+        cutoff_sha=submission.cutoff_sha,
+        base_template_sha=workspace.base_template_sha,
+    )
+
+
 def _answer(task: Task, body: SubmissionCreate) -> tuple[str | None, dict[str, str] | None]:
     """What is stored of the body: the text, and the reflection's sections when it is one."""
     if body.reflection is None:
@@ -107,6 +139,7 @@ async def submit(
     github: GitHubClient | None,
     catalog: TemplateCatalog,
     hooks: SessionHooks,
+    similarity_settings: SimilaritySettings,
 ) -> SubmitResult:
     await progress.hold_submit_lock(session, cs_id)
     checked = await progress.current_task_for_action(
@@ -147,6 +180,7 @@ async def submit(
         await enqueue(session, TAG_CUTOFF, ref, dedupe_key=f"tag:{created.id}")
         await enqueue(session, REVIEW_CODE, ref, dedupe_key=f"review:{created.id}")
         await _queue_grading(session, catalog, workspace, created, now=now)
+        await _queue_fingerprints(session, similarity_settings, cs, workspace, created)
     await events.record_for_session(
         session,
         cs,

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 from app.companies.models import User
 from app.core.migrations import alembic_config
 from app.models import metadata
+from app.similarity.models import SimilarityPair, SubmissionFingerprints
 from app.simulations.models import Simulation, Task
 from tests.support.factories import (
     World,
@@ -185,6 +186,58 @@ async def test_deleting_a_test_run_keeps_the_submission_that_referenced_it(
     await db_session.refresh(submission)
     assert submission.test_run_id is None
     assert submission.workspace_id == world.workspace.id
+
+
+async def test_a_similarity_pair_is_stored_once_with_the_earlier_submission_left(
+    db_session: AsyncSession, world: World
+) -> None:
+    later = await create_submission(db_session, world.candidate_session, world.tasks[3])
+    first, second = world.submission.id, later.id
+
+    def pair(left: int, right: int, score: float = 0.5) -> SimilarityPair:
+        return SimilarityPair(
+            simulation_id=world.simulation.id,
+            left_submission_id=left,
+            right_submission_id=right,
+            score=score,
+            left_fraction=score,
+            right_fraction=0.3,
+            shared_fingerprints=40,
+            regions=[],
+        )
+
+    db_session.add(pair(first, second))
+    await db_session.flush()
+    async with refused(db_session, "uq_similarity_pairs_left_submission_id_right_submission_id"):
+        db_session.add(pair(first, second))
+    async with refused(db_session, "ck_similarity_pairs_ordered"):
+        db_session.add(pair(second, first))
+    async with refused(db_session, "ck_similarity_pairs_score_fraction"):
+        db_session.add(pair(first, second, score=1.5))
+
+
+async def test_a_submission_has_one_fingerprint_row_of_a_known_status(
+    db_session: AsyncSession, world: World
+) -> None:
+    def row(status: str) -> SubmissionFingerprints:
+        return SubmissionFingerprints(
+            submission_id=world.submission.id,
+            simulation_id=world.simulation.id,
+            candidate_session_id=world.candidate_session.id,
+            task_id=world.submission.task_id,
+            template_repo=world.workspace.template_repo,
+            repo_full_name="acme/tenon-ws",
+            cutoff_sha="c" * 40,
+            base_template_sha="b" * 40,
+            status=status,
+        )
+
+    async with refused(db_session, "ck_similarity_fingerprints_status"):
+        db_session.add(row("done"))
+    db_session.add(row("pending"))
+    await db_session.flush()
+    async with refused(db_session, "uq_similarity_fingerprints_submission_id"):
+        db_session.add(row("ready"))
 
 
 # --- checks ---------------------------------------------------------------------------------
