@@ -47,6 +47,7 @@ from app.media.router import router as media_router
 from app.recordings.router import router as recordings_router
 from app.runs.live import RunEventHub
 from app.runs.router import router as runs_router
+from app.similarity.router import router as similarity_router
 from app.simulations.router import router as simulations_router
 from app.submissions.router import router as submissions_router
 from app.workspaces.router import router as workspaces_router
@@ -146,6 +147,7 @@ def create_app(
     app.include_router(scorecard_router, prefix=prefix)
     app.include_router(fit_profile_router, prefix=prefix)
     app.include_router(comparison_router, prefix=prefix)
+    app.include_router(similarity_router, prefix=prefix)
     app.include_router(media_router, prefix=prefix)
     if settings.app.admin_api_key is not None:
         app.include_router(admin_router, prefix=prefix)

@@ -276,6 +276,9 @@ OPERATIONS: dict[tuple[str, str], Row] = {
     ("GET", "/api/simulations/{simulation_id}/comparison.csv"): Row(
         RECRUITER_OWNED, OK, SIMULATION_HIDDEN
     ),
+    ("GET", "/api/simulations/{simulation_id}/similarity"): Row(
+        RECRUITER_OWNED, OK, SIMULATION_HIDDEN
+    ),
     ("GET", "/api/simulations/{simulation_id}/rubric"): Row(RECRUITER_OWNED, OK, SIMULATION_HIDDEN),
     ("PUT", "/api/simulations/{simulation_id}/rubric"): Row(
         RECRUITER_OWNED, OK, SIMULATION_HIDDEN, body={"criteria": RUBRIC_CRITERIA}
@@ -312,6 +315,9 @@ OPERATIONS: dict[tuple[str, str], Row] = {
         RECRUITER_OWNED, ACCEPTED, SESSION_HIDDEN
     ),
     ("GET", "/api/submissions/{submission_id}"): Row(RECRUITER_OWNED, OK, "SUBMISSION_NOT_FOUND"),
+    ("GET", "/api/submissions/{submission_id}/similarity"): Row(
+        RECRUITER_OWNED, OK, "SUBMISSION_NOT_FOUND"
+    ),
     ("GET", "/api/candidate/invites"): Row(CANDIDATE, OK),
     ("GET", "/api/candidate/session/{cs_id}/current_task"): Row(
         CANDIDATE_OWNED, OK, SESSION_HIDDEN

@@ -23,6 +23,8 @@ R = TypeVar("R")
 
 # Lists are ordered by a timestamp, with the id breaking ties.
 SortKey = tuple[datetime, int]
+# Or ranked by a score in [0, 1], highest first, the id breaking ties.
+ScoreKey = tuple[float, int]
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
@@ -41,8 +43,7 @@ class Page(ApiModel, Generic[T]):
 def encode_cursor(key: SortKey) -> str:
     """An opaque cursor over the (timestamp, id) sort key of a page's last item."""
     moment, item_id = key
-    raw = f"{moment.isoformat()}|{item_id}".encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    return _encoded(f"{moment.isoformat()}|{item_id}")
 
 
 def decode_cursor(cursor: str | None) -> SortKey | None:
@@ -51,8 +52,7 @@ def decode_cursor(cursor: str | None) -> SortKey | None:
     if cursor is None:
         return None
     try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        moment_text, id_text = base64.urlsafe_b64decode(padded.encode()).decode().split("|")
+        moment_text, id_text = _decoded(cursor).split("|")
         moment, item_id = datetime.fromisoformat(moment_text), int(id_text)
         if moment.tzinfo is None or not 0 < item_id <= MAX_ID:
             raise ValueError("not a sort key this API encodes")
@@ -60,6 +60,36 @@ def decode_cursor(cursor: str | None) -> SortKey | None:
         return in_utc(moment), item_id
     except ValueError as exc:  # binascii.Error and UnicodeDecodeError are ValueErrors
         raise _invalid_cursor() from exc
+
+
+def encode_score_cursor(key: ScoreKey) -> str:
+    """An opaque cursor over the (score, id) rank of a page's last item; `repr` keeps the
+    float exact, so the next page starts exactly after it."""
+    score, item_id = key
+    return _encoded(f"{score!r}|{item_id}")
+
+
+def decode_score_cursor(cursor: str | None) -> ScoreKey | None:
+    """The rank inside a cursor from `encode_score_cursor`; anything else is a 422 problem."""
+    if cursor is None:
+        return None
+    try:
+        score_text, id_text = _decoded(cursor).split("|")
+        score, item_id = float(score_text), int(id_text)
+        if not 0 <= score <= 1 or not 0 < item_id <= MAX_ID:
+            raise ValueError("not a rank this API encodes")
+        return score, item_id
+    except ValueError as exc:
+        raise _invalid_cursor() from exc
+
+
+def _encoded(raw: str) -> str:
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _decoded(cursor: str) -> str:
+    padded = cursor + "=" * (-len(cursor) % 4)
+    return base64.urlsafe_b64decode(padded.encode()).decode()
 
 
 def next_cursor(rows: Sequence[R], limit: int, key: Callable[[R], SortKey]) -> str | None:

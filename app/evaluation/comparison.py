@@ -1,7 +1,8 @@
 """A simulation's candidates side by side for one reader: ranked by weighted score, with the
 reviewers' agreement, as JSON or CSV. Everything goes through the reader's review views
 (aggregates.py), so a session not revealed to the reader shows no scores and takes no part
-in the ranking or the agreement."""
+in the ranking or the agreement. Each row also names the session's highest pair with another
+candidate's code: not a review score, so shown to every reader."""
 
 from __future__ import annotations
 
@@ -20,8 +21,10 @@ from app.evaluation.aggregates import revealed_reviews
 from app.evaluation.agreement import krippendorff_alpha
 from app.evaluation.models import RECOMMENDATIONS
 from app.evaluation.review_schemas import CandidateAggregate
+from app.evaluation.signals import SessionSimilarity, session_similarity
+from app.similarity import views as similarity_views
 from app.simulations import service as simulations
-from app.submissions.export import csv_cell
+from app.submissions.export import SIMILARITY_COLUMNS, csv_cell, similarity_cells
 
 
 class CriterionMean(ApiModel):
@@ -50,6 +53,10 @@ class ComparisonRow(ApiModel):
     spread: float | None
     recommendations: RecommendationCounts | None
     criteria: list[CriterionMean] | None
+    similarity: SessionSimilarity | None = Field(
+        description="The session's highest-scoring pair with another candidate's code, for "
+        "review (never a verdict); null while none reached the threshold."
+    )
 
 
 class ReviewerAgreement(ApiModel):
@@ -74,6 +81,10 @@ async def comparison(session: AsyncSession, recruiter: Recruiter, simulation_id:
     simulation = await simulations.simulation_for(session, recruiter, simulation_id)
     sessions = await candidate_sessions.all_of_simulation(session, simulation.id)
     reviews = await revealed_reviews(session, recruiter.user.id, [cs.id for cs in sessions])
+    tasks = await simulations.tasks_of(session, simulation.id)
+    highest = similarity_views.highest_by_session(
+        await similarity_views.standings_in_simulation(session, simulation.id)
+    )
     rows = []
     for cs in sessions:
         view = reviews.views[cs.id]
@@ -95,6 +106,7 @@ async def comparison(session: AsyncSession, recruiter: Recruiter, simulation_id:
                     if aggregate
                     else None
                 ),
+                similarity=session_similarity(highest.get(cs.id), tasks),
             )
         )
     agreement = krippendorff_alpha(reviews.levels.values(), "ordinal")
@@ -151,10 +163,13 @@ async def comparison_csv(session: AsyncSession, recruiter: Recruiter, simulation
             "spread",
             *(f"recommendations_{recommendation}" for recommendation in RECOMMENDATIONS),
             *(f"mean_{key}" for key in keys),
+            *SIMILARITY_COLUMNS,
         ]
     )
+    names = {row.candidate_session_id: row.candidate_name for row in table.candidates}
     for row in table.candidates:
         counts = row.recommendations.model_dump() if row.recommendations else {}
+        pair = row.similarity
         means = {c.key: c.mean for c in row.criteria or []}
         writer.writerow(
             csv_cell(value)
@@ -170,6 +185,11 @@ async def comparison_csv(session: AsyncSession, recruiter: Recruiter, simulation
                 _number(row.spread),
                 *(counts.get(recommendation) for recommendation in RECOMMENDATIONS),
                 *(_number(means.get(key)) for key in keys),
+                *similarity_cells(
+                    pair.highest_score if pair else None,
+                    pair.other_candidate_session_id if pair else None,
+                    names,
+                ),
             )
         )
     return out.getvalue()

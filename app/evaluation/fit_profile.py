@@ -20,7 +20,7 @@ from typing import Literal
 
 import structlog
 from pydantic import BaseModel, Field
-from sqlalchemy import func, select, union
+from sqlalchemy import func, or_, select, union
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from typing_extensions import TypeAliasType
@@ -41,6 +41,7 @@ from app.jobs.queue import enqueue
 from app.jobs.registry import JobContext, JobType, PeriodicJob
 from app.runs.models import TestRun
 from app.services import Services
+from app.similarity.models import SimilarityPair, SubmissionFingerprints
 from app.submissions.models import Submission
 from app.workspaces.models import Workspace
 
@@ -260,6 +261,19 @@ async def recently_active(session: AsyncSession, *, since: datetime, limit: int)
         select(Submission.candidate_session_id, Grading.updated_at)
         .join(Grading, Grading.submission_id == Submission.id)
         .where(Grading.updated_at >= since),
+        select(
+            SubmissionFingerprints.candidate_session_id, SubmissionFingerprints.updated_at
+        ).where(SubmissionFingerprints.updated_at >= since),
+        # A new pair changes the signals of both sides, the earlier one's long submitted.
+        select(SubmissionFingerprints.candidate_session_id, SimilarityPair.created_at)
+        .join(
+            SimilarityPair,
+            or_(
+                SimilarityPair.left_submission_id == SubmissionFingerprints.submission_id,
+                SimilarityPair.right_submission_id == SubmissionFingerprints.submission_id,
+            ),
+        )
+        .where(SimilarityPair.created_at >= since),
     ).subquery()
     latest = (
         select(activity.c.cs_id)

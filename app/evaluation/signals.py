@@ -1,14 +1,18 @@
 """The automated signals of a candidate session (SPEC §11.2's fit profile): per day its
-timings, the visible test runs, the hidden grader's results, the integrity flags and the
-diff's size, computed from the rows the other domains keep.
+timings, the visible test runs, the hidden grader's results, the integrity flags, the
+diff's size and the similarity with other candidates' code, computed from the rows the other
+domains keep.
 
 `load_inputs` reads exactly the columns the signals use (every other column of those rows
-is left unloaded and raises if read), `fingerprint` hashes those columns, and `compute`
-derives the signals from them: so the fingerprint changes exactly when the signals could.
+is left unloaded and raises if read; similarity is read as the standings it shows),
+`fingerprint` hashes those values, and `compute` derives the signals from them: so the
+fingerprint changes exactly when the signals could, a new pair with another candidate
+included.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from collections.abc import Iterable, Sequence
@@ -27,6 +31,8 @@ from app.core.schemas import ApiModel, example
 from app.events.models import Event
 from app.grading.models import Grading, GradingStatus
 from app.runs.models import TestRun
+from app.similarity import views as similarity_views
+from app.similarity.schemas import SimilarityState
 from app.simulations.models import CODE_TASK_TYPES, Task, TaskType
 from app.submissions.models import Submission
 from app.submissions.review import integrity_flags
@@ -37,9 +43,6 @@ SubmissionKind = TypeAliasType("SubmissionKind", Literal["text", "code"])
 # Runs that ended; one still under way says nothing yet.
 FINISHED_RUN_STATUSES: tuple[TestRunStatus, ...] = ("passed", "failed", "error")
 EXTENDED_EVENT = "session.extended"
-SIMILARITY_NOTE = (
-    "Always null for now: cross-candidate similarity (SPEC §11.4) is added by issue 18."
-)
 
 _SESSION_COLUMNS: tuple[InstrumentedAttribute[Any], ...] = (
     CandidateSession.id,
@@ -150,6 +153,35 @@ class Churn(ApiModel):
     truncated: bool | None = Field(description="GitHub listed its cap of 300 files.")
 
 
+class ClosestMatch(ApiModel):
+    score: float = Field(description="The larger of the pair's two shared fractions.")
+    other_submission_id: int
+    other_candidate_session_id: int
+    region_count: int
+
+
+class DaySimilarity(ApiModel):
+    """The day's code compared with the simulation's other submissions of the same template
+    (SPEC §11.4): a reason for a human to look at both, never a verdict. The pairs and
+    their regions: `GET /api/submissions/{id}/similarity`."""
+
+    status: SimilarityState
+    skip_reason: str | None
+    matches: int = Field(description="Pairs that reached the threshold.")
+    closest: ClosestMatch | None = Field(description="The highest-scoring of them.")
+
+
+class SessionSimilarity(ApiModel):
+    """The highest-scoring pair over the session's code days: a reason to look, never a
+    verdict."""
+
+    highest_score: float
+    day_index: int
+    submission_id: int
+    other_submission_id: int
+    other_candidate_session_id: int
+
+
 class DaySignals(ApiModel):
     day_index: int
     task_id: int
@@ -169,7 +201,7 @@ class DaySignals(ApiModel):
         "`results-mismatch` (the final run and the grader disagree on the visible tests)."
     )
     churn: Churn | None = Field(description="Code submissions only.")
-    similarity: None = Field(default=None, description=SIMILARITY_NOTE)
+    similarity: DaySimilarity | None = Field(description="Code submissions only.")
 
 
 SIGNALS_EXAMPLE: dict[str, Any] = {
@@ -237,10 +269,26 @@ SIGNALS_EXAMPLE: dict[str, Any] = {
                 "commits": 3,
                 "truncated": False,
             },
-            "similarity": None,
+            "similarity": {
+                "status": "ready",
+                "skipReason": None,
+                "matches": 1,
+                "closest": {
+                    "score": 0.64,
+                    "otherSubmissionId": 311,
+                    "otherCandidateSessionId": 47,
+                    "regionCount": 2,
+                },
+            },
         }
     ],
-    "similarity": None,
+    "similarity": {
+        "highestScore": 0.64,
+        "dayIndex": 2,
+        "submissionId": 305,
+        "otherSubmissionId": 311,
+        "otherCandidateSessionId": 47,
+    },
 }
 
 
@@ -259,7 +307,7 @@ class Signals(ApiModel):
     late_days: int
     integrity_flag_count: int
     days: list[DaySignals]
-    similarity: None = Field(default=None, description=SIMILARITY_NOTE)
+    similarity: SessionSimilarity | None = Field(description="Null while no code day is in a pair.")
 
 
 # ---- the inputs ------------------------------------------------------------------------
@@ -287,6 +335,8 @@ class SignalInputs:
     gradings: list[Grading] = field(default_factory=list)
     diffs: dict[int, DiffStats] = field(default_factory=dict)
     extension_event_ids: list[int] = field(default_factory=list)
+    # Of the fingerprinted submissions, in submission order.
+    standings: list[similarity_views.Standing] = field(default_factory=list)
 
 
 def _only(columns: Sequence[InstrumentedAttribute[Any]]) -> Any:
@@ -355,6 +405,8 @@ async def load_inputs(session: AsyncSession, cs_ids: Iterable[int]) -> dict[int,
         for grading in gradings:
             inputs[session_of_submission[grading.submission_id]].gradings.append(grading)
         await _load_diffs(session, inputs, session_of_submission)
+        for standing in await similarity_views.standings(session, session_of_submission):
+            inputs[standing.candidate_session_id].standings.append(standing)
 
     extensions = await session.execute(
         select(Event.id, Event.candidate_session_id)
@@ -403,6 +455,7 @@ def fingerprint(inputs: SignalInputs) -> str:
         [_values(grading, _GRADING_COLUMNS) for grading in inputs.gradings],
         sorted([key, list(vars(stats).values())] for key, stats in inputs.diffs.items()),
         inputs.extension_event_ids,
+        [dataclasses.astuple(standing) for standing in inputs.standings],
     ]
     encoded = json.dumps(document, default=_encode, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(encoded.encode()).hexdigest()
@@ -441,6 +494,7 @@ def compute(inputs: SignalInputs) -> Signals:
         late_days=sum(1 for day in days if day.late),
         integrity_flag_count=sum(len(day.integrity_flags) for day in days),
         days=days,
+        similarity=_session_similarity(inputs),
     )
 
 
@@ -471,6 +525,7 @@ def _day(
         grader=_grader(grading) if grading else None,
         integrity_flags=integrity_flags(submission, final_run, grading) if submission else [],
         churn=_churn(inputs.diffs.get(submission.id)) if submission and is_code else None,
+        similarity=_day_similarity(submission, inputs) if submission and is_code else None,
     )
 
 
@@ -545,3 +600,32 @@ def _churn(stats: DiffStats | None) -> Churn | None:
         commits=stats.commits,
         truncated=stats.truncated,
     )
+
+
+def _day_similarity(submission: Submission, inputs: SignalInputs) -> DaySimilarity:
+    standing = next((s for s in inputs.standings if s.submission_id == submission.id), None)
+    if standing is None:
+        return DaySimilarity(status="not_fingerprinted", skip_reason=None, matches=0, closest=None)
+    return DaySimilarity.model_validate(standing)
+
+
+def session_similarity(
+    standing: similarity_views.Standing | None, tasks: Iterable[Task]
+) -> SessionSimilarity | None:
+    """The session's highest pair (`similarity_views.highest_by_session`), with its day."""
+    if standing is None or standing.closest is None:
+        return None
+    day_index = next(task.day_index for task in tasks if task.id == standing.task_id)
+    return SessionSimilarity(
+        highest_score=standing.closest.score,
+        day_index=day_index,
+        submission_id=standing.submission_id,
+        other_submission_id=standing.closest.other_submission_id,
+        other_candidate_session_id=standing.closest.other_candidate_session_id,
+    )
+
+
+def _session_similarity(inputs: SignalInputs) -> SessionSimilarity | None:
+    cs_id = inputs.candidate_session.id
+    highest = similarity_views.highest_by_session(inputs.standings).get(cs_id)
+    return session_similarity(highest, inputs.tasks)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Mapping
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,6 +15,7 @@ from app.candidate_sessions.schemas import public_session_status
 from app.grading import service as grading_service
 from app.grading.models import Grading
 from app.runs import service as runs
+from app.similarity import views as similarity
 from app.simulations import service as simulations
 from app.simulations.models import CODE_TASK_TYPES
 from app.submissions import repository
@@ -22,6 +24,12 @@ from app.submissions.review import integrity_flags
 
 # A spreadsheet would run a cell starting with one of these as a formula.
 _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+# A session's highest-scoring pair with another candidate's code, for a human to review.
+SIMILARITY_COLUMNS = (
+    "similarity_max_score",
+    "similarity_other_candidate_session_id",
+    "similarity_other_candidate_name",
+)
 
 
 def csv_cell(value: object) -> str:
@@ -29,9 +37,19 @@ def csv_cell(value: object) -> str:
     return f"'{text}" if text.startswith(_FORMULA_PREFIXES) else text
 
 
+def similarity_cells(
+    score: float | None, other_cs_id: int | None, names: Mapping[int, str]
+) -> tuple[object, ...]:
+    """The SIMILARITY_COLUMNS of a session whose highest pair has this score and other side."""
+    if score is None or other_cs_id is None:
+        return (None, None, None)
+    return (f"{score:.3f}", other_cs_id, names.get(other_cs_id))
+
+
 async def results_csv(session: AsyncSession, recruiter: Recruiter, simulation_id: int) -> str:
-    """One row per candidate session: who, status, when each day was submitted, and per
-    code task the final run's and the grader's counts."""
+    """One row per candidate session: who, status, when each day was submitted, per code
+    task the final run's and the grader's counts, the integrity flags, and the session's
+    highest pair with another candidate's code."""
     simulation = await simulations.simulation_for(session, recruiter, simulation_id)
     tasks = await simulations.tasks_of(session, simulation.id)
     sessions = await candidate_sessions.all_of_simulation(session, simulation.id)
@@ -43,6 +61,10 @@ async def results_csv(session: AsyncSession, recruiter: Recruiter, simulation_id
         session, [s.test_run_id for s in submissions.values() if s.test_run_id]
     )
     gradings = await grading_service.of_submissions(session, [s.id for s in submissions.values()])
+    highest = similarity.highest_by_session(
+        await similarity.standings(session, [s.id for s in submissions.values()])
+    )
+    names = {cs.id: cs.candidate_name for cs in sessions}
     code_tasks = [task for task in tasks if task.type in CODE_TASK_TYPES]
     out = io.StringIO()
     writer = csv.writer(out)
@@ -66,6 +88,7 @@ async def results_csv(session: AsyncSession, recruiter: Recruiter, simulation_id
                 for count in ("grader_passed", "grader_total", "hidden_passed", "hidden_total")
             ),
             "integrity_flags",
+            *SIMILARITY_COLUMNS,
         ]
     )
     for cs in sessions:
@@ -81,6 +104,7 @@ async def results_csv(session: AsyncSession, recruiter: Recruiter, simulation_id
                 s, final_runs.get(s.test_run_id) if s.test_run_id else None, gradings.get(s.id)
             )
         ]
+        closest = highest[cs.id].closest if cs.id in highest else None
         writer.writerow(
             csv_cell(value)
             for value in (
@@ -98,6 +122,11 @@ async def results_csv(session: AsyncSession, recruiter: Recruiter, simulation_id
                 ),
                 *(count for grading in code_gradings for count in _grader_counts(grading)),
                 " ".join(flags),
+                *similarity_cells(
+                    closest.score if closest else None,
+                    closest.other_candidate_session_id if closest else None,
+                    names,
+                ),
             )
         )
     return out.getvalue()

@@ -1,5 +1,6 @@
 """What recruiters review: the company's submissions, listed and one by one, with the
-commit, the diff link, the final test run, the grading and the integrity flags."""
+commit, the diff link, the final test run, the grading, the integrity flags and the pairs
+with similar code."""
 
 from __future__ import annotations
 
@@ -22,6 +23,8 @@ from app.recordings import service as recordings
 from app.runs import service as runs
 from app.runs.models import TestRun
 from app.runs.schemas import public_run_status
+from app.similarity import views as similarity
+from app.similarity.schemas import SubmissionSimilarity
 from app.simulations.models import Task, TaskType
 from app.submissions import repository
 from app.submissions.jobs import cutoff_tag
@@ -245,10 +248,7 @@ async def get_submission(
     media: MediaStore,
     playback_ttl: timedelta,
 ) -> SubmissionDetail:
-    row = await repository.one_in_company(session, recruiter.company.id, submission_id)
-    if row is None:
-        raise NotFoundError("No such submission.", code="SUBMISSION_NOT_FOUND")
-    submission, cs, task, workspace, run = row
+    submission, cs, task, workspace, run = await _in_company(session, recruiter, submission_id)
     tests = await runs.tests_of(session, run.id) if run else []
     grading = await grading_service.of_submission(session, submission.id)
     item = _item(_ItemSource.of_entities(submission, cs, task, workspace, run), grading)
@@ -277,6 +277,22 @@ async def get_submission(
         integrity=submission.integrity_findings or [],
         timeline=await candidate_sessions.timeline_of(session, cs.id),
     )
+
+
+async def get_similarity(
+    session: AsyncSession, recruiter: Recruiter, submission_id: int
+) -> SubmissionSimilarity:
+    submission, *_ = await _in_company(session, recruiter, submission_id)
+    return await similarity.submission_matches(session, submission.id)
+
+
+async def _in_company(
+    session: AsyncSession, recruiter: Recruiter, submission_id: int
+) -> repository.SubmissionRow:
+    row = await repository.one_in_company(session, recruiter.company.id, submission_id)
+    if row is None:
+        raise NotFoundError("No such submission.", code="SUBMISSION_NOT_FOUND")
+    return row
 
 
 def _code(

@@ -23,6 +23,7 @@ from app.integrations.github.errors import GITHUB_CALL_ERRORS
 from app.integrations.github.template_catalog import Catalog
 from app.media.store import STORAGE_UNAVAILABLE
 from app.services import GITHUB_NOT_CONFIGURED, CurrentServices
+from app.similarity.schemas import SubmissionSimilarity
 from app.simulations.service import SIMULATION_NOT_FOUND
 from app.submissions import export, review, submit
 from app.submissions.schemas import SubmissionCreate, SubmissionDetail, SubmissionItem, SubmitResult
@@ -112,6 +113,19 @@ async def get_submission(
         media=services.media,
         playback_ttl=timedelta(seconds=services.settings.storage.download_url_ttl_seconds),
     )
+
+
+@router.get(
+    "/submissions/{submission_id}/similarity",
+    response_model=SubmissionSimilarity,
+    tags=["similarity"],
+)
+@raises((NotFoundError, "SUBMISSION_NOT_FOUND"))
+async def get_submission_similarity(
+    submission_id: EntityId, recruiter: RecruiterUser, session: DbReader
+) -> SubmissionSimilarity:
+    """The submission's pairs with similar code, for review, never a verdict."""
+    return await review.get_similarity(session, recruiter, submission_id)
 
 
 @router.get(

@@ -153,6 +153,7 @@ async def test_candidates_are_ranked_by_weighted_score(scene: Scene) -> None:
         "spread": 0.5,
         "recommendations": {"strongNo": 0, "no": 0, "yes": 1, "strongYes": 1},
         "criteria": [{"key": "a", "mean": 3.5}, {"key": "b", "mean": 2.5}],
+        "similarity": None,
     }
     assert scene.row(body, "Linus")["spread"] == 1.5
 
@@ -248,6 +249,9 @@ async def test_the_csv_has_the_comparisons_rows(scene: Scene) -> None:
         "recommendations_strong_yes": "1",
         "mean_a": "3.500",
         "mean_b": "2.500",
+        "similarity_max_score": "",
+        "similarity_other_candidate_session_id": "",
+        "similarity_other_candidate_name": "",
     }
     # A name a spreadsheet would run as a formula is written as text.
     assert rows[3]["candidate_name"] == "'" + INJECTED_NAME

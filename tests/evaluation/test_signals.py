@@ -1,6 +1,6 @@
 """The fit profile's signals against hand-built rows in real PostgreSQL, and the fingerprint
-of their inputs: it moves when a run, grading, submission or extension arrives, and not for
-anything the signals do not read."""
+of their inputs: it moves when a run, grading, submission, extension, fingerprint row or
+similarity pair arrives, and not for anything the signals do not read."""
 
 from __future__ import annotations
 
@@ -29,6 +29,7 @@ from tests.support.factories import (
     create_test_run,
     create_workspace,
 )
+from tests.support.similarity import add_fingerprints, add_pair, create_code_submission
 
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 CUTOFF = "c" * 40
@@ -203,6 +204,14 @@ async def test_signals_of_a_session_day_by_day(db_session: AsyncSession) -> None
         "truncated": False,
     }
     assert body["integrityFlagCount"] == 3
+    # Code turned in without a fingerprint row (similarity off); text days have none at all.
+    assert day2["similarity"] == {
+        "status": "not_fingerprinted",
+        "skipReason": None,
+        "matches": 0,
+        "closest": None,
+    }
+    assert day1["similarity"] is None
 
     # Day 3 began with day 2's submission and has no runs yet; day 4 has not begun.
     assert day3["startedAt"] == "2026-12-01T14:00:00Z"
@@ -290,6 +299,18 @@ async def test_the_fingerprint_moves_with_each_new_input(db_session: AsyncSessio
     assert await changed()
     submission.late = True
     await db_session.flush()
+    assert await changed()
+    # Similarity: the fingerprint job's row, its end, then a pair with another candidate.
+    fingerprints = await add_fingerprints(db_session, code_submission, status="pending")
+    assert await changed()
+    fingerprints.status = "ready"
+    await db_session.flush()
+    assert await changed()
+    other = await create_candidate_session(db_session, scene.simulation, status="in_progress")
+    copy = await create_code_submission(db_session, other, code)
+    await add_fingerprints(db_session, copy)
+    assert not await changed()  # another candidate's code alone changes nothing here
+    await add_pair(db_session, code_submission, copy, score=0.5)
     assert await changed()
 
 

@@ -213,15 +213,19 @@ async def test_the_whole_text_task_flow(world: World, database: Database) -> Non
     exported = await client.get(f"/api/simulations/{sim_id}/results.csv", headers=world.recruiter)
     assert exported.headers["content-type"].startswith("text/csv")
     header, row_values = list(csv.reader(io.StringIO(exported.text)))
-    assert header[-4:] == [
+    assert header[-7:] == [
         "day1_design_submitted_at",
         "day2_handoff_submitted_at",
         "day3_documentation_submitted_at",
         "integrity_flags",
+        "similarity_max_score",
+        "similarity_other_candidate_session_id",
+        "similarity_other_candidate_name",
     ]
     assert row_values[1:4] == ["Ada <b>Lovelace</b>", STORED_EMAIL, "completed"]
-    assert all(row_values[-4:-1])
-    assert row_values[-1] == ""  # text tasks raise no integrity flags
+    assert all(row_values[-7:-4])
+    # Text tasks raise no integrity flags and are never compared for similarity.
+    assert row_values[-4:] == ["", "", "", ""]
 
     after_completion = await invite_candidate(world, sim_id)
     refused = assert_problem(after_completion, 409, "CANDIDATE_ALREADY_COMPLETED")
