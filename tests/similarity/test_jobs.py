@@ -101,6 +101,13 @@ async def test_a_renamed_copy_is_paired_with_its_original_and_nothing_else_is(
         rows = {name: await s.fingerprints(submission_id) for name, submission_id in ids.items()}
         pairs = await s.pairs()
         downloads = await s.tarball_downloads()
+        # What the recruiter reads of those rows.
+        listed = await s.scene.client.get(
+            f"/api/simulations/{simulation_id}/similarity", headers=s.scene.recruiter
+        )
+        matches = await s.scene.client.get(
+            f"/api/submissions/{ids['copy_of_a']}/similarity", headers=s.scene.recruiter
+        )
 
         # Run again (a retry after a lost answer): the stored row is final.
         await FINGERPRINT.run(s.context(attempt=2), {"submissionId": ids["copy_of_a"]})
@@ -158,6 +165,22 @@ async def test_a_renamed_copy_is_paired_with_its_original_and_nothing_else_is(
         found = [region for region in pair.regions if _inside(region["left"], original)]
         assert found, f"no region inside {original}"
         assert all(_inside(region["right"], copied) for region in found)
+
+    assert listed.status_code == 200, listed.text
+    assert listed.json()["coverage"] == {"ready": 4, "pending": 0, "skipped": 0, "failed": 0}
+    [listed_pair] = listed.json()["items"]
+    assert (listed_pair["left"]["submissionId"], listed_pair["right"]["submissionId"]) == (
+        ids["honest_a"],
+        ids["copy_of_a"],
+    )
+    assert listed_pair["regions"] == pair.regions
+    assert matches.status_code == 200, matches.text
+    [match] = matches.json()["matches"]
+    assert match["other"]["submissionId"] == ids["honest_a"]
+    # Oriented from the copy's side: `this` is the right side of the stored pair.
+    assert [(region["this"], region["other"]) for region in match["regions"]] == [
+        (region["right"], region["left"]) for region in pair.regions
+    ]
 
 
 async def test_a_candidates_own_submissions_of_one_template_are_not_compared(
