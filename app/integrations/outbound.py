@@ -1,0 +1,111 @@
+"""Requests to URLs that customers hand us (webhook endpoints, an ATS's callback URL).
+
+Such a URL may name an address inside our own network, so outside local development and the
+test suite every address its host resolves to must be public (not loopback, private,
+link-local, shared, reserved or multicast). The check and the connection use the same
+answer: the request goes to the checked IP, with the name kept in the Host header and in
+TLS (SNI and certificate check), so a DNS answer that changes in between (rebinding) cannot
+reach an internal service. Redirects are never followed: a public host could point to a
+private one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import socket
+from collections.abc import Mapping
+from urllib.parse import urlsplit
+
+import httpx
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+class TargetRefusedError(Exception):
+    """The URL is not one Tenon sends requests to; the message says why."""
+
+    code = "TARGET_REFUSED"
+
+
+def check_url(url: str, *, allow_private: bool) -> httpx.URL:
+    """The URL if its shape is acceptable: http(s) with a host and no credentials; https
+    unless private targets are allowed; an IP literal must be public unless they are. The
+    host's DNS answers are checked when the request is sent (`send`)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise TargetRefusedError("The URL must be an absolute http(s) URL with a host.")
+    if parts.scheme == "http" and not allow_private:
+        raise TargetRefusedError("The URL must use https.")
+    if parts.username is not None or parts.password is not None:
+        raise TargetRefusedError("The URL must not carry credentials.")
+    try:
+        parsed = httpx.URL(url)
+    except httpx.InvalidURL as exc:
+        raise TargetRefusedError(f"The URL is not valid: {exc}") from exc
+    literal = _ip_literal(parsed.host)
+    if literal is not None and not allow_private:
+        _require_public(literal, parsed.host)
+    return parsed
+
+
+async def send(
+    http: httpx.AsyncClient,
+    method: str,
+    url: str,
+    *,
+    allow_private: bool,
+    content: bytes = b"",
+    headers: Mapping[str, str] | None = None,
+) -> httpx.Response:
+    """Send one request to `url` at an address checked as above; raises
+    `TargetRefusedError` for a refused URL or address, `httpx.HTTPError` when the request
+    fails (within the client's timeout)."""
+    target = check_url(url, allow_private=allow_private)
+    address = await _checked_address(target, allow_private=allow_private)
+    pinned = target.copy_with(host=str(address))
+    request_headers = {"Host": target.netloc.decode("ascii"), **(headers or {})}
+    extensions = {"sni_hostname": target.host} if target.scheme == "https" else {}
+    return await http.request(
+        method,
+        pinned,
+        content=content,
+        headers=request_headers,
+        follow_redirects=False,
+        extensions=extensions,
+    )
+
+
+async def _checked_address(url: httpx.URL, *, allow_private: bool) -> IPAddress:
+    literal = _ip_literal(url.host)
+    if literal is not None:
+        return literal
+    port = url.port or (443 if url.scheme == "https" else 80)
+    try:
+        answers = await asyncio.get_running_loop().getaddrinfo(
+            url.host, port, type=socket.SOCK_STREAM
+        )
+    except OSError as exc:
+        raise TargetRefusedError(f"{url.host} does not resolve: {exc}") from exc
+    addresses = [ipaddress.ip_address(answer[4][0]) for answer in answers]
+    if not addresses:
+        raise TargetRefusedError(f"{url.host} does not resolve.")
+    if not allow_private:
+        # Every answer, not just the one used: a name that also points inside is refused.
+        for address in addresses:
+            _require_public(address, url.host)
+    return addresses[0]
+
+
+def _ip_literal(host: str) -> IPAddress | None:
+    try:
+        return ipaddress.ip_address(host)
+    except ValueError:
+        return None
+
+
+def _require_public(address: IPAddress, host: str) -> None:
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    if not address.is_global or address.is_multicast:
+        raise TargetRefusedError(f"{host} is a private, loopback or reserved address.")
