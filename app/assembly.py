@@ -7,10 +7,14 @@ know nothing of each other."""
 from __future__ import annotations
 
 import httpx
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.ats import jobs as ats
+from app.ats.jobs import SYNC_ORDER, SYNC_SWEEP
 from app.candidate_sessions import service as candidate_sessions
 from app.candidate_sessions.jobs import SEND_INVITE_EMAIL, expiry_sweep
 from app.candidate_sessions.lifecycle import SessionHooks
+from app.candidate_sessions.models import CandidateSession
 from app.core.clock import Clock
 from app.core.metrics import Metrics
 from app.core.security import TokenCipher
@@ -60,6 +64,7 @@ from app.workspaces.jobs import (
 def build_services(settings: Settings, http: httpx.AsyncClient, metrics: Metrics) -> Services:
     return Services(
         settings=settings,
+        http=http,
         email=CountedEmailSender(build_email_sender(settings.email, http), metrics),
         token_cipher=TokenCipher(settings.app.secret_key.get_secret_value()),
         metrics=metrics,
@@ -90,13 +95,18 @@ def build_media_store(settings: Settings, clock: Clock | None = None) -> MediaSt
 def session_hooks() -> SessionHooks:
     """A candidate session's repositories follow it: prepared at the invite (when
     configured), push access taken away when it expires, given back when it reopens; its
-    simulation's owner hears when it is completed."""
+    simulation's owner hears when it is completed, and so does the ATS that ordered it."""
     return SessionHooks(
         invited=workspaces.prepare_for_invite,
         expired=workspaces.revoke_access_later,
         reopened=workspaces.restore_access,
-        completed=evaluation_notifications.candidate_completed,
+        completed=candidate_completed,
     )
+
+
+async def candidate_completed(session: AsyncSession, cs: CandidateSession) -> None:
+    await evaluation_notifications.candidate_completed(session, cs)
+    await ats.session_completed(session, cs)
 
 
 def candidate_counts() -> CandidateCounts:
@@ -125,12 +135,14 @@ def job_registry() -> JobRegistry[Services]:
             GENERATE_FIT_PROFILE,
             TRANSCRIBE,
             FINGERPRINT,
+            SYNC_ORDER,
         ],
         periodic=[
             expiry_sweep(session_hooks()),
             RETENTION_SWEEP,
             FIT_PROFILE_SWEEP,
             MEDIA_RETENTION_PURGE,
+            SYNC_SWEEP,
         ],
     )
 

@@ -16,6 +16,8 @@ from fastapi_offline import FastAPIOffline
 
 from app.admin.router import router as admin_router
 from app.assembly import build_services, candidate_counts, job_registry, session_hooks
+from app.ats.greenhouse_router import router as greenhouse_router
+from app.ats.router import router as ats_keys_router
 from app.auth.providers import build_auth_provider
 from app.auth.router import router as auth_router
 from app.candidate_sessions.router import candidate_router
@@ -148,6 +150,8 @@ def create_app(
     app.include_router(fit_profile_router, prefix=prefix)
     app.include_router(comparison_router, prefix=prefix)
     app.include_router(similarity_router, prefix=prefix)
+    app.include_router(ats_keys_router, prefix=prefix)
+    app.include_router(greenhouse_router, prefix=prefix)
     app.include_router(media_router, prefix=prefix)
     if settings.app.admin_api_key is not None:
         app.include_router(admin_router, prefix=prefix)

@@ -5,6 +5,7 @@ Alembic (`alembic/env.py`) and anything that needs the complete mapper configura
 relationship lookup by string name. Add each new models module below.
 """
 
+from app.ats import models as ats
 from app.candidate_sessions import models as candidate_sessions
 from app.companies import models as companies
 from app.core.db import Base
@@ -24,6 +25,7 @@ from app.workspaces import models as workspaces
 metadata = Base.metadata
 
 __all__ = [
+    "ats",
     "candidate_sessions",
     "companies",
     "drafts",

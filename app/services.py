@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Annotated, Protocol
 
+import httpx
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -92,6 +93,9 @@ class Services:
     """The external systems and settings that routes and job handlers use."""
 
     settings: Settings
+    # The process's one HTTP client, for requests to customers' URLs (always through
+    # app.integrations.outbound, which checks the target).
+    http: httpx.AsyncClient
     email: EmailSender
     token_cipher: TokenCipher
     metrics: Metrics

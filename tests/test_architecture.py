@@ -38,6 +38,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("evaluation",),
     # Drafts of text tasks: the recruiter's view reuses evaluation's tenancy check.
     ("drafts",),
+    # Orders from applicant tracking systems: an invite, and a callback from everything below.
+    ("ats",),
     ("admin", "health"),
     # What assembles the application from every layer.
     ("assembly", "main", "cli", "commands", "models", "local_dev", "migrations"),

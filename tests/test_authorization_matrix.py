@@ -58,6 +58,7 @@ from tests.support.factories import (
     create_candidate_session,
     create_company,
     create_job,
+    create_partner_key,
     create_recruiter,
     create_simulation,
     create_submission,
@@ -161,6 +162,16 @@ METRICS: Policy = {**dict.fromkeys(PRINCIPALS, NO_METRICS_TOKEN), "scraper": ALL
 # every caller gets the same answer; the scene's token (an invite's) is no media token.
 BAD_MEDIA_SIGNATURE = Outcome(403, "MEDIA_SIGNATURE_INVALID")
 SIGNED_URL: Policy = dict.fromkeys(PRINCIPALS, BAD_MEDIA_SIGNATURE)
+# Greenhouse's calls: a partner key as the HTTP Basic user name, which no principal here
+# has (tests/ats drive these routes with one); a bearer token is no Basic credential.
+NO_GREENHOUSE_KEY = Outcome(401, "GREENHOUSE_KEY_MISSING")
+BAD_GREENHOUSE_KEY = Outcome(401, "GREENHOUSE_KEY_INVALID")
+GREENHOUSE_KEYED: Policy = {
+    **dict.fromkeys(PRINCIPALS, BAD_GREENHOUSE_KEY),
+    "anonymous": NO_GREENHOUSE_KEY,
+    "admin": NO_GREENHOUSE_KEY,
+    "github": NO_GREENHOUSE_KEY,
+}
 
 
 @dataclass(frozen=True)
@@ -382,6 +393,16 @@ OPERATIONS: dict[tuple[str, str], Row] = {
     ("DELETE", "/api/tasks/{task_id}/recording"): Row(
         CANDIDATE_OWNED, Outcome(409, "TASK_NOT_RECORDABLE"), SESSION_HIDDEN
     ),
+    ("POST", "/api/integrations/greenhouse/keys"): Row(RECRUITER, CREATED),
+    ("GET", "/api/integrations/greenhouse/keys"): Row(RECRUITER, OK),
+    ("DELETE", "/api/integrations/greenhouse/keys/{key_id}"): Row(
+        RECRUITER_OWNED, NO_CONTENT, "PARTNER_KEY_NOT_FOUND"
+    ),
+    ("GET", "/api/integrations/greenhouse/list_tests"): Row(GREENHOUSE_KEYED, OK),
+    ("POST", "/api/integrations/greenhouse/send_test"): Row(GREENHOUSE_KEYED, OK, body={}),
+    ("GET", "/api/integrations/greenhouse/test_status"): Row(
+        GREENHOUSE_KEYED, OK, query={"partner_interview_id": "1"}
+    ),
     ("PUT", "/api/media/uploads/{token}"): Row(SIGNED_URL, BAD_MEDIA_SIGNATURE, body={}),
     ("GET", "/api/media/{token}"): Row(SIGNED_URL, BAD_MEDIA_SIGNATURE),
     ("POST", "/api/admin/companies"): Row(ADMIN, CREATED, body={"name": "Matrix probe company"}),
@@ -521,6 +542,7 @@ async def _build_companies(database: Database) -> tuple[dict[str, str], dict[str
             simulation_id=x_simulation.id, status="ready", content=scenario_content()
         )
         session.add(draft)
+        partner_key = await create_partner_key(session, x)
 
         y_simulation = await create_simulation(session, y, title="Matrix Y simulation")
         await create_tasks(session, y_simulation)
@@ -539,6 +561,7 @@ async def _build_companies(database: Database) -> tuple[dict[str, str], dict[str
             "submission_id": str(submission.id),
             "job_id": str(job.id),
             "draft_id": str(draft.id),
+            "key_id": str(partner_key.id),
             "token": token,
             "asset": "favicon.png",
         }

@@ -18,6 +18,7 @@ import pytest
 from fastapi import FastAPI
 from pydantic import BaseModel
 
+from app.ats.schemas import GreenhousePartnerStatus
 from app.candidate_sessions.models import InviteEmailStatus, SessionStatus
 from app.candidate_sessions.schemas import PublicSessionStatus
 from app.core.errors import PROBLEM_CONTENT_TYPE, ConflictError
@@ -110,7 +111,9 @@ def test_summaries_are_the_endpoint_docstrings(document: Document) -> None:
 # ---- security ------------------------------------------------------------------------------
 
 
-def test_security_schemes_are_bearer_admin_key_and_github_signature(document: Document) -> None:
+def test_security_schemes_are_bearer_admin_key_github_signature_and_greenhouse_key(
+    document: Document,
+) -> None:
     assert document["components"]["securitySchemes"] == {
         "bearerAuth": {
             "type": "http",
@@ -132,6 +135,13 @@ def test_security_schemes_are_bearer_admin_key_and_github_signature(document: Do
                 "`sha256=` and the hex HMAC-SHA256 of the raw body under the webhook secret."
             ),
         },
+        "greenhouseKey": {
+            "type": "http",
+            "scheme": "basic",
+            "description": (
+                "HTTP Basic: a Greenhouse partner key as the user name, the password empty."
+            ),
+        },
     }
 
 
@@ -140,6 +150,7 @@ MISSING_CREDENTIAL_CODE = {
     "bearerAuth": "AUTH_TOKEN_MISSING",
     "adminKey": "ADMIN_KEY_INVALID",
     "githubSignature": "WEBHOOK_SIGNATURE_MISSING",
+    "greenhouseKey": "GREENHOUSE_KEY_MISSING",
 }
 
 
@@ -277,6 +288,8 @@ FREE_FORM = {
     ("JobOut", "payload"),
     ("SignedRequestOut", "headers"),
     ("SignedPartOut", "headers"),
+    # Greenhouse's test_status metadata: flat labels of its choosing, every value a string.
+    ("GreenhouseTestStatus", "metadata"),
 }
 
 
@@ -346,6 +359,7 @@ NAMED_ENUMS = {
     "TaskType": TaskType,
     "JobState": JobState,
     "ActorType": ActorType,
+    "GreenhousePartnerStatus": GreenhousePartnerStatus,
 }
 
 

@@ -39,6 +39,7 @@ from app.core.pagination import Page, decode_cursor, next_cursor
 from app.core.security import TokenCipher, hash_token, new_token
 from app.core.settings import Settings
 from app.events import service as events
+from app.events.models import ActorType
 from app.events.schemas import EventOut
 from app.jobs.queue import enqueue
 from app.simulations import service as simulations
@@ -106,6 +107,31 @@ async def invite(
     """Invite a candidate, or return the open invite this email already has; a new one
     runs `hooks.invited`."""
     simulation = await simulations.simulation_for(session, recruiter, simulation_id)
+    return await invite_to(
+        session,
+        simulation,
+        body,
+        actor=("recruiter", str(recruiter.user.id)),
+        now=now,
+        settings=settings,
+        cipher=cipher,
+        hooks=hooks,
+    )
+
+
+async def invite_to(
+    session: AsyncSession,
+    simulation: Simulation,
+    body: InviteCreate,
+    *,
+    actor: tuple[ActorType, str],
+    now: datetime,
+    settings: Settings,
+    cipher: TokenCipher,
+    hooks: SessionHooks,
+) -> InviteResult:
+    """`invite` into a simulation the caller already resolved: a recruiter's, or one an
+    applicant tracking system ordered for its company (`actor` names who asked)."""
     email = str(body.invite_email)
     earlier = await repository.by_email(session, simulation.id, email)
     if any(previous.status == "completed" for previous in earlier):
@@ -151,8 +177,8 @@ async def invite(
         session,
         candidate_session,
         type="candidate.invited",
-        actor_type="recruiter",
-        actor_id=str(recruiter.user.id),
+        actor_type=actor[0],
+        actor_id=actor[1],
         data={"candidateName": body.candidate_name},
         occurred_at=now,
     )

@@ -609,6 +609,43 @@ class SimilaritySettings(BaseSettings):
     max_text_bytes: int = Field(default=8 * MIB, gt=0)
 
 
+class GreenhouseSettings(BaseSettings):
+    """The Greenhouse Assessment Partner API (SPEC §11.5, docs/ats.md). Greenhouse calls
+    Tenon with a company's partner key; Tenon PATCHes the callback URL Greenhouse gave with
+    each send_test, only on a host this list allows (and on a public address outside
+    local/test: app.integrations.outbound)."""
+
+    model_config = _config("TENON_GREENHOUSE_")
+
+    # Host names, or `*.` and a domain for any of its subdomains; Greenhouse's callback URLs
+    # are on app.greenhouse.io (app.eu.greenhouse.io for its EU data centre).
+    callback_hosts: Annotated[list[str], NoDecode] = ["*.greenhouse.io"]
+    # The recruiter's page of a candidate in the front end (under
+    # TENON_CANDIDATE_PORTAL_BASE_URL), sent to Greenhouse as `partner_profile_url`.
+    profile_path: str = "/dashboard/simulations/{simulation_id}/candidates/{candidate_session_id}"
+
+    @field_validator("callback_hosts", mode="before")
+    @classmethod
+    def _parse_hosts(cls, value: object) -> object:
+        items = _split_csv(value)
+        if isinstance(items, list):
+            return [str(item).lower() for item in items]
+        return items
+
+    @field_validator("profile_path")
+    @classmethod
+    def _check_profile_path(cls, value: str) -> str:
+        try:
+            value.format(simulation_id=1, candidate_session_id=1)
+        except (KeyError, IndexError, ValueError) as exc:
+            raise ValueError(
+                "may hold no placeholder but {simulation_id} and {candidate_session_id}"
+            ) from exc
+        if not value.startswith("/"):
+            raise ValueError("must start with /")
+        return value
+
+
 TranscriptionProviderName = Literal["none", "openai"]
 # Hosts that need no API key: a transcription server on this machine, the private network
 # or the compose network (a single-label name such as `whisper`).
@@ -744,6 +781,7 @@ class Settings(BaseModel):
     storage: StorageSettings = Field(default_factory=StorageSettings)
     transcription: TranscriptionSettings = Field(default_factory=TranscriptionSettings)
     similarity: SimilaritySettings = Field(default_factory=SimilaritySettings)
+    greenhouse: GreenhouseSettings = Field(default_factory=GreenhouseSettings)
 
     @model_validator(mode="after")
     def _refuse_dangerous_combinations(self) -> Self:

@@ -88,6 +88,20 @@ async def revealed_reviews(
     return RevealedReviews(views=views, levels=dict(levels))
 
 
+async def overall_scores(
+    session: AsyncSession, cs_ids: Iterable[int]
+) -> dict[int, tuple[float, int]]:
+    """For systems outside Tenon (an ATS's score, not a reader's view: no blind rule):
+    each session's mean weighted score (1-4) over its submitted scorecards with one, and
+    how many those are. Sessions without any are absent."""
+    scores: defaultdict[int, list[float]] = defaultdict(list)
+    for card in await _submitted_cards(session, cs_ids):
+        score = _weighted_score(card)
+        if score is not None:
+            scores[card.cs_id].append(score)
+    return {cs_id: (statistics.fmean(known), len(known)) for cs_id, known in scores.items()}
+
+
 def _aggregate(cards: Sequence[_SubmittedCard]) -> CandidateAggregate:
     scores = [_weighted_score(card) for card in cards]
     known = [score for score in scores if score is not None]

@@ -23,6 +23,15 @@ async def simulation_in_company(
     return (await session.scalars(statement)).one_or_none()
 
 
+async def active_of_company(session: AsyncSession, company_id: int) -> Sequence[Simulation]:
+    statement = (
+        select(Simulation)
+        .where(Simulation.company_id == company_id, Simulation.status == "active")
+        .order_by(Simulation.created_at.desc(), Simulation.id.desc())
+    )
+    return (await session.scalars(statement)).all()
+
+
 async def page_of_simulations(
     session: AsyncSession,
     company_id: int,

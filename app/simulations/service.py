@@ -142,6 +142,20 @@ async def simulation_for(
     return simulation
 
 
+async def active_simulations(session: AsyncSession, company_id: int) -> Sequence[Simulation]:
+    """The company's simulations candidates can be invited to, newest first."""
+    return await repository.active_of_company(session, company_id)
+
+
+async def active_simulation(
+    session: AsyncSession, company_id: int, simulation_id: int
+) -> Simulation | None:
+    simulation = await repository.simulation_in_company(
+        session, company_id, simulation_id, with_tasks=False
+    )
+    return simulation if simulation is not None and simulation.status == "active" else None
+
+
 async def get_simulation(
     session: AsyncSession, recruiter: Recruiter, simulation_id: int
 ) -> SimulationOut:

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.ats.models import PartnerKey
 from app.candidate_sessions.models import CandidateSession, SessionStatus
 from app.companies.models import Company, User
 from app.core.security import TokenCipher, hash_token, new_token
@@ -45,6 +46,22 @@ async def _add(session: AsyncSession, row: T) -> T:
 
 async def create_company(session: AsyncSession, *, name: str | None = None) -> Company:
     return await _add(session, Company(name=name or f"Company {_suffix()}"))
+
+
+async def create_partner_key(
+    session: AsyncSession, company: Company, *, key: str | None = None
+) -> PartnerKey:
+    """A live Greenhouse partner key of `company` (`key`, or a random one)."""
+    plain = key or f"tgh_{new_token()}"
+    row = PartnerKey(
+        company_id=company.id,
+        system="greenhouse",
+        key_hash=hash_token(plain),
+        key_ciphertext=TokenCipher(LOCAL_SECRET_KEY).encrypt(plain),
+        prefix=plain[:8],
+        last4=plain[-4:],
+    )
+    return await _add(session, row)
 
 
 async def create_recruiter(

@@ -105,6 +105,8 @@ def job_services(email: EmailSender | None = None, media: MediaStore | None = No
     settings = Settings(app=AppSettings(_env_file=None, env="test"))
     return Services(
         settings=settings,
+        # Never opened: the jobs that send requests get their own client in their tests.
+        http=httpx.AsyncClient(),
         email=email or ConsoleEmailSender(),
         token_cipher=TokenCipher(settings.app.secret_key.get_secret_value()),
         metrics=Metrics(),

@@ -1,0 +1,109 @@
+"""Greenhouse's documented requests (tests/fixtures/greenhouse), a Basic header for a key,
+and a loopback HTTP server standing in for Greenhouse's callback endpoint."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.grading.models import Grading
+from tests.support.paths import REPOSITORY_ROOT
+
+FIXTURES = REPOSITORY_ROOT / "tests" / "fixtures" / "greenhouse"
+BASE = "/api/integrations/greenhouse"
+
+
+def fixture(name: str) -> Any:
+    return json.loads((FIXTURES / name).read_text())
+
+
+def fixture_text(name: str) -> str:
+    return (FIXTURES / name).read_text().strip()
+
+
+def basic(key: str) -> dict[str, str]:
+    """Greenhouse's header: the key, a colon, Base64."""
+    return {"Authorization": "Basic " + base64.b64encode(f"{key}:".encode()).decode()}
+
+
+def send_test_body(test_id: object, *, url: str | None = None, email: str | None = None) -> Any:
+    """Greenhouse's documented send_test request, for our test id (and callback URL)."""
+    body = fixture("send_test_request.json")
+    body["partner_test_id"] = str(test_id)
+    if url is not None:
+        body["url"] = url
+    if email is not None:
+        body["candidate"]["email"] = email
+    return body
+
+
+async def add_grading(
+    session: AsyncSession, submission_id: int, *, passed: int, total: int
+) -> Grading:
+    grading = Grading(
+        submission_id=submission_id,
+        status="completed",
+        grader_repo="tenon/grader",
+        candidate_repo="tenon-workspaces/candidate",
+        candidate_sha="a" * 40,
+        hidden_passed=passed,
+        hidden_total=total,
+    )
+    session.add(grading)
+    await session.flush()
+    return grading
+
+
+@dataclass
+class Received:
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+
+@dataclass
+class CallbackServer:
+    port: int
+    # The statuses to answer, in order; the last one repeats.
+    statuses: list[int]
+    received: list[Received] = field(default_factory=list)
+
+    def url(self, host: str = "127.0.0.1", scheme: str = "http") -> str:
+        return f"{scheme}://{host}:{self.port}/integrations/testing_partners/take_home_tests/12345"
+
+
+@asynccontextmanager
+async def callback_server(*statuses: int) -> AsyncIterator[CallbackServer]:
+    """A loopback HTTP server keeping each request and answering with `statuses`."""
+    server_state = CallbackServer(port=0, statuses=list(statuses or (200,)))
+
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = (await reader.readuntil(b"\r\n\r\n")).decode()
+        request_line, *lines = head.strip().split("\r\n")
+        headers = {
+            name.strip().lower(): value.strip()
+            for name, _, value in (line.partition(":") for line in lines)
+        }
+        body = await reader.readexactly(int(headers.get("content-length", "0")))
+        method, path, _ = request_line.split(" ")
+        server_state.received.append(Received(method, path, headers, body))
+        index = min(len(server_state.received), len(server_state.statuses)) - 1
+        status = server_state.statuses[index]
+        writer.write(
+            f"HTTP/1.1 {status} X\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".encode()
+        )
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(answer, "127.0.0.1", 0)
+    server_state.port = server.sockets[0].getsockname()[1]
+    async with server:
+        yield server_state
