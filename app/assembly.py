@@ -47,6 +47,7 @@ from app.services import Services
 from app.similarity.jobs import FINGERPRINT
 from app.simulations.candidate_counts import CandidateCounts
 from app.submissions.jobs import REVIEW_CODE, TAG_CUTOFF
+from app.webhooks.jobs import DELIVER_WEBHOOK
 from app.workspaces import service as workspaces
 from app.workspaces.jobs import (
     PROVISION_WORKSPACE,
@@ -64,6 +65,7 @@ def build_services(settings: Settings, http: httpx.AsyncClient, metrics: Metrics
         token_cipher=TokenCipher(settings.app.secret_key.get_secret_value()),
         metrics=metrics,
         media=build_media_store(settings),
+        http=http,
         github=build_github_client(http, settings.github, metrics),
         ai=build_ai_provider(settings.ai),
         transcriber=build_transcriber(settings.transcription, http),
@@ -125,6 +127,7 @@ def job_registry() -> JobRegistry[Services]:
             GENERATE_FIT_PROFILE,
             TRANSCRIBE,
             FINGERPRINT,
+            DELIVER_WEBHOOK,
         ],
         periodic=[
             expiry_sweep(session_hooks()),

@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Annotated, Protocol
 
+import httpx
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -97,6 +98,9 @@ class Services:
     metrics: Metrics
     # Object storage (recordings): the local store unless TENON_STORAGE_URL names a bucket.
     media: MediaStore
+    # The process's shared client, for requests to customers' URLs (webhook endpoints),
+    # always through app.integrations.outbound.
+    http: httpx.AsyncClient
     # None when no GitHub credentials are configured: see `require_github`.
     github: GitHubClient | None = None
     # GitHub webhook event name -> the handler its domain registered (see app.assembly).

@@ -277,6 +277,8 @@ FREE_FORM = {
     ("JobOut", "payload"),
     ("SignedRequestOut", "headers"),
     ("SignedPartOut", "headers"),
+    # A webhook event as it was sent: its `data` differs per event type (docs/webhooks.md).
+    ("DeliveryDetail", "payload"),
 }
 
 
