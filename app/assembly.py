@@ -51,6 +51,7 @@ from app.services import Services
 from app.similarity.jobs import FINGERPRINT
 from app.simulations.candidate_counts import CandidateCounts
 from app.submissions.jobs import REVIEW_CODE, TAG_CUTOFF
+from app.webhooks.jobs import DELIVER_WEBHOOK
 from app.workspaces import service as workspaces
 from app.workspaces.jobs import (
     PROVISION_WORKSPACE,
@@ -136,6 +137,7 @@ def job_registry() -> JobRegistry[Services]:
             TRANSCRIBE,
             FINGERPRINT,
             SYNC_ORDER,
+            DELIVER_WEBHOOK,
         ],
         periodic=[
             expiry_sweep(session_hooks()),

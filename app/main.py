@@ -52,6 +52,7 @@ from app.runs.router import router as runs_router
 from app.similarity.router import router as similarity_router
 from app.simulations.router import router as simulations_router
 from app.submissions.router import router as submissions_router
+from app.webhooks.router import router as webhooks_router
 from app.workspaces.router import router as workspaces_router
 
 log = structlog.get_logger(__name__)
@@ -152,6 +153,7 @@ def create_app(
     app.include_router(similarity_router, prefix=prefix)
     app.include_router(ats_keys_router, prefix=prefix)
     app.include_router(greenhouse_router, prefix=prefix)
+    app.include_router(webhooks_router, prefix=prefix)
     app.include_router(media_router, prefix=prefix)
     if settings.app.admin_api_key is not None:
         app.include_router(admin_router, prefix=prefix)

@@ -20,6 +20,7 @@ from app.runs import models as runs
 from app.similarity import models as similarity
 from app.simulations import models as simulations
 from app.submissions import models as submissions
+from app.webhooks import models as webhooks
 from app.workspaces import models as workspaces
 
 metadata = Base.metadata
@@ -40,5 +41,6 @@ __all__ = [
     "similarity",
     "simulations",
     "submissions",
+    "webhooks",
     "workspaces",
 ]

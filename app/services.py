@@ -93,8 +93,9 @@ class Services:
     """The external systems and settings that routes and job handlers use."""
 
     settings: Settings
-    # The process's one HTTP client, for requests to customers' URLs (always through
-    # app.integrations.outbound, which checks the target).
+    # The process's one HTTP client, for requests to customers' URLs (webhook endpoints,
+    # Greenhouse callbacks), always through app.integrations.outbound, which checks the
+    # target.
     http: httpx.AsyncClient
     email: EmailSender
     token_cipher: TokenCipher

@@ -24,6 +24,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("auth",),
     ("events",),
     ("simulations",),
+    # Outbound webhooks: the domains where events happen publish them.
+    ("webhooks",),
     ("candidate_sessions",),
     ("workspaces",),
     ("runs",),

@@ -57,6 +57,7 @@ from tests.support.emulator import TOKEN, emulator_config, running_emulator
 from tests.support.factories import (
     create_candidate_session,
     create_company,
+    create_endpoint_delivery,
     create_job,
     create_partner_key,
     create_recruiter,
@@ -64,6 +65,7 @@ from tests.support.factories import (
     create_submission,
     create_tasks,
     create_test_run,
+    create_webhook_endpoint,
     create_workspace,
 )
 from tests.support.fake_ai import scenario_content
@@ -190,6 +192,7 @@ class Row:
 OK, CREATED, ACCEPTED, NO_CONTENT = Outcome(200), Outcome(201), Outcome(202), Outcome(204)
 SESSION_HIDDEN = "CANDIDATE_SESSION_NOT_FOUND"
 SIMULATION_HIDDEN = "SIMULATION_NOT_FOUND"
+ENDPOINT_HIDDEN = "WEBHOOK_ENDPOINT_NOT_FOUND"
 PING = {"zen": "Keep it logically awesome.", "hook_id": 1}
 # A rubric for X's five-day simulation: one criterion per day.
 RUBRIC_CRITERIA = [
@@ -405,6 +408,34 @@ OPERATIONS: dict[tuple[str, str], Row] = {
     ),
     ("PUT", "/api/media/uploads/{token}"): Row(SIGNED_URL, BAD_MEDIA_SIGNATURE, body={}),
     ("GET", "/api/media/{token}"): Row(SIGNED_URL, BAD_MEDIA_SIGNATURE),
+    ("POST", "/api/webhooks/endpoints"): Row(
+        RECRUITER,
+        CREATED,
+        body={"url": "https://hooks.example.com/matrix", "eventTypes": ["candidate.invited"]},
+    ),
+    ("GET", "/api/webhooks/endpoints"): Row(RECRUITER, OK),
+    ("GET", "/api/webhooks/endpoints/{endpoint_id}"): Row(RECRUITER_OWNED, OK, ENDPOINT_HIDDEN),
+    ("PATCH", "/api/webhooks/endpoints/{endpoint_id}"): Row(
+        RECRUITER_OWNED, OK, ENDPOINT_HIDDEN, body={"description": "Matrix probe"}
+    ),
+    ("DELETE", "/api/webhooks/endpoints/{endpoint_id}"): Row(
+        RECRUITER_OWNED, NO_CONTENT, ENDPOINT_HIDDEN
+    ),
+    ("POST", "/api/webhooks/endpoints/{endpoint_id}/rotate-secret"): Row(
+        RECRUITER_OWNED, OK, ENDPOINT_HIDDEN
+    ),
+    ("POST", "/api/webhooks/endpoints/{endpoint_id}/test"): Row(
+        RECRUITER_OWNED, ACCEPTED, ENDPOINT_HIDDEN
+    ),
+    ("GET", "/api/webhooks/endpoints/{endpoint_id}/deliveries"): Row(
+        RECRUITER_OWNED, OK, ENDPOINT_HIDDEN
+    ),
+    ("GET", "/api/webhooks/endpoints/{endpoint_id}/deliveries/{delivery_id}"): Row(
+        RECRUITER_OWNED, OK, ENDPOINT_HIDDEN
+    ),
+    ("POST", "/api/webhooks/endpoints/{endpoint_id}/deliveries/{delivery_id}/redeliver"): Row(
+        RECRUITER_OWNED, ACCEPTED, ENDPOINT_HIDDEN
+    ),
     ("POST", "/api/admin/companies"): Row(ADMIN, CREATED, body={"name": "Matrix probe company"}),
     ("POST", "/api/admin/recruiters"): Row(ADMIN, CREATED, body="recruiter"),
     ("GET", "/api/admin/jobs"): Row(ADMIN, OK, query={"state": "failed"}),
@@ -543,6 +574,8 @@ async def _build_companies(database: Database) -> tuple[dict[str, str], dict[str
         )
         session.add(draft)
         partner_key = await create_partner_key(session, x)
+        endpoint = await create_webhook_endpoint(session, x)
+        delivery = await create_endpoint_delivery(session, endpoint)
 
         y_simulation = await create_simulation(session, y, title="Matrix Y simulation")
         await create_tasks(session, y_simulation)
@@ -562,6 +595,8 @@ async def _build_companies(database: Database) -> tuple[dict[str, str], dict[str
             "job_id": str(job.id),
             "draft_id": str(draft.id),
             "key_id": str(partner_key.id),
+            "endpoint_id": str(endpoint.id),
+            "delivery_id": str(delivery.id),
             "token": token,
             "asset": "favicon.png",
         }

@@ -290,6 +290,8 @@ FREE_FORM = {
     ("SignedPartOut", "headers"),
     # Greenhouse's test_status metadata: flat labels of its choosing, every value a string.
     ("GreenhouseTestStatus", "metadata"),
+    # A webhook event as it was sent: its `data` differs per event type (docs/webhooks.md).
+    ("DeliveryDetail", "payload"),
 }
 
 

@@ -23,6 +23,8 @@ from app.candidate_sessions import repository
 from app.candidate_sessions.models import CandidateSession
 from app.core.settings import Settings
 from app.events import service as events
+from app.webhooks import service as webhooks
+from app.webhooks.schemas import WebhookEventType
 
 
 class InvitedHook(Protocol):
@@ -51,6 +53,28 @@ def _session_hooks_of(request: Request) -> SessionHooks:
 CurrentSessionHooks = Annotated[SessionHooks, Depends(_session_hooks_of)]
 
 
+async def publish(
+    session: AsyncSession, cs: CandidateSession, event: WebhookEventType, *, now: datetime
+) -> None:
+    """Tell the company's webhook endpoints of a step of the session (`candidate.*`)."""
+    await webhooks.publish(
+        session,
+        simulation_id=cs.simulation_id,
+        event=event,
+        data={
+            "candidateSessionId": cs.id,
+            "simulationId": cs.simulation_id,
+            "candidateName": cs.candidate_name,
+            "candidateEmail": cs.invite_email,
+            "invitedAt": cs.invited_at,
+            "claimedAt": cs.claimed_at,
+            "completedAt": cs.completed_at,
+            "expiresAt": cs.expires_at,
+        },
+        occurred_at=now,
+    )
+
+
 async def expire(
     session: AsyncSession, candidate_session: CandidateSession, *, now: datetime
 ) -> None:
@@ -63,6 +87,7 @@ async def expire(
         actor_type="system",
         occurred_at=now,
     )
+    await publish(session, candidate_session, "candidate.expired", now=now)
 
 
 async def complete(
@@ -78,6 +103,7 @@ async def complete(
         actor_type="system",
         occurred_at=now,
     )
+    await publish(session, candidate_session, "candidate.completed", now=now)
 
 
 async def expire_lapsed(

@@ -280,6 +280,15 @@ async def submitted_tasks(session: AsyncSession, cs_id: int) -> dict[int, Submit
     }
 
 
+async def of_submission(session: AsyncSession, submission_id: int) -> CandidateSession | None:
+    statement = (
+        select(CandidateSession)
+        .join(Submission, Submission.candidate_session_id == CandidateSession.id)
+        .where(Submission.id == submission_id)
+    )
+    return (await session.scalars(statement)).one_or_none()
+
+
 async def progress_of(session: AsyncSession, cs: CandidateSession) -> tuple[int, int]:
     """(submitted tasks, all tasks) of one session."""
     submitted = (

@@ -17,7 +17,7 @@ from app.auth.recruiters import Recruiter
 from app.candidate_sessions import repository
 from app.candidate_sessions.invite_email import invite_url
 from app.candidate_sessions.jobs import SEND_INVITE_EMAIL, InviteEmailRef
-from app.candidate_sessions.lifecycle import SessionHooks, expire
+from app.candidate_sessions.lifecycle import SessionHooks, expire, publish
 from app.candidate_sessions.models import OPEN_SESSION_STATUSES, CandidateSession
 from app.candidate_sessions.progress import is_expired, session_not_found
 from app.candidate_sessions.schemas import (
@@ -182,6 +182,7 @@ async def invite_to(
         data={"candidateName": body.candidate_name},
         occurred_at=now,
     )
+    await publish(session, candidate_session, "candidate.invited", now=now)
     log.info("invites.created", candidate_session_id=candidate_session.id)
     return _result(candidate_session, "created", settings, cipher, fresh_token=token)
 
@@ -373,6 +374,7 @@ async def claim(
         actor_id=principal.subject,
         occurred_at=now,
     )
+    await publish(session, cs, "candidate.claimed", now=now)
     log.info("invites.claimed", candidate_session_id=cs.id)
     return _view(cs, simulation, company)
 
@@ -422,6 +424,11 @@ async def all_of_simulation(
 
 async def by_id(session: AsyncSession, cs_id: int) -> CandidateSession | None:
     return await repository.by_id(session, cs_id)
+
+
+async def of_submission(session: AsyncSession, submission_id: int) -> CandidateSession | None:
+    """The session a submission belongs to (for the domains below submissions)."""
+    return await repository.of_submission(session, submission_id)
 
 
 async def count_by_simulation(

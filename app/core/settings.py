@@ -646,6 +646,21 @@ class GreenhouseSettings(BaseSettings):
         return value
 
 
+class WebhookSettings(BaseSettings):
+    """Signed webhooks to customers' own endpoints (SPEC §11.5; docs/webhooks.md)."""
+
+    model_config = _config("TENON_WEBHOOKS_")
+
+    # One delivery attempt's request, connection included; a slower endpoint is a failed
+    # attempt, retried with backoff.
+    timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    # How long the previous secret still signs deliveries (a second `v1=`) after a rotation.
+    rotation_overlap_hours: float = Field(default=24.0, ge=0, le=24 * 7)
+    # Private, loopback and plain-http targets (a receiver on this machine). Honoured only
+    # with TENON_ENV=local or test; staging and production always refuse them.
+    allow_private_targets: bool = True
+
+
 TranscriptionProviderName = Literal["none", "openai"]
 # Hosts that need no API key: a transcription server on this machine, the private network
 # or the compose network (a single-label name such as `whisper`).
@@ -782,6 +797,7 @@ class Settings(BaseModel):
     transcription: TranscriptionSettings = Field(default_factory=TranscriptionSettings)
     similarity: SimilaritySettings = Field(default_factory=SimilaritySettings)
     greenhouse: GreenhouseSettings = Field(default_factory=GreenhouseSettings)
+    webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
 
     @model_validator(mode="after")
     def _refuse_dangerous_combinations(self) -> Self:

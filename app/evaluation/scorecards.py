@@ -39,6 +39,7 @@ from app.evaluation.schemas import ScoreEntry
 from app.evaluation.visibility import may_see_scores
 from app.events import service as events
 from app.integrations.github.client import GitHubClient
+from app.webhooks import service as webhooks
 
 SCORECARD_NOT_FOUND: ErrorSpec = (NotFoundError, "SCORECARD_NOT_FOUND")
 SCORECARD_ENTRIES_INVALID: ErrorSpec = (UnprocessableError, "SCORECARD_ENTRIES_INVALID")
@@ -300,6 +301,21 @@ async def submit_mine(
         actor_type="recruiter",
         actor_id=str(recruiter.user.id),
         data={"reviewerUserId": recruiter.user.id, "version": 1},
+        occurred_at=now,
+    )
+    await webhooks.publish(
+        session,
+        simulation_id=cs.simulation_id,
+        event="scorecard.submitted",
+        data={
+            "scorecardId": scorecard.id,
+            "candidateSessionId": cs.id,
+            "simulationId": cs.simulation_id,
+            "reviewerUserId": recruiter.user.id,
+            "recommendation": scorecard.recommendation,
+            "version": 1,
+            "submittedAt": now,
+        },
         occurred_at=now,
     )
     await notifications.reviews_maybe_completed(session, cs.id)

@@ -8,11 +8,13 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.candidate_sessions import service as candidate_sessions
 from app.grading import repository
 from app.grading.models import ACTIVE_GRADING_STATUSES, Grading, GradingTestResult
 from app.integrations.github.schemas import WorkflowRun
 from app.jobs.registry import PermanentJobError
 from app.runs.results import ParsedResults, ParsedTestCase
+from app.webhooks import service as webhooks
 
 
 def is_hidden(classname: str | None) -> bool:
@@ -125,7 +127,33 @@ async def store_results(
             for position, test in enumerate(parsed.tests)
         ],
     )
+    await _publish_completed(session, grading, now=now)
     return True
+
+
+async def _publish_completed(session: AsyncSession, grading: Grading, *, now: datetime) -> None:
+    cs = await candidate_sessions.of_submission(session, grading.submission_id)
+    assert cs is not None  # guaranteed by the foreign keys
+    await webhooks.publish(
+        session,
+        simulation_id=cs.simulation_id,
+        event="grading.completed",
+        data={
+            "gradingId": grading.id,
+            "submissionId": grading.submission_id,
+            "candidateSessionId": cs.id,
+            "simulationId": cs.simulation_id,
+            "passed": grading.passed,
+            "failed": grading.failed,
+            "skipped": grading.skipped,
+            "errors": grading.errors,
+            "total": grading.total,
+            "hiddenPassed": grading.hidden_passed,
+            "hiddenTotal": grading.hidden_total,
+            "completedAt": now,
+        },
+        occurred_at=now,
+    )
 
 
 def _passed(tests: Sequence[ParsedTestCase]) -> int:

@@ -38,6 +38,7 @@ from app.submissions import reflection, repository
 from app.submissions.jobs import REVIEW_CODE, TAG_CUTOFF, SubmissionRef
 from app.submissions.models import Submission
 from app.submissions.schemas import SubmissionCreate, SubmitResult
+from app.webhooks import service as webhooks
 from app.workspaces import service as workspaces
 from app.workspaces.models import Workspace
 
@@ -188,6 +189,22 @@ async def submit(
         actor_type="candidate",
         actor_id=principal.subject,
         data={"taskId": task.id, "dayIndex": task.day_index, "type": task.type},
+        occurred_at=now,
+    )
+    await webhooks.publish(
+        session,
+        simulation_id=cs.simulation_id,
+        event="submission.created",
+        data={
+            "submissionId": created.id,
+            "candidateSessionId": cs.id,
+            "simulationId": cs.simulation_id,
+            "taskId": task.id,
+            "dayIndex": task.day_index,
+            "taskType": task.type,
+            "submittedAt": now,
+            "cutoffSha": cutoff,
+        },
         occurred_at=now,
     )
     completed = action.submitted + 1

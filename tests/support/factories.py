@@ -25,6 +25,7 @@ from app.recordings.models import Recording, RecordingStatus
 from app.runs.models import TestCaseResult, TestCaseStatus, TestRun
 from app.simulations.models import CODE_TASK_TYPES, Simulation, Task, TaskType
 from app.submissions.models import Submission
+from app.webhooks.models import EndpointDelivery, WebhookEndpoint
 from app.workspaces.models import TestRunStatus, Workspace
 
 T = TypeVar("T")
@@ -292,6 +293,37 @@ async def create_webhook_delivery(
         event=event,
         action=action,
         payload={"action": action},
+    )
+    return await _add(session, delivery)
+
+
+async def create_webhook_endpoint(
+    session: AsyncSession,
+    company: Company,
+    *,
+    url: str = "https://hooks.example.com/tenon",
+    event_types: list[str] | None = None,
+    secret: str = "whsec_factory-secret",  # noqa: S107
+) -> WebhookEndpoint:
+    endpoint = WebhookEndpoint(
+        company_id=company.id,
+        url=url,
+        event_types=event_types or ["candidate.invited"],
+        secret_ciphertext=TokenCipher(LOCAL_SECRET_KEY).encrypt(secret),
+    )
+    return await _add(session, endpoint)
+
+
+async def create_endpoint_delivery(
+    session: AsyncSession, endpoint: WebhookEndpoint, *, event_type: str = "candidate.invited"
+) -> EndpointDelivery:
+    event_id = f"evt_{_suffix()}"
+    delivery = EndpointDelivery(
+        endpoint_id=endpoint.id,
+        event_id=event_id,
+        event_type=event_type,
+        body=f'{{"id":"{event_id}","type":"{event_type}","data":{{}}}}',
+        status="failed",
     )
     return await _add(session, delivery)
 

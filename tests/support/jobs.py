@@ -101,17 +101,26 @@ async def reset_queue(database: Database) -> None:
         )
 
 
-def job_services(email: EmailSender | None = None, media: MediaStore | None = None) -> Services:
+# The client of services whose jobs reach no customer URL (the tests of webhooks and of
+# Greenhouse callbacks hand in theirs):
+# one for the process, never used to send.
+_IDLE_HTTP = httpx.AsyncClient()
+
+
+def job_services(
+    email: EmailSender | None = None,
+    media: MediaStore | None = None,
+    http: httpx.AsyncClient | None = None,
+) -> Services:
     settings = Settings(app=AppSettings(_env_file=None, env="test"))
     return Services(
         settings=settings,
-        # Never opened: the jobs that send requests get their own client in their tests.
-        http=httpx.AsyncClient(),
         email=email or ConsoleEmailSender(),
         token_cipher=TokenCipher(settings.app.secret_key.get_secret_value()),
         metrics=Metrics(),
         # Used only by the jobs that store media, whose tests hand in their own store.
         media=media or build_media_store(settings),
+        http=http or _IDLE_HTTP,
     )
 
 
