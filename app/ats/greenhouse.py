@@ -204,7 +204,7 @@ async def patch_callback(
     *,
     key: str,
     settings: Settings,
-) -> httpx.Response:
+) -> outbound.OutboundResponse:
     """PATCH the order's callback URL (checked again here: the settings may have changed
     since it was received). Greenhouse's docs send no parameters and authenticate with the
     partner key; Tenon also sends the test_status body, so a receiver need not call back.

@@ -15,6 +15,7 @@ import asyncio
 import ipaddress
 import socket
 from collections.abc import Mapping
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import httpx
@@ -49,6 +50,21 @@ def check_url(url: str, *, allow_private: bool) -> httpx.URL:
     return parsed
 
 
+@dataclass(frozen=True)
+class OutboundResponse:
+    status_code: int
+    # At most the first `max_body_bytes` of the answer: the rest is never read.
+    content: bytes
+
+    @property
+    def is_success(self) -> bool:
+        return 200 <= self.status_code < 300
+
+    @property
+    def text(self) -> str:
+        return self.content.decode("utf-8", errors="replace")
+
+
 async def send(
     http: httpx.AsyncClient,
     method: str,
@@ -57,23 +73,30 @@ async def send(
     allow_private: bool,
     content: bytes = b"",
     headers: Mapping[str, str] | None = None,
-) -> httpx.Response:
+    max_body_bytes: int = 4096,
+) -> OutboundResponse:
     """Send one request to `url` at an address checked as above; raises
     `TargetRefusedError` for a refused URL or address, `httpx.HTTPError` when the request
-    fails (within the client's timeout)."""
+    fails (within the client's timeout). Only the start of the answer's body is read: an
+    endpoint cannot make us hold a large one."""
     target = check_url(url, allow_private=allow_private)
     address = await _checked_address(target, allow_private=allow_private)
     pinned = target.copy_with(host=str(address))
     request_headers = {"Host": target.netloc.decode("ascii"), **(headers or {})}
     extensions = {"sni_hostname": target.host} if target.scheme == "https" else {}
-    return await http.request(
-        method,
-        pinned,
-        content=content,
-        headers=request_headers,
-        follow_redirects=False,
-        extensions=extensions,
+    request = http.build_request(
+        method, pinned, content=content, headers=request_headers, extensions=extensions
     )
+    response = await http.send(request, stream=True, follow_redirects=False)
+    try:
+        body = bytearray()
+        async for chunk in response.aiter_bytes():
+            body += chunk
+            if len(body) >= max_body_bytes:
+                break
+    finally:
+        await response.aclose()
+    return OutboundResponse(response.status_code, bytes(body[:max_body_bytes]))
 
 
 async def _checked_address(url: httpx.URL, *, allow_private: bool) -> IPAddress:

@@ -122,3 +122,31 @@ async def test_a_name_that_does_not_resolve_is_refused() -> None:
     async with httpx.AsyncClient() as http:
         with pytest.raises(TargetRefusedError, match="does not resolve"):
             await send(http, "POST", "https://no-such-host.invalid/", allow_private=False)
+
+
+async def test_only_the_start_of_a_large_answer_is_read() -> None:
+    megabyte = 1024 * 1024
+    sent: list[int] = []
+
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(f"HTTP/1.1 500 X\r\nContent-Length: {256 * megabyte}\r\n\r\n".encode())
+        try:
+            for _ in range(256):
+                writer.write(b"x" * megabyte)
+                await writer.drain()
+                sent.append(megabyte)
+        except ConnectionError:
+            pass  # the client hung up: what this test wants
+        writer.close()
+
+    server = await asyncio.start_server(answer, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    async with server, httpx.AsyncClient() as http:
+        response = await send(
+            http, "POST", f"http://127.0.0.1:{port}/", allow_private=True, max_body_bytes=1000
+        )
+    assert (response.status_code, response.is_success) == (500, False)
+    assert response.content == b"x" * 1000
+    # The client hung up long before the end (socket buffers hold a few megabytes).
+    assert len(sent) < 64
