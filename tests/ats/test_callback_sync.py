@@ -31,7 +31,7 @@ from app.ats.schemas import GreenhouseSendTest
 from app.candidate_sessions.models import CandidateSession
 from app.core.db import Database
 from app.core.errors import UnprocessableError
-from app.core.settings import GreenhouseSettings, Settings
+from app.core.settings import Settings
 from app.jobs.models import Job
 from app.jobs.registry import JobContext
 from app.services import Services
@@ -44,7 +44,13 @@ from tests.support.factories import (
     create_submission,
     create_tasks,
 )
-from tests.support.greenhouse import CallbackServer, add_grading, callback_server, send_test_body
+from tests.support.greenhouse import (
+    CallbackServer,
+    add_grading,
+    callback_server,
+    callback_settings,
+    send_test_body,
+)
 from tests.support.jobs import FakeClock, job_services
 
 KEY = "tgh_sync-test-key-0123456789abcdefghijklmnopqrstuv"
@@ -75,14 +81,7 @@ class Scene:
             await self.session.refresh(self.order)
 
 
-def _settings(*hosts: str, env: str = "test") -> Settings:
-    settings = Settings(greenhouse=GreenhouseSettings(_env_file=None, callback_hosts=list(hosts)))
-    # Production-like for the address checks (model_copy: the other production
-    # requirements, Auth0 and the rest, are beside the point here).
-    return settings.model_copy(update={"app": settings.app.model_copy(update={"env": env})})
-
-
-LOOPBACK = _settings("127.0.0.1")
+LOOPBACK = callback_settings("127.0.0.1")
 
 
 @pytest.fixture
@@ -209,10 +208,14 @@ async def test_a_4xx_is_recorded_and_not_retried(
     ("settings", "scheme", "reason"),
     [
         # The loopback host is not on the default allow-list (Greenhouse's domains).
-        (_settings("*.greenhouse.io"), "http", "not a Greenhouse callback host"),
+        (callback_settings("*.greenhouse.io"), "http", "not a Greenhouse callback host"),
         # Allowed by name, but private: refused outside local/test (plain http too).
-        (_settings("127.0.0.1", env="production"), "https", "private, loopback or reserved"),
-        (_settings("127.0.0.1", env="staging"), "http", "must use https"),
+        (
+            callback_settings("127.0.0.1", env="production"),
+            "https",
+            "private, loopback or reserved",
+        ),
+        (callback_settings("127.0.0.1", env="staging"), "http", "must use https"),
     ],
     ids=["off-allow-list", "private-in-production", "http-in-staging"],
 )
@@ -246,9 +249,9 @@ def test_send_test_refuses_a_private_callback_under_production_settings(url: str
     body = GreenhouseSendTest.model_validate(send_test_body(12, url=url))
     hosts = ("127.0.0.1", "10.0.0.8", "169.254.169.254")
     with pytest.raises(UnprocessableError, match="private, loopback or reserved"):
-        greenhouse.order_request(body, _settings(*hosts, env="production"))
+        greenhouse.order_request(body, callback_settings(*hosts, env="production"))
     # The same URL is fine for local development and tests.
-    assert greenhouse.order_request(body, _settings(*hosts)).callback_url == url
+    assert greenhouse.order_request(body, callback_settings(*hosts)).callback_url == url
 
 
 async def _pending_syncs(session: AsyncSession) -> list[Job]:
