@@ -5,7 +5,7 @@ previous one, both encrypted under TENON_SECRET_KEY), one delivery per event and
 with its body as signed, and every attempt's outcome.
 
 Revision ID: c6283579bd70
-Revises: a2729546988f
+Revises: c5e8a1f07b32
 Create Date: 2026-12-05 22:14:42.229577
 """
 
@@ -16,7 +16,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "c6283579bd70"
-down_revision: str | None = "a2729546988f"
+down_revision: str | None = "c5e8a1f07b32"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

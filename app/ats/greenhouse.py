@@ -199,22 +199,22 @@ def status_of(
 
 async def patch_callback(
     http: httpx.AsyncClient,
-    order: AssessmentOrder,
+    callback_url: str,
     body: GreenhouseTestStatus,
     *,
     key: str,
     settings: Settings,
 ) -> outbound.OutboundResponse:
-    """PATCH the order's callback URL (checked again here: the settings may have changed
+    """PATCH an order's callback URL (checked again here: the settings may have changed
     since it was received). Greenhouse's docs send no parameters and authenticate with the
     partner key; Tenon also sends the test_status body, so a receiver need not call back.
     Raises `TargetRefusedError` or `httpx.HTTPError`."""
-    check_callback_url(order.callback_url, settings)
+    check_callback_url(callback_url, settings)
     credentials = base64.b64encode(f"{key}:".encode()).decode()
     return await outbound.send(
         http,
         "PATCH",
-        order.callback_url,
+        callback_url,
         allow_private=allow_private(settings),
         content=json.dumps(body.model_dump(mode="json")).encode(),
         headers={"Content-Type": "application/json", "Authorization": f"Basic {credentials}"},

@@ -7,13 +7,18 @@ from gradings and scorecards) differs from what was last attempted. A sync never
 what the ATS already accepted. 429, 5xx and network errors are retried with backoff until
 the attempts run out (recorded as given up); any other answer is recorded and not retried.
 
-The sync holds the order's row lock across its one request: only syncs write these rows
-(send_test's insert does not wait on it), so the lock orders the syncs of one order and
-nothing else waits behind it; a sync that finds the row locked leaves it to the holder.
+No transaction is open during the request (it may take seconds). A sync claims the order
+in one short transaction: under the row lock it computes the body, stops if the ATS
+accepted that body already, else bumps the order's `sync_version` and marks it sending
+until a lease runs out. It sends holding no connection, then records the answer in a
+second short transaction only if its version is still the order's, so a stale answer never
+overwrites a later sync's. A sync finding another one sending tries again later: an order
+has one request under way at a time, and a body the ATS accepted is not sent again.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -24,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.ats import greenhouse, repository, service
 from app.ats.models import AssessmentOrder
+from app.ats.schemas import GreenhouseTestStatus
 from app.candidate_sessions.models import CandidateSession
 from app.core.schemas import ApiModel
 from app.integrations.outbound import TargetRefusedError
@@ -37,6 +43,9 @@ SWEEP_EVERY = timedelta(minutes=5)
 # Greenhouse stops asking about a test 8 weeks after it was sent.
 ORDER_WINDOW = timedelta(weeks=8)
 SWEEP_BATCH = 500
+# Far longer than a request can take (the client's timeouts are 10 s a phase): a claim runs
+# out only when its sync died mid-request, and then the next sync takes the order over.
+SENDING_LEASE = timedelta(minutes=2)
 
 
 class OrderRef(ApiModel):
@@ -78,60 +87,108 @@ def _payload(
     return greenhouse.status_of(order, report, services.settings).model_dump(mode="json")
 
 
-async def _sync(context: JobContext[Services], ref: OrderRef) -> None:
-    services = context.services
+@dataclass(frozen=True)
+class _Claim:
+    """What one sync sends, taken under its claim on the order."""
+
+    order_id: int
+    version: int
+    callback_url: str
+    body: GreenhouseTestStatus
+    key: str | None
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    status_code: int | None = None
+    delivered: bool = False
     retry: str | None = None
     refused: str | None = None
+
+
+async def _sync(context: JobContext[Services], ref: OrderRef) -> None:
+    claim = await _claim(context, ref.order_id)
+    if claim is None:
+        return
+    outcome = await _send(context.services, claim)
+    retry = outcome.retry
+    if retry is not None and context.attempt >= context.max_attempts:
+        retry += f" (gave up after {context.attempt} attempts)"
+    values: dict[str, Any] = {
+        "sync_status_code": outcome.status_code,
+        "sync_error": retry or outcome.refused,
+    }
+    if outcome.delivered:
+        values["delivered_payload"] = claim.body.model_dump(mode="json")
     async with context.database.session_scope() as session:
-        order = await repository.order_for_sync(session, ref.order_id)
+        recorded = await repository.record_sync(session, claim.order_id, claim.version, values)
+    log.info(
+        "ats.sync",
+        order_id=claim.order_id,
+        version=claim.version,
+        status_code=outcome.status_code,
+        error=values["sync_error"],
+        attempt=context.attempt,
+        superseded=not recorded,
+    )
+    if not recorded:
+        # A later sync took the order over; what it sends and records stands.
+        return
+    if outcome.refused is not None:
+        raise CallbackRefusedError(outcome.refused)
+    if retry is not None:
+        raise CallbackRetryError(retry)
+
+
+async def _claim(context: JobContext[Services], order_id: int) -> _Claim | None:
+    """The body to send, with the order claimed for it; None when there is nothing to send.
+    Raises `CallbackRetryError` while another sync of the order may still be sending."""
+    services = context.services
+    now = context.clock.now()
+    async with context.database.session_scope() as session:
+        order = await repository.order_for_claim(session, order_id)
         if order is None:
-            log.info("ats.sync_skipped", order_id=ref.order_id, reason="missing or locked")
-            return
+            log.info("ats.sync_skipped", order_id=order_id, reason="missing")
+            return None
+        if order.sync_sending_until is not None and order.sync_sending_until > now:
+            raise CallbackRetryError("Another sync of this order is sending.")
         report = (await service.reports(session, [order]))[order.id]
         body = greenhouse.status_of(order, report, services.settings)
         payload = body.model_dump(mode="json")
         if payload == order.delivered_payload:
-            return
-        order.attempted_payload = payload
-        order.synced_at = context.clock.now()
-        order.sync_status_code = None
+            return None
         key = await service.callback_key(
             session, order.company_id, order.system, services.token_cipher
         )
-        if key is None:
-            refused = "The company has no live partner key to authenticate the callback with."
-        else:
-            try:
-                response = await greenhouse.patch_callback(
-                    services.http, order, body, key=key, settings=services.settings
-                )
-            except TargetRefusedError as exc:
-                refused = f"The callback URL is refused: {exc}"
-            except httpx.HTTPError as exc:
-                retry = f"{type(exc).__name__}: {exc}"
-            else:
-                order.sync_status_code = response.status_code
-                if response.is_success:
-                    order.delivered_payload = payload
-                elif response.status_code == 429 or response.status_code >= 500:
-                    retry = f"HTTP {response.status_code}"
-                else:
-                    refused = f"HTTP {response.status_code}: {response.text[:200]}"
-        if retry is not None and context.attempt >= context.max_attempts:
-            retry += f" (gave up after {context.attempt} attempts)"
-        order.sync_error = retry or refused
+        order.sync_version += 1
+        order.sync_sending_until = now + SENDING_LEASE
+        order.attempted_payload = payload
+        order.synced_at = now
+        order.sync_status_code = None
+        order.sync_error = None
         await session.flush()
-    log.info(
-        "ats.sync",
-        order_id=ref.order_id,
-        status_code=order.sync_status_code,
-        error=order.sync_error,
-        attempt=context.attempt,
-    )
-    if refused is not None:
-        raise CallbackRefusedError(refused)
-    if retry is not None:
-        raise CallbackRetryError(retry)
+        return _Claim(order.id, order.sync_version, order.callback_url, body, key)
+
+
+async def _send(services: Services, claim: _Claim) -> _Outcome:
+    if claim.key is None:
+        return _Outcome(
+            refused="The company has no live partner key to authenticate the callback with."
+        )
+    try:
+        response = await greenhouse.patch_callback(
+            services.http, claim.callback_url, claim.body, key=claim.key, settings=services.settings
+        )
+    except TargetRefusedError as exc:
+        return _Outcome(refused=f"The callback URL is refused: {exc}")
+    except httpx.HTTPError as exc:
+        return _Outcome(retry=f"{type(exc).__name__}: {exc}")
+    code = response.status_code
+    if response.is_success:
+        return _Outcome(status_code=code, delivered=True)
+    if code == 429 or code >= 500:
+        return _Outcome(status_code=code, retry=f"HTTP {code}")
+    return _Outcome(status_code=code, refused=f"HTTP {code}: {response.text[:200]}")
 
 
 async def enqueue_changed(session: AsyncSession, services: Services, *, now: datetime) -> int:

@@ -21,6 +21,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     column,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
@@ -65,7 +66,9 @@ class AssessmentOrder(TimestampMixin, Base):
     that test instance, unique per company and system, so a repeated order finds this row
     instead of inviting again. The callback columns record the last sync: what was last
     attempted (the payload, when, the answer's status code or the error) and what the ATS
-    last accepted, so the same state is never sent twice."""
+    last accepted, so the same state is never sent twice; `sync_version` counts the syncs
+    that claimed the order (a result is recorded only under its own claim) and
+    `sync_sending_until` is set while a claimed request may still be under way."""
 
     __tablename__ = "assessment_orders"
     __table_args__ = (
@@ -100,3 +103,5 @@ class AssessmentOrder(TimestampMixin, Base):
     sync_error: Mapped[str | None] = mapped_column(Text)
     attempted_payload: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     delivered_payload: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    sync_version: Mapped[int] = mapped_column(server_default=text("0"))
+    sync_sending_until: Mapped[datetime | None]

@@ -108,14 +108,25 @@ async def order_of_company(
     return (await session.scalars(statement)).one_or_none()
 
 
-async def order_for_sync(session: AsyncSession, order_id: int) -> AssessmentOrder | None:
-    """The order, row-locked for its sync; None when missing or another sync holds it."""
-    statement = (
-        select(AssessmentOrder)
-        .where(AssessmentOrder.id == order_id)
-        .with_for_update(skip_locked=True)
-    )
+async def order_for_claim(session: AsyncSession, order_id: int) -> AssessmentOrder | None:
+    """The order, row-locked while a sync claims it (a short transaction: another claim
+    waits for it, never for a request)."""
+    statement = select(AssessmentOrder).where(AssessmentOrder.id == order_id).with_for_update()
     return (await session.scalars(statement)).one_or_none()
+
+
+async def record_sync(
+    session: AsyncSession, order_id: int, version: int, values: dict[str, Any]
+) -> bool:
+    """Record a sync's outcome if its claim (`version`) is still the order's latest; False
+    when a later sync has claimed the order since, whose outcome this must not overwrite."""
+    statement = (
+        update(AssessmentOrder)
+        .where(AssessmentOrder.id == order_id, AssessmentOrder.sync_version == version)
+        .values(**values, sync_sending_until=None)
+        .returning(AssessmentOrder.id)
+    )
+    return (await session.execute(statement)).scalar_one_or_none() is not None
 
 
 async def order_ids_of_session(session: AsyncSession, cs_id: int) -> Sequence[int]:

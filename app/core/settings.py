@@ -620,8 +620,10 @@ class GreenhouseSettings(BaseSettings):
     # Host names, or `*.` and a domain for any of its subdomains; Greenhouse's callback URLs
     # are on app.greenhouse.io (app.eu.greenhouse.io for its EU data centre).
     callback_hosts: Annotated[list[str], NoDecode] = ["*.greenhouse.io"]
-    # The recruiter's page of a candidate in the front end (under
-    # TENON_CANDIDATE_PORTAL_BASE_URL), sent to Greenhouse as `partner_profile_url`.
+    # The recruiter's page of a candidate's submissions in the front end (under
+    # TENON_CANDIDATE_PORTAL_BASE_URL; tenon-frontend's route
+    # `(recruiter)/dashboard/simulations/[id]/candidates/[candidateSessionId]`), sent to
+    # Greenhouse as `partner_profile_url`.
     profile_path: str = "/dashboard/simulations/{simulation_id}/candidates/{candidate_session_id}"
 
     @field_validator("callback_hosts", mode="before")

@@ -3,7 +3,8 @@ HTTP server here) with the test_status body and the partner key as Basic user na
 sends what was accepted already, retries 429/5xx/no answer until its attempts run out (then
 records the give-up), records other refusals without retrying; refuses a callback host off
 the allow-list, and private addresses under production-like settings, before sending. The
-sweep and the completed hook queue the syncs."""
+sweep and the completed hook queue the syncs; submitted scorecards score the order ahead of
+the hidden tests, each new one sent by the sweep."""
 
 from __future__ import annotations
 
@@ -29,23 +30,33 @@ from app.ats.jobs import (
 from app.ats.models import AssessmentOrder
 from app.ats.schemas import GreenhouseSendTest
 from app.candidate_sessions.models import CandidateSession
+from app.companies.models import Company
 from app.core.db import Database
 from app.core.errors import UnprocessableError
-from app.core.settings import GreenhouseSettings, Settings
+from app.core.settings import Settings
+from app.evaluation.aggregates import review_view
 from app.jobs.models import Job
 from app.jobs.registry import JobContext
 from app.services import Services
-from app.simulations.models import Task
+from app.simulations.models import Simulation, Task
 from tests.support.factories import (
     create_candidate_session,
     create_company,
     create_partner_key,
+    create_recruiter,
     create_simulation,
     create_submission,
     create_tasks,
 )
-from tests.support.greenhouse import CallbackServer, add_grading, callback_server, send_test_body
+from tests.support.greenhouse import (
+    CallbackServer,
+    add_grading,
+    callback_server,
+    callback_settings,
+    send_test_body,
+)
 from tests.support.jobs import FakeClock, job_services
+from tests.support.scorecard_rows import add_rubric, add_scorecard, criterion
 
 KEY = "tgh_sync-test-key-0123456789abcdefghijklmnopqrstuv"
 
@@ -75,14 +86,7 @@ class Scene:
             await self.session.refresh(self.order)
 
 
-def _settings(*hosts: str, env: str = "test") -> Settings:
-    settings = Settings(greenhouse=GreenhouseSettings(_env_file=None, callback_hosts=list(hosts)))
-    # Production-like for the address checks (model_copy: the other production
-    # requirements, Auth0 and the rest, are beside the point here).
-    return settings.model_copy(update={"app": settings.app.model_copy(update={"env": env})})
-
-
-LOOPBACK = _settings("127.0.0.1")
+LOOPBACK = callback_settings("127.0.0.1")
 
 
 @pytest.fixture
@@ -209,10 +213,14 @@ async def test_a_4xx_is_recorded_and_not_retried(
     ("settings", "scheme", "reason"),
     [
         # The loopback host is not on the default allow-list (Greenhouse's domains).
-        (_settings("*.greenhouse.io"), "http", "not a Greenhouse callback host"),
+        (callback_settings("*.greenhouse.io"), "http", "not a Greenhouse callback host"),
         # Allowed by name, but private: refused outside local/test (plain http too).
-        (_settings("127.0.0.1", env="production"), "https", "private, loopback or reserved"),
-        (_settings("127.0.0.1", env="staging"), "http", "must use https"),
+        (
+            callback_settings("127.0.0.1", env="production"),
+            "https",
+            "private, loopback or reserved",
+        ),
+        (callback_settings("127.0.0.1", env="staging"), "http", "must use https"),
     ],
     ids=["off-allow-list", "private-in-production", "http-in-staging"],
 )
@@ -246,9 +254,9 @@ def test_send_test_refuses_a_private_callback_under_production_settings(url: str
     body = GreenhouseSendTest.model_validate(send_test_body(12, url=url))
     hosts = ("127.0.0.1", "10.0.0.8", "169.254.169.254")
     with pytest.raises(UnprocessableError, match="private, loopback or reserved"):
-        greenhouse.order_request(body, _settings(*hosts, env="production"))
+        greenhouse.order_request(body, callback_settings(*hosts, env="production"))
     # The same URL is fine for local development and tests.
-    assert greenhouse.order_request(body, _settings(*hosts)).callback_url == url
+    assert greenhouse.order_request(body, callback_settings(*hosts)).callback_url == url
 
 
 async def _pending_syncs(session: AsyncSession) -> list[Job]:
@@ -271,6 +279,64 @@ async def test_the_sweep_queues_a_changed_order_once(
         # Attempted: the sweep leaves it alone until its state changes.
         assert await enqueue_changed(db_session, job_services(), now=now) == 0
         assert await _pending_syncs(db_session) == []
+
+
+async def _run_the_sweep(scene: Scene) -> int:
+    """Queue the changed orders as the sweep does, and run the queued sync of this order."""
+    queued = await enqueue_changed(scene.session, job_services(), now=scene.order.created_at)
+    for job in await _pending_syncs(scene.session):
+        assert job.payload == {"orderId": scene.order.id}
+        job.state = "succeeded"
+        await scene.session.flush()
+        await scene.sync(LOOPBACK)
+    return queued
+
+
+async def test_scorecards_score_the_order_over_the_hidden_tests_and_each_new_one_is_sent(
+    database: Database, db_session: AsyncSession, http: httpx.AsyncClient
+) -> None:
+    async with callback_server(200) as server:
+        scene = await _scene_for(database, db_session, http, server)
+        await scene.sync(LOOPBACK)
+        company = await db_session.get(Company, scene.order.company_id)
+        simulation = await db_session.get(Simulation, scene.order.simulation_id)
+        cs = await db_session.get(CandidateSession, scene.order.candidate_session_id)
+        assert company is not None
+        assert simulation is not None
+        assert cs is not None
+        ann, ben, cy = [
+            await create_recruiter(db_session, company, name=name) for name in ("Ann", "Ben", "Cy")
+        ]
+        rubric = await add_rubric(
+            db_session,
+            simulation,
+            [criterion("a", 3), criterion("b", 2), criterion("c", 1, day_index=2)],
+        )
+        # Weights 3 : 2 : 1. Ann (4, 3, 1): (12 + 6 + 1) / 6 = 19/6, on 0-100:
+        # (19/6 - 1) / 3 * 100 = 72.2. A draft counts for nothing.
+        await add_scorecard(db_session, cs, ann, rubric, {"a": 4, "b": 3, "c": 1})
+        await add_scorecard(db_session, cs, cy, rubric, {"a": 1, "b": 1, "c": 1}, submitted=False)
+        assert await _run_the_sweep(scene) == 1
+        # Ben (2, 2, 4): 14/6; the mean (19/6 + 14/6) / 2 = 33/12 is 58.3 on 0-100.
+        await add_scorecard(db_session, cs, ben, rubric, {"a": 2, "b": 2, "c": 4})
+        assert await _run_the_sweep(scene) == 1
+        assert await _run_the_sweep(scene) == 0
+
+    # The number the recruiters' review aggregate shows, placed on 0-100.
+    view = await review_view(db_session, ann.id, cs.id)
+    assert view.aggregate is not None
+    assert view.aggregate.weighted_score == pytest.approx(33 / 12)
+    bodies = [json.loads(request.body) for request in server.received]
+    assert [body["partner_score"] for body in bodies] == [75, 72, 58]
+    assert [body["metadata"]["Score Basis"] for body in bodies] == [
+        "hidden tests",
+        "scorecards",
+        "scorecards",
+    ]
+    assert bodies[2]["metadata"]["Scorecards Submitted"] == "2"
+    # The hidden tests are still reported, but no longer the score.
+    assert bodies[2]["metadata"]["Hidden Tests Passed"] == "3/4"
+    assert scene.order.delivered_payload == bodies[2]
 
 
 async def test_the_completed_hook_queues_a_sync_of_the_session_s_orders(

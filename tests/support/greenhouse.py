@@ -1,5 +1,6 @@
 """Greenhouse's documented requests (tests/fixtures/greenhouse), a Basic header for a key,
-and a loopback HTTP server standing in for Greenhouse's callback endpoint."""
+settings for its callbacks, and a loopback HTTP server standing in for Greenhouse's
+callback endpoint."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.settings import GreenhouseSettings, Settings
 from app.grading.models import Grading
 from tests.support.paths import REPOSITORY_ROOT
 
@@ -61,6 +63,14 @@ async def add_grading(
     return grading
 
 
+def callback_settings(*hosts: str, env: str = "test") -> Settings:
+    """Settings allowing callbacks to `hosts`, under the environment `env`."""
+    settings = Settings(greenhouse=GreenhouseSettings(_env_file=None, callback_hosts=list(hosts)))
+    # Production-like for the address checks (model_copy: the other production
+    # requirements, Auth0 and the rest, are beside the point here).
+    return settings.model_copy(update={"app": settings.app.model_copy(update={"env": env})})
+
+
 @dataclass
 class Received:
     method: str
@@ -74,16 +84,23 @@ class CallbackServer:
     port: int
     # The statuses to answer, in order; the last one repeats.
     statuses: list[int]
+    # Whether the first request's answer waits for `release` (set when it has arrived).
+    hold_first: bool = False
     received: list[Received] = field(default_factory=list)
+    first_arrived: asyncio.Event = field(default_factory=asyncio.Event)
+    release: asyncio.Event = field(default_factory=asyncio.Event)
 
     def url(self, host: str = "127.0.0.1", scheme: str = "http") -> str:
         return f"{scheme}://{host}:{self.port}/integrations/testing_partners/take_home_tests/12345"
 
 
 @asynccontextmanager
-async def callback_server(*statuses: int) -> AsyncIterator[CallbackServer]:
-    """A loopback HTTP server keeping each request and answering with `statuses`."""
-    server_state = CallbackServer(port=0, statuses=list(statuses or (200,)))
+async def callback_server(
+    *statuses: int, hold_first: bool = False
+) -> AsyncIterator[CallbackServer]:
+    """A loopback HTTP server keeping each request and answering with `statuses` (the
+    first answer held until `release` with `hold_first`)."""
+    server_state = CallbackServer(port=0, statuses=list(statuses or (200,)), hold_first=hold_first)
 
     async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         head = (await reader.readuntil(b"\r\n\r\n")).decode()
@@ -97,6 +114,9 @@ async def callback_server(*statuses: int) -> AsyncIterator[CallbackServer]:
         server_state.received.append(Received(method, path, headers, body))
         index = min(len(server_state.received), len(server_state.statuses)) - 1
         status = server_state.statuses[index]
+        if server_state.hold_first and len(server_state.received) == 1:
+            server_state.first_arrived.set()
+            await server_state.release.wait()
         writer.write(
             f"HTTP/1.1 {status} X\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".encode()
         )
