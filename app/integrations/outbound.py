@@ -33,20 +33,24 @@ def check_url(url: str, *, allow_private: bool) -> httpx.URL:
     """The URL if its shape is acceptable: http(s) with a host and no credentials; https
     unless private targets are allowed; an IP literal must be public unless they are. The
     host's DNS answers are checked when the request is sent (`send`)."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("https", "http") or not parts.hostname:
+    try:
+        # urlsplit refuses an unclosed IPv6 bracket or a port past 65535; `host` a name
+        # that is not valid IDNA.
+        parts = urlsplit(url)
+        port = parts.port
+        parsed = httpx.URL(url)
+        host = parsed.host
+    except (httpx.InvalidURL, ValueError) as exc:
+        raise TargetRefusedError(f"The URL is not valid: {exc}") from exc
+    if parts.scheme not in ("https", "http") or not parts.hostname or port == 0:
         raise TargetRefusedError("The URL must be an absolute http(s) URL with a host.")
     if parts.scheme == "http" and not allow_private:
         raise TargetRefusedError("The URL must use https.")
     if parts.username is not None or parts.password is not None:
         raise TargetRefusedError("The URL must not carry credentials.")
-    try:
-        parsed = httpx.URL(url)
-    except httpx.InvalidURL as exc:
-        raise TargetRefusedError(f"The URL is not valid: {exc}") from exc
-    literal = _ip_literal(parsed.host)
+    literal = _ip_literal(host)
     if literal is not None and not allow_private:
-        _require_public(literal, parsed.host)
+        _require_public(literal, host)
     return parsed
 
 
@@ -128,7 +132,10 @@ def _ip_literal(host: str) -> IPAddress | None:
 
 
 def _require_public(address: IPAddress, host: str) -> None:
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
-    if not address.is_global or address.is_multicast:
+    # An IPv6 address carrying an IPv4 one (mapped, 6to4) is judged by the IPv4 address;
+    # reserved ranges (::/8 holds the IPv4-compatible and NAT64 64:ff9b::/96 forms) are
+    # refused whatever Python counts as global.
+    if isinstance(address, ipaddress.IPv6Address):
+        address = address.ipv4_mapped or address.sixtofour or address
+    if not address.is_global or address.is_multicast or address.is_reserved:
         raise TargetRefusedError(f"{host} is a private, loopback or reserved address.")

@@ -235,6 +235,8 @@ async def test_a_malformed_send_test_is_422_naming_the_field(
         "https://app.greenhouse.io.evil.example/take_home_tests/1",
         "https://user:pw@app.greenhouse.io/take_home_tests/1",
         "ftp://app.greenhouse.io/take_home_tests/1",
+        "https://[::1/take_home_tests/1",
+        "https://xn--.greenhouse.io/take_home_tests/1",
     ],
 )
 async def test_a_callback_url_off_the_allow_list_is_refused_on_receipt(

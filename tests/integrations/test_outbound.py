@@ -82,6 +82,10 @@ async def test_redirects_are_not_followed() -> None:
         "https://[fd00::1]/hook",
         "https://[::ffff:127.0.0.1]/hook",
         "https://224.0.0.1/hook",
+        # IPv4 inside IPv6: IPv4-compatible, NAT64 and 6to4 forms of loopback and private.
+        "https://[::7f00:1]/hook",
+        "https://[64:ff9b::a00:1]/hook",
+        "https://[2002:7f00:1::]/hook",
     ],
 )
 async def test_private_targets_are_refused_before_anything_is_sent(url: str) -> None:
@@ -105,6 +109,11 @@ async def test_a_refused_loopback_server_receives_nothing() -> None:
         ("https://user:secret@hooks.example.com/x", "credentials"),
         ("ftp://hooks.example.com/x", "absolute"),
         ("/relative/path", "absolute"),
+        ("https://hooks.example.com:0/x", "absolute"),
+        ("https://[::1/x", "not valid"),
+        ("https://hooks.example.com:99999/x", "not valid"),
+        ("https://hooks.example.com:port/x", "not valid"),
+        ("https://xn--/x", "not valid"),
     ],
 )
 def test_the_url_shape_is_checked(url: str, reason: str) -> None:

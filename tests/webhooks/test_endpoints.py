@@ -84,6 +84,11 @@ def test_private_targets_are_allowed_only_locally_and_while_the_setting_allows_t
         "http://hooks.example.com/plain-http",
         "https://user:password@hooks.example.com/hook",
         "ftp://hooks.example.com/hook",
+        "https://[::7f00:1]/hook",
+        "https://[64:ff9b::a9fe:a9fe]/latest/meta-data",
+        "https://[::1/hook",
+        "https://hooks.example.com:99999/hook",
+        "https://xn--/hook",
     ],
 )
 async def test_a_private_or_unsafe_url_is_refused_when_private_targets_are_not_allowed(
