@@ -144,7 +144,7 @@ def order_request(body: GreenhouseSendTest, settings: Settings) -> OrderRequest:
         external_test_id=body.partner_test_id,
         external_candidate_id=person,
         external_application_id=application,
-        candidate_name=f"{candidate.first_name} {candidate.last_name}",
+        candidate_name=candidate.full_name,
         candidate_email=str(candidate.email),
         sent_by=body.sent_by,
         callback_url=body.url,
@@ -156,13 +156,21 @@ def _profile_ids(url: str | None) -> tuple[str | None, str | None]:
     URL has them."""
     if not url:
         return None, None
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # an unclosed IPv6 bracket: a URL with neither id
+        return None, None
     segments = parts.path.strip("/").split("/")
     person = None
-    if len(segments) >= 2 and segments[-2] == "people" and segments[-1].isdigit():
+    if len(segments) >= 2 and segments[-2] == "people" and _is_id(segments[-1]):
         person = segments[-1]
     application = parse_qs(parts.query).get("application_id", [None])[0]
-    return person, application if application and application.isdigit() else None
+    return person, application if application and _is_id(application) else None
+
+
+def _is_id(text: str) -> bool:
+    # ASCII digits only: str.isdigit also takes "²" and other scripts' digits.
+    return text.isascii() and text.isdigit()
 
 
 def profile_url(order: AssessmentOrder, settings: Settings) -> str:

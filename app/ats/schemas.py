@@ -5,9 +5,9 @@ reads them; fields it may add later are ignored)."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Self
 
-from pydantic import ConfigDict, EmailStr, Field, StringConstraints
+from pydantic import ConfigDict, EmailStr, Field, StringConstraints, model_validator
 from typing_extensions import TypeAliasType
 
 from app.ats.models import AtsSystem
@@ -15,6 +15,7 @@ from app.core.schemas import ApiModel, example
 
 _Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 _Url = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+_NAME_LIMIT = 200
 
 
 # A test's state as Greenhouse is told it (docs/ats.md has the mapping); Greenhouse acts on
@@ -89,6 +90,17 @@ class GreenhouseCandidate(_Greenhouse):
     # https://app.greenhouse.io/people/{person id}?application_id={application id}
     greenhouse_profile_url: _Url | None = None
 
+    @model_validator(mode="after")
+    def _full_name_fits(self) -> Self:
+        # The invite's candidate name is "first last", held to the invite's own limit.
+        if len(self.full_name) > _NAME_LIMIT:
+            raise ValueError(f"first_name and last_name together exceed {_NAME_LIMIT} characters")
+        return self
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
 
 class GreenhouseSendTest(_Greenhouse):
     model_config = ConfigDict(
@@ -117,9 +129,12 @@ class GreenhouseSendTest(_Greenhouse):
         },
     )
 
-    partner_test_id: Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\d{1,18}$")]
+    # ASCII digits: the pattern's \d would take any script's digits.
+    partner_test_id: Annotated[
+        str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9]{1,18}$")
+    ]
     candidate: GreenhouseCandidate
-    sent_by: str | None = None
+    sent_by: Annotated[str, StringConstraints(strip_whitespace=True, max_length=320)] | None = None
     # Where Tenon PATCHes when the test is complete: it identifies the test instance.
     url: _Url
 

@@ -213,7 +213,8 @@ def _same_order(order: AssessmentOrder, request: OrderRequest) -> AssessmentOrde
 async def order_for(session: AsyncSession, key: PartnerKey, order_id: str) -> AssessmentOrder:
     """The key's company's order by the id its ATS was given; another company's is missing."""
     order = None
-    if order_id.isdigit() and len(order_id) <= 18:
+    # ASCII digits only: str.isdigit also takes "²", which int() refuses.
+    if order_id.isascii() and order_id.isdigit() and len(order_id) <= 18:
         order = await repository.order_of_company(
             session, key.company_id, key.system, int(order_id)
         )

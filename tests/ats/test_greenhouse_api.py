@@ -212,8 +212,20 @@ async def test_a_revoked_key_is_refused_and_another_company_cannot_revoke(world:
         lambda body: body["candidate"].update(email="not an email"),
         lambda body: body.update(partner_test_id="twelve"),
         lambda body: body.update(candidate="Harry"),
+        lambda body: body["candidate"].update(first_name="A" * 150, last_name="B" * 150),
+        lambda body: body.update(partner_test_id="\uff11\uff12"),
+        lambda body: body.update(sent_by="x" * 10_000),
     ],
-    ids=["no-url", "no-email", "bad-email", "bad-test-id", "candidate-not-object"],
+    ids=[
+        "no-url",
+        "no-email",
+        "bad-email",
+        "bad-test-id",
+        "candidate-not-object",
+        "name-too-long",
+        "non-ascii-digits",
+        "sent-by-too-long",
+    ],
 )
 async def test_a_malformed_send_test_is_422_naming_the_field(
     world: World, db_session: AsyncSession, change: Any
@@ -274,3 +286,20 @@ async def test_a_resend_naming_another_test_is_409(world: World) -> None:
     assert (await _send(world.client, key, body)).is_success
     response = await _send(world.client, key, send_test_body(second["id"]))
     assert_problem(response, 409, "ATS_ORDER_MISMATCH")
+
+
+async def test_odd_ids_are_missing_or_ignored_never_an_error(
+    world: World, db_session: AsyncSession
+) -> None:
+    simulation = await new_simulation(world)
+    key = (await _key(world))["key"]
+    for interview in ("\u00b2", "\u0661\u0662", "-1", "9" * 30):
+        status = await world.client.get(
+            f"{BASE}/test_status", params={"partner_interview_id": interview}, headers=basic(key)
+        )
+        assert_problem(status, 404, "ATS_ORDER_NOT_FOUND")
+    body = send_test_body(simulation["id"])
+    body["candidate"]["greenhouse_profile_url"] = "https://[::1/people/\u00b2"
+    assert (await _send(world.client, key, body)).status_code == 200
+    [order] = (await db_session.scalars(select(AssessmentOrder))).all()
+    assert (order.external_candidate_id, order.external_application_id) == (None, None)
