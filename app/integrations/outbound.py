@@ -35,11 +35,14 @@ def check_url(url: str, *, allow_private: bool) -> httpx.URL:
     host's DNS answers are checked when the request is sent (`send`)."""
     try:
         # urlsplit refuses an unclosed IPv6 bracket or a port past 65535; `host` a name
-        # that is not valid IDNA.
+        # that is not valid IDNA; encoding it, an empty or over-long label, which the
+        # resolver would refuse the same way.
         parts = urlsplit(url)
         port = parts.port
         parsed = httpx.URL(url)
         host = parsed.host
+        if _ip_literal(host) is None:
+            host.encode("idna")
     except (httpx.InvalidURL, ValueError) as exc:
         raise TargetRefusedError(f"The URL is not valid: {exc}") from exc
     if parts.scheme not in ("https", "http") or not parts.hostname or port == 0:

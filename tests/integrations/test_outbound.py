@@ -114,6 +114,8 @@ async def test_a_refused_loopback_server_receives_nothing() -> None:
         ("https://hooks.example.com:99999/x", "not valid"),
         ("https://hooks.example.com:port/x", "not valid"),
         ("https://xn--/x", "not valid"),
+        ("https://hooks..example.com/x", "not valid"),
+        ("https://" + "a" * 64 + ".example.com/x", "not valid"),
     ],
 )
 def test_the_url_shape_is_checked(url: str, reason: str) -> None:

@@ -89,6 +89,7 @@ def test_private_targets_are_allowed_only_locally_and_while_the_setting_allows_t
         "https://[::1/hook",
         "https://hooks.example.com:99999/hook",
         "https://xn--/hook",
+        "https://hooks..example.com/hook",
     ],
 )
 async def test_a_private_or_unsafe_url_is_refused_when_private_targets_are_not_allowed(
