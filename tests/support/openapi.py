@@ -61,7 +61,8 @@ def _routes_key(app: FastAPI) -> Hashable:
     return app.title, app.version, routes
 
 
-def _document(app: FastAPI) -> Document:
+def document_of(app: FastAPI) -> Document:
+    """`app.openapi()`, shared by the apps with the same routes (do not change it)."""
     if app.openapi_schema is not None:
         return app.openapi()  # already built for this app (and maybe changed by the test)
     key = _routes_key(app)
@@ -80,7 +81,7 @@ def documented_answers_only(app: FastAPI) -> Callable[[httpx.Response], Awaitabl
     async def check(response: httpx.Response) -> None:
         request = response.request
         if not documents:
-            documents.append(_document(app))
+            documents.append(document_of(app))
         operation = operation_for(documents[0], request.method, request.url.path)
         if operation is None:
             return
