@@ -24,7 +24,7 @@ from app.core.settings import Settings
 from tests.support.api import SIMULATION, assert_problem
 from tests.support.app import WEBHOOK_SECRET, make_settings
 from tests.support.identity import IdentityProvider
-from tests.support.openapi import Document
+from tests.support.openapi import Document, document_of
 from tests.support.recruiting import World, invite_candidate, new_simulation
 from tests.support.route_table import (
     UNREACHABLE_GITHUB,
@@ -123,7 +123,7 @@ def _request(
 async def test_unstorable_inputs_are_refused_naming_the_input(
     app: FastAPI, world: World, method: str, path: str
 ) -> None:
-    document = app.openapi()
+    document = document_of(app)
     operation = document["paths"][path][method.lower()]
     caller = credentials(route_for(app, method, path), world)
     for loc, bad in _bad_requests(operation, document):

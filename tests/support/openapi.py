@@ -3,12 +3,14 @@ status documented on the operation that answered, and a problem answer its code 
 
 from __future__ import annotations
 
+import copy
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Hashable
 from typing import Any
 
 import httpx
 from fastapi import FastAPI
+from fastapi.routing import APIRoute, iter_route_contexts
 
 from app.core.errors import PROBLEM_CONTENT_TYPE
 
@@ -43,12 +45,44 @@ def documented_codes(operation: Document, status: int) -> list[str]:
     return codes
 
 
+# Generating an app's document costs about half a second of CPU, and nearly every test builds
+# an app of its own: one document per set of routes serves every app that has those routes.
+_documents: dict[Hashable, Document] = {}
+
+
+def _routes_key(app: FastAPI) -> Hashable:
+    """What an app's document is made from: its title, version and documented routes (the
+    routers are module-level, so the same endpoint on the same path is the same operation)."""
+    routes = tuple(
+        (route.path_format, frozenset(route.methods or ()), route.original_route.endpoint)
+        for route in iter_route_contexts(app.routes)
+        if isinstance(route.original_route, APIRoute) and route.include_in_schema
+    )
+    return app.title, app.version, routes
+
+
+def document_of(app: FastAPI) -> Document:
+    """`app.openapi()`, shared by the apps with the same routes (do not change it)."""
+    if app.openapi_schema is not None:
+        return app.openapi()  # already built for this app (and maybe changed by the test)
+    key = _routes_key(app)
+    if key not in _documents:
+        # A copy: a test may change its own app's document.
+        _documents[key] = copy.deepcopy(app.openapi())
+    return _documents[key]
+
+
 def documented_answers_only(app: FastAPI) -> Callable[[httpx.Response], Awaitable[None]]:
     """An httpx response hook that fails the request when the answer is not documented."""
+    # Read at the first answer, as the app's own document would be: routes a test adds later
+    # are not in it.
+    documents: list[Document] = []
 
     async def check(response: httpx.Response) -> None:
         request = response.request
-        operation = operation_for(app.openapi(), request.method, request.url.path)
+        if not documents:
+            documents.append(document_of(app))
+        operation = operation_for(documents[0], request.method, request.url.path)
         if operation is None:
             return
         where = f"{request.method} {request.url.path} answered {response.status_code}"
