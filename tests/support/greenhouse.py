@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.settings import GreenhouseSettings, Settings
 from app.grading.models import Grading
+from tests.support.loopback_http import read_request
 from tests.support.paths import REPOSITORY_ROOT
 
 FIXTURES = REPOSITORY_ROOT / "tests" / "fixtures" / "greenhouse"
@@ -103,15 +104,10 @@ async def callback_server(
     server_state = CallbackServer(port=0, statuses=list(statuses or (200,)), hold_first=hold_first)
 
     async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        head = (await reader.readuntil(b"\r\n\r\n")).decode()
-        request_line, *lines = head.strip().split("\r\n")
-        headers = {
-            name.strip().lower(): value.strip()
-            for name, _, value in (line.partition(":") for line in lines)
-        }
-        body = await reader.readexactly(int(headers.get("content-length", "0")))
-        method, path, _ = request_line.split(" ")
-        server_state.received.append(Received(method, path, headers, body))
+        request = await read_request(reader)
+        server_state.received.append(
+            Received(request.method, request.path, request.headers, request.body)
+        )
         index = min(len(server_state.received), len(server_state.statuses)) - 1
         status = server_state.statuses[index]
         if server_state.hold_first and len(server_state.received) == 1:

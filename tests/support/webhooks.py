@@ -21,6 +21,7 @@ from app.core.db import Database
 from app.core.settings import JobSettings, Settings
 from app.jobs.worker import Worker
 from tests.support.jobs import FakeClock, job_services
+from tests.support.loopback_http import read_request
 
 
 @dataclass(frozen=True)
@@ -76,14 +77,8 @@ async def receiver() -> AsyncIterator[Receiver]:
     state = Receiver(port=0)
 
     async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        head = (await reader.readuntil(b"\r\n\r\n")).decode()
-        request_line, *lines = head.strip().split("\r\n")
-        headers = {
-            name.strip().lower(): value.strip()
-            for name, _, value in (line.partition(":") for line in lines)
-        }
-        body = await reader.readexactly(int(headers.get("content-length", "0")))
-        state.received.append(Received(request_line.split(" ")[1], headers, body))
+        request = await read_request(reader)
+        state.received.append(Received(request.path, request.headers, request.body))
         status = state.statuses.pop(0) if state.statuses else state.default
         reply = f"status {status}".encode()
         writer.write(
